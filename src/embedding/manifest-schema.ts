@@ -1,0 +1,46 @@
+/**
+ * Schema of `models/<id>/model.json`. Preprocessing is data, not code: the runtime reads crop
+ * size, crop plan and normalisation from here. The Manifest type is derived from the schema.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const ManifestSchema = Type.Object({
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$' }),
+  version: Type.String({ minLength: 1 }),
+  description: Type.String(),
+  /** How the model came to be: builder script, definitions, training data recipe. */
+  provenance: Type.Record(Type.String(), Type.Unknown()),
+  input: Type.Object({
+    name: Type.String(),
+    /** NCHW, channels RGB (or 1 channel grey when `channels` is 1). */
+    layout: Type.Literal('NCHW'),
+    channels: Type.Union([Type.Literal(1), Type.Literal(3)]),
+    /** Pixel value v in 0..255 is fed as (v * scale - mean[c]) / std[c]. */
+    scale: Type.Number({ exclusiveMinimum: 0 }),
+    mean: Type.Array(Type.Number(), { minItems: 1, maxItems: 3 }),
+    std: Type.Array(Type.Number({ exclusiveMinimum: 0 }), { minItems: 1, maxItems: 3 }),
+  }),
+  output: Type.Object({
+    name: Type.String(),
+    dim: Type.Integer({ minimum: 1 }),
+    /** l2: the runtime L2-normalises the mean of the crop embeddings (cosine space). */
+    normalise: Type.Union([Type.Literal('l2'), Type.Literal('none')]),
+  }),
+  crop: Type.Object({
+    /** Side of the square crops fed to the model, taken at native resolution (never resized). */
+    size: Type.Integer({ minimum: 8 }),
+    /**
+     * center: one crop; grid: up to `count` crops spread over the image.
+     * Images smaller than `size` are fed whole, cut to a multiple of `multiple` (the model must
+     * accept dynamic H and W then) and refused below `minSize`.
+     */
+    plan: Type.Union([Type.Literal('center'), Type.Literal('grid')]),
+    count: Type.Integer({ minimum: 1, maximum: 64 }),
+    minSize: Type.Integer({ minimum: 1 }),
+    multiple: Type.Integer({ minimum: 1 }),
+    /** Whether the model accepts any H and W (>= minSize) rather than exactly size x size. */
+    dynamic: Type.Boolean(),
+  }),
+});
+
+export type Manifest = Static<typeof ManifestSchema>;

@@ -1,0 +1,94 @@
+/**
+ * The one error catalogue. Codes are `DFG_ERR_<AREA>_<WHAT>`, never reused. HTTP bodies are
+ * Fastify's `{ statusCode, code, error, message }`; clients branch on `code`.
+ * `test/errors.test.ts` fails when a code is missing from openapi.yaml or the README.
+ */
+import createError from '@fastify/error';
+
+export interface DfgErrorInfo {
+  status: number;
+  message: string;
+  /** One line for the docs: when a client sees this code. */
+  doc: string;
+}
+
+export const ERRORS = {
+  // request shape
+  DFG_ERR_REQUEST_INVALID: { status: 400, message: 'Invalid request: %s', doc: 'Body, query or params fail the route schema.' },
+  DFG_ERR_REQUEST_BAD_JSON: { status: 400, message: 'Malformed JSON body: %s', doc: 'The JSON body cannot be parsed.' },
+  DFG_ERR_REQUEST_UNSUPPORTED_MEDIA: { status: 415, message: 'Unsupported content type: %s', doc: 'The route expects another content type (JSON or multipart/form-data).' },
+  DFG_ERR_REQUEST_BODY_TOO_LARGE: { status: 413, message: 'Request body too large: %s', doc: 'A non-multipart body exceeds the size limit.' },
+  DFG_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'Route %s not found', doc: 'No such route.' },
+  // uploads
+  DFG_ERR_UPLOAD_NO_FILE: { status: 400, message: 'Expected at least one image file part but received none', doc: 'A multipart upload has no file part.' },
+  DFG_ERR_UPLOAD_TOO_MANY_FILES: { status: 413, message: 'Too many files: at most %s per request', doc: 'More file parts than the per-request limit.' },
+  DFG_ERR_UPLOAD_TOO_MANY_PARTS: { status: 413, message: 'Too many form parts or fields: %s', doc: 'More multipart parts or fields than allowed.' },
+  DFG_ERR_UPLOAD_FILE_TOO_LARGE: { status: 413, message: 'File %s exceeds the limit of %s bytes', doc: 'A file part exceeds the byte limit (single-file requests).' },
+  DFG_ERR_UPLOAD_MALFORMED: { status: 400, message: 'Malformed multipart body: %s', doc: 'The multipart body cannot be parsed.' },
+  // images
+  DFG_ERR_IMAGE_EMPTY: { status: 400, message: 'Expected image bytes but received an empty file', doc: 'A zero-byte image.' },
+  DFG_ERR_IMAGE_TOO_LARGE: { status: 413, message: 'Image of %s bytes exceeds the limit of %s bytes', doc: 'Image bytes over DFG_MAX_IMAGE_BYTES.' },
+  DFG_ERR_IMAGE_UNSUPPORTED_FORMAT: { status: 415, message: 'Unsupported image format: %s', doc: 'Not JPEG, PNG, WebP, GIF, TIFF or AVIF (SVG and PDF are refused).' },
+  DFG_ERR_IMAGE_CORRUPT: { status: 422, message: 'Image cannot be decoded: %s', doc: 'Corrupt or truncated image data.' },
+  DFG_ERR_IMAGE_TOO_MANY_PIXELS: { status: 413, message: 'Image of %s pixels exceeds the limit of %s pixels', doc: 'Width x height over DFG_MAX_PIXELS (decompression bombs).' },
+  DFG_ERR_IMAGE_TOO_SMALL: { status: 422, message: 'Image of %sx%s is smaller than the model minimum of %s px', doc: 'Too small for the model crop plan.' },
+  // registry
+  DFG_ERR_ALGORITHM_NOT_FOUND: { status: 404, message: 'Algorithm %s not found', doc: 'Unknown algorithm id.' },
+  DFG_ERR_ALGORITHM_NAME_TAKEN: { status: 409, message: 'An algorithm named %s already exists', doc: 'Algorithm names are unique.' },
+  DFG_ERR_SAMPLE_NOT_FOUND: { status: 404, message: 'Sample %s not found', doc: 'Unknown sample id (or it belongs to another algorithm).' },
+  // auth
+  DFG_ERR_AUTH_MISSING_KEY: { status: 401, message: 'Missing API key: send Authorization: Bearer <key> or X-API-Key', doc: 'Keys are configured and none was sent.' },
+  DFG_ERR_AUTH_INVALID_KEY: { status: 401, message: 'Invalid API key', doc: 'The key matches no configured key.' },
+  DFG_ERR_AUTH_FORBIDDEN: { status: 403, message: 'API key lacks the scope %s', doc: 'The key is valid but not for this route.' },
+  // server state
+  DFG_ERR_SERVER_OVERLOADED: { status: 503, message: 'Server overloaded: %s', doc: 'Inference queue full; retry after the Retry-After header.' },
+  DFG_ERR_SERVER_NOT_READY: { status: 503, message: 'Server not ready: %s', doc: 'Model or index still loading.' },
+  DFG_ERR_INTERNAL: { status: 500, message: 'Internal error', doc: 'Unexpected failure; details are in the server log under the request id.' },
+  // jobs
+  DFG_ERR_JOBS_UNAVAILABLE: { status: 503, message: 'Job queue unavailable: %s', doc: 'Redis is not reachable; set REDIS_URL to a running Redis.' },
+  DFG_ERR_JOB_NOT_FOUND: { status: 404, message: 'Job %s not found', doc: 'Unknown job id.' },
+  DFG_ERR_ARCHIVE_INVALID: { status: 400, message: 'Archive rejected: %s', doc: 'Corrupt archive, traversal entry, or over entry/size/ratio limits.' },
+  DFG_ERR_IMPORT_PATH_FORBIDDEN: { status: 403, message: 'Import path %s is outside the configured import roots', doc: 'Server-side directory not under DFG_IMPORT_ROOTS.' },
+  DFG_ERR_URL_FORBIDDEN: { status: 403, message: 'URL %s is not allowed: %s', doc: 'Host not on DFG_URL_ALLOWLIST, or a private address.' },
+  // configuration, models, gallery (start-up and CLI)
+  DFG_ERR_CONFIG_INVALID: { status: 500, message: 'Invalid configuration:\n%s', doc: 'Environment variables fail validation (all violations listed).' },
+  DFG_ERR_CONFIG_UNSAFE_BIND: { status: 500, message: 'Refusing to bind %s without API keys: set DFG_API_KEYS_FILE or bind a loopback address', doc: 'Start-up refused.' },
+  DFG_ERR_MODEL_NOT_FOUND: { status: 404, message: 'Model %s not found in %s', doc: 'No models/<id>/model.json.' },
+  DFG_ERR_MODEL_MANIFEST_INVALID: { status: 500, message: 'Invalid model manifest %s: %s', doc: 'model.json fails its schema.' },
+  DFG_ERR_MODEL_LOAD_FAILED: { status: 500, message: 'Model %s failed to load: %s', doc: 'onnxruntime could not load the model.' },
+  DFG_ERR_GALLERY_DIMENSION_MISMATCH: { status: 409, message: 'Vector of dimension %s does not fit the gallery of model %s (dimension %s)', doc: 'A vector from another model.' },
+  DFG_ERR_CALIBRATION_INSUFFICIENT: { status: 422, message: 'Cannot calibrate: %s', doc: 'Too few samples or algorithms to calibrate thresholds.' },
+} as const satisfies Record<string, DfgErrorInfo>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+type DfgErrorCtor = ReturnType<typeof createError>;
+const ctors = new Map<ErrorCode, DfgErrorCtor>();
+for (const [code, info] of Object.entries(ERRORS) as [ErrorCode, DfgErrorInfo][]) {
+  ctors.set(code, createError(code, info.message, info.status));
+}
+
+/** An error of the catalogue; `statusCode` and `code` go straight into the HTTP body. */
+export type DfgError = Error & { code: ErrorCode; statusCode: number };
+
+/** `dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id)` — arguments fill the message's `%s` in order. */
+export function dfgError(code: ErrorCode, ...args: unknown[]): DfgError {
+  const Ctor = ctors.get(code)!;
+  return new Ctor(...args.map(String)) as DfgError;
+}
+
+export function isDfgError(err: unknown, code?: ErrorCode): err is DfgError {
+  if (!(err instanceof Error)) return false;
+  const c = (err as { code?: unknown }).code;
+  return typeof c === 'string' && c in ERRORS && (code === undefined || c === code);
+}
+
+/** Rebuilds a catalogue error from `{ code, message }` (used across worker-thread boundaries). */
+export function reviveError(obj: { code?: string; message?: string }): Error {
+  if (obj.code && obj.code in ERRORS) {
+    const err = dfgError(obj.code as ErrorCode);
+    err.message = obj.message ?? err.message;
+    return err;
+  }
+  return new Error(obj.message ?? 'unknown error');
+}
