@@ -58,6 +58,9 @@ export const ERRORS = {
   DFG_ERR_MODEL_LOAD_FAILED: { status: 500, message: 'Model %s failed to load: %s', doc: 'onnxruntime could not load the model.' },
   DFG_ERR_GALLERY_DIMENSION_MISMATCH: { status: 409, message: 'Vector of dimension %s does not fit the gallery of model %s (dimension %s)', doc: 'A vector from another model.' },
   DFG_ERR_CALIBRATION_INSUFFICIENT: { status: 422, message: 'Cannot calibrate: %s', doc: 'Too few samples or algorithms to calibrate thresholds.' },
+  // evaluation (dfg eval)
+  DFG_ERR_EVAL_DATASET_INVALID: { status: 422, message: 'Invalid evaluation dataset: %s', doc: 'dfg eval: the dataset folder or its genome.json cannot be used (missing, empty, malformed).' },
+  DFG_ERR_EVAL_PROTOCOL_INVALID: { status: 422, message: 'Invalid evaluation protocol: %s', doc: 'dfg eval: options (shots, unknown algorithms, group pattern, models, weights) that the dataset cannot satisfy.' },
 } as const satisfies Record<string, DfgErrorInfo>;
 
 export type ErrorCode = keyof typeof ERRORS;
