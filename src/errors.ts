@@ -61,6 +61,8 @@ export const ERRORS = {
   // evaluation (dfg eval)
   DFG_ERR_EVAL_DATASET_INVALID: { status: 422, message: 'Invalid evaluation dataset: %s', doc: 'dfg eval: the dataset folder or its genome.json cannot be used (missing, empty, malformed).' },
   DFG_ERR_EVAL_PROTOCOL_INVALID: { status: 422, message: 'Invalid evaluation protocol: %s', doc: 'dfg eval: options (shots, unknown algorithms, group pattern, models, weights) that the dataset cannot satisfy.' },
+  // gallery store
+  DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED: { status: 500, message: 'Gallery store has schema version %s but this release knows at most %s', doc: 'The gallery file was written by a newer release (start-up and CLI).' },
 } as const satisfies Record<string, DfgErrorInfo>;
 
 export type ErrorCode = keyof typeof ERRORS;
