@@ -1,0 +1,56 @@
+/**
+ * Attribution of one image: embed (worker pool) → k-NN search → pure decision. Shared by the
+ * HTTP routes, the CLI and audit jobs.
+ */
+import type { Embedder } from './embedding/index.js';
+import type { Gallery } from './gallery/index.js';
+import type { Config } from './config/index.js';
+import { decide } from './attribution/decide.js';
+import { sha256Hex } from './enrol.js';
+
+export interface AttributeOptions {
+  /** Candidates to return. */
+  k?: number;
+  /** Threshold override for this call (replaces global and per-algorithm thresholds). */
+  threshold?: number;
+}
+
+export type DecisionConfig = Pick<Config, 'DFG_THRESHOLD' | 'DFG_MARGIN' | 'DFG_TOP_M' | 'DFG_K'>;
+
+export async function attributeImage(
+  parts: { embedder: Embedder; gallery: Gallery; config: DecisionConfig },
+  bytes: Uint8Array,
+  opts: AttributeOptions = {},
+) {
+  const t0 = performance.now();
+  const sha256 = sha256Hex(bytes);
+  const emb = await parts.embedder.embed(bytes);
+  const s0 = performance.now();
+  const { gallery, config } = parts;
+  const neighbours = gallery.search(emb.vector, config.DFG_K);
+  const thresholds = gallery.effectiveThresholds();
+  const searchMs = performance.now() - s0;
+  const result = decide(neighbours, (id) => gallery.algorithmSummary(id), {
+    threshold: opts.threshold ?? thresholds.global ?? config.DFG_THRESHOLD,
+    perAlgorithm: opts.threshold === undefined ? thresholds.perAlgorithm : {},
+    margin: config.DFG_MARGIN,
+    topM: config.DFG_TOP_M,
+    candidates: opts.k ?? 5,
+  });
+  return {
+    ...result,
+    model: { id: parts.embedder.model.id, version: parts.embedder.model.version },
+    galleryVersion: gallery.info().version,
+    timings: {
+      decodeMs: round(emb.decodeMs),
+      embedMs: round(emb.embedMs),
+      searchMs: round(searchMs),
+      totalMs: round(performance.now() - t0),
+    },
+    image: { width: emb.width, height: emb.height, sha256 },
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

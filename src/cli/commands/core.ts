@@ -1,0 +1,166 @@
+/** `dfg serve | enrol | attribute | gallery | models | keys` */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/index.js';
+import { createLogger, serveForever } from '../../server.js';
+import { startServices } from '../../services.js';
+import { enrolImages } from '../../enrol.js';
+import { attributeImage } from '../../attribute.js';
+import { expandImagePaths } from '../files.js';
+import { progressBar } from '../progress.js';
+import { isDfgError } from '../../errors.js';
+import { generateKey, SCOPES, type Scope } from '../../http/plugins/auth.js';
+import { buildModels } from '../../embedding/models/index.js';
+import { listModels } from '../../embedding/manifest.js';
+import type { Gallery } from '../../gallery/index.js';
+
+const CHUNK = 32;
+
+async function withServices<T>(fn: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>): Promise<T> {
+  const parts = await open();
+  try {
+    return await fn(parts);
+  } finally {
+    await parts.close();
+  }
+}
+
+async function open() {
+  const config = loadConfig();
+  const log = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' });
+  const services = startServices(config, log, { refreshMs: 0 });
+  await services.whenReady;
+  return { config, ...services.need(), close: () => services.close() };
+}
+
+function resolveAlgorithm(gallery: Gallery, ref: string) {
+  const byId = gallery.listAlgorithms({ limit: 100000, offset: 0 }).items.find((a) => a.id === ref || a.name.toLowerCase() === ref.toLowerCase());
+  return byId;
+}
+
+export function registerCoreCommands(program: Command): void {
+  program.command('serve').description('Start the HTTP service (configured by environment variables, see README)').action(async () => {
+    await serveForever();
+  });
+
+  program
+    .command('enrol')
+    .description('Enrol images (files or folders) as samples of an algorithm (id or name), directly into the local gallery')
+    .argument('<algorithm>', 'algorithm id or name')
+    .argument('<paths...>', 'image files or folders')
+    .option('--create', 'register the algorithm when no algorithm of that name exists')
+    .option('--forgery-type <t>', 'with --create: FS|FR|EFS|FE|authentic|unknown', 'unknown')
+    .option('--architecture <a>', 'with --create: CNN|CG|GAN|Diffusion|VAR|closed-source|authentic|other', 'other')
+    .option('--json', 'print the per-file results as JSON')
+    .action(async (ref: string, paths: string[], o: { create?: boolean; forgeryType: string; architecture: string; json?: boolean }) => {
+      const files = await expandImagePaths(paths);
+      if (files.length === 0) throw new Error('No image files found');
+      await withServices(async ({ embedder, gallery }) => {
+        let alg = resolveAlgorithm(gallery, ref);
+        if (!alg) {
+          if (!o.create) throw new Error(`Algorithm ${ref} not found (use --create to register it)`);
+          alg = gallery.createAlgorithm({ name: ref, forgeryType: o.forgeryType as never, architecture: o.architecture as never });
+        }
+        const bar = progressBar(`enrol ${alg.name}`, files.length);
+        const totals = { created: 0, duplicates: 0, failed: 0 };
+        const results = [];
+        for (let i = 0; i < files.length; i += CHUNK) {
+          const chunk = files.slice(i, i + CHUNK);
+          const inputs = await Promise.all(chunk.map(async (f) => ({ filename: f, bytes: await fs.readFile(f) })));
+          const summary = await enrolImages({ embedder, gallery }, alg.id, inputs);
+          totals.created += summary.created; totals.duplicates += summary.duplicates; totals.failed += summary.failed;
+          results.push(...summary.results);
+          bar.tick(chunk.length, `${totals.created} new, ${totals.failed} failed`);
+        }
+        bar.stop();
+        if (o.json) console.log(JSON.stringify({ algorithm: alg, ...totals, results }, null, 2));
+        else {
+          for (const r of results.filter((x) => x.status === 'error')) console.error(`  ${r.filename}: ${r.error?.code} ${r.error?.message}`);
+          console.log(`${alg.name} (${alg.id}): ${totals.created} enrolled, ${totals.duplicates} duplicates, ${totals.failed} failed`);
+        }
+        if (totals.created + totals.duplicates === 0) process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('attribute')
+    .description('Attribute images against the local gallery')
+    .argument('<paths...>', 'image files or folders')
+    .option('--json', 'print JSON lines instead of a table')
+    .option('-k <k>', 'candidates per image', (v) => Number.parseInt(v, 10), 3)
+    .action(async (paths: string[], o: { json?: boolean; k: number }) => {
+      const files = await expandImagePaths(paths);
+      await withServices(async ({ config, embedder, gallery }) => {
+        const rows: string[][] = [];
+        for (const f of files) {
+          try {
+            const r = await attributeImage({ embedder, gallery, config }, await fs.readFile(f), { k: o.k });
+            if (o.json) console.log(JSON.stringify({ file: f, ...r }));
+            else rows.push([path.basename(f), r.decision, r.algorithm?.name ?? '-', r.score.toFixed(3), r.threshold.toFixed(3), r.margin.toFixed(3), r.candidates.map((c) => `${c.algorithm.name}:${c.score.toFixed(3)}`).join(' ')]);
+          } catch (err) {
+            const msg = isDfgError(err) ? `${err.code}: ${err.message}` : String(err);
+            if (o.json) console.log(JSON.stringify({ file: f, error: msg }));
+            else rows.push([path.basename(f), 'error', '-', '-', '-', '-', msg]);
+            process.exitCode = 1;
+          }
+        }
+        if (!o.json) printTable(['file', 'decision', 'algorithm', 'score', 'threshold', 'margin', 'candidates'], rows);
+      });
+    });
+
+  const gallery = program.command('gallery').description('Inspect or rebuild the gallery index');
+  gallery.command('info').description('Counts, version and index state').action(async () => {
+    await withServices(async ({ gallery: g }) => console.log(JSON.stringify(g.info(), null, 2)));
+  });
+  gallery.command('rebuild').description('Rebuild the HNSW index of the configured model from the store and snapshot it').action(async () => {
+    await withServices(async ({ gallery: g }) => {
+      const t0 = performance.now();
+      await g.rebuild();
+      await g.snapshot();
+      console.log(`rebuilt ${g.info().index.size} entries in ${Math.round(performance.now() - t0)} ms`);
+    });
+  });
+
+  const models = program.command('models').description('Default models: build from their definitions, list');
+  models
+    .command('build')
+    .description('Build the project-defined models into DFG_MODELS_DIR (deterministic)')
+    .argument('[ids...]', 'model ids (default: all)')
+    .action(async (ids: string[]) => {
+      const out = await buildModels(loadConfig().DFG_MODELS_DIR, ids.length ? ids : undefined);
+      for (const m of out) console.log(`${m.id}\t${m.sha256}\t${m.onnxPath}`);
+    });
+  models.command('list').description('Models with a valid manifest in DFG_MODELS_DIR').action(async () => {
+    for (const id of await listModels(loadConfig().DFG_MODELS_DIR)) console.log(id);
+  });
+
+  const keys = program.command('keys').description('API keys');
+  keys
+    .command('create')
+    .description('Generate a key; prints the key once and the hashed entry for DFG_API_KEYS_FILE')
+    .requiredOption('--id <id>', 'key name')
+    .option('--scopes <list>', `comma-separated: ${SCOPES.join(',')}`, 'attribute')
+    .option('--file <path>', 'append the hashed entry to this keys file (created if missing)')
+    .action(async (o: { id: string; scopes: string; file?: string }) => {
+      const scopes = o.scopes.split(',').map((s) => s.trim()) as Scope[];
+      const bad = scopes.filter((s) => !SCOPES.includes(s));
+      if (bad.length) throw new Error(`Unknown scope(s) ${bad.join(', ')}; expected ${SCOPES.join(', ')}`);
+      const { key, entry } = generateKey(o.id, scopes);
+      if (o.file) {
+        const existing: { keys: unknown[] } = await fs.readFile(o.file, 'utf8').then((t) => JSON.parse(t) as { keys: unknown[] }, () => ({ keys: [] as unknown[] }));
+        existing.keys.push(entry);
+        await fs.writeFile(o.file, JSON.stringify(existing, null, 2) + '\n', { mode: 0o600 });
+        console.error(`added ${o.id} to ${o.file}`);
+      } else console.error(JSON.stringify(entry));
+      console.log(key);
+    });
+}
+
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(r));
+}

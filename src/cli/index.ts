@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+/** The `dfg` command. */
+import { Command } from 'commander';
+import { registerCoreCommands } from './commands/core.js';
+import { isDfgError } from '../errors.js';
+
+const program = new Command();
+program.name('dfg').description('DeepfakeGenome attribution service: serve, enrol, attribute, evaluate').showHelpAfterError();
+registerCoreCommands(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  console.error(isDfgError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

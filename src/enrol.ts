@@ -1,0 +1,109 @@
+/**
+ * Enrolment shared by the HTTP route, the CLI and batch jobs: dedupe by sha256 before embedding,
+ * embed in the worker pool, commit every new sample in one store transaction.
+ */
+import crypto from 'node:crypto';
+import type { Embedder } from './embedding/index.js';
+import type { Gallery } from './gallery/index.js';
+import { dfgError, isDfgError, type DfgError } from './errors.js';
+
+export interface EnrolInput {
+  filename: string;
+  bytes?: Uint8Array;
+  sha256?: string;
+  /** A problem found before embedding (e.g. over the byte limit). */
+  error?: DfgError;
+}
+
+export interface EnrolItemResult {
+  filename: string;
+  status: 'created' | 'duplicate' | 'error';
+  sampleId?: string;
+  sha256?: string;
+  error?: { statusCode: number; code: string; message: string };
+}
+
+export interface EnrolSummary {
+  created: number;
+  duplicates: number;
+  failed: number;
+  results: EnrolItemResult[];
+  /** The first per-file error, so a caller can answer with it when nothing succeeded. */
+  firstError?: DfgError;
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return crypto.createHash('sha256').update(bytes).digest('hex');
+}
+
+function asDfgError(err: unknown): DfgError {
+  return isDfgError(err) ? err : dfgError('DFG_ERR_INTERNAL');
+}
+
+export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery }, algorithmId: string, inputs: EnrolInput[]): Promise<EnrolSummary> {
+  const { embedder, gallery } = parts;
+  const modelId = embedder.model.id;
+  const results: EnrolItemResult[] = inputs.map((f) => ({ filename: f.filename, status: 'error' }));
+  const errors: (DfgError | undefined)[] = inputs.map(() => undefined);
+  const firstIndexBySha = new Map<string, number>();
+  const pending: Array<{ index: number; promise: Promise<Awaited<ReturnType<Embedder['embed']>>> }> = [];
+
+  inputs.forEach((f, index) => {
+    if (f.error || !f.bytes) {
+      errors[index] = f.error ?? dfgError('DFG_ERR_IMAGE_EMPTY');
+      return;
+    }
+    const sha = f.sha256 ?? sha256Hex(f.bytes);
+    results[index]!.sha256 = sha;
+    const existing = gallery.findBySha(sha).find((s) => s.algorithmId === algorithmId && s.modelId === modelId);
+    if (existing) {
+      results[index] = { filename: f.filename, status: 'duplicate', sampleId: existing.id, sha256: sha };
+      return;
+    }
+    if (firstIndexBySha.has(sha)) return; // same bytes twice in one request: resolved after commit
+    firstIndexBySha.set(sha, index);
+    pending.push({ index, promise: embedder.embed(f.bytes) });
+  });
+
+  const embedded = await Promise.allSettled(pending.map((p) => p.promise));
+  const toAdd: Array<{ index: number; item: Parameters<Gallery['addSamples']>[1][number] }> = [];
+  embedded.forEach((r, i) => {
+    const { index } = pending[i]!;
+    if (r.status === 'rejected') {
+      errors[index] = asDfgError(r.reason);
+      return;
+    }
+    toAdd.push({
+      index,
+      item: { sha256: results[index]!.sha256!, vector: r.value.vector, width: r.value.width, height: r.value.height, filename: inputs[index]!.filename },
+    });
+  });
+
+  if (toAdd.length > 0) {
+    const added = gallery.addSamples(algorithmId, toAdd.map((t) => t.item));
+    added.forEach((a, i) => {
+      const index = toAdd[i]!.index;
+      results[index] = { filename: inputs[index]!.filename, status: a.duplicate ? 'duplicate' : 'created', sampleId: a.sample.id, sha256: a.sample.sha256 };
+    });
+  }
+
+  // Repeats inside the request point at the first copy's outcome.
+  inputs.forEach((f, index) => {
+    const sha = results[index]!.sha256;
+    if (!sha || errors[index] || results[index]!.status !== 'error') return;
+    const first = firstIndexBySha.get(sha);
+    if (first === undefined || first === index) return;
+    const firstResult = results[first]!;
+    if (firstResult.status === 'error') errors[index] = errors[first];
+    else results[index] = { filename: f.filename, status: 'duplicate', sampleId: firstResult.sampleId, sha256: sha };
+  });
+
+  let firstError: DfgError | undefined;
+  errors.forEach((e, index) => {
+    if (!e) return;
+    firstError ??= e;
+    results[index] = { filename: inputs[index]!.filename, status: 'error', sha256: results[index]!.sha256, error: { statusCode: e.statusCode, code: e.code, message: e.message } };
+  });
+  const count = (s: EnrolItemResult['status']) => results.filter((r) => r.status === s).length;
+  return { created: count('created'), duplicates: count('duplicate'), failed: count('error'), results, firstError };
+}

@@ -1,0 +1,7 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteDeps } from './deps.js';
+
+/** Route plugins beyond the core (calibration, jobs), shared by the server and the OpenAPI generator. */
+export function jobRouteSet(): Array<(app: FastifyInstance, deps: RouteDeps) => Promise<void>> {
+  return [];
+}

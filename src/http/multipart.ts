@@ -1,0 +1,54 @@
+/** Reads image file parts of a multipart request into memory, enforcing per-request limits. */
+import crypto from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import { dfgError, isDfgError, type DfgError } from '../errors.js';
+
+export interface UploadedImage {
+  filename: string;
+  /** Present when the part was read whole. */
+  bytes?: Buffer;
+  sha256?: string;
+  /** A per-file problem (too large); other files of the request are still usable. */
+  error?: DfgError;
+}
+
+export interface ReadPartsResult {
+  files: UploadedImage[];
+  fields: Record<string, string>;
+}
+
+export async function readImageParts(request: FastifyRequest, maxFiles: number, maxBytes: number): Promise<ReadPartsResult> {
+  if (!request.isMultipart()) throw dfgError('DFG_ERR_REQUEST_UNSUPPORTED_MEDIA', `${request.headers['content-type'] ?? 'none'}; expected multipart/form-data`);
+  const files: UploadedImage[] = [];
+  const fields: Record<string, string> = {};
+  try {
+    for await (const part of request.parts({ limits: { files: maxFiles, fileSize: maxBytes } })) {
+      if (part.type === 'field') {
+        if (typeof part.value === 'string') fields[part.fieldname] = part.value.slice(0, 1000);
+        continue;
+      }
+      const filename = (part.filename || part.fieldname || `file${files.length + 1}`).slice(0, 255);
+      const bytes = await part.toBuffer();
+      if (part.file.truncated) {
+        files.push({ filename, error: dfgError('DFG_ERR_IMAGE_TOO_LARGE', `more than ${maxBytes}`, maxBytes) });
+        continue;
+      }
+      files.push({ filename, bytes, sha256: crypto.createHash('sha256').update(bytes).digest('hex') });
+    }
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'FST_FILES_LIMIT') throw dfgError('DFG_ERR_UPLOAD_TOO_MANY_FILES', maxFiles);
+    if (code === 'FST_REQ_FILE_TOO_LARGE') throw dfgError('DFG_ERR_IMAGE_TOO_LARGE', `more than ${maxBytes}`, maxBytes);
+    if (isDfgError(err)) throw err;
+    throw err;
+  }
+  if (files.length === 0) throw dfgError('DFG_ERR_UPLOAD_NO_FILE');
+  return { files, fields };
+}
+
+/** Serialisable form of a per-item error. */
+export function errorItem(err: unknown): { statusCode: number; code: string; message: string } {
+  if (isDfgError(err)) return { statusCode: err.statusCode, code: err.code, message: err.message };
+  const e = dfgError('DFG_ERR_INTERNAL');
+  return { statusCode: e.statusCode, code: e.code, message: e.message };
+}

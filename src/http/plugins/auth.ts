@@ -1,0 +1,90 @@
+/**
+ * API keys with scopes. The keys file holds only SHA-256 hashes (keys are high-entropy random
+ * strings, so a fast hash is enough); the presented key is hashed and compared against every
+ * configured hash in constant time, so timing reveals neither which key nor how much matched.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { FastifyRequest } from 'fastify';
+import { dfgError } from '../../errors.js';
+
+export const SCOPES = ['attribute', 'register', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const KeysFileSchema = Type.Object({
+  keys: Type.Array(
+    Type.Object({
+      id: Type.String({ minLength: 1 }),
+      /** `sha256:<64 hex>` of the key. */
+      hash: Type.String({ pattern: '^sha256:[0-9a-f]{64}$' }),
+      scopes: Type.Array(Type.Union(SCOPES.map((s) => Type.Literal(s))), { minItems: 1 }),
+    }),
+  ),
+});
+export type KeysFile = Static<typeof KeysFileSchema>;
+
+export interface KeyRing {
+  readonly enabled: boolean;
+  /** Resolves the request's key, throwing 401/403 catalogue errors. */
+  check(request: FastifyRequest, scope: Scope): { keyId: string } | null;
+}
+
+export function hashKey(key: string): string {
+  return 'sha256:' + crypto.createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** A new random key and the line to put in the keys file. */
+export function generateKey(id: string, scopes: Scope[]): { key: string; entry: KeysFile['keys'][number] } {
+  const key = 'dfg_' + crypto.randomBytes(24).toString('base64url');
+  return { key, entry: { id, hash: hashKey(key), scopes } };
+}
+
+export function loadKeysFile(file: string): KeysFile {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw dfgError('DFG_ERR_CONFIG_INVALID', `  DFG_API_KEYS_FILE: cannot read ${file}: ${(err as Error).message}`);
+  }
+  if (!Value.Check(KeysFileSchema, parsed)) {
+    const lines = [...Value.Errors(KeysFileSchema, parsed)].map((e) => `  DFG_API_KEYS_FILE ${e.path}: ${e.message}`);
+    throw dfgError('DFG_ERR_CONFIG_INVALID', lines.join('\n'));
+  }
+  return parsed;
+}
+
+export function createKeyRing(keys: KeysFile['keys']): KeyRing {
+  const entries = keys.map((k) => ({ id: k.id, digest: Buffer.from(k.hash.slice('sha256:'.length), 'hex'), scopes: new Set<Scope>(k.scopes) }));
+  return {
+    enabled: entries.length > 0,
+    check(request, scope) {
+      if (entries.length === 0) return null;
+      const presented = presentedKey(request);
+      if (!presented) throw dfgError('DFG_ERR_AUTH_MISSING_KEY');
+      const digest = crypto.createHash('sha256').update(presented, 'utf8').digest();
+      let match: (typeof entries)[number] | undefined;
+      for (const e of entries) {
+        // No early exit: every entry is compared.
+        if (crypto.timingSafeEqual(digest, e.digest) && !match) match = e;
+      }
+      if (!match) throw dfgError('DFG_ERR_AUTH_INVALID_KEY');
+      if (!match.scopes.has(scope) && !match.scopes.has('admin')) throw dfgError('DFG_ERR_AUTH_FORBIDDEN', scope);
+      return { keyId: match.id };
+    },
+  };
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '').trim() || undefined;
+  const x = request.headers['x-api-key'];
+  return typeof x === 'string' && x.length > 0 ? x : undefined;
+}
+
+/** True for addresses that only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}

@@ -1,0 +1,75 @@
+/**
+ * The root error handler: catalogue errors and 4xx pass through with a DFG code, validation and
+ * parser errors are mapped to catalogue codes, unexpected 5xx are masked (logged with the request id).
+ */
+import type { FastifyInstance, FastifyError } from 'fastify';
+import { dfgError, isDfgError, type DfgError } from '../../errors.js';
+
+/** Fastify and plugin error codes mapped to ours. */
+const FASTIFY_CODES: Record<string, (err: FastifyError) => DfgError> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => dfgError('DFG_ERR_REQUEST_UNSUPPORTED_MEDIA', firstLine(e.message)),
+  FST_INVALID_MULTIPART_CONTENT_TYPE: () => dfgError('DFG_ERR_REQUEST_UNSUPPORTED_MEDIA', 'expected multipart/form-data'),
+  FST_ERR_CTP_INVALID_JSON_BODY: (e) => dfgError('DFG_ERR_REQUEST_BAD_JSON', firstLine(e.message)),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => dfgError('DFG_ERR_REQUEST_BAD_JSON', 'empty body with content-type application/json'),
+  FST_ERR_CTP_BODY_TOO_LARGE: (e) => dfgError('DFG_ERR_REQUEST_BODY_TOO_LARGE', firstLine(e.message)),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: (e) => dfgError('DFG_ERR_REQUEST_INVALID', firstLine(e.message)),
+  FST_FILES_LIMIT: () => dfgError('DFG_ERR_UPLOAD_TOO_MANY_PARTS', 'too many files'),
+  FST_PARTS_LIMIT: () => dfgError('DFG_ERR_UPLOAD_TOO_MANY_PARTS', 'too many parts'),
+  FST_FIELDS_LIMIT: () => dfgError('DFG_ERR_UPLOAD_TOO_MANY_PARTS', 'too many fields'),
+  FST_PROTO_VIOLATION: (e) => dfgError('DFG_ERR_UPLOAD_MALFORMED', firstLine(e.message)),
+  FST_MP_PREMATURE_CLOSE: (e) => dfgError('DFG_ERR_UPLOAD_MALFORMED', firstLine(e.message)),
+  FST_INVALID_JSON_FIELD_ERROR: (e) => dfgError('DFG_ERR_UPLOAD_MALFORMED', firstLine(e.message)),
+};
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.slice(0, 300);
+}
+
+/** Maps any thrown value to a catalogue error (5xx masked). */
+export function toDfgError(err: FastifyError | Error): { error: DfgError; unexpected: boolean } {
+  if (isDfgError(err)) return { error: err, unexpected: false };
+  const fe = err as FastifyError;
+  if (fe.validation) return { error: dfgError('DFG_ERR_REQUEST_INVALID', `${fe.validationContext ?? 'request'}${firstLine(fe.message).replace(/^(body|querystring|params|headers)/, '')}`), unexpected: false };
+  const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (mapped) return { error: mapped(fe), unexpected: false };
+  // busboy's own parse errors ("Malformed part header", "Unexpected end of form") have no code.
+  if (/^(Malformed|Unexpected end of form|Multipart: Boundary not found)/.test(fe.message ?? '')) {
+    return { error: dfgError('DFG_ERR_UPLOAD_MALFORMED', firstLine(fe.message)), unexpected: false };
+  }
+  const status = fe.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const e = dfgError('DFG_ERR_REQUEST_INVALID', firstLine(fe.message));
+    e.statusCode = status;
+    return { error: e, unexpected: false };
+  }
+  return { error: dfgError('DFG_ERR_INTERNAL'), unexpected: true };
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const { error, unexpected } = toDfgError(err);
+    if (unexpected) request.log.error({ err }, 'unexpected error');
+    else request.log.info({ code: error.code, statusCode: error.statusCode }, error.message);
+    const retryAfter = (err as { retryAfter?: number }).retryAfter;
+    if (error.statusCode === 503) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter ?? 1))));
+    void reply.status(error.statusCode).send({
+      statusCode: error.statusCode,
+      code: error.code,
+      error: httpReason(error.statusCode),
+      message: error.message,
+    });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const e = dfgError('DFG_ERR_ROUTE_NOT_FOUND', `${request.method} ${request.url.split('?')[0]}`);
+    void reply.status(404).send({ statusCode: 404, code: e.code, error: 'Not Found', message: e.message });
+  });
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  406: 'Not Acceptable', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+export function httpReason(status: number): string {
+  return REASONS[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request');
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { RouteDeps } from '../deps.js';
+import { AlgorithmCreate, AlgorithmList, AlgorithmPatch } from '../schemas/algorithms.js';
+import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
+import { toAlgorithmBody } from '../serialise.js';
+
+export async function algorithmRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
+  app.post('/v1/algorithms', {
+    config: { scope: 'register' },
+    schema: {
+      operationId: 'createAlgorithm', tags: ['algorithms'], summary: 'Register a forgery algorithm (or an authentic reference class)',
+      body: AlgorithmCreate,
+      response: { 201: Type.Ref('Algorithm'), ...errorResponses(400, 401, 403, 409, 415, 503) },
+    },
+  }, async (request, reply) => {
+    const { gallery } = services.need();
+    const body = request.body as Static<typeof AlgorithmCreate>;
+    const alg = gallery.createAlgorithm(body);
+    request.log.info({ algorithmId: alg.id, name: alg.name }, 'algorithm registered');
+    return reply.status(201).send(toAlgorithmBody(alg));
+  });
+
+  app.get('/v1/algorithms', {
+    config: { scope: 'register' },
+    schema: {
+      operationId: 'listAlgorithms', tags: ['algorithms'], summary: 'List registered algorithms with sample counts',
+      querystring: Pagination,
+      response: { 200: AlgorithmList, ...errorResponses(400, 401, 403, 503) },
+    },
+  }, async (request) => {
+    const { gallery } = services.need();
+    const q = request.query as Static<typeof Pagination>;
+    const page = gallery.listAlgorithms({ limit: q.limit, offset: q.offset });
+    return { items: page.items.map(toAlgorithmBody), total: page.total, limit: q.limit, offset: q.offset };
+  });
+
+  app.get('/v1/algorithms/:id', {
+    config: { scope: 'register' },
+    schema: {
+      operationId: 'getAlgorithm', tags: ['algorithms'], summary: 'Get one algorithm',
+      params: IdParam,
+      response: { 200: Type.Ref('Algorithm'), ...errorResponses(401, 403, 404, 503) },
+    },
+  }, async (request) => {
+    const { gallery } = services.need();
+    return toAlgorithmBody(gallery.getAlgorithm((request.params as Static<typeof IdParam>).id));
+  });
+
+  app.patch('/v1/algorithms/:id', {
+    config: { scope: 'register' },
+    schema: {
+      operationId: 'updateAlgorithm', tags: ['algorithms'], summary: 'Rename, describe, enable/disable or set a threshold override',
+      params: IdParam,
+      body: AlgorithmPatch,
+      response: { 200: Type.Ref('Algorithm'), ...errorResponses(400, 401, 403, 404, 409, 415, 503) },
+    },
+  }, async (request) => {
+    const { gallery } = services.need();
+    const id = (request.params as Static<typeof IdParam>).id;
+    const alg = gallery.updateAlgorithm(id, request.body as Static<typeof AlgorithmPatch>);
+    request.log.info({ algorithmId: id }, 'algorithm updated');
+    return toAlgorithmBody(alg);
+  });
+
+  app.delete('/v1/algorithms/:id', {
+    config: { scope: 'register' },
+    schema: {
+      operationId: 'deleteAlgorithm', tags: ['algorithms'], summary: 'Delete an algorithm and all its samples',
+      params: IdParam,
+      response: { 204: Type.Null({ description: 'Deleted' }), ...errorResponses(401, 403, 404, 503) },
+    },
+  }, async (request, reply) => {
+    const { gallery } = services.need();
+    const id = (request.params as Static<typeof IdParam>).id;
+    gallery.deleteAlgorithm(id);
+    request.log.info({ algorithmId: id }, 'algorithm deleted');
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { RouteDeps } from '../deps.js';
+import { AttributeQuery, AttributionBatch } from '../schemas/attribution.js';
+import { errorResponses } from '../schemas/common.js';
+import { errorItem, readImageParts } from '../multipart.js';
+import { attributeImage } from '../../attribute.js';
+
+export async function attributeRoutes(app: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
+  const cfg = services.config;
+
+  const run = async (bytes: Uint8Array, query: Static<typeof AttributeQuery>) => {
+    const { embedder, gallery } = services.need();
+    const result = await attributeImage({ embedder, gallery, config: cfg }, bytes, query);
+    metrics.decisions.inc({ decision: result.decision });
+    metrics.embedSeconds.observe({ model: result.model.id }, (result.timings.decodeMs + result.timings.embedMs) / 1000);
+    metrics.searchSeconds.observe(result.timings.searchMs / 1000);
+    return result;
+  };
+
+  app.post('/v1/attribute', {
+    config: { scope: 'attribute', multipart: 'file' },
+    schema: {
+      operationId: 'attribute', tags: ['attribution'],
+      summary: 'Attribute one image to the nearest registered algorithm, or unknown',
+      description: 'Multipart with exactly one image file. For several files use /v1/attribute/batch.',
+      querystring: AttributeQuery,
+      response: { 200: Type.Ref('Attribution'), ...errorResponses(400, 401, 403, 413, 415, 422, 503) },
+    },
+  }, async (request) => {
+    services.need();
+    const { files } = await readImageParts(request, 1, cfg.DFG_MAX_IMAGE_BYTES);
+    const file = files[0]!;
+    if (file.error) throw file.error;
+    const result = await run(file.bytes!, request.query as Static<typeof AttributeQuery>);
+    request.log.info({ decision: result.decision, algorithmId: result.algorithm?.id, score: result.score, sha256: result.image.sha256 }, 'attributed');
+    return result;
+  });
+
+  app.post('/v1/attribute/batch', {
+    config: { scope: 'attribute', multipart: 'files' },
+    schema: {
+      operationId: 'attributeBatch', tags: ['attribution'],
+      summary: 'Attribute several images in one request; answered per file',
+      description: `At most ${cfg.DFG_MAX_FILES} files. A bad file gets a per-file error; the others are still answered.`,
+      querystring: AttributeQuery,
+      response: { 200: AttributionBatch, ...errorResponses(400, 401, 403, 413, 415, 503) },
+    },
+  }, async (request) => {
+    services.need();
+    const { files } = await readImageParts(request, cfg.DFG_MAX_FILES, cfg.DFG_MAX_IMAGE_BYTES);
+    const query = request.query as Static<typeof AttributeQuery>;
+    const settled = await Promise.allSettled(files.map((f) => (f.error ? Promise.reject(f.error) : run(f.bytes!, query))));
+    // Shedding applies to the request as a whole: a client retries the batch, not single files.
+    const shed = settled.find((s) => s.status === 'rejected' && (s.reason as { code?: string }).code === 'DFG_ERR_SERVER_OVERLOADED');
+    if (shed && settled.every((s) => s.status === 'rejected')) throw (shed as PromiseRejectedResult).reason;
+    return {
+      results: settled.map((s, i) =>
+        s.status === 'fulfilled' ? { filename: files[i]!.filename, result: s.value } : { filename: files[i]!.filename, error: errorItem(s.reason) },
+      ),
+    };
+  });
+
+}

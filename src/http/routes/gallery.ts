@@ -1,0 +1,27 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteDeps } from '../deps.js';
+import { GalleryInfo } from '../schemas/attribution.js';
+import { errorResponses } from '../schemas/common.js';
+
+export async function galleryRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
+  const cfg = services.config;
+  app.get('/v1/gallery', {
+    config: { scope: 'attribute' },
+    schema: {
+      operationId: 'getGallery', tags: ['gallery'], summary: 'Model, dimension, counts, version, index state and decision settings',
+      response: { 200: GalleryInfo, ...errorResponses(401, 403, 503) },
+    },
+  }, async () => {
+    const { embedder, gallery } = services.need();
+    const info = gallery.info();
+    const cal = gallery.currentCalibration();
+    return {
+      model: { id: embedder.model.id, version: embedder.model.version, dimension: embedder.model.dim },
+      version: info.version,
+      counts: info.counts,
+      index: info.index,
+      decision: { threshold: cfg.DFG_THRESHOLD, margin: cfg.DFG_MARGIN, topM: cfg.DFG_TOP_M, k: cfg.DFG_K },
+      calibration: cal ? { version: cal.version, createdAt: cal.createdAt, targetFpir: cal.targetFpir, global: cal.global, perAlgorithm: cal.perAlgorithm } : null,
+    };
+  });
+}

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { RouteDeps } from '../deps.js';
+
+export async function healthRoutes(app: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
+  app.get('/livez', {
+    schema: { operationId: 'livez', tags: ['health'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+  }, async () => ({ status: 'ok' as const }));
+
+  const Ready = Type.Object({ status: Type.String(), model: Type.Boolean(), gallery: Type.Boolean(), error: Type.Optional(Type.String()) });
+  app.get('/readyz', {
+    schema: {
+      operationId: 'readyz', tags: ['health'], summary: 'Ready once the model and the gallery index are loaded',
+      response: { 200: Ready, 503: Ready },
+    },
+  }, async (_request, reply) => {
+    const { embedder, gallery, error } = services.peek();
+    const ready = Boolean(embedder && gallery);
+    return reply.status(ready ? 200 : 503).send({
+      status: ready ? 'ready' : error ? 'failed' : 'loading', model: Boolean(embedder), gallery: Boolean(gallery),
+      ...(error ? { error: error.message } : {}),
+    });
+  });
+
+  app.get('/metrics', {
+    schema: {
+      operationId: 'metrics', tags: ['health'], summary: 'Prometheus metrics',
+      produces: ['text/plain'],
+      response: { 200: Type.String({ description: 'Prometheus text exposition format' }) },
+    },
+  }, async (_request, reply) => {
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+}

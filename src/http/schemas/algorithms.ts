@@ -1,0 +1,106 @@
+import { Type } from '@sinclair/typebox';
+import { Architecture, ForgeryType } from './common.js';
+
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '^\\S(.*\\S)?$', description: 'Unique (case-insensitive), no leading or trailing spaces.' });
+const Threshold = Type.Union([Type.Number({ minimum: -1, maximum: 1 }), Type.Null()], { description: 'Per-algorithm threshold override; null = global default or calibration.' });
+
+export const AlgorithmCreate = Type.Object(
+  {
+    name: Name,
+    forgeryType: ForgeryType,
+    architecture: Architecture,
+    description: Type.Optional(Type.String({ maxLength: 4000 })),
+    reference: Type.Optional(Type.String({ maxLength: 2000, description: 'Where the algorithm was found (URL, case id).' })),
+    enabled: Type.Optional(Type.Boolean({ default: true })),
+    threshold: Type.Optional(Threshold),
+  },
+  { additionalProperties: false },
+);
+
+export const AlgorithmPatch = Type.Partial(
+  Type.Object({
+    name: Name,
+    forgeryType: ForgeryType,
+    architecture: Architecture,
+    description: Type.String({ maxLength: 4000 }),
+    reference: Type.String({ maxLength: 2000 }),
+    enabled: Type.Boolean(),
+    threshold: Threshold,
+  }),
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const Algorithm = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    forgeryType: ForgeryType,
+    architecture: Architecture,
+    description: Type.String(),
+    reference: Type.String(),
+    enabled: Type.Boolean(),
+    threshold: Threshold,
+    sampleCount: Type.Integer({ description: 'Samples enrolled for the serving model.' }),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Algorithm', title: 'Algorithm' },
+);
+
+export const AlgorithmRef = Type.Object(
+  { id: Type.String(), name: Type.String(), forgeryType: ForgeryType, architecture: Architecture },
+  { $id: 'AlgorithmRef', title: 'AlgorithmRef' },
+);
+
+export const AlgorithmList = Type.Object({
+  items: Type.Array(Type.Ref('Algorithm')),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+export const Sample = Type.Object(
+  {
+    id: Type.String(),
+    algorithmId: Type.String(),
+    modelId: Type.String(),
+    sha256: Type.String(),
+    width: Type.Integer(),
+    height: Type.Integer(),
+    filename: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Sample', title: 'Sample' },
+);
+
+export const SampleList = Type.Object({
+  items: Type.Array(Type.Ref('Sample')),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
+
+export const ItemError = Type.Object(
+  { statusCode: Type.Integer(), code: Type.String(), message: Type.String() },
+  { $id: 'ItemError', title: 'ItemError' },
+);
+
+export const EnrolResult = Type.Object({
+  created: Type.Integer(),
+  duplicates: Type.Integer(),
+  failed: Type.Integer(),
+  results: Type.Array(
+    Type.Object({
+      filename: Type.String(),
+      status: Type.Union([Type.Literal('created'), Type.Literal('duplicate'), Type.Literal('error')]),
+      sampleId: Type.Optional(Type.String()),
+      sha256: Type.Optional(Type.String()),
+      error: Type.Optional(Type.Ref('ItemError')),
+    }),
+  ),
+});
+
+export const SampleParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  sampleId: Type.String({ minLength: 1, maxLength: 64 }),
+});

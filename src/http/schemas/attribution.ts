@@ -1,0 +1,63 @@
+import { Type } from '@sinclair/typebox';
+
+export const AttributeQuery = Type.Object({
+  k: Type.Optional(Type.Integer({ minimum: 1, maximum: 20, description: 'Candidates returned (default 5).' })),
+  threshold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Override the threshold for this call (bounded to 0..1).' })),
+});
+
+export const Attribution = Type.Object(
+  {
+    decision: Type.Union([Type.Literal('attributed'), Type.Literal('unknown'), Type.Literal('authentic')]),
+    algorithm: Type.Union([Type.Ref('AlgorithmRef'), Type.Null()]),
+    score: Type.Number({ description: 'Best per-algorithm score (mean of its best M cosine similarities).' }),
+    threshold: Type.Number({ description: 'Threshold applied to the best algorithm.' }),
+    margin: Type.Number({ description: 'Best score minus runner-up score.' }),
+    candidates: Type.Array(
+      Type.Object({
+        algorithm: Type.Ref('AlgorithmRef'),
+        score: Type.Number(),
+        evidence: Type.Array(Type.String(), { description: 'Sample ids behind the score.' }),
+      }),
+    ),
+    model: Type.Object({ id: Type.String(), version: Type.String() }),
+    galleryVersion: Type.Integer(),
+    timings: Type.Object({ decodeMs: Type.Number(), embedMs: Type.Number(), searchMs: Type.Number(), totalMs: Type.Number() }),
+    image: Type.Object({ width: Type.Integer(), height: Type.Integer(), sha256: Type.String() }),
+  },
+  { $id: 'Attribution', title: 'Attribution' },
+);
+
+export const AttributionBatch = Type.Object({
+  results: Type.Array(
+    Type.Object({
+      filename: Type.String(),
+      result: Type.Optional(Type.Ref('Attribution')),
+      error: Type.Optional(Type.Ref('ItemError')),
+    }),
+  ),
+});
+
+export const GalleryInfo = Type.Object({
+  model: Type.Object({ id: Type.String(), version: Type.String(), dimension: Type.Integer() }),
+  version: Type.Integer({ description: 'Monotonic gallery version (last change sequence number).' }),
+  counts: Type.Object({ algorithms: Type.Integer(), enabledAlgorithms: Type.Integer(), samples: Type.Integer() }),
+  index: Type.Object({
+    state: Type.String(),
+    size: Type.Integer(),
+    deleted: Type.Integer(),
+    lastSeq: Type.Integer(),
+    snapshotSeq: Type.Integer(),
+    builtFrom: Type.String(),
+  }),
+  decision: Type.Object({ threshold: Type.Number(), margin: Type.Number(), topM: Type.Integer(), k: Type.Integer() }),
+  calibration: Type.Union([
+    Type.Object({
+      version: Type.Integer(),
+      createdAt: Type.String(),
+      targetFpir: Type.Number(),
+      global: Type.Number(),
+      perAlgorithm: Type.Record(Type.String(), Type.Number()),
+    }),
+    Type.Null(),
+  ]),
+});

@@ -1,0 +1,33 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { ERRORS } from '../../errors.js';
+
+export const ErrorBody = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.Union(Object.keys(ERRORS).map((c) => Type.Literal(c)), { description: 'Catalogue code; clients branch on it.' }),
+    error: Type.String(),
+    message: Type.String(),
+  },
+  { $id: 'Error', title: 'Error' },
+);
+
+/** Response schemas for the given error statuses, all referencing the one Error body. */
+export function errorResponses(...statuses: number[]): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {};
+  for (const s of statuses) out[s] = Type.Ref('Error');
+  return out;
+}
+
+export const Pagination = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  offset: Type.Integer({ minimum: 0, default: 0 }),
+});
+
+export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const ForgeryType = Type.Union(['FS', 'FR', 'EFS', 'FE', 'authentic', 'unknown'].map((v) => Type.Literal(v)), {
+  description: 'FS face swapping, FR face reenactment, EFS entire face synthesis, FE face editing, authentic reference class, unknown.',
+});
+export const Architecture = Type.Union(
+  ['CNN', 'CG', 'GAN', 'Diffusion', 'VAR', 'closed-source', 'authentic', 'other'].map((v) => Type.Literal(v)),
+);

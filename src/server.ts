@@ -1,0 +1,73 @@
+/**
+ * The server entry: logger, bind safety, listen, periodic store catch-up, graceful close.
+ */
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from './config/index.js';
+import { startServices, type Services } from './services.js';
+import { buildApp } from './app.js';
+import { createKeyRing, isLoopbackHost, loadKeysFile } from './http/plugins/auth.js';
+import { dfgError } from './errors.js';
+
+export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>): Logger {
+  return pino({
+    level: cfg.LOG_LEVEL,
+    base: { service: 'dfg' },
+    // Never log bodies or image bytes: only these request fields.
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  services: Services;
+  address: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(cfg: Config = loadConfig(), log: Logger = createLogger(cfg)): Promise<RunningServer> {
+  const keys = cfg.DFG_API_KEYS_FILE ? loadKeysFile(cfg.DFG_API_KEYS_FILE).keys : [];
+  const keyRing = createKeyRing(keys);
+  if (!keyRing.enabled) {
+    if (!isLoopbackHost(cfg.HOST)) throw dfgError('DFG_ERR_CONFIG_UNSAFE_BIND', cfg.HOST);
+    log.warn({ host: cfg.HOST }, 'no API keys configured: serving without authentication on loopback only');
+  }
+  const services = startServices(cfg, log);
+  const { app } = await buildApp({ services, keyRing, logger: log as never });
+  const address = await app.listen({ host: cfg.HOST, port: cfg.PORT });
+  log.info({ address, gallery: cfg.DFG_GALLERY_DIR, model: cfg.DFG_MODEL }, 'listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await app.close();
+      await services.close();
+      log.info('closed');
+    })());
+  return { app, services, address, close };
+}
+
+/** Runs until SIGINT/SIGTERM, then closes (index snapshot written) and exits. */
+export async function serveForever(cfg?: Config): Promise<void> {
+  const config = cfg ?? loadConfig();
+  const log = createLogger(config);
+  const server = await startServer(config, log);
+  server.services.whenReady.catch(() => {
+    log.fatal('start-up failed; exiting');
+    void server.close().finally(() => process.exit(1));
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down');
+      const force = setTimeout(() => process.exit(1), 15_000);
+      force.unref();
+      server.close().then(() => process.exit(0), (err) => {
+        log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      });
+    });
+  }
+}

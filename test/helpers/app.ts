@@ -1,0 +1,40 @@
+/** Builds the real app (real model, real SQLite store in a temp dir) for inject tests. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { startServices } from '../../src/services.js';
+import { buildApp } from '../../src/app.js';
+import { createKeyRing, type KeysFile } from '../../src/http/plugins/auth.js';
+
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
+
+export function tempDir(prefix = 'dfg-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    DFG_GALLERY_DIR: tempDir(),
+    DFG_MODELS_DIR: path.join(ROOT, 'models'),
+    DFG_THREADS: '1',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+interface Teardown { teardown(fn: () => unknown): void }
+
+export async function buildTestApp(t: Teardown, opts: { env?: Record<string, string>; keys?: KeysFile['keys']; config?: Config } = {}) {
+  const config = opts.config ?? testConfig(opts.env);
+  const log = pino({ level: 'silent' });
+  const services = startServices(config, log, { refreshMs: 0 });
+  const { app, metrics } = await buildApp({ services, keyRing: createKeyRing(opts.keys ?? []) });
+  await services.whenReady;
+  t.teardown(async () => {
+    await app.close();
+    await services.close();
+  });
+  return { app, services, config, metrics };
+}

@@ -1,0 +1,101 @@
+import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { loadConfig } from '../src/config/index.js';
+import { startServer } from '../src/server.js';
+import { ROOT, tempDir } from './helpers/app.js';
+import { generatorImage } from './helpers/images.js';
+import pino from 'pino';
+
+const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'index.js');
+
+interface Proc { child: ChildProcess; url: string }
+
+/** Starts `dfg serve` on an ephemeral port and waits until /readyz answers 200. */
+async function serve(galleryDir: string): Promise<Proc> {
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DFG_GALLERY_DIR: galleryDir, DFG_MODELS_DIR: path.join(ROOT, 'models'), DFG_THREADS: '1', LOG_LEVEL: 'info', DFG_API_KEYS_FILE: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]!); }
+    });
+    child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited ${code}:\n${out}`)); });
+  });
+  for (let i = 0; i < 600; i++) {
+    const r = await fetch(`${url}/readyz`).catch(() => null);
+    if (r?.status === 200) return { child, url };
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error('not ready');
+}
+
+function stop(p: Proc, signal: NodeJS.Signals): Promise<number | null> {
+  return new Promise((resolve) => {
+    p.child.removeAllListeners('exit');
+    p.child.once('exit', (code) => resolve(code));
+    p.child.kill(signal);
+  });
+}
+
+async function upload(url: string, files: Array<[string, Buffer]>): Promise<Response> {
+  const form = new FormData();
+  for (const [name, data] of files) form.append('files', new Blob([new Uint8Array(data)]), name);
+  return fetch(url, { method: 'POST', body: form });
+}
+
+t.test('acknowledged samples survive kill -9; index snapshot and rebuild give the same answers', async (t) => {
+  const dir = tempDir();
+  let p = await serve(dir);
+  t.teardown(() => { p.child.kill('SIGKILL'); });
+
+  const alg = await (await fetch(`${p.url}/v1/algorithms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'nn', forgeryType: 'EFS', architecture: 'GAN' }) })).json() as { id: string };
+  const other = await (await fetch(`${p.url}/v1/algorithms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bl', forgeryType: 'EFS', architecture: 'Diffusion' }) })).json() as { id: string };
+  await upload(`${p.url}/v1/algorithms/${other.id}/samples`, await Promise.all([31, 32, 33].map(async (s) => [`b${s}.png`, await generatorImage('bilinear4', s)] as [string, Buffer])));
+  const enrol = await upload(`${p.url}/v1/algorithms/${alg.id}/samples`, await Promise.all([1, 2, 3, 4].map(async (s) => [`n${s}.png`, await generatorImage('nearest2', s)] as [string, Buffer])));
+  t.equal(enrol.status, 201, 'acknowledged');
+  const probe = await generatorImage('nearest2', 77);
+  const before = await (await upload(`${p.url}/v1/attribute`, [['p.png', probe]])).json() as { decision: string; score: number; algorithm: { id: string } | null };
+
+  // kill -9 right after the acknowledgement: no graceful close, no snapshot.
+  t.equal(await stop(p, 'SIGKILL'), null);
+  p = await serve(dir);
+  const samples = await (await fetch(`${p.url}/v1/algorithms/${alg.id}/samples`)).json() as { total: number };
+  t.equal(samples.total, 4, 'every acknowledged sample is there');
+  const after = await (await upload(`${p.url}/v1/attribute`, [['p.png', probe]])).json() as typeof before;
+  t.equal(after.decision, before.decision);
+  t.equal(after.algorithm?.id, before.algorithm?.id);
+  t.ok(Math.abs(after.score - before.score) < 1e-6, 'same score after restart');
+
+  // Graceful stop writes a snapshot; the next start loads it.
+  t.equal(await stop(p, 'SIGTERM'), 0, 'clean exit on SIGTERM');
+  const indexDir = path.join(dir, 'index');
+  t.ok(fs.readdirSync(indexDir).some((f) => f.endsWith('.json')), 'snapshot manifest written');
+  p = await serve(dir);
+  const g1 = await (await fetch(`${p.url}/v1/gallery`)).json() as { index: { builtFrom: string; size: number } };
+  t.equal(g1.index.builtFrom, 'snapshot');
+  await stop(p, 'SIGKILL');
+
+  // A corrupt snapshot is never trusted: rebuilt from the store, same answer.
+  for (const f of fs.readdirSync(indexDir)) if (!f.endsWith('.json')) fs.writeFileSync(path.join(indexDir, f), 'garbage');
+  p = await serve(dir);
+  const g2 = await (await fetch(`${p.url}/v1/gallery`)).json() as { index: { builtFrom: string } };
+  t.equal(g2.index.builtFrom, 'rebuild');
+  const rebuilt = await (await upload(`${p.url}/v1/attribute`, [['p.png', probe]])).json() as typeof before;
+  t.equal(rebuilt.algorithm?.id, before.algorithm?.id);
+  t.ok(Math.abs(rebuilt.score - before.score) < 1e-6);
+  await stop(p, 'SIGTERM');
+});
+
+t.test('start-up safety', async (t) => {
+  t.throws(() => loadConfig({ PORT: 'abc', DFG_THRESHOLD: '5', LOG_LEVEL: 'loud' }), { code: 'DFG_ERR_CONFIG_INVALID', message: /PORT[\s\S]*DFG_THRESHOLD|DFG_THRESHOLD[\s\S]*PORT/ });
+  const err = await startServer(loadConfig({ HOST: '0.0.0.0', PORT: '0', DFG_GALLERY_DIR: tempDir(), DFG_MODELS_DIR: path.join(ROOT, 'models') }), pino({ level: 'silent' })).then(() => null, (e: Error) => e);
+  t.match(err, { code: 'DFG_ERR_CONFIG_UNSAFE_BIND' });
+});
