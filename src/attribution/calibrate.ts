@@ -1,0 +1,215 @@
+/**
+ * Threshold calibration from the gallery itself. Pure: vectors in, thresholds out.
+ *
+ * Scoring is the service's: an algorithm's score for a query is the mean of the best `topM`
+ * similarities between the query and that algorithm's samples (the mean of all of them when it
+ * has fewer than `topM`). Here it is computed exactly over every sample (brute force), which is
+ * what `scoreAlgorithms` in decide.ts computes from the k nearest neighbours whenever those
+ * neighbours include each scored algorithm's best `topM` samples.
+ *
+ * - Genuine scores of algorithm A: leave-one-out, each sample of A scored against A's other
+ *   samples.
+ * - Impostor scores of A: every sample of every other algorithm, and every negative, scored
+ *   against all of A's samples.
+ * - Per-algorithm threshold: the lowest value that accepts at most `targetFpir` of A's impostor
+ *   scores (`thresholdAtFpir`, the same rule the evaluation's DIR@FPIR uses).
+ * - Global threshold: the same rule over identification impostors: for every sample, its best
+ *   score among the algorithms it does not belong to (for a negative: among all algorithms). It
+ *   is what a query from an unregistered source would be attributed with.
+ * - Fallback to the global threshold, recorded in `stats`, for an algorithm with fewer than
+ *   `minSamples` samples (no leave-one-out evidence of how it scores its own kind) or fewer than
+ *   `minImpostors` impostor scores (the tail quantile would be a guess).
+ */
+import { dfgError } from '../errors.js';
+import { thresholdAtFpir } from '../evaluation/metrics.js';
+
+export type Similarity = (a: Float32Array, b: Float32Array) => number;
+
+export interface CalibrateOptions {
+  /** Sample vectors of each registered algorithm (authentic reference classes included). */
+  vectorsByAlgorithm: ReadonlyMap<string, readonly Float32Array[]> | Readonly<Record<string, readonly Float32Array[]>>;
+  /** Default: cosine similarity. */
+  similarity?: Similarity;
+  topM: number;
+  /** Target false-positive identification rate, e.g. 0.01. */
+  targetFpir: number;
+  /** Vectors known to belong to no registered algorithm: impostors for every algorithm. */
+  negatives?: readonly Float32Array[];
+  /** Fewer samples than this and an algorithm takes the global threshold. Default 2 (the least leave-one-out needs). */
+  minSamples?: number;
+  /** Fewer impostor scores than this and an algorithm takes the global threshold. Default 10. */
+  minImpostors?: number;
+}
+
+export interface AlgorithmCalibration {
+  samples: number;
+  genuine: number;
+  impostors: number;
+  threshold: number;
+  source: 'algorithm' | 'global';
+  /** Why the global threshold was used. */
+  reason?: string;
+  /** Share of leave-one-out genuine scores at or above the threshold (NaN without any). */
+  genuineAcceptance: number;
+  /** Share of impostor scores at or above the threshold. */
+  impostorAcceptance: number;
+}
+
+export interface CalibrationStats {
+  targetFpir: number;
+  topM: number;
+  global: { impostors: number; genuine: number; impostorAcceptance: number; genuineAcceptance: number };
+  perAlgorithm: Record<string, AlgorithmCalibration>;
+}
+
+export interface Calibration {
+  global: number;
+  perAlgorithm: Record<string, number>;
+  stats: CalibrationStats;
+}
+
+/** Cosine similarity; 0 when either vector is all zeros. */
+export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i += 1) sum += a[i] * b[i];
+  return sum;
+}
+
+/** The vector scaled to unit L2 norm (a zero vector stays zero). */
+export function unitVector(v: Float32Array): Float32Array {
+  let ss = 0;
+  for (let i = 0; i < v.length; i += 1) ss += v[i] * v[i];
+  if (ss === 0) return new Float32Array(v.length);
+  const inv = 1 / Math.sqrt(ss);
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i += 1) out[i] = v[i] * inv;
+  return out;
+}
+
+/**
+ * Mean of the `topM` highest values (of all of them when there are fewer); NaN for none.
+ * The per-algorithm score of the service.
+ */
+export function topMeanScore(similarities: ArrayLike<number>, topM: number): number {
+  const m = Math.min(topM, similarities.length);
+  if (m <= 0) return NaN;
+  // Partial selection into a small descending buffer: topM is single digits in practice.
+  const best = new Array<number>(m).fill(-Infinity);
+  for (let i = 0; i < similarities.length; i += 1) {
+    const s = similarities[i];
+    if (s <= best[m - 1]) continue;
+    let j = m - 1;
+    while (j > 0 && best[j - 1] < s) {
+      best[j] = best[j - 1];
+      j -= 1;
+    }
+    best[j] = s;
+  }
+  let sum = 0;
+  for (const b of best) sum += b;
+  return sum / m;
+}
+
+const share = (scores: readonly number[], t: number) =>
+  scores.length === 0 ? NaN : scores.reduce((c, s) => c + (s >= t ? 1 : 0), 0) / scores.length;
+
+/**
+ * Per-algorithm and global thresholds for a target FPIR, from leave-one-out genuine scores and
+ * impostor scores of the gallery (see the module comment for the exact rules). Throws
+ * DFG_ERR_CALIBRATION_INSUFFICIENT when there is no impostor at all (a single algorithm and no
+ * negatives) or an argument is out of range.
+ */
+export function calibrateThresholds(opts: CalibrateOptions): Calibration {
+  const { topM, targetFpir } = opts;
+  // Default cosine: normalise once, then a dot product per pair (calibration is O(n²) pairs).
+  const similarity = opts.similarity ?? dot;
+  const prepare = opts.similarity ? (v: Float32Array) => v : unitVector;
+  const negatives = opts.negatives ?? [];
+  const minSamples = opts.minSamples ?? 2;
+  const minImpostors = opts.minImpostors ?? 10;
+  if (!Number.isInteger(topM) || topM < 1) throw dfgError('DFG_ERR_CALIBRATION_INSUFFICIENT', `topM must be a positive integer, got ${topM}`);
+  if (!(targetFpir >= 0 && targetFpir < 1)) throw dfgError('DFG_ERR_CALIBRATION_INSUFFICIENT', `targetFpir must be in [0, 1), got ${targetFpir}`);
+
+  const entries = (opts.vectorsByAlgorithm instanceof Map
+    ? [...opts.vectorsByAlgorithm.entries()]
+    : Object.entries(opts.vectorsByAlgorithm)) as [string, readonly Float32Array[]][];
+  const algorithms = entries.filter(([, v]) => v.length > 0);
+  const ids = algorithms.map(([id]) => id);
+  const samples: { owner: number; vector: Float32Array }[] = [];
+  algorithms.forEach(([, vectors], a) => vectors.forEach((v) => samples.push({ owner: a, vector: prepare(v) })));
+  const queries = [...samples, ...negatives.map((v) => ({ owner: -1, vector: prepare(v) }))];
+  if (algorithms.length === 0) throw dfgError('DFG_ERR_CALIBRATION_INSUFFICIENT', 'no algorithm has samples');
+  if (negatives.length === 0 && algorithms.length < 2) {
+    throw dfgError('DFG_ERR_CALIBRATION_INSUFFICIENT', `need at least two algorithms with samples, or negatives (got ${algorithms.length} algorithm(s), no negatives)`);
+  }
+
+  const genuine = ids.map(() => [] as number[]);
+  const impostor = ids.map(() => [] as number[]);
+  const identificationImpostors: number[] = [];
+  const perAlgorithmSims = ids.map(() => [] as number[]);
+  for (let q = 0; q < queries.length; q += 1) {
+    for (const list of perAlgorithmSims) list.length = 0;
+    for (let s = 0; s < samples.length; s += 1) {
+      if (s === q) continue; // leave one out: a sample never matches itself
+      perAlgorithmSims[samples[s].owner].push(similarity(queries[q].vector, samples[s].vector));
+    }
+    const owner = queries[q].owner;
+    let bestOther = -Infinity;
+    for (let a = 0; a < ids.length; a += 1) {
+      const score = topMeanScore(perAlgorithmSims[a], topM);
+      if (Number.isNaN(score)) continue; // a one-sample algorithm scoring its own sample
+      if (a === owner) genuine[a].push(score);
+      else {
+        impostor[a].push(score);
+        if (score > bestOther) bestOther = score;
+      }
+    }
+    if (bestOther > -Infinity) identificationImpostors.push(bestOther);
+  }
+
+  const global = thresholdAtFpir(identificationImpostors, targetFpir);
+  const allGenuine = genuine.flat();
+  const perAlgorithm: Record<string, number> = {};
+  const stats: CalibrationStats = {
+    targetFpir,
+    topM,
+    global: {
+      impostors: identificationImpostors.length,
+      genuine: allGenuine.length,
+      impostorAcceptance: share(identificationImpostors, global),
+      genuineAcceptance: share(allGenuine, global),
+    },
+    perAlgorithm: {},
+  };
+  ids.forEach((id, a) => {
+    const n = algorithms[a][1].length;
+    let reason: string | undefined;
+    if (n < minSamples) reason = `${n} sample(s), fewer than ${minSamples}`;
+    else if (impostor[a].length < minImpostors) reason = `${impostor[a].length} impostor score(s), fewer than ${minImpostors}`;
+    const threshold = reason === undefined ? thresholdAtFpir(impostor[a], targetFpir) : global;
+    perAlgorithm[id] = threshold;
+    stats.perAlgorithm[id] = {
+      samples: n,
+      genuine: genuine[a].length,
+      impostors: impostor[a].length,
+      threshold,
+      source: reason === undefined ? 'algorithm' : 'global',
+      ...(reason === undefined ? {} : { reason }),
+      genuineAcceptance: share(genuine[a], threshold),
+      impostorAcceptance: share(impostor[a], threshold),
+    };
+  });
+  return { global, perAlgorithm, stats };
+}

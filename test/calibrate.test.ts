@@ -1,0 +1,99 @@
+import t from 'tap';
+import { calibrateThresholds, cosineSimilarity, topMeanScore, unitVector } from '../src/attribution/calibrate.js';
+import { nextUp } from '../src/evaluation/metrics.js';
+import { isDfgError } from '../src/errors.js';
+import { createRng } from '../src/evaluation/random.js';
+
+const v = (...xs: number[]) => new Float32Array(xs);
+// Scalar "embeddings" with similarity -|a - b|: every score below is computable by hand.
+const negDistance = (a: Float32Array, b: Float32Array) => -Math.abs(a[0] - b[0]);
+
+t.test('topMeanScore is the mean of the best topM', async (t) => {
+  t.equal(topMeanScore([0.1, 0.9, 0.5, 0.7], 2), 0.8);
+  t.equal(topMeanScore([0.1, 0.9, 0.5, 0.7], 1), 0.9);
+  t.equal(topMeanScore([0.1, 0.9, 0.5, 0.7], 10), 0.55, 'fewer than topM: mean of all');
+  t.equal(topMeanScore([-3, -1, -2], 2), -1.5, 'negative similarities');
+  t.ok(Number.isNaN(topMeanScore([], 3)), 'no samples: undefined');
+});
+
+t.test('cosine helpers', async (t) => {
+  t.equal(cosineSimilarity(v(1, 0), v(0, 2)), 0);
+  t.ok(Math.abs(cosineSimilarity(v(1, 1), v(2, 2)) - 1) < 1e-7);
+  t.equal(cosineSimilarity(v(0, 0), v(1, 0)), 0, 'zero vector: 0, not NaN');
+  const u = unitVector(v(3, 4));
+  t.ok(Math.abs(u[0] - 0.6) < 1e-7 && Math.abs(u[1] - 0.8) < 1e-7);
+  t.same([...unitVector(v(0, 0))], [0, 0]);
+});
+
+// A = {0, 1, 2}, B = {10, 11}, negative {5}, topM 2:
+// genuine A (leave-one-out) = [-1.5, -1, -1.5]; genuine B = [-1, -1]
+// impostors A = B samples [-8.5, -9.5] + negative [-3.5]
+// impostors B = A samples [-10.5, -9.5, -8.5] + negative [-5.5]
+// identification impostors = [-10.5, -9.5, -8.5] (A vs B), [-8.5, -9.5] (B vs A), [-3.5] (negative)
+const gallery = { A: [v(0), v(1), v(2)], B: [v(10), v(11)] };
+const base = { vectorsByAlgorithm: gallery, similarity: negDistance, topM: 2, negatives: [v(5)], minImpostors: 3 };
+
+t.test('hand-computed thresholds', async (t) => {
+  const c = calibrateThresholds({ ...base, targetFpir: 0.2 });
+  t.equal(c.global, nextUp(-8.5), 'global: k = floor(0.2 × 6) = 1, just above the second-highest impostor');
+  t.equal(c.perAlgorithm.A, nextUp(-3.5), 'A: k = 0 of 3, above the highest impostor');
+  t.equal(c.perAlgorithm.B, nextUp(-5.5), 'B: k = 0 of 4');
+  t.same(c.stats.perAlgorithm.A, { samples: 3, genuine: 3, impostors: 3, threshold: nextUp(-3.5), source: 'algorithm', genuineAcceptance: 1, impostorAcceptance: 0 });
+  t.equal(c.stats.perAlgorithm.B.genuine, 2);
+  t.equal(c.stats.perAlgorithm.B.impostors, 4);
+  t.same(c.stats.global, { impostors: 6, genuine: 5, impostorAcceptance: 1 / 6, genuineAcceptance: 1 });
+
+  const loose = calibrateThresholds({ ...base, targetFpir: 0.5 });
+  t.equal(loose.perAlgorithm.B, nextUp(-9.5), 'B at 50%: k = 2 of 4 -> above -9.5, accepting -5.5 and -8.5');
+  t.equal(loose.stats.perAlgorithm.B.impostorAcceptance, 0.5);
+});
+
+t.test('fallbacks to the global threshold', async (t) => {
+  const few = calibrateThresholds({ ...base, targetFpir: 0.2, minImpostors: 4 });
+  t.equal(few.perAlgorithm.A, few.global, 'A has 3 impostor scores < 4');
+  t.equal(few.stats.perAlgorithm.A.source, 'global');
+  t.match(few.stats.perAlgorithm.A.reason, /3 impostor/);
+  t.equal(few.stats.perAlgorithm.B.source, 'algorithm');
+
+  const small = calibrateThresholds({ ...base, targetFpir: 0.2, minSamples: 3 });
+  t.equal(small.perAlgorithm.B, small.global, 'B has 2 samples < 3');
+  t.match(small.stats.perAlgorithm.B.reason, /2 sample/);
+
+  const single = calibrateThresholds({ vectorsByAlgorithm: { ...gallery, C: [v(20)] }, similarity: negDistance, topM: 2, targetFpir: 0.2, minImpostors: 1 });
+  t.equal(single.stats.perAlgorithm.C.genuine, 0, 'one sample: no leave-one-out score');
+  t.ok(Number.isNaN(single.stats.perAlgorithm.C.genuineAcceptance));
+  t.equal(single.perAlgorithm.C, single.global);
+});
+
+t.test('refuses what cannot be calibrated', async (t) => {
+  const code = (fn: () => unknown) => {
+    try {
+      fn();
+      return 'no error';
+    } catch (err) {
+      return isDfgError(err) ? err.code : String(err);
+    }
+  };
+  t.equal(code(() => calibrateThresholds({ vectorsByAlgorithm: { A: gallery.A }, similarity: negDistance, topM: 2, targetFpir: 0.01 })), 'DFG_ERR_CALIBRATION_INSUFFICIENT', 'one algorithm, no negatives');
+  t.equal(code(() => calibrateThresholds({ vectorsByAlgorithm: {}, topM: 2, targetFpir: 0.01 })), 'DFG_ERR_CALIBRATION_INSUFFICIENT', 'nothing at all');
+  t.equal(code(() => calibrateThresholds({ ...base, topM: 0, targetFpir: 0.01 })), 'DFG_ERR_CALIBRATION_INSUFFICIENT', 'topM 0');
+  t.equal(code(() => calibrateThresholds({ ...base, targetFpir: 1 })), 'DFG_ERR_CALIBRATION_INSUFFICIENT', 'targetFpir 1');
+  const withNeg = calibrateThresholds({ vectorsByAlgorithm: new Map([['A', gallery.A]]), similarity: negDistance, topM: 2, targetFpir: 0, negatives: [v(5)], minImpostors: 1 });
+  t.equal(withNeg.perAlgorithm.A, nextUp(-3.5), 'one algorithm plus negatives is enough (Map input)');
+});
+
+t.test('default cosine scoring and the achieved FPIR never exceed the target', async (t) => {
+  const deg = (d: number) => v(Math.cos((d * Math.PI) / 180), Math.sin((d * Math.PI) / 180));
+  const c = calibrateThresholds({ vectorsByAlgorithm: { A: [deg(0), deg(10), deg(20)], B: [deg(90), deg(100), deg(110)] }, topM: 1, targetFpir: 0, minImpostors: 1 });
+  t.ok(Math.abs(c.perAlgorithm.A - Math.cos((70 * Math.PI) / 180)) < 1e-6, `A just above cos 70° (${c.perAlgorithm.A})`);
+  t.equal(c.stats.perAlgorithm.A.genuineAcceptance, 1, 'cos 10° genuine scores pass');
+
+  const rng = createRng('calibrate-random');
+  const cluster = (cx: number, n: number) => Array.from({ length: n }, () => v(cx + rng.next(), rng.next(), rng.next() - 0.5, rng.next() - 0.5));
+  const big = calibrateThresholds({ vectorsByAlgorithm: { A: cluster(1, 12), B: cluster(-1, 12), C: cluster(0, 12) }, topM: 3, targetFpir: 0.05, negatives: cluster(0.5, 10) });
+  for (const [id, s] of Object.entries(big.stats.perAlgorithm)) {
+    t.equal(s.source, 'algorithm', `${id} calibrated on its own`);
+    t.ok(s.impostorAcceptance <= 0.05, `${id}: achieved ${s.impostorAcceptance} <= 0.05`);
+  }
+  t.ok(big.stats.global.impostorAcceptance <= 0.05);
+});
