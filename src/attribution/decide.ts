@@ -1,0 +1,137 @@
+/**
+ * The attribution decision (DESIGN.md, "Decision semantics"). Pure: neighbours and algorithm
+ * metadata in, decision out.
+ *
+ * - Scores: per algorithm, the mean of its best `topM` similarities among the k neighbours.
+ * - The best algorithm's threshold: its own `threshold` if the algorithm object carries one,
+ *   else `perAlgorithm[id]` (calibrated), else the global `threshold`.
+ * - Margin: best score minus runner-up score. With a single candidate the runner-up counts as
+ *   -1, the lowest cosine similarity, so the margin is `score + 1` and never blocks.
+ * - `attributed` when score >= threshold and margin >= required margin; `authentic` when that
+ *   best algorithm is an authentic reference class (forgeryType 'authentic') and passes the same
+ *   test; `unknown` otherwise, with `algorithm: null` but the candidates listed.
+ * - No usable neighbour (empty gallery, everything disabled or deleted): `unknown`, score 0,
+ *   margin 0, the global threshold, no candidates.
+ * - Neighbours of algorithms the lookup does not know, or that are disabled, are dropped.
+ */
+import { dfgError } from '../errors.js';
+import { byNeighbourRank, checkTopM, scoreAlgorithms, type Neighbour } from './score.js';
+
+export { scoreAlgorithms, type AlgorithmScore, type Neighbour } from './score.js';
+
+/** What decide needs to know of an algorithm; callers may pass richer objects and get them back. */
+export interface DecisionAlgorithm {
+  id: string;
+  forgeryType: string;
+  /** `false` drops the algorithm's neighbours. */
+  enabled?: boolean;
+  /** Per-algorithm override; null or absent falls back to `perAlgorithm`, then to the global threshold. */
+  threshold?: number | null;
+}
+
+export type AlgorithmLookup<A> = ReadonlyMap<string, A> | Readonly<Record<string, A>> | ((id: string) => A | undefined);
+
+export interface DecideOptions {
+  /** Global similarity threshold. */
+  threshold: number;
+  /** Required lead of the best score over the runner-up. */
+  margin: number;
+  /** Per-algorithm score = mean of its best topM similarities. */
+  topM: number;
+  /** Use only the k most similar neighbours (default: all given). */
+  k?: number;
+  /** Calibrated thresholds by algorithm id, used when the algorithm carries no threshold of its own. */
+  perAlgorithm?: Readonly<Record<string, number>>;
+  /** Candidates to return, best first (default 5). */
+  candidates?: number;
+}
+
+export interface Candidate<A> {
+  algorithm: A;
+  score: number;
+  /** Sample ids behind the score, best first. */
+  evidence: string[];
+}
+
+export type DecisionKind = 'attributed' | 'unknown' | 'authentic';
+
+export interface Decision<A> {
+  decision: DecisionKind;
+  /** The attributed algorithm (or authentic class); null when unknown. */
+  algorithm: A | null;
+  /** Best per-algorithm score (0 without candidates). */
+  score: number;
+  /** Threshold applied to the best algorithm. */
+  threshold: number;
+  /** Best score minus runner-up score (see the module comment for one or no candidate). */
+  margin: number;
+  candidates: Array<Candidate<A>>;
+}
+
+/** Scores within this of a threshold or margin count as reaching it: float sums must not flip golden cases. */
+const EPSILON = 1e-9;
+const NO_RUNNER_UP = -1;
+
+function resolver<A>(algorithms: AlgorithmLookup<A>): (id: string) => A | undefined {
+  if (typeof algorithms === 'function') return algorithms as (id: string) => A | undefined;
+  if (algorithms instanceof Map) return (id) => algorithms.get(id);
+  const record = algorithms as Readonly<Record<string, A>>;
+  return (id) => (Object.hasOwn(record, id) ? record[id] : undefined);
+}
+
+function checkNumber(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw dfgError('DFG_ERR_REQUEST_INVALID', `Expected a number between ${min} and ${max} for ${name} but received ${String(value)}`);
+  }
+  return value;
+}
+
+function checkCount(value: unknown, name: string, dflt: number): number {
+  if (value === undefined) return dflt;
+  if (!Number.isInteger(value) || (value as number) < 1) {
+    throw dfgError('DFG_ERR_REQUEST_INVALID', `Expected a positive integer for ${name} but received ${String(value)}`);
+  }
+  return value as number;
+}
+
+/** Decides between attributed, authentic and unknown for one query's neighbours. */
+export function decide<A extends DecisionAlgorithm>(
+  neighbours: readonly Neighbour[],
+  algorithms: AlgorithmLookup<A>,
+  opts: DecideOptions,
+): Decision<A> {
+  const globalThreshold = checkNumber(opts.threshold, 'threshold', -1, 1);
+  const requiredMargin = checkNumber(opts.margin, 'margin', 0, 2);
+  const topM = checkTopM(opts.topM);
+  const k = checkCount(opts.k, 'k', Number.POSITIVE_INFINITY);
+  const maxCandidates = checkCount(opts.candidates, 'candidates', 5);
+  const lookup = resolver(algorithms);
+
+  const usable = neighbours
+    .filter((n) => {
+      if (!Number.isFinite(n.similarity)) return false;
+      const a = lookup(n.algorithmId);
+      return a !== undefined && a.enabled !== false;
+    })
+    .sort(byNeighbourRank)
+    .slice(0, k);
+  const scores = scoreAlgorithms(usable, topM);
+  if (scores.length === 0) {
+    return { decision: 'unknown', algorithm: null, score: 0, threshold: globalThreshold, margin: 0, candidates: [] };
+  }
+
+  const best = scores[0]!;
+  const bestAlgorithm = lookup(best.algorithmId)!;
+  const threshold = bestAlgorithm.threshold ?? opts.perAlgorithm?.[best.algorithmId] ?? globalThreshold;
+  const margin = best.score - (scores[1]?.score ?? NO_RUNNER_UP);
+  const passes = best.score >= threshold - EPSILON && margin >= requiredMargin - EPSILON;
+  const decision: DecisionKind = !passes ? 'unknown' : bestAlgorithm.forgeryType === 'authentic' ? 'authentic' : 'attributed';
+  return {
+    decision,
+    algorithm: passes ? bestAlgorithm : null,
+    score: best.score,
+    threshold,
+    margin,
+    candidates: scores.slice(0, maxCandidates).map((s) => ({ algorithm: lookup(s.algorithmId)!, score: s.score, evidence: s.evidence })),
+  };
+}

@@ -1,0 +1,410 @@
+/**
+ * The gallery: registered algorithms and their enrolled samples for one embedding model, in a
+ * durable SQLite store, with an HNSW index derived from it. See DESIGN.md, "The store is the
+ * truth, the index is derived".
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { dfgError } from '../errors.js';
+import { DEFAULT_HNSW_PARAMS, type HnswParams } from './hnsw-index.js';
+import { openLiveIndex, type IndexInfo } from './live-index.js';
+import type { SnapshotManifest } from './snapshot.js';
+import { openStore, type CheckedSample } from './store.js';
+import type {
+  AddSampleResult,
+  AlgorithmInput,
+  AlgorithmPatch,
+  AlgorithmRecord,
+  AlgorithmSummary,
+  CalibrationInput,
+  CalibrationRecord,
+  EffectiveThresholds,
+  GalleryLogger,
+  Neighbour,
+  Page,
+  PageOptions,
+  SampleInput,
+  SampleRecord,
+} from './types.js';
+import {
+  checkAlgorithmInput,
+  checkAlgorithmPatch,
+  checkDim,
+  checkModelId,
+  checkPage,
+  checkSha256,
+  checkSide,
+  checkThreshold,
+  checkVector,
+  cleanFilename,
+  invalid,
+} from './validate.js';
+
+export * from './types.js';
+export type { IndexInfo } from './live-index.js';
+export type { SnapshotManifest } from './snapshot.js';
+
+export interface GalleryOptions {
+  /** Data directory; created if missing. Holds `gallery.sqlite` and `index/<modelId>.{hnsw,json}`. */
+  dir: string;
+  /** Embedding model id; vectors of other models never share this index. */
+  modelId: string;
+  /** Embedding dimension of the model. */
+  dim: number;
+  /** Write a snapshot after this many index changes (default 1000). */
+  snapshotEvery?: number;
+  /** Rebuild the index when deleted entries exceed this share of it (default 0.2). */
+  compactRatio?: number;
+  /** HNSW search breadth (default 128); raised to k, and to the index size for small galleries. */
+  efSearch?: number;
+  /** Indexes of at most this many elements are searched exhaustively (default 2000). */
+  exactBelow?: number;
+  /** HNSW graph parameters (default M 16, efConstruction 200). */
+  hnsw?: Partial<HnswParams>;
+  /** How long a write waits for another process's lock (default 10 s). */
+  busyTimeoutMs?: number;
+  log?: GalleryLogger;
+}
+
+export interface SearchOptions {
+  /** Hide samples of disabled algorithms (default true). */
+  enabledOnly?: boolean;
+}
+
+export interface GalleryInfo {
+  modelId: string;
+  dim: number;
+  /** Gallery version: the last change-log seq applied to the index. */
+  version: number;
+  counts: { algorithms: number; enabledAlgorithms: number; samples: number };
+  index: IndexInfo;
+}
+
+/**
+ * Store calls are synchronous (better-sqlite3): each write is committed when the call returns.
+ * Only the index maintenance that may take long (snapshot, rebuild, close) is asynchronous.
+ */
+export interface Gallery {
+  readonly modelId: string;
+  readonly dim: number;
+  /** Registers an algorithm. Throws DFG_ERR_ALGORITHM_NAME_TAKEN when the name (case-insensitive) exists. */
+  createAlgorithm(input: AlgorithmInput): AlgorithmRecord;
+  /** A page of algorithms in registration order, each with its sample count for this model. */
+  listAlgorithms(opts?: PageOptions): Page<AlgorithmRecord>;
+  /** Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
+  getAlgorithm(id: string): AlgorithmRecord;
+  /** Changes the given fields. Throws DFG_ERR_ALGORITHM_NOT_FOUND or DFG_ERR_ALGORITHM_NAME_TAKEN. */
+  updateAlgorithm(id: string, patch: AlgorithmPatch): AlgorithmRecord;
+  /** Deletes the algorithm and its samples under every model. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
+  deleteAlgorithm(id: string): { deletedSamples: number };
+  /** Identity and enabled flag from memory (cheap, for decisions); undefined for an unknown id. */
+  algorithmSummary(id: string): AlgorithmSummary | undefined;
+  /**
+   * Enrols samples in one transaction, committed before the call returns, then indexes them.
+   * An item whose sha256 the algorithm already has under this model (or that repeats one earlier in
+   * `items`) comes back with `duplicate: true` and the stored sample. Throws DFG_ERR_ALGORITHM_NOT_FOUND,
+   * DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID, and then writes nothing.
+   */
+  addSamples(algorithmId: string, items: SampleInput[]): AddSampleResult[];
+  /** A page of the algorithm's samples for this model, oldest first. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
+  listSamples(algorithmId: string, opts?: PageOptions): Page<SampleRecord>;
+  /** Throws DFG_ERR_SAMPLE_NOT_FOUND (also when it belongs to another algorithm or model). */
+  getSample(algorithmId: string, sampleId: string): SampleRecord;
+  /** Throws DFG_ERR_SAMPLE_NOT_FOUND. */
+  deleteSample(algorithmId: string, sampleId: string): void;
+  /** Samples of this model with these image bytes, under any algorithm. */
+  findBySha(sha256: string): SampleRecord[];
+  /** Every sample of this model with its stored vector, in enrolment order (for calibration). */
+  vectors(opts?: { batchSize?: number }): Generator<{ sampleId: string; algorithmId: string; vector: Float32Array }>;
+  /**
+   * The k nearest samples by cosine similarity, best first; samples of disabled algorithms are left
+   * out unless `enabledOnly` is false. Throws DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID.
+   */
+  search(vector: Float32Array, k: number, opts?: SearchOptions): Neighbour[];
+  /** Applies changes committed by other processes since the last call; one indexed query when there are none. */
+  refresh(): { applied: number; version: number };
+  info(): GalleryInfo;
+  /** Writes the index snapshot now. */
+  snapshot(): Promise<SnapshotManifest>;
+  /** Rebuilds the index from the store (searches keep using the old one until it is ready), then snapshots it. */
+  rebuild(): Promise<void>;
+  /** Resolves when no background rebuild or snapshot is running. */
+  idle(): Promise<void>;
+  /** The newest calibration of this model, or null. */
+  currentCalibration(): CalibrationRecord | null;
+  /** Calibrations of this model, newest first. */
+  listCalibrations(opts?: { limit?: number }): CalibrationRecord[];
+  /** Stores a calibration; it becomes the current one (for every process, after its next refresh). */
+  saveCalibration(input: CalibrationInput): CalibrationRecord;
+  /**
+   * Thresholds to decide with: `global` from the current calibration (absent without one) and, per
+   * algorithm, its manual threshold or else its calibrated one.
+   */
+  effectiveThresholds(): EffectiveThresholds;
+  /** Waits for background work, snapshots the index if it changed, closes the store. Later calls throw DFG_ERR_SERVER_NOT_READY. */
+  close(): Promise<void>;
+}
+
+const noopLog: GalleryLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function checkPositiveInt(value: unknown, name: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1) throw invalid('a positive integer', name, value);
+  return value as number;
+}
+
+function checkJsonObject(value: unknown, name: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('a JSON object', name, value);
+  try {
+    JSON.stringify(value);
+  } catch {
+    throw invalid('a JSON-serialisable object', name, 'an object that cannot be serialised');
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Opens (creating if needed) the gallery in `opts.dir` for one model: migrates the store, then
+ * loads the index snapshot if its manifest and checksum match, or rebuilds it from the store.
+ */
+export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
+  const modelId = checkModelId(opts.modelId);
+  const dim = checkDim(opts.dim);
+  const snapshotEvery = checkPositiveInt(opts.snapshotEvery ?? 1000, 'snapshotEvery');
+  const compactRatio = opts.compactRatio ?? 0.2;
+  if (typeof compactRatio !== 'number' || !(compactRatio > 0 && compactRatio <= 1)) throw invalid('a number in (0, 1]', 'compactRatio', compactRatio);
+  const efSearch = checkPositiveInt(opts.efSearch ?? 128, 'efSearch');
+  const exactBelow = opts.exactBelow ?? 2000;
+  if (!Number.isInteger(exactBelow) || exactBelow < 0) throw invalid('a non-negative integer', 'exactBelow', exactBelow);
+  const params: HnswParams = { ...DEFAULT_HNSW_PARAMS, ...opts.hnsw };
+  checkPositiveInt(params.m, 'hnsw.m');
+  checkPositiveInt(params.efConstruction, 'hnsw.efConstruction');
+  const log = opts.log ?? noopLog;
+
+  const indexDir = path.join(opts.dir, 'index');
+  await fs.mkdir(indexDir, { recursive: true });
+  const store = openStore(path.join(opts.dir, 'gallery.sqlite'), { busyTimeoutMs: opts.busyTimeoutMs });
+  if (store.schema.from !== store.schema.to) log.info({ from: store.schema.from, to: store.schema.to }, 'gallery store migrated');
+  let live: Awaited<ReturnType<typeof openLiveIndex>>;
+  try {
+    live = await openLiveIndex({ store, modelId, dim, dir: indexDir, params, efSearch, exactBelow, snapshotEvery, compactRatio, log });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  let closed = false;
+  let thresholdCache: { algorithms: unknown; cal: unknown; value: EffectiveThresholds } | undefined;
+
+  const open = (): void => {
+    if (closed) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the gallery is closed');
+  };
+  const checkId = (value: unknown, name: string): string => {
+    if (typeof value !== 'string' || value.length === 0 || value.length > 64) throw invalid('an id string', name, value);
+    return value;
+  };
+  const mustGetAlgorithm = (id: string): AlgorithmRecord => {
+    const alg = store.getAlgorithm(checkId(id, 'algorithmId'), modelId);
+    if (!alg) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id);
+    return alg;
+  };
+
+  return {
+    modelId,
+    dim,
+
+    createAlgorithm(input) {
+      open();
+      const alg = store.createAlgorithm(checkAlgorithmInput(input));
+      live.refresh();
+      return { ...alg, sampleCount: 0 };
+    },
+
+    listAlgorithms(pageOpts) {
+      open();
+      const { limit, offset } = checkPage(pageOpts);
+      return store.listAlgorithms(modelId, limit, offset);
+    },
+
+    getAlgorithm(id) {
+      open();
+      return mustGetAlgorithm(id);
+    },
+
+    updateAlgorithm(id, patch) {
+      open();
+      const checked = checkAlgorithmPatch(patch);
+      const alg = store.updateAlgorithm(checkId(id, 'algorithmId'), checked, modelId);
+      if (!alg) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id);
+      live.refresh();
+      return alg;
+    },
+
+    deleteAlgorithm(id) {
+      open();
+      const res = store.deleteAlgorithm(checkId(id, 'algorithmId'));
+      if (!res) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id);
+      live.refresh();
+      log.info({ algorithmId: id, deletedSamples: res.samples }, 'algorithm deleted');
+      return { deletedSamples: res.samples };
+    },
+
+    algorithmSummary(id) {
+      const a = live.algorithms().get(id);
+      return a && { id: a.id, name: a.name, forgeryType: a.forgeryType, architecture: a.architecture, enabled: a.enabled };
+    },
+
+    addSamples(algorithmId, items) {
+      open();
+      checkId(algorithmId, 'algorithmId');
+      if (!Array.isArray(items)) throw invalid('an array', 'items', items);
+      const checked: CheckedSample[] = items.map((item, i) => {
+        if (typeof item !== 'object' || item === null) throw invalid('an object', `items[${i}]`, item);
+        return {
+          sha256: checkSha256(item.sha256),
+          vector: checkVector(item.vector, dim, modelId, `items[${i}].vector`, true),
+          width: checkSide(item.width, `items[${i}].width`),
+          height: checkSide(item.height, `items[${i}].height`),
+          filename: cleanFilename(item.filename),
+        };
+      });
+      const results = store.addSamples(algorithmId, modelId, checked);
+      live.refresh();
+      return results;
+    },
+
+    listSamples(algorithmId, pageOpts) {
+      open();
+      const { limit, offset } = checkPage(pageOpts);
+      mustGetAlgorithm(algorithmId);
+      return store.listSamples(algorithmId, modelId, limit, offset);
+    },
+
+    getSample(algorithmId, sampleId) {
+      open();
+      const s = store.getSample(checkId(algorithmId, 'algorithmId'), modelId, checkId(sampleId, 'sampleId'));
+      if (!s) throw dfgError('DFG_ERR_SAMPLE_NOT_FOUND', sampleId);
+      return s;
+    },
+
+    deleteSample(algorithmId, sampleId) {
+      open();
+      const s = store.deleteSample(checkId(algorithmId, 'algorithmId'), modelId, checkId(sampleId, 'sampleId'));
+      if (!s) throw dfgError('DFG_ERR_SAMPLE_NOT_FOUND', sampleId);
+      live.refresh();
+    },
+
+    findBySha(sha256) {
+      open();
+      return store.findBySha(modelId, checkSha256(sha256));
+    },
+
+    *vectors(vOpts) {
+      open();
+      const batch = checkPositiveInt(vOpts?.batchSize ?? 1000, 'batchSize');
+      const upto = store.maxSeq();
+      let after = 0;
+      for (;;) {
+        const page = store.indexedVectors(modelId, after, upto, batch);
+        for (const s of page) yield { sampleId: s.sampleId, algorithmId: s.algorithmId, vector: s.vector };
+        if (page.length < batch) return;
+        after = page[page.length - 1]!.label;
+      }
+    },
+
+    search(vector, k, searchOpts) {
+      open();
+      checkVector(vector, dim, modelId, 'vector', false);
+      if (!Number.isInteger(k) || k < 1 || k > 10_000) throw invalid('an integer between 1 and 10000', 'k', k);
+      return live.search(vector, k, searchOpts?.enabledOnly ?? true);
+    },
+
+    refresh() {
+      open();
+      const applied = live.refresh();
+      return { applied, version: live.info().lastSeq };
+    },
+
+    info() {
+      let enabledAlgorithms = 0;
+      const algorithms = live.algorithms();
+      for (const a of algorithms.values()) if (a.enabled) enabledAlgorithms++;
+      const index = live.info();
+      return {
+        modelId,
+        dim,
+        version: index.lastSeq,
+        counts: { algorithms: algorithms.size, enabledAlgorithms, samples: live.liveSamples() },
+        index,
+      };
+    },
+
+    async snapshot() {
+      open();
+      return live.snapshot();
+    },
+
+    async rebuild() {
+      open();
+      return live.rebuild();
+    },
+
+    idle: () => live.idle(),
+
+    currentCalibration() {
+      open();
+      return live.calibration();
+    },
+
+    listCalibrations(lOpts) {
+      open();
+      const { limit } = checkPage({ limit: lOpts?.limit ?? 50 });
+      return store.listCalibrations(modelId, limit);
+    },
+
+    saveCalibration(input) {
+      open();
+      if (typeof input !== 'object' || input === null) throw invalid('an object', 'calibration', input);
+      const { targetFpir } = input;
+      if (typeof targetFpir !== 'number' || !(targetFpir > 0 && targetFpir < 1)) throw invalid('a number in (0, 1)', 'targetFpir', targetFpir);
+      const global = checkThreshold(input.global);
+      if (global === null) throw invalid('a number between -1 and 1', 'global', input.global);
+      const perAlgorithm = checkJsonObject(input.perAlgorithm, 'perAlgorithm');
+      for (const [id, value] of Object.entries(perAlgorithm)) {
+        if (checkThreshold(value) === null) throw invalid('a number between -1 and 1', `perAlgorithm.${id}`, value);
+      }
+      const saved = store.saveCalibration(modelId, {
+        targetFpir,
+        global,
+        perAlgorithm: perAlgorithm as Record<string, number>,
+        params: input.params === undefined ? {} : checkJsonObject(input.params, 'params'),
+      });
+      live.refresh();
+      return saved;
+    },
+
+    effectiveThresholds() {
+      const cal = live.calibration();
+      const algorithms = live.algorithms();
+      // Recomputed only when refresh replaced the algorithm or calibration cache (new objects).
+      if (thresholdCache?.algorithms === algorithms && thresholdCache.cal === cal) return thresholdCache.value;
+      const perAlgorithm: Record<string, number> = {};
+      for (const a of algorithms.values()) {
+        const value = a.threshold ?? cal?.perAlgorithm[a.id];
+        if (value !== undefined) perAlgorithm[a.id] = value;
+      }
+      Object.freeze(perAlgorithm);
+      const value = Object.freeze(cal ? { global: cal.global, perAlgorithm } : { perAlgorithm });
+      thresholdCache = { algorithms, cal, value };
+      return value;
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await live.close();
+      } finally {
+        store.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * Schema migrations of the SQLite store, tracked in `PRAGMA user_version`. Append a function to
+ * MIGRATIONS for each change; never edit a released one.
+ */
+import type Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { dfgError } from '../errors.js';
+import { ARCHITECTURES, FORGERY_TYPES } from './types.js';
+
+const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+function v1(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE meta (
+      key   TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    );
+
+    CREATE TABLE algorithms (
+      id           TEXT PRIMARY KEY,
+      name         TEXT NOT NULL COLLATE NOCASE UNIQUE,
+      forgery_type TEXT NOT NULL CHECK (forgery_type IN (${list(FORGERY_TYPES)})),
+      architecture TEXT NOT NULL CHECK (architecture IN (${list(ARCHITECTURES)})),
+      description  TEXT NOT NULL DEFAULT '',
+      reference    TEXT NOT NULL DEFAULT '',
+      enabled      INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+      threshold    REAL CHECK (threshold IS NULL OR (threshold >= -1 AND threshold <= 1)),
+      created_at   TEXT NOT NULL,
+      updated_at   TEXT NOT NULL
+    );
+
+    -- The change log: its seq is the gallery version. AUTOINCREMENT so a seq is never reused,
+    -- which lets an index replay everything after the seq of its snapshot.
+    -- add:       a sample was enrolled; its HNSW label is this row's seq (label stays NULL).
+    -- delete:    a sample was removed; label = the seq of its add row.
+    -- algorithm:   an algorithm was created, changed or deleted (model_id NULL).
+    -- calibration: a calibration of model_id was saved (algorithm_id NULL).
+    -- Every row bumps the gallery version, since each can change an answer.
+    CREATE TABLE changes (
+      seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+      kind         TEXT NOT NULL CHECK (kind IN ('add', 'delete', 'algorithm', 'calibration')),
+      sample_id    TEXT,
+      model_id     TEXT,
+      algorithm_id TEXT,
+      label        INTEGER,
+      created_at   TEXT NOT NULL
+    );
+
+    CREATE TABLE samples (
+      id           TEXT PRIMARY KEY,
+      algorithm_id TEXT NOT NULL REFERENCES algorithms (id),
+      model_id     TEXT NOT NULL,
+      sha256       TEXT NOT NULL,
+      vector       BLOB NOT NULL,
+      dim          INTEGER NOT NULL CHECK (dim > 0 AND length(vector) = 4 * dim),
+      width        INTEGER NOT NULL,
+      height       INTEGER NOT NULL,
+      filename     TEXT,
+      created_at   TEXT NOT NULL,
+      seq          INTEGER NOT NULL UNIQUE,
+      UNIQUE (algorithm_id, model_id, sha256)
+    );
+    CREATE INDEX samples_by_model_seq ON samples (model_id, seq);
+    CREATE INDEX samples_by_model_sha ON samples (model_id, sha256);
+
+    -- id is the calibration version; the highest per model is the current calibration.
+    CREATE TABLE calibrations (
+      id          INTEGER PRIMARY KEY AUTOINCREMENT,
+      model_id    TEXT NOT NULL,
+      created_at  TEXT NOT NULL,
+      target_fpir REAL NOT NULL,
+      params      TEXT NOT NULL,
+      thresholds  TEXT NOT NULL
+    );
+    CREATE INDEX calibrations_by_model ON calibrations (model_id, id);
+  `);
+  // Snapshots record this id, so an index written for another store file is never replayed onto this one.
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('gallery_id', randomBytes(12).toString('hex'));
+}
+
+/** Index i brings the schema from version i to version i + 1. */
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the database to SCHEMA_VERSION inside one IMMEDIATE transaction, so two processes
+ * opening a new file at once cannot both migrate. Refuses a file written by a newer release.
+ */
+export function migrate(db: Database.Database): { from: number; to: number } {
+  return db
+    .transaction(() => {
+      const from = db.pragma('user_version', { simple: true }) as number;
+      if (from > SCHEMA_VERSION) throw dfgError('DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED', from, SCHEMA_VERSION);
+      for (let v = from; v < SCHEMA_VERSION; v++) MIGRATIONS[v]!(db);
+      if (from !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return { from, to: SCHEMA_VERSION };
+    })
+    .immediate();
+}

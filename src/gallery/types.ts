@@ -1,0 +1,144 @@
+/**
+ * Shapes shared by the gallery's store, index and public API. Plain data: no behaviour here.
+ */
+
+/** Forgery types of the DeepfakeGenome taxonomy, plus `authentic` reference classes and `unknown`. */
+export const FORGERY_TYPES = ['FS', 'FR', 'EFS', 'FE', 'authentic', 'unknown'] as const;
+export type ForgeryType = (typeof FORGERY_TYPES)[number];
+
+/** Generator architectures of the DeepfakeGenome taxonomy, plus `authentic` and `other`. */
+export const ARCHITECTURES = ['CNN', 'CG', 'GAN', 'Diffusion', 'VAR', 'closed-source', 'authentic', 'other'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+/** A registered forgery algorithm (or an authentic reference class). */
+export interface Algorithm {
+  id: string;
+  name: string;
+  forgeryType: ForgeryType;
+  architecture: Architecture;
+  description: string;
+  reference: string;
+  enabled: boolean;
+  /** Per-algorithm similarity threshold; `null` falls back to the calibrated or global one. */
+  threshold: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** An algorithm with the number of samples it has for the gallery's model. */
+export interface AlgorithmRecord extends Algorithm {
+  sampleCount: number;
+}
+
+/** What a decision needs to name an algorithm (no threshold: thresholds come from `effectiveThresholds`). */
+export interface AlgorithmSummary {
+  id: string;
+  name: string;
+  forgeryType: ForgeryType;
+  architecture: Architecture;
+  enabled: boolean;
+}
+
+/** Fields accepted when registering an algorithm; only `name` is required. */
+export interface AlgorithmInput {
+  name: string;
+  /** Default `unknown`. */
+  forgeryType?: ForgeryType;
+  /** Default `other`. */
+  architecture?: Architecture;
+  description?: string;
+  reference?: string;
+  /** Default `true`. */
+  enabled?: boolean;
+  threshold?: number | null;
+}
+
+/** Fields that `updateAlgorithm` may change; absent fields stay as they are. */
+export type AlgorithmPatch = Partial<AlgorithmInput>;
+
+/** One enrolled sample: the embedding of one image under one model, for one algorithm. */
+export interface SampleRecord {
+  id: string;
+  algorithmId: string;
+  modelId: string;
+  /** Hex SHA-256 of the image bytes. */
+  sha256: string;
+  dim: number;
+  width: number;
+  height: number;
+  filename: string | null;
+  createdAt: string;
+  /** Change-log sequence number of its enrolment; also its label in the HNSW index. */
+  seq: number;
+}
+
+/** One image to enrol. */
+export interface SampleInput {
+  sha256: string;
+  vector: Float32Array;
+  width: number;
+  height: number;
+  filename?: string;
+}
+
+/** Outcome of enrolling one item: the stored sample, and whether it was already there. */
+export interface AddSampleResult {
+  sample: SampleRecord;
+  duplicate: boolean;
+}
+
+/** One search hit. `similarity` is the cosine similarity in [-1, 1]. */
+export interface Neighbour {
+  sampleId: string;
+  algorithmId: string;
+  similarity: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface PageOptions {
+  /** 1..1000, default 50. */
+  limit?: number;
+  /** Default 0. */
+  offset?: number;
+}
+
+/** Thresholds produced by a calibration run (see attribution/calibrate.ts). */
+export interface CalibrationThresholds {
+  global: number;
+  /** Calibrated threshold per algorithm id. */
+  perAlgorithm: Record<string, number>;
+}
+
+/** A calibration run to store. `params` is opaque JSON (options, statistics) kept for audit. */
+export interface CalibrationInput extends CalibrationThresholds {
+  targetFpir: number;
+  params?: Record<string, unknown>;
+}
+
+/** A stored calibration; the newest per model (highest version) is the current one. */
+export interface CalibrationRecord extends CalibrationThresholds {
+  /** Monotonic across the store. */
+  version: number;
+  modelId: string;
+  createdAt: string;
+  targetFpir: number;
+  params: Record<string, unknown>;
+}
+
+/** Thresholds to decide with: the calibrated global one (if any) and per-algorithm values (manual overrides win over calibrated ones). */
+export interface EffectiveThresholds {
+  global?: number;
+  perAlgorithm: Record<string, number>;
+}
+
+/** The subset of a pino logger the gallery uses. */
+export interface GalleryLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

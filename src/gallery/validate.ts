@@ -1,0 +1,164 @@
+/**
+ * Input checks at the gallery boundary. The HTTP layer validates with TypeBox first; these guard
+ * the CLI, jobs and any other caller, so nothing malformed reaches the store. One sentence shape:
+ * "Expected X for NAME but received V".
+ */
+import { dfgError, type DfgError } from '../errors.js';
+import {
+  ARCHITECTURES,
+  FORGERY_TYPES,
+  type AlgorithmInput,
+  type AlgorithmPatch,
+  type Architecture,
+  type ForgeryType,
+  type PageOptions,
+} from './types.js';
+
+export const MAX_NAME_LENGTH = 200;
+export const MAX_TEXT_LENGTH = 4000;
+export const MAX_FILENAME_LENGTH = 255;
+export const MAX_PAGE_LIMIT = 1000;
+export const DEFAULT_PAGE_LIMIT = 50;
+const MAX_SIDE = 2 ** 31 - 1;
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'string') {
+    const s = JSON.stringify(value);
+    return s.length > 64 ? `${s.slice(0, 61)}..."` : s;
+  }
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
+  if (Array.isArray(value)) return `array of length ${value.length}`;
+  return typeof value;
+}
+
+/** The catalogue error for a malformed argument. */
+export function invalid(expected: string, name: string, value: unknown): DfgError {
+  return dfgError('DFG_ERR_REQUEST_INVALID', `Expected ${expected} for ${name} but received ${describe(value)}`);
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function text(value: unknown, name: string, max: number, allowEmpty: boolean): string {
+  if (typeof value !== 'string') throw invalid('a string', name, value);
+  const v = value.trim();
+  if ((!allowEmpty && v.length === 0) || v.length > max) {
+    throw invalid(`a string of ${allowEmpty ? 0 : 1} to ${max} characters`, name, value);
+  }
+  if (name === 'name' && CONTROL.test(v)) throw invalid('a string without control characters', name, value);
+  return v;
+}
+
+export function checkForgeryType(value: unknown): ForgeryType {
+  if (!(FORGERY_TYPES as readonly unknown[]).includes(value)) throw invalid(`one of ${FORGERY_TYPES.join(', ')}`, 'forgeryType', value);
+  return value as ForgeryType;
+}
+
+export function checkArchitecture(value: unknown): Architecture {
+  if (!(ARCHITECTURES as readonly unknown[]).includes(value)) throw invalid(`one of ${ARCHITECTURES.join(', ')}`, 'architecture', value);
+  return value as Architecture;
+}
+
+export function checkThreshold(value: unknown): number | null {
+  if (value === null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < -1 || value > 1) {
+    throw invalid('null or a number between -1 and 1', 'threshold', value);
+  }
+  return value;
+}
+
+function checkBoolean(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw invalid('a boolean', name, value);
+  return value;
+}
+
+/** Normalised registration input with defaults filled in. */
+export function checkAlgorithmInput(input: AlgorithmInput): Required<AlgorithmInput> {
+  if (typeof input !== 'object' || input === null) throw invalid('an object', 'algorithm', input);
+  return {
+    name: text(input.name, 'name', MAX_NAME_LENGTH, false),
+    forgeryType: input.forgeryType === undefined ? 'unknown' : checkForgeryType(input.forgeryType),
+    architecture: input.architecture === undefined ? 'other' : checkArchitecture(input.architecture),
+    description: input.description === undefined ? '' : text(input.description, 'description', MAX_TEXT_LENGTH, true),
+    reference: input.reference === undefined ? '' : text(input.reference, 'reference', MAX_TEXT_LENGTH, true),
+    enabled: input.enabled === undefined ? true : checkBoolean(input.enabled, 'enabled'),
+    threshold: input.threshold === undefined ? null : checkThreshold(input.threshold),
+  };
+}
+
+/** Normalised patch: only the fields present, each checked. */
+export function checkAlgorithmPatch(patch: AlgorithmPatch): AlgorithmPatch {
+  if (typeof patch !== 'object' || patch === null) throw invalid('an object', 'patch', patch);
+  const out: AlgorithmPatch = {};
+  if (patch.name !== undefined) out.name = text(patch.name, 'name', MAX_NAME_LENGTH, false);
+  if (patch.forgeryType !== undefined) out.forgeryType = checkForgeryType(patch.forgeryType);
+  if (patch.architecture !== undefined) out.architecture = checkArchitecture(patch.architecture);
+  if (patch.description !== undefined) out.description = text(patch.description, 'description', MAX_TEXT_LENGTH, true);
+  if (patch.reference !== undefined) out.reference = text(patch.reference, 'reference', MAX_TEXT_LENGTH, true);
+  if (patch.enabled !== undefined) out.enabled = checkBoolean(patch.enabled, 'enabled');
+  if (patch.threshold !== undefined) out.threshold = checkThreshold(patch.threshold);
+  return out;
+}
+
+export function checkPage(opts: PageOptions | undefined): { limit: number; offset: number } {
+  const limit = opts?.limit ?? DEFAULT_PAGE_LIMIT;
+  const offset = opts?.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) throw invalid(`an integer between 1 and ${MAX_PAGE_LIMIT}`, 'limit', limit);
+  if (!Number.isInteger(offset) || offset < 0) throw invalid('a non-negative integer', 'offset', offset);
+  return { limit, offset };
+}
+
+const SHA256 = /^[0-9a-fA-F]{64}$/;
+
+export function checkSha256(value: unknown): string {
+  if (typeof value !== 'string' || !SHA256.test(value)) throw invalid('64 hexadecimal characters', 'sha256', value);
+  return value.toLowerCase();
+}
+
+export function checkSide(value: unknown, name: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_SIDE) throw invalid('a positive integer', name, value);
+  return value as number;
+}
+
+/** Replaces control characters and caps the length: a filename is a label for humans, never a path we open. */
+export function cleanFilename(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw invalid('a string', 'filename', value);
+  // eslint-disable-next-line no-control-regex
+  const cleaned = value.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, MAX_FILENAME_LENGTH);
+  return cleaned.length > 0 ? cleaned : null;
+}
+
+/**
+ * Checks an embedding: a Float32Array of the gallery's dimension, finite, and (when `nonZero`)
+ * with a non-zero norm, since a zero vector has no cosine similarity to anything.
+ */
+export function checkVector(value: unknown, dim: number, modelId: string, name: string, nonZero: boolean): Float32Array {
+  if (!(value instanceof Float32Array)) throw invalid('a Float32Array', name, value);
+  if (value.length !== dim) throw dfgError('DFG_ERR_GALLERY_DIMENSION_MISMATCH', value.length, modelId, dim);
+  let norm = 0;
+  for (let i = 0; i < value.length; i++) {
+    const x = value[i]!;
+    if (!Number.isFinite(x)) throw invalid('finite numbers', name, `a non-finite value at index ${i}`);
+    norm += x * x;
+  }
+  if (nonZero && norm === 0) throw invalid('a vector with a non-zero norm', name, 'the zero vector');
+  return value;
+}
+
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** Model ids name files under the gallery directory, so they are restricted to a safe alphabet. */
+export function checkModelId(value: unknown): string {
+  if (typeof value !== 'string' || !MODEL_ID.test(value)) {
+    throw invalid('a model id of letters, digits, ".", "_" or "-" (at most 128, not starting with a symbol)', 'modelId', value);
+  }
+  return value;
+}
+
+export function checkDim(value: unknown): number {
+  if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65536) throw invalid('an integer between 1 and 65536', 'dim', value);
+  return value as number;
+}
