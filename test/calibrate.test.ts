@@ -1,12 +1,16 @@
 import t from 'tap';
-import { calibrateThresholds, cosineSimilarity, topMeanScore, unitVector } from '../src/attribution/calibrate.js';
+import { calibrateThresholds, cosineSimilarity, DECISION_EPSILON, thresholdForDecision, topMeanScore, unitVector } from '../src/attribution/calibrate.js';
+import { decide, scoreAlgorithms } from '../src/attribution/decide.js';
 import { nextUp } from '../src/evaluation/metrics.js';
 import { isDfgError } from '../src/errors.js';
 import { createRng } from '../src/evaluation/random.js';
 
 const v = (...xs: number[]) => new Float32Array(xs);
-// Scalar "embeddings" with similarity -|a - b|: every score below is computable by hand.
-const negDistance = (a: Float32Array, b: Float32Array) => -Math.abs(a[0] - b[0]);
+// Scalar "embeddings" with similarity -|a - b| / 16 (inside the cosine range, exact in binary):
+// every score below is computable by hand; the comments give them times 16.
+const negDistance = (a: Float32Array, b: Float32Array) => -Math.abs(a[0] - b[0]) / 16;
+// A threshold just above impostor score u, with room for decide.ts's tolerance.
+const above = (u: number) => nextUp(u) + 2 * DECISION_EPSILON;
 
 t.test('topMeanScore is the mean of the best topM', async (t) => {
   t.equal(topMeanScore([0.1, 0.9, 0.5, 0.7], 2), 0.8);
@@ -14,6 +18,30 @@ t.test('topMeanScore is the mean of the best topM', async (t) => {
   t.equal(topMeanScore([0.1, 0.9, 0.5, 0.7], 10), 0.55, 'fewer than topM: mean of all');
   t.equal(topMeanScore([-3, -1, -2], 2), -1.5, 'negative similarities');
   t.ok(Number.isNaN(topMeanScore([], 3)), 'no samples: undefined');
+});
+
+t.test('topMeanScore matches the service scoring (scoreAlgorithms) exactly', async (t) => {
+  const rng = createRng('score-match');
+  for (let trial = 0; trial < 50; trial += 1) {
+    const neighbours = Array.from({ length: 1 + rng.int(30) }, (_, i) => ({ sampleId: `s${i}`, algorithmId: `a${rng.int(4)}`, similarity: rng.next() * 2 - 1 }));
+    const topM = 1 + rng.int(5);
+    for (const s of scoreAlgorithms(neighbours, topM)) {
+      const mine = topMeanScore(neighbours.filter((n) => n.algorithmId === s.algorithmId).map((n) => n.similarity), topM);
+      if (Math.abs(mine - s.score) > 1e-12) t.fail(`trial ${trial} ${s.algorithmId}: ${mine} vs ${s.score}`);
+    }
+  }
+  t.pass('50 random neighbour sets agree');
+});
+
+t.test('thresholds fit decide.ts: the tolerated impostor passes, the next one does not', async (t) => {
+  const impostors = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0];
+  const thr = thresholdForDecision(impostors, 0.1);
+  const algorithms = { A: { id: 'A', forgeryType: 'EFS' } };
+  const at = (similarity: number) => decide([{ sampleId: 's', algorithmId: 'A', similarity }], algorithms, { threshold: thr, margin: 0, topM: 1 }).decision;
+  t.equal(at(0.9), 'attributed', '10% of 10 impostors: the top one is accepted');
+  t.equal(at(0.8), 'unknown', 'the second is rejected despite decide.ts tolerance');
+  t.equal(thresholdForDecision([1, 1], 0), 1, 'clamped to the cosine range when an impostor scores 1');
+  t.equal(thresholdForDecision([0.3], 1 - 1e-12), -1, 'accepting everything is -1, not -Infinity');
 });
 
 t.test('cosine helpers', async (t) => {
@@ -35,16 +63,16 @@ const base = { vectorsByAlgorithm: gallery, similarity: negDistance, topM: 2, ne
 
 t.test('hand-computed thresholds', async (t) => {
   const c = calibrateThresholds({ ...base, targetFpir: 0.2 });
-  t.equal(c.global, nextUp(-8.5), 'global: k = floor(0.2 × 6) = 1, just above the second-highest impostor');
-  t.equal(c.perAlgorithm.A, nextUp(-3.5), 'A: k = 0 of 3, above the highest impostor');
-  t.equal(c.perAlgorithm.B, nextUp(-5.5), 'B: k = 0 of 4');
-  t.same(c.stats.perAlgorithm.A, { samples: 3, genuine: 3, impostors: 3, threshold: nextUp(-3.5), source: 'algorithm', genuineAcceptance: 1, impostorAcceptance: 0 });
+  t.equal(c.global, above(-8.5 / 16), 'global: k = floor(0.2 × 6) = 1, just above the second-highest impostor');
+  t.equal(c.perAlgorithm.A, above(-3.5 / 16), 'A: k = 0 of 3, above the highest impostor');
+  t.equal(c.perAlgorithm.B, above(-5.5 / 16), 'B: k = 0 of 4');
+  t.same(c.stats.perAlgorithm.A, { samples: 3, genuine: 3, impostors: 3, threshold: above(-3.5 / 16), source: 'algorithm', genuineAcceptance: 1, impostorAcceptance: 0 });
   t.equal(c.stats.perAlgorithm.B.genuine, 2);
   t.equal(c.stats.perAlgorithm.B.impostors, 4);
   t.same(c.stats.global, { impostors: 6, genuine: 5, impostorAcceptance: 1 / 6, genuineAcceptance: 1 });
 
   const loose = calibrateThresholds({ ...base, targetFpir: 0.5 });
-  t.equal(loose.perAlgorithm.B, nextUp(-9.5), 'B at 50%: k = 2 of 4 -> above -9.5, accepting -5.5 and -8.5');
+  t.equal(loose.perAlgorithm.B, above(-9.5 / 16), 'B at 50%: k = 2 of 4 -> above -9.5, accepting -5.5 and -8.5');
   t.equal(loose.stats.perAlgorithm.B.impostorAcceptance, 0.5);
 });
 
@@ -79,7 +107,7 @@ t.test('refuses what cannot be calibrated', async (t) => {
   t.equal(code(() => calibrateThresholds({ ...base, topM: 0, targetFpir: 0.01 })), 'DFG_ERR_CALIBRATION_INSUFFICIENT', 'topM 0');
   t.equal(code(() => calibrateThresholds({ ...base, targetFpir: 1 })), 'DFG_ERR_CALIBRATION_INSUFFICIENT', 'targetFpir 1');
   const withNeg = calibrateThresholds({ vectorsByAlgorithm: new Map([['A', gallery.A]]), similarity: negDistance, topM: 2, targetFpir: 0, negatives: [v(5)], minImpostors: 1 });
-  t.equal(withNeg.perAlgorithm.A, nextUp(-3.5), 'one algorithm plus negatives is enough (Map input)');
+  t.equal(withNeg.perAlgorithm.A, above(-3.5 / 16), 'one algorithm plus negatives is enough (Map input)');
 });
 
 t.test('default cosine scoring and the achieved FPIR never exceed the target', async (t) => {

@@ -3,16 +3,20 @@
  *
  * Scoring is the service's: an algorithm's score for a query is the mean of the best `topM`
  * similarities between the query and that algorithm's samples (the mean of all of them when it
- * has fewer than `topM`). Here it is computed exactly over every sample (brute force), which is
- * what `scoreAlgorithms` in decide.ts computes from the k nearest neighbours whenever those
- * neighbours include each scored algorithm's best `topM` samples.
+ * has fewer than `topM`). Here it is computed exactly over every sample (brute force) by
+ * `topMeanScore`, which equals `scoreAlgorithms` (score.ts, used by decide.ts) given every
+ * sample as a neighbour (test/calibrate.test.ts checks it), and what the service computes from
+ * its k nearest neighbours whenever they hold each scored algorithm's best `topM` samples.
  *
  * - Genuine scores of algorithm A: leave-one-out, each sample of A scored against A's other
  *   samples.
  * - Impostor scores of A: every sample of every other algorithm, and every negative, scored
  *   against all of A's samples.
  * - Per-algorithm threshold: the lowest value that accepts at most `targetFpir` of A's impostor
- *   scores (`thresholdAtFpir`, the same rule the evaluation's DIR@FPIR uses).
+ *   scores (`thresholdAtFpir`, the same rule the evaluation's DIR@FPIR uses), raised by
+ *   2 × DECISION_EPSILON because decide.ts accepts scores within 1e-9 below a threshold, and
+ *   clamped to the cosine range [-1, 1] the gallery stores (an impostor scoring 1, a duplicate
+ *   image under another algorithm, cannot be rejected: `impostorAcceptance` then shows it).
  * - Global threshold: the same rule over identification impostors: for every sample, its best
  *   score among the algorithms it does not belong to (for a negative: among all algorithms). It
  *   is what a query from an unregistered source would be attributed with.
@@ -22,6 +26,16 @@
  */
 import { dfgError } from '../errors.js';
 import { thresholdAtFpir } from '../evaluation/metrics.js';
+
+/** decide.ts counts a score within this of a threshold as reaching it; calibration leaves room for it. */
+export const DECISION_EPSILON = 1e-9;
+
+/** The calibrated threshold for these impostor scores, in decide.ts's terms (see the module comment). */
+export function thresholdForDecision(impostorScores: readonly number[], targetFpir: number): number {
+  const t = thresholdAtFpir(impostorScores, targetFpir);
+  if (Number.isNaN(t)) return NaN;
+  return Math.min(1, Math.max(-1, t + 2 * DECISION_EPSILON));
+}
 
 export type Similarity = (a: Float32Array, b: Float32Array) => number;
 
@@ -122,8 +136,9 @@ export function topMeanScore(similarities: ArrayLike<number>, topM: number): num
   return sum / m;
 }
 
+/** Share of scores a decision at threshold t accepts (decide.ts's rule, epsilon included). */
 const share = (scores: readonly number[], t: number) =>
-  scores.length === 0 ? NaN : scores.reduce((c, s) => c + (s >= t ? 1 : 0), 0) / scores.length;
+  scores.length === 0 ? NaN : scores.reduce((c, s) => c + (s >= t - DECISION_EPSILON ? 1 : 0), 0) / scores.length;
 
 /**
  * Per-algorithm and global thresholds for a target FPIR, from leave-one-out genuine scores and
@@ -179,9 +194,10 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
     if (bestOther > -Infinity) identificationImpostors.push(bestOther);
   }
 
-  const global = thresholdAtFpir(identificationImpostors, targetFpir);
+  const global = thresholdForDecision(identificationImpostors, targetFpir);
   const allGenuine = genuine.flat();
-  const perAlgorithm: Record<string, number> = {};
+  // Null-prototype records: algorithm ids are data (a folder named __proto__ must stay a key).
+  const perAlgorithm: Record<string, number> = Object.create(null);
   const stats: CalibrationStats = {
     targetFpir,
     topM,
@@ -191,14 +207,14 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
       impostorAcceptance: share(identificationImpostors, global),
       genuineAcceptance: share(allGenuine, global),
     },
-    perAlgorithm: {},
+    perAlgorithm: Object.create(null),
   };
   ids.forEach((id, a) => {
     const n = algorithms[a][1].length;
     let reason: string | undefined;
     if (n < minSamples) reason = `${n} sample(s), fewer than ${minSamples}`;
     else if (impostor[a].length < minImpostors) reason = `${impostor[a].length} impostor score(s), fewer than ${minImpostors}`;
-    const threshold = reason === undefined ? thresholdAtFpir(impostor[a], targetFpir) : global;
+    const threshold = reason === undefined ? thresholdForDecision(impostor[a], targetFpir) : global;
     perAlgorithm[id] = threshold;
     stats.perAlgorithm[id] = {
       samples: n,

@@ -1,0 +1,222 @@
+/**
+ * `dfg eval --data DIR`: the benchmark's retrieval and open-set protocols on an image folder,
+ * with one embedding model or a fusion of several, against a content-only baseline. Writes
+ * report.json, report.md and the plots; prints the summary table (or the JSON with --json).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig, threadCount } from '../../config/index.js';
+import { createEmbedder, type Embedder } from '../../embedding/index.js';
+import { svgToPng } from '../../embedding/render.js';
+import { dfgError, isDfgError } from '../../errors.js';
+import { createEmbeddingCache, defaultCacheRoot, sha256Hex, type EmbeddingCache } from '../../evaluation/cache.js';
+import { CONTENT_BASELINE, contentEmbedding } from '../../evaluation/content-baseline.js';
+import { DEFAULT_GROUP_PATTERN } from '../../evaluation/dataset.js';
+import { fuseVectors, fusionWeights } from '../../evaluation/fusion.js';
+import { writeReport, summaryTable } from '../../evaluation/report.js';
+import { runEvaluation, type EmbedFn, type ProgressEvent } from '../../evaluation/run.js';
+import type { ModelInfo } from '../../evaluation/types.js';
+import { progressBar } from '../progress.js';
+
+export interface EvalCommandOptions {
+  data: string;
+  shots: number;
+  unknown: number;
+  unknownList?: string[];
+  seed: string;
+  repeats: number;
+  model?: string[];
+  weights?: number[];
+  groupPattern: string;
+  out: string;
+  json?: boolean;
+  topM?: number;
+  targetFpir: number;
+  margin?: number;
+  baseline: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  threads?: number;
+}
+
+const integer = (min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`Expected an integer >= ${min} but received ${JSON.stringify(v)}`);
+  return n;
+};
+const fraction = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !(n >= 0 && n < 1)) throw new InvalidArgumentError(`Expected a number in [0, 1) but received ${JSON.stringify(v)}`);
+  return n;
+};
+const marginArg = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !(n >= 0 && n <= 2)) throw new InvalidArgumentError(`Expected a number in [0, 2] but received ${JSON.stringify(v)}`);
+  return n;
+};
+/** Repeatable and comma-separated: `--model a --model b` or `--model a,b`. */
+const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const numbers = (v: string) => v.split(',').map((s) => {
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`Expected positive numbers but received ${JSON.stringify(v)}`);
+  return n;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Embeds with the pool, waiting out load shedding instead of failing the image. */
+async function embedPatiently(embedder: Embedder, bytes: Uint8Array): Promise<Float32Array> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return (await embedder.embed(bytes)).vector;
+    } catch (err) {
+      if (!isDfgError(err, 'DFG_ERR_SERVER_OVERLOADED') || attempt >= 20) throw err;
+      await sleep(1000 * Math.max(1, (err as { retryAfter?: number }).retryAfter ?? 1));
+    }
+  }
+}
+
+/** Reads a dataset file, refusing an oversized one before loading it. */
+async function readImage(file: string, maxBytes: number): Promise<Uint8Array> {
+  const st = await fs.stat(file);
+  if (st.size > maxBytes) throw dfgError('DFG_ERR_IMAGE_TOO_LARGE', st.size, maxBytes);
+  return fs.readFile(file);
+}
+
+function progressReporter() {
+  let bar: ReturnType<typeof progressBar> | undefined;
+  let phase: string | undefined;
+  return {
+    onProgress(e: ProgressEvent) {
+      if (e.phase !== phase) {
+        bar?.stop();
+        phase = e.phase;
+        bar = progressBar(e.phase === 'model' ? 'embedding' : 'content baseline', e.total);
+      }
+      bar!.tick(1, e.file.length > 40 ? `…${e.file.slice(-39)}` : e.file);
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
+/** Runs `dfg eval` with parsed options; resolves to the report's output folder. */
+export async function evalCommand(o: EvalCommandOptions): Promise<string> {
+  const config = loadConfig();
+  const modelIds = o.model && o.model.length > 0 ? o.model : [config.DFG_MODEL];
+  if (new Set(modelIds).size !== modelIds.length) throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `--model names a model twice (${modelIds.join(', ')})`);
+  const weights = fusionWeights(modelIds.length, o.weights);
+  const limits = { maxBytes: config.DFG_MAX_IMAGE_BYTES, maxPixels: config.DFG_MAX_PIXELS };
+  const threads = o.threads ?? threadCount(config);
+  const cacheRoot = o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheRoot();
+
+  const embedders: Embedder[] = [];
+  const progress = progressReporter();
+  try {
+    for (const modelId of modelIds) {
+      embedders.push(await createEmbedder({ modelsDir: config.DFG_MODELS_DIR, modelId, threads, maxQueue: config.DFG_MAX_QUEUE, limits }));
+    }
+    const caches: (EmbeddingCache | undefined)[] = embedders.map((e) => (o.cache ? createEmbeddingCache({ root: cacheRoot, modelId: e.model.id, modelVersion: e.model.version, dim: e.model.dim }) : undefined));
+    const members = embedders.map((e, i) => ({ ...e.model, weight: weights[i] }));
+    const model: ModelInfo = {
+      id: members.map((m) => m.id).join('+'),
+      version: members.map((m) => m.version).join('+'),
+      dim: members.reduce((n, m) => n + m.dim, 0),
+      members,
+    };
+    const shaOf = new Map<string, string>();
+    const embed: EmbedFn = async (file) => {
+      const bytes = await readImage(file.path, limits.maxBytes);
+      const sha = sha256Hex(bytes);
+      shaOf.set(file.rel, sha);
+      const parts: Float32Array[] = [];
+      for (let i = 0; i < embedders.length; i += 1) {
+        let v = await caches[i]?.get(sha);
+        if (!v) {
+          v = await embedPatiently(embedders[i], bytes);
+          await caches[i]?.set(sha, v);
+        }
+        parts.push(v);
+      }
+      return parts.length === 1 ? parts[0] : fuseVectors(parts, weights);
+    };
+    const contentCache = o.cache ? createEmbeddingCache({ root: cacheRoot, modelId: CONTENT_BASELINE.id, modelVersion: CONTENT_BASELINE.version, dim: CONTENT_BASELINE.dim }) : undefined;
+    const baselineEmbed: EmbedFn = async (file) => {
+      const sha = shaOf.get(file.rel);
+      const hit = sha ? await contentCache?.get(sha) : undefined;
+      if (hit) return hit;
+      const bytes = await readImage(file.path, limits.maxBytes);
+      const v = await contentEmbedding(bytes, limits);
+      await contentCache?.set(sha ?? sha256Hex(bytes), v);
+      return v;
+    };
+
+    const report = await runEvaluation({
+      dataDir: o.data,
+      groupPattern: o.groupPattern,
+      shots: o.shots,
+      unknownFraction: o.unknown,
+      unknownList: o.unknownList,
+      seed: o.seed,
+      repeats: o.repeats,
+      topM: o.topM ?? config.DFG_TOP_M,
+      targetFpir: o.targetFpir,
+      margin: o.margin ?? config.DFG_MARGIN,
+      model,
+      baseline: o.baseline ? { model: { ...CONTENT_BASELINE, members: [{ ...CONTENT_BASELINE, weight: 1 }] }, embed: baselineEmbed } : null,
+      // Enough in flight to keep every worker busy, never enough to trip load shedding.
+      concurrency: Math.max(1, Math.min(config.DFG_MAX_QUEUE, threads * 2)),
+      onProgress: (e) => progress.onProgress(e),
+    }, embed);
+    progress.stop();
+
+    const out = path.resolve(o.out);
+    const written = await writeReport(report, out, svgToPng);
+    for (const w of report.dataset.warnings) console.error(`warning: ${w}`);
+    if (report.dataset.unreadable.length > 0) {
+      console.error(`${report.dataset.unreadable.length} unreadable file(s) left out:`);
+      for (const u of report.dataset.unreadable.slice(0, 20)) console.error(`  ${u.file}: ${u.reason}`);
+      if (report.dataset.unreadable.length > 20) console.error(`  … and ${report.dataset.unreadable.length - 20} more in report.md`);
+    }
+    if (report.dataset.skipped.length > 0) console.error(`${report.dataset.skipped.length} file(s) skipped (not images), listed in report.md`);
+    if (o.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      console.log(summaryTable(report));
+      console.log(`\n${written.length} files written to ${out}`);
+    }
+    return out;
+  } finally {
+    progress.stop();
+    await Promise.all(embedders.map((e) => e.close()));
+  }
+}
+
+/** Registers `dfg eval` on the program. */
+export function registerEvalCommand(program: Command): void {
+  program
+    .command('eval')
+    .description('Evaluate attribution on a dataset folder DIR/<algorithm>/**/*.{png,jpg,jpeg,webp} (+ optional DIR/genome.json): Rank-1/5, mAP, AUROC, OSCR, DIR@FPIR, macro-F1, per algorithm, vs a content-only baseline')
+    .requiredOption('--data <dir>', 'dataset folder')
+    .option('--shots <n>', 'registration images per known algorithm', integer(1), 5)
+    .option('--unknown <fraction>', 'share of the (non-authentic) algorithms held out as unknown', fraction, 0.3)
+    .option('--unknown-list <names>', 'held-out algorithms by name, comma-separated (overrides --unknown)', list)
+    .option('--seed <seed>', 'seed of the splits', '1')
+    .option('--repeats <n>', 'protocol repeats (mean ± std)', integer(1), 5)
+    .option('--model <id>', 'embedding model id; repeat or comma-separate for a fusion (default: DFG_MODEL)', list)
+    .option('--weights <w,...>', 'fusion weights, one per --model (default: equal)', numbers)
+    .option('--group-pattern <regex>', 'first capture group on the file name names its source (shots and probes never share one); otherwise the file stem', DEFAULT_GROUP_PATTERN)
+    .option('--out <dir>', 'report folder', 'eval-report')
+    .option('--json', 'print report.json to stdout instead of the summary table')
+    .option('--top-m <m>', 'per-algorithm score = mean of the best m similarities (default: DFG_TOP_M)', integer(1))
+    .option('--target-fpir <fraction>', 'false-positive identification rate the thresholds are calibrated for', fraction, 0.01)
+    .option('--margin <m>', 'minimum score margin over the runner-up (default: DFG_MARGIN)', marginArg)
+    .option('--no-baseline', 'skip the content-only baseline')
+    .option('--no-cache', 'embed everything again, ignoring and not writing the embedding cache')
+    .option('--cache-dir <dir>', 'embedding cache folder (default: $XDG_CACHE_HOME/dfg/embeddings or ~/.cache/dfg/embeddings)')
+    .option('--threads <n>', 'inference worker threads (default: DFG_THREADS, 0 = one per core)', integer(1))
+    .action(async (o: EvalCommandOptions) => {
+      await evalCommand(o);
+    });
+}

@@ -1,0 +1,144 @@
+/**
+ * One repeat of the protocol in one embedding space: brute-force retrieval of every probe
+ * against the registered shots, the service's per-algorithm scoring, calibrated open-set
+ * decisions, and the split's metrics. Pure.
+ *
+ * Definitions (also written into report.md):
+ * - Per-algorithm score and ranking: the service's own `scoreAlgorithms` (decide.ts) over every
+ *   shot (exact k = all): mean of the best topM cosine similarities, ties broken by the best
+ *   single similarity, then by name, so "rank 1" and "best" always agree.
+ * - Rank-k: share of known probes whose algorithm ranks k or better. mAP: mean over known probes
+ *   of the average precision of the gallery samples ranked by similarity, relevant = same
+ *   algorithm.
+ * - AUROC / OSCR / DIR@FPIR use each probe's best per-algorithm score.
+ * - Decision at the calibrated thresholds: the service's own `decide` with the thresholds
+ *   `calibrateThresholds` derives from the shots alone: attributed (or authentic) when the best
+ *   score reaches its threshold and beats the runner-up by the margin, else unknown.
+ */
+import { calibrateThresholds, type Calibration } from '../attribution/calibrate.js';
+import { decide, scoreAlgorithms, type Neighbour } from '../attribution/decide.js';
+import { auroc, averagePrecision, cmc, dirAtFpir, macroF1, oscr, rocCurve, type KnownOutcome, type RocPoint } from './metrics.js';
+
+/** Label of the "unknown" decision: the empty string cannot be a folder name, so never an algorithm. */
+export const UNKNOWN_LABEL = '';
+
+/** The FPIR levels of DIR@FPIR, as report keys. */
+export const DIR_FPIRS = ['0.01', '0.001'] as const;
+
+export interface Probe {
+  id: string;
+  algorithm: string;
+  /** Unit L2 norm. */
+  vector: Float32Array;
+}
+
+export interface SplitInput {
+  /** Unit-norm shot vectors per registered class. */
+  gallery: ReadonlyMap<string, readonly Float32Array[]>;
+  knownProbes: readonly Probe[];
+  unknownProbes: readonly Probe[];
+  topM: number;
+  targetFpir: number;
+  margin: number;
+  /** Registered classes that are authentic reference classes (decided as `authentic`). */
+  authentic?: ReadonlySet<string>;
+  /** CMC length (at least 5, for Rank-5). */
+  maxRank: number;
+}
+
+export interface ProbeOutcome {
+  id: string;
+  algorithm: string;
+  known: boolean;
+  best: string;
+  bestScore: number;
+  runnerUpScore: number;
+  /** Rank of the true algorithm (known probes), else Infinity. */
+  rank: number;
+  /** Average precision over the gallery samples (known probes), else NaN. */
+  ap: number;
+  /** Decision at the calibrated threshold: an algorithm name or UNKNOWN_LABEL. */
+  predicted: string;
+}
+
+export interface SplitMetrics {
+  rank1: number;
+  rank5: number;
+  mAP: number;
+  auroc: number;
+  oscr: number;
+  dirAtFpir: Record<string, number>;
+  macroF1: number;
+  /** Share of known probes attributed to their algorithm at the calibrated thresholds. */
+  knownCorrectAtThreshold: number;
+  /** Share of unknown probes answered unknown at the calibrated thresholds. */
+  unknownRejectedAtThreshold: number;
+  cmc: number[];
+  roc: RocPoint[];
+}
+
+export interface SplitResult {
+  metrics: SplitMetrics;
+  probes: ProbeOutcome[];
+  calibration: Calibration;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i += 1) s += a[i] * b[i];
+  return s;
+}
+
+const mean = (v: readonly number[]) => (v.length === 0 ? NaN : v.reduce((a, b) => a + b, 0) / v.length);
+
+/** Evaluates one split; see the module comment for every definition. */
+export function evaluateSplit(input: SplitInput): SplitResult {
+  const { topM, margin } = input;
+  const classes = [...input.gallery.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const samples = classes.flatMap((c) => input.gallery.get(c)!.map((vector) => ({ algorithm: c, vector })));
+  const calibration = calibrateThresholds({ vectorsByAlgorithm: input.gallery, topM, targetFpir: input.targetFpir });
+
+  const lookup = new Map(classes.map((c) => [c, { id: c, forgeryType: input.authentic?.has(c) ? 'authentic' : 'forgery' }]));
+  const decideOpts = { threshold: calibration.global, margin, topM, perAlgorithm: calibration.perAlgorithm };
+
+  const outcome = (probe: Probe, known: boolean): ProbeOutcome => {
+    const sims = samples.map((s) => dot(probe.vector, s.vector));
+    const neighbours: Neighbour[] = samples.map((s, i) => ({ sampleId: String(i), algorithmId: s.algorithm, similarity: sims[i] }));
+    const scores = scoreAlgorithms(neighbours, topM);
+    const decision = decide(neighbours, lookup, decideOpts);
+    return {
+      id: probe.id,
+      algorithm: probe.algorithm,
+      known,
+      best: scores[0].algorithmId,
+      bestScore: scores[0].score,
+      runnerUpScore: scores.length > 1 ? scores[1].score : -Infinity,
+      rank: known ? scores.findIndex((s) => s.algorithmId === probe.algorithm) + 1 : Infinity,
+      ap: known ? averagePrecision(sims, samples.map((s) => s.algorithm === probe.algorithm)) : NaN,
+      predicted: decision.algorithm ? decision.algorithm.id : UNKNOWN_LABEL,
+    };
+  };
+  const probes = [...input.knownProbes.map((p) => outcome(p, true)), ...input.unknownProbes.map((p) => outcome(p, false))];
+  const known = probes.filter((p) => p.known);
+  const unknown = probes.filter((p) => !p.known);
+  const knownOutcomes: KnownOutcome[] = known.map((p) => ({ correct: p.rank === 1, score: p.bestScore }));
+  const unknownScores = unknown.map((p) => p.bestScore);
+  const curve = cmc(known.map((p) => p.rank), Math.max(5, input.maxRank));
+  return {
+    calibration,
+    probes,
+    metrics: {
+      rank1: curve[0],
+      rank5: curve[4],
+      mAP: mean(known.map((p) => p.ap)),
+      auroc: auroc(knownOutcomes.map((k) => k.score), unknownScores),
+      oscr: oscr(knownOutcomes, unknownScores),
+      dirAtFpir: Object.fromEntries(DIR_FPIRS.map((f) => [f, dirAtFpir(knownOutcomes, unknownScores, Number(f))])),
+      macroF1: macroF1(probes.map((p) => (p.known ? p.algorithm : UNKNOWN_LABEL)), probes.map((p) => p.predicted)),
+      knownCorrectAtThreshold: known.length === 0 ? NaN : known.filter((p) => p.predicted === p.algorithm).length / known.length,
+      unknownRejectedAtThreshold: unknown.length === 0 ? NaN : unknown.filter((p) => p.predicted === UNKNOWN_LABEL).length / unknown.length,
+      cmc: curve,
+      roc: rocCurve(knownOutcomes.map((k) => k.score), unknownScores),
+    },
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * Writes an evaluation report: `report.json` (the Report object), `report.md` (tables and the
+ * metric definitions), and the plots as SVG and PNG.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { renderPlots, reportPlots } from './plots.js';
+import type { GroupRow, Report, SpaceReport, Stat } from './types.js';
+
+const f3 = (x: number | null) => (x === null ? '—' : x.toFixed(3));
+const ms = (s: Stat) => (s.mean === null ? '—' : `${s.mean.toFixed(3)} ± ${(s.std ?? 0).toFixed(3)}`);
+/** A table cell: pipes and line breaks in folder names must not break the table. */
+const cell = (text: string) => text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** Metric rows shared by the markdown and the terminal summary. */
+export function metricRows(report: Report): { name: string; model: Stat; content?: Stat }[] {
+  const c = report.baselines.content;
+  const pick = (get: (s: SpaceReport) => Stat, name: string) => ({ name, model: get(report), ...(c ? { content: get(c) } : {}) });
+  return [
+    pick((s) => s.rank1, 'Rank-1'),
+    pick((s) => s.rank5, 'Rank-5'),
+    pick((s) => s.mAP, 'mAP'),
+    pick((s) => s.auroc, 'AUROC'),
+    pick((s) => s.oscr, 'OSCR'),
+    ...Object.keys(report.dirAtFpir).map((k) => pick((s) => s.dirAtFpir[k], `DIR@FPIR ${k}`)),
+    pick((s) => s.macroF1, 'macro-F1'),
+    pick((s) => s.knownCorrectAtThreshold, 'known correct @thr'),
+    pick((s) => s.unknownRejectedAtThreshold, 'unknown rejected @thr'),
+  ];
+}
+
+/** The summary as a fixed-width text table for the terminal. */
+export function summaryTable(report: Report): string {
+  const rows = metricRows(report);
+  const hasContent = rows.some((r) => r.content);
+  const head = ['metric', report.model.id, ...(hasContent ? ['content baseline'] : [])];
+  const body = rows.map((r) => [r.name, ms(r.model), ...(r.content ? [ms(r.content)] : [])]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cols: string[]) => cols.map((c, i) => c.padEnd(widths[i])).join('  ');
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}
+
+function groupTable(title: string, model: Record<string, GroupRow>, content?: Record<string, GroupRow>): string {
+  const keys = Object.keys(model).sort();
+  return [`## ${title}`, '', table(
+    ['group', 'algorithms', 'probes', 'Rank-1', 'mAP', 'unknown probes', 'unknown rejected', ...(content ? ['content Rank-1'] : [])],
+    keys.map((k) => {
+      const g = model[k];
+      return [cell(k), cell(g.algorithms.join(', ')), String(g.probes), f3(g.rank1), f3(g.mAP), String(g.unknownProbes), f3(g.unknownRejected), ...(content ? [f3(content[k]?.rank1 ?? null)] : [])];
+    }),
+  )].join('\n');
+}
+
+export const DEFINITIONS = `## Definitions
+- Per-algorithm score of a probe: mean of its best top-m cosine similarities to that algorithm's registration shots (the service's scoring, computed exactly by brute force). Algorithms are ranked by score, ties by name.
+- Rank-k: share of known probes (of registered algorithms, authentic reference classes included) whose algorithm ranks k or better. mAP: mean over known probes of the average precision of all gallery samples ranked by similarity, relevant = same algorithm.
+- AUROC: known probes against unknown probes (held-out algorithms), each scored by its best per-algorithm score; ties count one half.
+- OSCR: area under CCR(δ) against FPR(δ); CCR = share of known probes ranked correctly first with score ≥ δ, FPR = share of unknown probes with score ≥ δ.
+- DIR@FPIR p: share of known probes ranked correctly first with a score at or above the lowest threshold that accepts at most p of the unknown probes.
+- Calibrated decision: thresholds per algorithm from the registration shots alone (leave-one-out genuine scores, impostor scores of every other class; the fraction of impostors accepted is the target FPIR; the global threshold where an algorithm has too few samples). A probe is attributed to its best algorithm when the score reaches that algorithm's threshold and beats the runner-up by the margin, else it is unknown. macro-F1 over the algorithms and the unknown class at these decisions.
+- Splits: shots and probes of an algorithm never share a source group; authentic classes are always registered; an algorithm with one source group has probes only in repeats that hold it out. Mean ± sample standard deviation over repeats; per-algorithm and per-group figures pool the probes of all repeats.
+- Content baseline: a 16×16 colour thumbnail (area average, mean removed, unit norm) through the same protocol. A model that does not beat it by far is matching content, not generator traces.`;
+
+/** The report as markdown. */
+export function reportMarkdown(report: Report, plotFiles: string[] = []): string {
+  const c = report.baselines.content;
+  const p = report.protocol;
+  const rows = metricRows(report);
+  const cRow = (name: string) => c?.perAlgorithm.find((r) => r.name === name);
+  const parts = [
+    '# Attribution evaluation',
+    '',
+    `- Dataset: \`${cell(report.dataset.root)}\`: ${report.dataset.algorithms} algorithm folders, ${report.dataset.usable}/${report.dataset.images} images usable${report.dataset.genome ? ', genome.json read' : ', no genome.json'}`,
+    `- Model: ${cell(report.model.id)} (version ${cell(report.model.version)}, dim ${report.model.dim})${report.model.members.length > 1 ? `: fusion of ${report.model.members.map((m) => `${cell(m.id)} ×${m.weight}`).join(', ')}` : ''}`,
+    `- Protocol: ${p.shots} shots, ${p.unknownList ? `unknown = ${cell(p.unknownList.join(', '))}` : `unknown fraction ${p.unknownFraction}`}, seed ${cell(p.seed)}, ${p.repeats} repeat(s), top-m ${p.topM}, target FPIR ${p.targetFpir}, margin ${p.margin}`,
+    `- Created ${report.createdAt}; embedding ${report.timings.embedSeconds.toFixed(1)} s, evaluation ${report.timings.evaluateSeconds.toFixed(1)} s`,
+    '',
+    '## Summary (mean ± std over repeats)',
+    '',
+    table(['metric', cell(report.model.id), ...(c ? ['content baseline'] : [])], rows.map((r) => [r.name, ms(r.model), ...(r.content ? [ms(r.content)] : [])])),
+    '',
+    ...plotFiles.map((f) => `![${f}](${f})`),
+    '',
+    '## Per algorithm',
+    '',
+    table(
+      ['algorithm', 'forgery type', 'architecture', 'groups', 'probes', 'Rank-1', 'AP', 'correct @thr', 'held out', 'unknown rejected', ...(c ? ['content Rank-1', 'content AP'] : [])],
+      report.perAlgorithm.map((r) => [
+        cell(r.name), cell(r.forgeryType), cell(r.architecture), String(p.groups[r.name] ?? '—'), String(r.probes), f3(r.rank1), f3(r.ap), f3(r.correctAtThreshold),
+        `${r.repeatsUnknown}/${p.repeats}`, f3(r.unknownRejected), ...(c ? [f3(cRow(r.name)?.rank1 ?? null), f3(cRow(r.name)?.ap ?? null)] : []),
+      ]),
+    ),
+    '',
+    groupTable('By forgery type', report.byForgeryType, c?.byForgeryType),
+    '',
+    groupTable('By architecture', report.byArchitecture, c?.byArchitecture),
+    '',
+    '## Splits',
+    '',
+    table(['repeat', 'unknown', 'registered without probes', 'known probes', 'unknown probes'], p.splits.map((s) => [String(s.repeat), cell(s.unknown.join(', ') || '—'), cell(s.galleryOnly.join(', ') || '—'), String(s.knownProbes), String(s.unknownProbes)])),
+    '',
+    `Calibrated global threshold ${ms(report.calibration.global)}; algorithms on the global fallback per repeat ${ms(report.calibration.fallbacks)}.`,
+  ];
+  const listed = (title: string, items: string[]) => (items.length === 0 ? [] : ['', `## ${title}`, '', ...items.map((i) => `- ${cell(i)}`)]);
+  parts.push(...listed('Warnings', report.dataset.warnings));
+  parts.push(...listed('Unreadable files (left out of every space)', report.dataset.unreadable.map((u) => `${u.file}: ${u.reason}`)));
+  parts.push(...listed('Skipped files', report.dataset.skipped.map((s) => `${s.file}: ${s.reason}`)));
+  parts.push('', DEFINITIONS, '');
+  return parts.join('\n');
+}
+
+/**
+ * Writes report.json, report.md and the plots (SVG always, PNG when a rasteriser is given) into
+ * `outDir`; returns the paths written.
+ */
+export async function writeReport(report: Report, outDir: string, rasterise?: (svg: string) => Promise<Buffer>): Promise<string[]> {
+  await fs.mkdir(outDir, { recursive: true });
+  const written: string[] = [];
+  const put = async (name: string, data: string | Uint8Array) => {
+    const file = path.join(outDir, name);
+    await fs.writeFile(file, data);
+    written.push(file);
+  };
+  const plots: { name: string; svg: string; png?: Buffer }[] = rasterise ? await renderPlots(report, rasterise) : reportPlots(report);
+  for (const plot of plots) {
+    await put(`${plot.name}.svg`, plot.svg);
+    if (plot.png) await put(`${plot.name}.png`, plot.png);
+  }
+  await put('report.json', `${JSON.stringify(report, null, 2)}\n`);
+  await put('report.md', reportMarkdown(report, plots.map((pl) => `${pl.name}.${pl.png ? 'png' : 'svg'}`)));
+  return written;
+}

@@ -1,0 +1,125 @@
+/**
+ * Shape of `report.json` written by `dfg eval`. Undefined metrics (no unknown probes, no
+ * probe for an algorithm, ...) are `null`.
+ */
+
+/** Mean and sample standard deviation over the protocol repeats. */
+export interface Stat {
+  mean: number | null;
+  std: number | null;
+}
+
+export interface MetricSet {
+  rank1: Stat;
+  rank5: Stat;
+  mAP: Stat;
+  auroc: Stat;
+  oscr: Stat;
+  /** Keyed by FPIR: "0.01", "0.001". */
+  dirAtFpir: Record<string, Stat>;
+  /** Unknown as a class, decisions at the calibrated thresholds. */
+  macroF1: Stat;
+  knownCorrectAtThreshold: Stat;
+  unknownRejectedAtThreshold: Stat;
+}
+
+export interface AlgorithmRow {
+  name: string;
+  forgeryType: string;
+  architecture: string;
+  family: string;
+  authentic: boolean;
+  /** Known-probe evaluations, pooled over the repeats that registered it. */
+  probes: number;
+  /** Share of those probes ranked first (null without probes). */
+  rank1: number | null;
+  /** Mean average precision of those probes. */
+  ap: number | null;
+  /** Share of those probes attributed to it at the calibrated threshold. */
+  correctAtThreshold: number | null;
+  repeatsKnown: number;
+  repeatsUnknown: number;
+  /** Probe evaluations while held out as unknown, pooled over repeats. */
+  unknownProbes: number;
+  /** Share of those answered unknown at the calibrated thresholds. */
+  unknownRejected: number | null;
+}
+
+export interface GroupRow {
+  algorithms: string[];
+  probes: number;
+  rank1: number | null;
+  mAP: number | null;
+  unknownProbes: number;
+  unknownRejected: number | null;
+}
+
+export interface Curves {
+  /** Known-vs-unknown ROC of each repeat, as [fpr, tpr] points. */
+  roc: { repeat: number; auroc: number | null; points: [number, number][] }[];
+  /** CMC, mean over repeats: cmc[k - 1] = Rank-k. */
+  cmc: (number | null)[];
+}
+
+export interface SpaceReport extends MetricSet {
+  perAlgorithm: AlgorithmRow[];
+  byForgeryType: Record<string, GroupRow>;
+  byArchitecture: Record<string, GroupRow>;
+  /** Calibrated thresholds over repeats: global, and how many algorithms fell back to it. */
+  calibration: { global: Stat; fallbacks: Stat };
+  curves: Curves;
+}
+
+export interface ModelInfo {
+  /** One id, or several joined with "+" for a fusion. */
+  id: string;
+  version: string;
+  dim: number;
+  /** Fusion members with their weights (one entry for a single model). */
+  members: { id: string; version: string; dim: number; weight: number }[];
+}
+
+export interface SplitSummary {
+  repeat: number;
+  known: string[];
+  unknown: string[];
+  galleryOnly: string[];
+  excluded: { algorithm: string; reason: string }[];
+  knownProbes: number;
+  unknownProbes: number;
+}
+
+export interface Report extends SpaceReport {
+  version: 1;
+  createdAt: string;
+  dataset: {
+    root: string;
+    genome: boolean;
+    algorithms: number;
+    images: number;
+    usable: number;
+    unreadable: { file: string; reason: string }[];
+    skipped: { file: string; reason: string }[];
+    warnings: string[];
+  };
+  model: ModelInfo;
+  protocol: {
+    /** Registered classes and held-out algorithms of the first repeat (see `splits` for all). */
+    known: string[];
+    unknown: string[];
+    shots: number;
+    seed: string;
+    repeats: number;
+    unknownFraction: number | null;
+    unknownList: string[] | null;
+    groupPattern: string;
+    /** Source groups per algorithm. */
+    groups: Record<string, number>;
+    topM: number;
+    targetFpir: number;
+    margin: number;
+    splits: SplitSummary[];
+  };
+  baselines: { content?: SpaceReport & { model: ModelInfo } };
+  timings: { embedSeconds: number; evaluateSeconds: number };
+}
