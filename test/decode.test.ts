@@ -91,6 +91,10 @@ t.test('truncated and damaged data is CORRUPT, not grey pixels', async (t) => {
     await t.rejects(decodeImage(jpg.subarray(0, Math.floor(jpg.length * cut)), LIMITS), { code: 'DFG_ERR_IMAGE_CORRUPT', message: /JPEG|jpeg/ });
     await t.rejects(decodeImage(png.subarray(0, Math.floor(png.length * cut)), LIMITS), { code: 'DFG_ERR_IMAGE_CORRUPT' });
   }
+  for (const other of [src.clone().gif(), src.clone().webp(), src.clone().tiff(), src.clone().avif()]) {
+    const buf = await other.toBuffer();
+    await t.rejects(decodeImage(buf.subarray(0, Math.floor(buf.length * 0.9)), LIMITS), { code: 'DFG_ERR_IMAGE_CORRUPT' }, `truncated ${sniffFormat(buf)}`);
+  }
   // Only the signature survives: the header itself cannot be read.
   await t.rejects(decodeImage(png.subarray(0, 12), LIMITS), { code: 'DFG_ERR_IMAGE_CORRUPT' });
   await t.rejects(decodeImage(jpg.subarray(0, 4), LIMITS), { code: 'DFG_ERR_IMAGE_CORRUPT' });

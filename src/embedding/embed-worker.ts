@@ -1,0 +1,45 @@
+/**
+ * Piscina worker: loads the manifest and the ONNX session once per thread, then embeds images.
+ * Results and errors cross the thread boundary as plain data: `{ ok: true, result }` with the
+ * vector buffer transferred, or `{ ok: false, error: { code, message } }` for `reviveError`.
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+import { setDecoderConcurrency } from './decode.js';
+import { embedInProcess, loadModel, type LoadedModel } from './pipeline.js';
+import {
+  WORKER_STATUS_KEY, serialiseError, type EmbedReply, type EmbedTask, type EmbedWorkerData, type SerialisedError, type WorkerStatus,
+} from './worker-protocol.js';
+
+async function start(): Promise<(task: EmbedTask) => Promise<unknown>> {
+  const data = workerData as EmbedWorkerData;
+  // The pool runs one worker per core; more libvips threads per decode would only contend.
+  setDecoderConcurrency(1);
+  let loaded: LoadedModel | null = null;
+  let loadError: SerialisedError | null = null;
+  try {
+    loaded = await loadModel({ modelsDir: data.modelsDir, modelId: data.modelId, limits: data.limits, intraOpThreads: 1 });
+    parentPort?.postMessage({ [WORKER_STATUS_KEY]: 'ready', threadId } satisfies WorkerStatus);
+  } catch (err) {
+    loadError = serialiseError(err);
+    parentPort?.postMessage({ [WORKER_STATUS_KEY]: 'failed', threadId, error: loadError } satisfies WorkerStatus);
+  }
+
+  return async function embedTask(task: EmbedTask): Promise<unknown> {
+    const t0 = performance.now();
+    if (loaded === null) return { ok: false, error: loadError!, taskMs: 0 } satisfies EmbedReply;
+    try {
+      const result = await embedInProcess(task.bytes, loaded);
+      const reply: EmbedReply = { ok: true, result, taskMs: performance.now() - t0 };
+      // The vector's buffer moves to the main thread instead of being copied.
+      return move({ [transferableSymbol]: [result.vector.buffer], [valueSymbol]: reply });
+    } catch (err) {
+      return { ok: false, error: serialiseError(err), taskMs: performance.now() - t0 } satisfies EmbedReply;
+    }
+  };
+}
+
+// Piscina awaits a promised default export before it marks the worker ready, so the model is
+// loaded before the first task; a top-level await would block require(esm) of this file.
+export default start();

@@ -1,0 +1,111 @@
+/**
+ * The in-process embedding pipeline (decode → crops → tensor → session → pooled vector), shared
+ * by the worker threads and by benchmarks that want the raw cost without a pool.
+ */
+import { performance } from 'node:perf_hooks';
+import { decodeImage, type DecodeLimits } from './decode.js';
+import { loadManifest, type Manifest } from './manifest.js';
+import { createSession, type OnnxSession } from './onnx-session.js';
+import { cropsToTensor, meanAndNormalise, planCrops } from './preprocess.js';
+import { dfgError } from '../errors.js';
+
+export interface EmbedResult {
+  /** The image embedding, `manifest.output.dim` values (unit length when the manifest says `l2`). */
+  vector: Float32Array;
+  /** Decoded size after EXIF orientation. */
+  width: number;
+  height: number;
+  format: string;
+  /** Crops averaged into the vector. */
+  crops: number;
+  decodeMs: number;
+  /** Crop planning, tensor building, inference and pooling. */
+  embedMs: number;
+}
+
+export interface LoadedModel {
+  readonly manifest: Manifest;
+  readonly session: OnnxSession;
+  readonly limits: DecodeLimits;
+  release(): Promise<void>;
+}
+
+export interface LoadModelOptions {
+  modelsDir: string;
+  modelId: string;
+  limits: DecodeLimits;
+  /** onnxruntime intra-op threads (1 per pool worker). */
+  intraOpThreads: number;
+}
+
+/** The dimension a declared input shape fixes, or null when symbolic/undeclared. */
+function fixedDim(shape: ReadonlyArray<number | string>, i: number): number | null {
+  const d = shape[i];
+  return typeof d === 'number' && d > 0 ? d : null;
+}
+
+/**
+ * Loads the manifest and the ONNX session and proves they agree by running one zero crop of the
+ * manifest's size: rank-4 input, channels, fixed H/W against `crop.size`/`crop.dynamic`, and an
+ * output of `output.dim` values per crop. Rejects with the manifest errors or
+ * `DFG_ERR_MODEL_LOAD_FAILED`.
+ */
+export async function loadModel(opts: LoadModelOptions): Promise<LoadedModel> {
+  const { manifest, onnxPath } = await loadManifest(opts.modelsDir, opts.modelId);
+  const session = await createSession(onnxPath, {
+    intraOpThreads: opts.intraOpThreads,
+    inputName: manifest.input.name,
+    outputName: manifest.output.name,
+    label: manifest.id,
+  });
+  const fail = async (why: string): Promise<never> => {
+    await session.release().catch(() => undefined);
+    throw dfgError('DFG_ERR_MODEL_LOAD_FAILED', manifest.id, why);
+  };
+  const shape = session.inputShape;
+  const { channels } = manifest.input;
+  const { size } = manifest.crop;
+  if (shape.length !== 0) {
+    if (shape.length !== 4) await fail(`input ${manifest.input.name} has rank ${shape.length}, expected 4 (NCHW)`);
+    const c = fixedDim(shape, 1);
+    if (c !== null && c !== channels) await fail(`input has ${c} channels, manifest says ${channels}`);
+    const h = fixedDim(shape, 2);
+    const w = fixedDim(shape, 3);
+    if ((h !== null && h !== size) || (w !== null && w !== size)) {
+      await fail(`input is ${h ?? '?'}x${w ?? '?'}, manifest crop.size is ${size}`);
+    }
+    if (manifest.crop.dynamic && (h !== null || w !== null)) await fail('manifest says crop.dynamic but the model input has fixed H or W');
+  }
+  try {
+    const probe = await session.run(new Float32Array(channels * size * size), [1, channels, size, size]);
+    if (probe.data.length !== manifest.output.dim) {
+      await fail(`output ${manifest.output.name} has ${probe.data.length} values per crop (dims ${JSON.stringify(probe.dims)}), manifest output.dim is ${manifest.output.dim}`);
+    }
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'DFG_ERR_MODEL_LOAD_FAILED') throw err;
+    await fail(`test inference failed: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return { manifest, session, limits: opts.limits, release: () => session.release() };
+}
+
+/**
+ * Embeds one encoded image in the calling thread. Rejects with the image errors of
+ * `decodeImage` and `planCrops`.
+ */
+export async function embedInProcess(bytes: Uint8Array, loaded: LoadedModel): Promise<EmbedResult> {
+  const { manifest, session } = loaded;
+  const t0 = performance.now();
+  const img = await decodeImage(bytes, loaded.limits);
+  const t1 = performance.now();
+  const rects = planCrops(img.width, img.height, manifest.crop);
+  const tensor = cropsToTensor(img.data, img.width, img.height, rects, manifest.input);
+  const out = await session.run(tensor.data, tensor.dims);
+  const n = rects.length;
+  const dim = manifest.output.dim;
+  if (out.data.length !== n * dim) {
+    throw dfgError('DFG_ERR_MODEL_LOAD_FAILED', manifest.id, `output has ${out.data.length} values for ${n} crops of dimension ${dim}`);
+  }
+  const vector = meanAndNormalise(out.data, n, dim, manifest.output.normalise);
+  const t2 = performance.now();
+  return { vector, width: img.width, height: img.height, format: img.format, crops: n, decodeMs: t1 - t0, embedMs: t2 - t1 };
+}

@@ -1,0 +1,43 @@
+/**
+ * What crosses the thread boundary between the pool and its workers. Kept apart from
+ * embed-worker.ts because importing that module starts a worker's model load.
+ */
+import type { DecodeLimits } from './decode.js';
+import type { EmbedResult } from './pipeline.js';
+
+/** What the pool passes as `workerData`. */
+export interface EmbedWorkerData {
+  modelsDir: string;
+  modelId: string;
+  limits: DecodeLimits;
+}
+
+export interface EmbedTask {
+  bytes: Uint8Array;
+}
+
+/** A catalogue error as plain data, for `reviveError`. */
+export interface SerialisedError {
+  code?: string;
+  message: string;
+}
+
+/** A task's outcome; `taskMs` is the worker's own time on it (queue wait excluded). */
+export type EmbedReply =
+  | { ok: true; result: EmbedResult; taskMs: number }
+  | { ok: false; error: SerialisedError; taskMs: number };
+
+/** Key of the status messages a worker posts to the pool (`'message'` event) after loading. */
+export const WORKER_STATUS_KEY = 'dfgEmbedWorker';
+
+export type WorkerStatus =
+  | { [WORKER_STATUS_KEY]: 'ready'; threadId: number }
+  | { [WORKER_STATUS_KEY]: 'failed'; threadId: number; error: SerialisedError };
+
+export function serialiseError(err: unknown): SerialisedError {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return {
+    code: typeof e?.code === 'string' ? e.code : undefined,
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  };
+}
