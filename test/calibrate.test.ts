@@ -125,3 +125,50 @@ t.test('default cosine scoring and the achieved FPIR never exceed the target', a
   }
   t.ok(big.stats.global.impostorAcceptance <= 0.05);
 });
+
+t.test('calibrateGallery: a real gallery, disabled algorithms as impostors, stored as current', async (t) => {
+  const { default: fs } = await import('node:fs/promises');
+  const { default: os } = await import('node:os');
+  const { default: path } = await import('node:path');
+  const { createHash } = await import('node:crypto');
+  const { openGallery } = await import('../src/gallery/index.js');
+  const { calibrateGallery, calibrationTable } = await import('../src/cli/commands/calibrate.js');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dfg-calibrate-'));
+  const gallery = await openGallery({ dir, modelId: 'cal-test', dim: 4 });
+  t.teardown(async () => {
+    await gallery.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  const rng = createRng('calibrate-gallery');
+  let n = 0;
+  const enrol = (name: string, centre: number[], count: number) => {
+    const alg = gallery.createAlgorithm({ name });
+    gallery.addSamples(alg.id, Array.from({ length: count }, () => ({
+      sha256: createHash('sha256').update(String(n++)).digest('hex'),
+      vector: unitVector(new Float32Array(centre.map((c) => c + (rng.next() - 0.5) * 0.3))),
+      width: 8,
+      height: 8,
+    })));
+    return alg;
+  };
+  const a = enrol('alpha', [1, 0, 0, 0], 8);
+  const b = enrol('beta', [0, 1, 0, 0], 8);
+  const off = enrol('retired', [0, 0, 1, 0], 5);
+  gallery.updateAlgorithm(off.id, { enabled: false });
+
+  const dry = calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, save: false });
+  t.equal(dry.record, undefined, 'dry run stores nothing');
+  t.equal(gallery.currentCalibration(), null);
+  t.same(Object.keys(dry.calibration.perAlgorithm).sort(), [a.id, b.id].sort(), 'only enabled algorithms get thresholds');
+  t.equal(dry.negatives, 5, 'the disabled algorithm serves as impostors');
+  t.equal(dry.calibration.stats.perAlgorithm[a.id].impostors, 8 + 5);
+
+  const saved = calibrateGallery(gallery, { topM: 3, targetFpir: 0.05 });
+  const current = gallery.currentCalibration()!;
+  t.equal(current.version, saved.record!.version, 'stored as the current calibration');
+  t.equal(current.global, saved.calibration.global);
+  t.same(current.perAlgorithm, { ...saved.calibration.perAlgorithm });
+  t.equal(current.targetFpir, 0.05);
+  t.match(calibrationTable(saved), /alpha\s+8\s+/);
+  t.ok(saved.calibration.stats.perAlgorithm[a.id].genuineAcceptance === 1, 'well-separated clusters keep their genuine scores');
+});
