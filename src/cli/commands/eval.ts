@@ -12,7 +12,8 @@ import { svgToPng } from '../../embedding/render.js';
 import { dfgError, isDfgError } from '../../errors.js';
 import { createEmbeddingCache, defaultCacheRoot, sha256Hex, type EmbeddingCache } from '../../evaluation/cache.js';
 import { CONTENT_BASELINE, contentEmbedding } from '../../evaluation/content-baseline.js';
-import { DEFAULT_GROUP_PATTERN } from '../../evaluation/dataset.js';
+import { DEFAULT_GROUP_PATTERN, scanDataset } from '../../evaluation/dataset.js';
+import { validateProtocol } from '../../evaluation/protocol.js';
 import { fuseVectors, fusionWeights } from '../../evaluation/fusion.js';
 import { writeReport, summaryTable } from '../../evaluation/report.js';
 import { runEvaluation, type EmbedFn, type ProgressEvent } from '../../evaluation/run.js';
@@ -112,6 +113,10 @@ export async function evalCommand(o: EvalCommandOptions): Promise<string> {
   const threads = o.threads ?? threadCount(config);
   const cacheRoot = o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheRoot();
 
+  // Dataset and protocol mistakes surface before any model loads.
+  const dataset = await scanDataset(o.data, { groupPattern: o.groupPattern });
+  validateProtocol(dataset.algorithms, { shots: o.shots, unknownFraction: o.unknown, unknownList: o.unknownList, seed: o.seed });
+
   const embedders: Embedder[] = [];
   const progress = progressReporter();
   try {
@@ -154,7 +159,7 @@ export async function evalCommand(o: EvalCommandOptions): Promise<string> {
     };
 
     const report = await runEvaluation({
-      dataDir: o.data,
+      dataset,
       groupPattern: o.groupPattern,
       shots: o.shots,
       unknownFraction: o.unknown,
