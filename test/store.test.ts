@@ -1,7 +1,8 @@
 import t from 'tap';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { openStore, newId, type CheckedSample } from '../src/gallery/store.js';
+import { openStore, type CheckedSample } from '../src/gallery/store.js';
+import { newId } from '../src/gallery/store-rows.js';
 import { SCHEMA_VERSION } from '../src/gallery/migrations.js';
 import { rng, randomUnit, sha, tempDir } from './helpers/gallery.js';
 

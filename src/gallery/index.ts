@@ -7,25 +7,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { dfgError } from '../errors.js';
 import { DEFAULT_HNSW_PARAMS, type HnswParams } from './hnsw-index.js';
-import { openLiveIndex, type IndexInfo } from './live-index.js';
-import type { SnapshotManifest } from './snapshot.js';
+import { openLiveIndex } from './live-index.js';
 import { openStore, type CheckedSample } from './store.js';
-import type {
-  AddSampleResult,
-  AlgorithmInput,
-  AlgorithmPatch,
-  AlgorithmRecord,
-  AlgorithmSummary,
-  CalibrationInput,
-  CalibrationRecord,
-  EffectiveThresholds,
-  GalleryLogger,
-  Neighbour,
-  Page,
-  PageOptions,
-  SampleInput,
-  SampleRecord,
-} from './types.js';
+import type { AlgorithmRecord, EffectiveThresholds, Gallery, GalleryLogger, GalleryOptions } from './types.js';
 import {
   checkAlgorithmInput,
   checkAlgorithmPatch,
@@ -43,107 +27,6 @@ import {
 export * from './types.js';
 export type { IndexInfo } from './live-index.js';
 export type { SnapshotManifest } from './snapshot.js';
-
-export interface GalleryOptions {
-  /** Data directory; created if missing. Holds `gallery.sqlite` and `index/<modelId>.{hnsw,json}`. */
-  dir: string;
-  /** Embedding model id; vectors of other models never share this index. */
-  modelId: string;
-  /** Embedding dimension of the model. */
-  dim: number;
-  /** Write a snapshot after this many index changes (default 1000). */
-  snapshotEvery?: number;
-  /** Rebuild the index when deleted entries exceed this share of it (default 0.2). */
-  compactRatio?: number;
-  /** HNSW search breadth (default 128); raised to k, and to the index size for small galleries. */
-  efSearch?: number;
-  /** Indexes of at most this many elements are searched exhaustively (default 2000). */
-  exactBelow?: number;
-  /** HNSW graph parameters (default M 16, efConstruction 200). */
-  hnsw?: Partial<HnswParams>;
-  /** How long a write waits for another process's lock (default 10 s). */
-  busyTimeoutMs?: number;
-  log?: GalleryLogger;
-}
-
-export interface SearchOptions {
-  /** Hide samples of disabled algorithms (default true). */
-  enabledOnly?: boolean;
-}
-
-export interface GalleryInfo {
-  modelId: string;
-  dim: number;
-  /** Gallery version: the last change-log seq applied to the index. */
-  version: number;
-  counts: { algorithms: number; enabledAlgorithms: number; samples: number };
-  index: IndexInfo;
-}
-
-/**
- * Store calls are synchronous (better-sqlite3): each write is committed when the call returns.
- * Only the index maintenance that may take long (snapshot, rebuild, close) is asynchronous.
- */
-export interface Gallery {
-  readonly modelId: string;
-  readonly dim: number;
-  /** Registers an algorithm. Throws DFG_ERR_ALGORITHM_NAME_TAKEN when the name (case-insensitive) exists. */
-  createAlgorithm(input: AlgorithmInput): AlgorithmRecord;
-  /** A page of algorithms in registration order, each with its sample count for this model. */
-  listAlgorithms(opts?: PageOptions): Page<AlgorithmRecord>;
-  /** Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
-  getAlgorithm(id: string): AlgorithmRecord;
-  /** Changes the given fields. Throws DFG_ERR_ALGORITHM_NOT_FOUND or DFG_ERR_ALGORITHM_NAME_TAKEN. */
-  updateAlgorithm(id: string, patch: AlgorithmPatch): AlgorithmRecord;
-  /** Deletes the algorithm and its samples under every model. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
-  deleteAlgorithm(id: string): { deletedSamples: number };
-  /** Identity and enabled flag from memory (cheap, for decisions); undefined for an unknown id. */
-  algorithmSummary(id: string): AlgorithmSummary | undefined;
-  /**
-   * Enrols samples in one transaction, committed before the call returns, then indexes them.
-   * An item whose sha256 the algorithm already has under this model (or that repeats one earlier in
-   * `items`) comes back with `duplicate: true` and the stored sample. Throws DFG_ERR_ALGORITHM_NOT_FOUND,
-   * DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID, and then writes nothing.
-   */
-  addSamples(algorithmId: string, items: SampleInput[]): AddSampleResult[];
-  /** A page of the algorithm's samples for this model, oldest first. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
-  listSamples(algorithmId: string, opts?: PageOptions): Page<SampleRecord>;
-  /** Throws DFG_ERR_SAMPLE_NOT_FOUND (also when it belongs to another algorithm or model). */
-  getSample(algorithmId: string, sampleId: string): SampleRecord;
-  /** Throws DFG_ERR_SAMPLE_NOT_FOUND. */
-  deleteSample(algorithmId: string, sampleId: string): void;
-  /** Samples of this model with these image bytes, under any algorithm. */
-  findBySha(sha256: string): SampleRecord[];
-  /** Every sample of this model with its stored vector, in enrolment order (for calibration). */
-  vectors(opts?: { batchSize?: number }): Generator<{ sampleId: string; algorithmId: string; vector: Float32Array }>;
-  /**
-   * The k nearest samples by cosine similarity, best first; samples of disabled algorithms are left
-   * out unless `enabledOnly` is false. Throws DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID.
-   */
-  search(vector: Float32Array, k: number, opts?: SearchOptions): Neighbour[];
-  /** Applies changes committed by other processes since the last call; one indexed query when there are none. */
-  refresh(): { applied: number; version: number };
-  info(): GalleryInfo;
-  /** Writes the index snapshot now. */
-  snapshot(): Promise<SnapshotManifest>;
-  /** Rebuilds the index from the store (searches keep using the old one until it is ready), then snapshots it. */
-  rebuild(): Promise<void>;
-  /** Resolves when no background rebuild or snapshot is running. */
-  idle(): Promise<void>;
-  /** The newest calibration of this model, or null. */
-  currentCalibration(): CalibrationRecord | null;
-  /** Calibrations of this model, newest first. */
-  listCalibrations(opts?: { limit?: number }): CalibrationRecord[];
-  /** Stores a calibration; it becomes the current one (for every process, after its next refresh). */
-  saveCalibration(input: CalibrationInput): CalibrationRecord;
-  /**
-   * Thresholds to decide with: `global` from the current calibration (absent without one) and, per
-   * algorithm, its manual threshold or else its calibrated one.
-   */
-  effectiveThresholds(): EffectiveThresholds;
-  /** Waits for background work, snapshots the index if it changed, closes the store. Later calls throw DFG_ERR_SERVER_NOT_READY. */
-  close(): Promise<void>;
-}
 
 const noopLog: GalleryLogger = { debug() {}, info() {}, warn() {}, error() {} };
 

@@ -4,9 +4,9 @@
  * Callers pass already-validated input (see validate.ts); this module only reads and writes.
  */
 import Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
 import { dfgError } from '../errors.js';
 import { migrate } from './migrations.js';
+import { blobToVector, newId, toAlgorithm, toSample, vectorToBlob, withCount, type AlgorithmRow, type SampleRow } from './store-rows.js';
 import type {
   AddSampleResult,
   Algorithm,
@@ -14,10 +14,8 @@ import type {
   AlgorithmPatch,
   AlgorithmRecord,
   AlgorithmSummary,
-  Architecture,
   CalibrationInput,
   CalibrationRecord,
-  ForgeryType,
   Page,
   SampleRecord,
 } from './types.js';
@@ -56,93 +54,6 @@ export interface StoreOptions {
 }
 
 export type Store = ReturnType<typeof openStore>;
-
-const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
-
-/** `<prefix>_` + 16 base32 characters (80 random bits). */
-export function newId(prefix: 'alg' | 'smp'): string {
-  const bytes = randomBytes(10);
-  let bits = 0;
-  let acc = 0;
-  let out = '';
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(acc >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return `${prefix}_${out}`;
-}
-
-function vectorToBlob(v: Float32Array): Buffer {
-  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
-}
-
-/** Copies the blob: better-sqlite3 buffers need not be 4-byte aligned. */
-function blobToVector(buf: Buffer): Float32Array {
-  const out = new Float32Array(buf.byteLength / 4);
-  new Uint8Array(out.buffer).set(buf);
-  return out;
-}
-
-interface AlgorithmRow {
-  id: string;
-  name: string;
-  forgery_type: ForgeryType;
-  architecture: Architecture;
-  description: string;
-  reference: string;
-  enabled: number;
-  threshold: number | null;
-  created_at: string;
-  updated_at: string;
-  sample_count?: number;
-}
-
-function toAlgorithm(r: AlgorithmRow): Algorithm {
-  return {
-    id: r.id,
-    name: r.name,
-    forgeryType: r.forgery_type,
-    architecture: r.architecture,
-    description: r.description,
-    reference: r.reference,
-    enabled: r.enabled === 1,
-    threshold: r.threshold,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
-
-const withCount = (r: AlgorithmRow): AlgorithmRecord => ({ ...toAlgorithm(r), sampleCount: r.sample_count ?? 0 });
-
-interface SampleRow {
-  id: string;
-  algorithm_id: string;
-  model_id: string;
-  sha256: string;
-  dim: number;
-  width: number;
-  height: number;
-  filename: string | null;
-  created_at: string;
-  seq: number;
-}
-
-const toSample = (r: SampleRow): SampleRecord => ({
-  id: r.id,
-  algorithmId: r.algorithm_id,
-  modelId: r.model_id,
-  sha256: r.sha256,
-  dim: r.dim,
-  width: r.width,
-  height: r.height,
-  filename: r.filename,
-  createdAt: r.created_at,
-  seq: r.seq,
-});
 
 const SAMPLE_COLS = 'id, algorithm_id, model_id, sha256, dim, width, height, filename, created_at, seq';
 const ALG_COLS = 'a.id, a.name, a.forgery_type, a.architecture, a.description, a.reference, a.enabled, a.threshold, a.created_at, a.updated_at';
