@@ -11,6 +11,8 @@ import { svgToPng } from '../src/embedding/render.js';
 import { createRng } from '../src/evaluation/random.js';
 import { dfgError } from '../src/errors.js';
 import type { Report, Stat } from '../src/evaluation/types.js';
+import { evaluateSplit, UNKNOWN_LABEL } from '../src/evaluation/evaluate-split.js';
+import { unitVector } from '../src/attribution/calibrate.js';
 
 // Six classes, each with its own colour and stripe frequency (a stand-in for a generator
 // trace), 3 source groups of 4 tiles. Generated here, so the test needs no external data.
@@ -96,6 +98,10 @@ t.test('runEvaluation end to end on a generated dataset', async (t) => {
   t.ok(report.auroc.mean! > 0.9, `AUROC ${report.auroc.mean}`);
   t.ok(report.oscr.mean! <= report.rank1.mean! && report.oscr.mean! > 0.9, `OSCR ${report.oscr.mean}`);
   t.ok(report.macroF1.mean! > 0 && report.macroF1.mean! <= 1);
+  t.equal(report.authenticFalselyAttributed.mean, 0, 'real images never attributed to a generator here');
+  const real = report.perAlgorithm.find((r) => r.name === 'real')!;
+  t.ok(real.authentic && real.probes > 0 && real.repeatsUnknown === 0, 'authentic probes evaluated in their own row, never held out');
+
   for (const s of stats(report)) t.ok(s.mean === null || (Number.isFinite(s.mean) && Number.isFinite(s.std!)), 'numbers or null');
 
   const content = report.baselines.content!;
@@ -153,6 +159,7 @@ t.test('failures that are not about one image stop the run', async (t) => {
   }), { code: 'DFG_ERR_MODEL_LOAD_FAILED' });
   await t.rejects(runEvaluation({ ...base, shots: 13 }, noise), { code: 'DFG_ERR_EVAL_PROTOCOL_INVALID', message: /fewer than --shots 13/ }, 'too few images for the shots');
   await t.rejects(runEvaluation({ ...base, unknownList: ['nope'] }, noise), { code: 'DFG_ERR_EVAL_PROTOCOL_INVALID' });
+  await t.rejects(runEvaluation({ ...base, shots: 12 }, noise), { code: 'DFG_ERR_EVAL_PROTOCOL_INVALID', message: /no registered forgery algorithm has a probe left.*gan-b 3/ }, 'shots use every source: nothing to probe');
   await t.rejects(runEvaluation({ ...base, repeats: 0 }, noise), { code: 'DFG_ERR_EVAL_PROTOCOL_INVALID' });
   let calls = 0;
   await t.rejects(runEvaluation({ ...base, unknownList: ['real'] }, async (f) => {
@@ -169,4 +176,30 @@ t.test('plots escape names taken from folder names', async (t) => {
   t.match(svg, /&lt;b&gt;&amp;&quot;x/);
   const png = await svgToPng(svg);
   t.ok(png.length > 100, 'still renders');
+});
+
+t.test('evaluateSplit: authentic probes are decided but stay out of the attribution metrics', async (t) => {
+  const u = (...x: number[]) => unitVector(new Float32Array(x));
+  const gallery = new Map([
+    ['A', [u(1, 0, 0), u(0.99, 0.14, 0)]],
+    ['B', [u(0, 1, 0), u(0.14, 0.99, 0)]],
+    ['R', [u(0, 0, 1), u(0, 0.14, 0.99)]],
+  ]);
+  const r = evaluateSplit({
+    gallery,
+    knownProbes: [{ id: 'a1', algorithm: 'A', vector: u(0.98, 0.2, 0) }, { id: 'r1', algorithm: 'R', vector: u(0.05, 0.99, 0.3) }],
+    unknownProbes: [{ id: 'x1', algorithm: 'X', vector: u(0.5, 0.5, 0.7) }],
+    topM: 2, targetFpir: 0.01, margin: 0, maxRank: 3, authentic: new Set(['R']),
+  });
+  t.equal(r.metrics.rank1, 1, 'the misranked authentic probe does not count against Rank-1');
+  t.equal(r.metrics.authenticFalselyAttributed, 1, 'but it is reported as a real image attributed to a generator');
+  const r1 = r.probes.find((p) => p.id === 'r1')!;
+  t.equal(r1.best, 'B');
+  t.equal(r1.predicted, 'B');
+  t.equal(r1.rank, 2);
+  t.equal(r.probes.find((p) => p.id === 'a1')!.predicted, 'A');
+  t.equal(r.metrics.knownCorrectAtThreshold, 1);
+  t.equal(r.metrics.auroc, 1, 'the unknown probe scores below the known one');
+  t.equal(r.probes.find((p) => p.id === 'x1')!.rank, Infinity);
+  t.ok(r.probes.every((p) => p.predicted === UNKNOWN_LABEL || gallery.has(p.predicted)));
 });

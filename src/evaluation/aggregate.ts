@@ -118,6 +118,7 @@ export function summariseSpace(results: readonly SplitResult[], algorithms: read
     macroF1: metric((r) => r.metrics.macroF1),
     knownCorrectAtThreshold: metric((r) => r.metrics.knownCorrectAtThreshold),
     unknownRejectedAtThreshold: metric((r) => r.metrics.unknownRejectedAtThreshold),
+    authenticFalselyAttributed: metric((r) => r.metrics.authenticFalselyAttributed),
     perAlgorithm,
     byForgeryType: groupRows(perAlgorithm, tallies, (r) => r.forgeryType),
     byArchitecture: groupRows(perAlgorithm, tallies, (r) => r.architecture),

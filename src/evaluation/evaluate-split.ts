@@ -7,6 +7,9 @@
  * - Per-algorithm score and ranking: the service's own `scoreAlgorithms` (decide.ts) over every
  *   shot (exact k = all): mean of the best topM cosine similarities, ties broken by the best
  *   single similarity, then by name, so "rank 1" and "best" always agree.
+ * - Known probes: probes of registered forgery algorithms. Probes of authentic reference classes
+ *   are scored and decided like any other (they count in macro-F1 and in
+ *   authenticFalselyAttributed) but stay out of the attribution metrics below.
  * - Rank-k: share of known probes whose algorithm ranks k or better. mAP: mean over known probes
  *   of the average precision of the gallery samples ranked by similarity, relevant = same
  *   algorithm.
@@ -73,6 +76,8 @@ export interface SplitMetrics {
   knownCorrectAtThreshold: number;
   /** Share of unknown probes answered unknown at the calibrated thresholds. */
   unknownRejectedAtThreshold: number;
+  /** Share of probes of authentic reference classes attributed to a forgery algorithm. */
+  authenticFalselyAttributed: number;
   cmc: number[];
   roc: RocPoint[];
 }
@@ -119,7 +124,11 @@ export function evaluateSplit(input: SplitInput): SplitResult {
     };
   };
   const probes = [...input.knownProbes.map((p) => outcome(p, true)), ...input.unknownProbes.map((p) => outcome(p, false))];
-  const known = probes.filter((p) => p.known);
+  const isAuthentic = (p: ProbeOutcome) => input.authentic?.has(p.algorithm) === true;
+  // Attribution metrics are about generators: probes of authentic reference classes compete in
+  // the gallery and count in macro-F1, but not in Rank-k, mAP or the known-vs-unknown metrics.
+  const known = probes.filter((p) => p.known && !isAuthentic(p));
+  const authentic = probes.filter((p) => p.known && isAuthentic(p));
   const unknown = probes.filter((p) => !p.known);
   const knownOutcomes: KnownOutcome[] = known.map((p) => ({ correct: p.rank === 1, score: p.bestScore }));
   const unknownScores = unknown.map((p) => p.bestScore);
@@ -137,6 +146,7 @@ export function evaluateSplit(input: SplitInput): SplitResult {
       macroF1: macroF1(probes.map((p) => (p.known ? p.algorithm : UNKNOWN_LABEL)), probes.map((p) => p.predicted)),
       knownCorrectAtThreshold: known.length === 0 ? NaN : known.filter((p) => p.predicted === p.algorithm).length / known.length,
       unknownRejectedAtThreshold: unknown.length === 0 ? NaN : unknown.filter((p) => p.predicted === UNKNOWN_LABEL).length / unknown.length,
+      authenticFalselyAttributed: authentic.length === 0 ? NaN : authentic.filter((p) => p.predicted !== UNKNOWN_LABEL && !input.authentic!.has(p.predicted)).length / authentic.length,
       cmc: curve,
       roc: rocCurve(knownOutcomes.map((k) => k.score), unknownScores),
     },

@@ -30,6 +30,7 @@ export function metricRows(report: Report): { name: string; model: Stat; content
     pick((s) => s.macroF1, 'macro-F1'),
     pick((s) => s.knownCorrectAtThreshold, 'known correct @thr'),
     pick((s) => s.unknownRejectedAtThreshold, 'unknown rejected @thr'),
+    pick((s) => s.authenticFalselyAttributed, 'authentic → forgery @thr'),
   ];
 }
 
@@ -56,12 +57,13 @@ function groupTable(title: string, model: Record<string, GroupRow>, content?: Re
 }
 
 export const DEFINITIONS = `## Definitions
-- Per-algorithm score of a probe: mean of its best top-m cosine similarities to that algorithm's registration shots (the service's scoring, computed exactly by brute force). Algorithms are ranked by score, ties by name.
-- Rank-k: share of known probes (of registered algorithms, authentic reference classes included) whose algorithm ranks k or better. mAP: mean over known probes of the average precision of all gallery samples ranked by similarity, relevant = same algorithm.
+- Per-algorithm score of a probe: mean of its best top-m cosine similarities to that algorithm's registration shots (the service's own scoring code, over every shot). Algorithms are ranked by score, then best single similarity, then name.
+- Known probes: probes of registered forgery algorithms. Probes of authentic reference classes compete like any other and count in macro-F1 and in "authentic → forgery" (share of them attributed to a forgery algorithm), not in the attribution metrics.
+- Rank-k: share of known probes whose algorithm ranks k or better. mAP: mean over known probes of the average precision of all gallery samples ranked by similarity, relevant = same algorithm.
 - AUROC: known probes against unknown probes (held-out algorithms), each scored by its best per-algorithm score; ties count one half.
 - OSCR: area under CCR(δ) against FPR(δ); CCR = share of known probes ranked correctly first with score ≥ δ, FPR = share of unknown probes with score ≥ δ.
 - DIR@FPIR p: share of known probes ranked correctly first with a score at or above the lowest threshold that accepts at most p of the unknown probes.
-- Calibrated decision: thresholds per algorithm from the registration shots alone (leave-one-out genuine scores, impostor scores of every other class; the fraction of impostors accepted is the target FPIR; the global threshold where an algorithm has too few samples). A probe is attributed to its best algorithm when the score reaches that algorithm's threshold and beats the runner-up by the margin, else it is unknown. macro-F1 over the algorithms and the unknown class at these decisions.
+- Calibrated decision: thresholds per algorithm from the registration shots alone (leave-one-out genuine scores, impostor scores of every other class; the fraction of impostors accepted is the target FPIR; the global threshold where an algorithm has too few samples), then the service's own decision code: a probe goes to its best algorithm (or authentic class) when the score reaches that algorithm's threshold and beats the runner-up by the margin, else it is unknown. macro-F1 over the registered classes and the unknown class at these decisions.
 - Splits: shots and probes of an algorithm never share a source group; authentic classes are always registered; an algorithm with one source group has probes only in repeats that hold it out. Mean ± sample standard deviation over repeats; per-algorithm and per-group figures pool the probes of all repeats.
 - Content baseline: a 16×16 colour thumbnail (area average, mean removed, unit norm) through the same protocol. A model that does not beat it by far is matching content, not generator traces.`;
 

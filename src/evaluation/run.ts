@@ -124,13 +124,21 @@ export async function runEvaluation(opts: EvalOptions, embed: EmbedFn): Promise<
   validateProtocol(usable, protocol);
   const splits = Array.from({ length: opts.repeats }, (_, r) => makeSplit(usable, protocol, r));
   for (const s of splits) for (const e of s.excluded) warnings.push(`repeat ${s.repeat}: ${e.algorithm} not registered: ${e.reason}`);
+  const authenticNames = new Set(usable.filter((a) => a.authentic).map((a) => a.name));
+  const forgeryProbes = splits.map((s) => s.knownProbes.filter((f) => !authenticNames.has(f.algorithm)).length);
+  if (forgeryProbes.every((n) => n === 0)) {
+    const groups = usable.filter((a) => !a.authentic).map((a) => `${a.name} ${new Set(a.files.map((f) => f.group)).size}`).join(', ');
+    throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `no registered forgery algorithm has a probe left after its ${opts.shots} shots in any repeat: probes must come from source groups the shots do not use (source groups: ${groups}); lower --shots or check --group-pattern`);
+  }
+  forgeryProbes.forEach((n, r) => {
+    if (n === 0) warnings.push(`repeat ${r}: no probe of a registered forgery algorithm (attribution metrics undefined for it)`);
+  });
 
   const meta: AlgorithmMeta[] = usable.map(({ name, forgeryType, architecture, family, authentic }) => ({ name, forgeryType, architecture, family, authentic }));
   const maxRank = Math.max(5, usable.length);
   const known = splits.map((s) => s.known);
   const unknown = splits.map((s) => s.unknown);
-  const authentic = new Set(usable.filter((a) => a.authentic).map((a) => a.name));
-  const space = (vectors: ReadonlyMap<string, Float32Array>): SpaceReport => summariseSpace(runSpace(splits, vectors, opts, maxRank, authentic), meta, unknown, known);
+  const space = (vectors: ReadonlyMap<string, Float32Array>): SpaceReport => summariseSpace(runSpace(splits, vectors, opts, maxRank, authenticNames), meta, unknown, known);
   const main = space(modelVectors);
   const content = baselineVectors && opts.baseline ? { ...space(baselineVectors), model: opts.baseline.model } : undefined;
   const t2 = performance.now();

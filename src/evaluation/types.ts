@@ -21,6 +21,8 @@ export interface MetricSet {
   macroF1: Stat;
   knownCorrectAtThreshold: Stat;
   unknownRejectedAtThreshold: Stat;
+  /** Share of probes of authentic reference classes attributed to a forgery algorithm. */
+  authenticFalselyAttributed: Stat;
 }
 
 export interface AlgorithmRow {
