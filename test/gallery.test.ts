@@ -409,6 +409,30 @@ t.test('kill -9 right after an acknowledged addSamples loses nothing', async (t)
   t.equal(g.search(batch[7]!.vector, 1)[0]!.sampleId, ack[0]![7]);
 });
 
+t.test('two processes enrolling at the same time: every commit lands once, in seq order', async (t) => {
+  const dir = tempDir();
+  let ids: string[];
+  {
+    const g = await openGallery({ dir, modelId: MODEL, dim: DIM });
+    ids = [g.createAlgorithm({ name: 'p1' }).id, g.createAlgorithm({ name: 'p2' }).id];
+    await g.close();
+  }
+  fs.rmSync(path.join(dir, 'index'), { recursive: true });
+  // Both children also rebuild and publish a snapshot at open, at the same time.
+  const ops = (i: number): ChildOp[] =>
+    Array.from({ length: 20 }, (_, b) => ({ add: { algorithmId: ids[i]!, items: asJson(items(5, 1000 * i + b, 100 * (i + 1) + b)) } }));
+  const [r1, r2] = await Promise.all([runChild(dir, ops(0)), runChild(dir, ops(1))]);
+  t.equal(r1.code, 0);
+  t.equal(r2.code, 0);
+  const { g } = await open(t, dir);
+  t.equal(g.info().counts.samples, 200);
+  const seqs = [...ids].flatMap((id) => g.listSamples(id, { limit: 200 }).items.map((s) => s.seq));
+  t.equal(new Set(seqs).size, 200, 'unique seqs');
+  t.same(new Set(g.listSamples(ids[0]!, { limit: 200 }).items.map((s) => s.id)), new Set(r1.ack.flat()));
+  const probe = items(5, 1000 + 7, 200 + 7)[3]!;
+  t.equal(g.search(probe.vector, 1)[0]!.sampleId, g.findBySha(probe.sha256)[0]!.id);
+});
+
 t.test('refresh() in one process applies adds, deletes and disables made by another', async (t) => {
   const dir = tempDir();
   const { g } = await open(t, dir);
