@@ -32,6 +32,7 @@ export const ERRORS = {
   DFG_ERR_IMAGE_CORRUPT: { status: 422, message: 'Image cannot be decoded: %s', doc: 'Corrupt or truncated image data.' },
   DFG_ERR_IMAGE_TOO_MANY_PIXELS: { status: 413, message: 'Image of %s pixels exceeds the limit of %s pixels', doc: 'Width x height over DFG_MAX_PIXELS (decompression bombs).' },
   DFG_ERR_IMAGE_TOO_SMALL: { status: 422, message: 'Image of %sx%s is smaller than the model minimum of %s px', doc: 'Too small for the model crop plan.' },
+  DFG_ERR_IMAGE_NO_SIGNAL: { status: 422, message: 'Image carries no signal that model %s can embed: %s', doc: 'The model output for the image is all zeros (e.g. a perfectly flat image), so it has no direction in the embedding space.' },
   // registry
   DFG_ERR_ALGORITHM_NOT_FOUND: { status: 404, message: 'Algorithm %s not found', doc: 'Unknown algorithm id.' },
   DFG_ERR_ALGORITHM_NAME_TAKEN: { status: 409, message: 'An algorithm named %s already exists', doc: 'Algorithm names are unique.' },

@@ -90,7 +90,8 @@ export async function loadModel(opts: LoadModelOptions): Promise<LoadedModel> {
 
 /**
  * Embeds one encoded image in the calling thread. Rejects with the image errors of
- * `decodeImage` and `planCrops`.
+ * `decodeImage` and `planCrops`, and `DFG_ERR_IMAGE_NO_SIGNAL` when an L2-normalised model
+ * gives the zero vector.
  */
 export async function embedInProcess(bytes: Uint8Array, loaded: LoadedModel): Promise<EmbedResult> {
   const { manifest, session } = loaded;
@@ -106,6 +107,11 @@ export async function embedInProcess(bytes: Uint8Array, loaded: LoadedModel): Pr
     throw dfgError('DFG_ERR_MODEL_LOAD_FAILED', manifest.id, `output has ${out.data.length} values for ${n} crops of dimension ${dim}`);
   }
   const vector = meanAndNormalise(out.data, n, dim, manifest.output.normalise);
+  // A zero vector has no direction: in a cosine gallery it would match nothing (or everything),
+  // and enrolled it would poison the index. Feature models give it for perfectly flat images.
+  if (manifest.output.normalise === 'l2' && vector.every((v) => v === 0)) {
+    throw dfgError('DFG_ERR_IMAGE_NO_SIGNAL', manifest.id, `the ${n} crop embedding(s) average to the zero vector`);
+  }
   const t2 = performance.now();
   return { vector, width: img.width, height: img.height, format: img.format, crops: n, decodeMs: t1 - t0, embedMs: t2 - t1 };
 }

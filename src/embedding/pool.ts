@@ -121,8 +121,10 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
 }
 
 /**
- * Resolves when `threads` distinct workers have reported the model loaded; rejects with the first
- * worker's load error (revived), a worker crash, or a timeout.
+ * Resolves when `threads` distinct workers have reported the model loaded. Rejects with the first
+ * load error (revived) only once every worker has reported, because terminating a worker while
+ * onnxruntime is still creating its session aborts the whole process; a worker crash or the
+ * timeout rejects at once.
  */
 function whenLoaded(
   pool: Piscina,
@@ -132,7 +134,8 @@ function whenLoaded(
   setCrashHandler: (fn: ((err: Error) => void) | null) => void,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const ready = new Set<number>();
+    const reported = new Set<number>();
+    let firstFailure: Error | null = null;
     const done = (err: Error | null) => {
       clearTimeout(timer);
       pool.off('message', onMessage);
@@ -143,12 +146,12 @@ function whenLoaded(
     const onMessage = (msg: unknown) => {
       if (msg === null || typeof msg !== 'object' || !(WORKER_STATUS_KEY in msg)) return;
       const status = msg as WorkerStatus;
-      if (status[WORKER_STATUS_KEY] === 'failed') return done(reviveError(status.error));
-      ready.add(status.threadId);
-      if (ready.size >= threads) done(null);
+      if (status[WORKER_STATUS_KEY] === 'failed') firstFailure ??= reviveError(status.error);
+      reported.add(status.threadId);
+      if (reported.size >= threads) done(firstFailure);
     };
     const timer = setTimeout(() => {
-      done(dfgError('DFG_ERR_MODEL_LOAD_FAILED', modelId, `workers did not load the model within ${timeoutMs} ms`));
+      done(firstFailure ?? dfgError('DFG_ERR_MODEL_LOAD_FAILED', modelId, `workers did not load the model within ${timeoutMs} ms`));
     }, timeoutMs);
     setCrashHandler((err) => done(err));
     pool.on('message', onMessage);
