@@ -193,6 +193,7 @@ t.test('snapshot plus replay of adds and deletes made after it', async (t) => {
   t.notOk(ids.has(early[0]!.sample.id) || ids.has(early[1]!.sample.id) || ids.has(late[0]!.sample.id), 'deleted samples stay deleted');
   t.ok(ids.has(reAdded[0]!.sample.id) && ids.has(late[1]!.sample.id), 'later adds present');
   t.notOk(records.some((r) => r.level === 'warn'), 'no rebuild warning');
+  t.same(fs.readdirSync(idx).sort(), [`${MODEL}.hnsw`, `${MODEL}.json`], 'no temporary links or files left behind');
 });
 
 t.test('a corrupt, torn or foreign snapshot is never loaded: rebuilt from the store', async (t) => {
@@ -251,6 +252,9 @@ t.test('a corrupt, torn or foreign snapshot is never loaded: rebuilt from the st
   t.equal(wide.info().index.builtFrom, 'rebuild');
   t.ok(rec2.some((r) => /dimension/.test(String(r.obj.reason))));
   t.equal(wide.info().counts.samples, 0);
+  const dimErrors = rec2.filter((r) => r.level === 'error' && /another dimension/.test(r.msg ?? ''));
+  t.equal(dimErrors.length, 1, 'one error line, not one per vector');
+  t.equal(dimErrors[0]!.obj.count, 50);
   await wide.close();
 });
 

@@ -3,6 +3,7 @@
  * loaded from a verified snapshot and caught up, or rebuilt from the store. Every change reaches
  * the index the same way (store commit, then replay by seq), whichever process made it.
  */
+import fs from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { createHnswIndex, readHnswIndex, type HnswIndex, type HnswParams } from './hnsw-index.js';
 import { checkSnapshot, publishSnapshot, snapshotPaths, tempPath, type SnapshotManifest } from './snapshot.js';
@@ -112,12 +113,18 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
   let snapshotting: Promise<SnapshotManifest> | null = null;
   const background = new Set<Promise<unknown>>();
 
+  /** Vectors of another dimension under this model id: written by a process configured for another model version. */
+  function reportWrongDim(count: number): void {
+    log.error({ modelId, count, expected: dim }, 'stored vectors have another dimension than the model; not indexed');
+  }
+
   /** Replays the store's changes after `slot.seq`; reports whether algorithm or calibration rows were among them. */
   function catchUp(slot: Slot): CatchUpResult {
     const head = store.maxSeq();
     let applied = 0;
     let algorithmsChanged = false;
     let calibrationChanged = false;
+    let wrongDim = 0;
     while (slot.seq < head) {
       const rows = store.changesAfter(slot.seq, head, modelId, PAGE);
       for (const row of rows) {
@@ -127,7 +134,7 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
           if (removeEntry(slot, row.label)) applied++;
         } else if (row.vector && !slot.entries.has(row.label)) {
           if (row.vector.length !== dim) {
-            log.error({ modelId, sampleId: row.sampleId, dim: row.vector.length, expected: dim }, 'stored vector has the wrong dimension; not indexed');
+            wrongDim++;
           } else {
             slot.index.add(row.label, row.vector);
             addEntry(slot, row.label, { sampleId: row.sampleId!, algorithmId: row.algorithmId! });
@@ -139,17 +146,36 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
       slot.seq = rows[rows.length - 1]!.seq;
     }
     slot.seq = head;
+    if (wrongDim > 0) reportWrongDim(wrongDim);
     return { applied, algorithmsChanged, calibrationChanged };
   }
 
   /** Loads the snapshot if it is trustworthy; otherwise says why not. */
   async function loadSnapshot(): Promise<{ slot: Slot } | { reason: string }> {
-    const check = await checkSnapshot(paths, { modelId, dim, galleryId: store.galleryId, maxSeq: store.maxSeq() });
+    // Check and load through a hard link of our own, so another process renaming a newer snapshot
+    // into place in between cannot make us load bytes other than the ones we verified.
+    const pinned = tempPath(paths.index);
+    let source = paths.index;
+    try {
+      await fs.link(paths.index, pinned);
+      source = pinned;
+    } catch {
+      // no index file (reported by the check) or no hard links on this filesystem: read in place
+    }
+    try {
+      return await loadVerified(source);
+    } finally {
+      if (source === pinned) await fs.rm(pinned, { force: true });
+    }
+  }
+
+  async function loadVerified(indexFile: string): Promise<{ slot: Slot } | { reason: string }> {
+    const check = await checkSnapshot({ index: indexFile, manifest: paths.manifest }, { modelId, dim, galleryId: store.galleryId, maxSeq: store.maxSeq() });
     if (!check.ok) return { reason: check.reason };
     const m = check.manifest;
     let index: HnswIndex;
     try {
-      index = await readHnswIndex(paths.index, dim);
+      index = await readHnswIndex(indexFile, dim);
     } catch (err) {
       return { reason: `index file unreadable: ${(err as Error).message}` };
     }
@@ -182,13 +208,14 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
   async function buildFromStore(): Promise<Slot> {
     const upto = store.maxSeq();
     const slot = newSlot(createHnswIndex(dim, Math.ceil(store.countSamples(modelId) * 1.1), opts.params), upto);
+    let wrongDim = 0;
     let after = 0;
     let sliceStart = Date.now();
     for (;;) {
       const page = store.indexedVectors(modelId, after, upto, PAGE);
       for (const s of page) {
         if (s.vector.length !== dim) {
-          log.error({ modelId, sampleId: s.sampleId, dim: s.vector.length, expected: dim }, 'stored vector has the wrong dimension; not indexed');
+          wrongDim++;
           continue;
         }
         slot.index.add(s.label, s.vector);
@@ -202,6 +229,7 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.label;
     }
+    if (wrongDim > 0) reportWrongDim(wrongDim);
     return slot;
   }
 
