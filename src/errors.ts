@@ -64,6 +64,9 @@ export const ERRORS = {
   DFG_ERR_EVAL_PROTOCOL_INVALID: { status: 422, message: 'Invalid evaluation protocol: %s', doc: 'dfg eval: options (shots, unknown algorithms, group pattern, models, weights) that the dataset cannot satisfy.' },
   // gallery store
   DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED: { status: 500, message: 'Gallery store has schema version %s but this release knows at most %s', doc: 'The gallery file was written by a newer release (start-up and CLI).' },
+  // batch jobs (per-item codes in job errors and results)
+  DFG_ERR_URL_FETCH_FAILED: { status: 502, message: 'Fetching %s failed: %s', doc: 'Batch job item: an image URL could not be downloaded (network error, timeout, non-200 status).' },
+  DFG_ERR_JOB_CHUNK_FAILED: { status: 500, message: 'Chunk %s failed after %s attempt(s): %s', doc: 'Batch job item: its chunk kept failing (worker crashes, infrastructure errors) and was given up; resubmit these images.' },
 } as const satisfies Record<string, DfgErrorInfo>;
 
 export type ErrorCode = keyof typeof ERRORS;

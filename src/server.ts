@@ -8,6 +8,7 @@ import { startServices, type Services } from './services.js';
 import { buildApp } from './app.js';
 import { createKeyRing, isLoopbackHost, loadKeysFile } from './http/plugins/auth.js';
 import { dfgError } from './errors.js';
+import { jobRouteSet } from './http/extra-routes.js';
 
 export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>): Logger {
   return pino({
@@ -36,7 +37,7 @@ export async function startServer(cfg: Config = loadConfig(), log: Logger = crea
     log.warn({ host: cfg.HOST }, 'no API keys configured: serving without authentication on loopback only');
   }
   const services = startServices(cfg, log);
-  const { app } = await buildApp({ services, keyRing, logger: log as never });
+  const { app } = await buildApp({ services, keyRing, logger: log, extraRoutes: jobRouteSet() });
   const address = await app.listen({ host: cfg.HOST, port: cfg.PORT });
   log.info({ address, gallery: cfg.DFG_GALLERY_DIR, model: cfg.DFG_MODEL }, 'listening');
 

@@ -2,11 +2,17 @@
 /** The `dfg` command. */
 import { Command } from 'commander';
 import { registerCoreCommands } from './commands/core.js';
+import { registerJobCommands } from './commands/jobs.js';
+import { registerEvalCommand } from './commands/eval.js';
+import { registerCalibrateCommand } from './commands/calibrate.js';
 import { isDfgError } from '../errors.js';
 
 const program = new Command();
 program.name('dfg').description('DeepfakeGenome attribution service: serve, enrol, attribute, evaluate').showHelpAfterError();
 registerCoreCommands(program);
+registerJobCommands(program);
+registerEvalCommand(program);
+registerCalibrateCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(isDfgError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));

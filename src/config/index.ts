@@ -32,6 +32,27 @@ export const ConfigSchema = Type.Object({
   DFG_THREADS: Int(0, 256, 0, 'Inference worker threads; 0 = one per core.'),
   DFG_MAX_QUEUE: Int(1, 100_000, 64, 'Images waiting for inference before requests are shed with 503.'),
   DFG_SNAPSHOT_EVERY: Int(1, 10_000_000, 1000, 'Write an index snapshot after this many new samples.'),
+  // batch jobs (src/jobs)
+  DFG_IMPORT_ROOTS: Type.String({ default: '', description: 'Colon-separated absolute directories that directory-source jobs may read below. Empty: directory sources are refused.' }),
+  DFG_URL_ALLOWLIST: Type.String({ default: '', description: 'Comma-separated hosts that URL-source jobs may fetch from: `host`, `host:port` or `*.domain`. Empty: URL sources are refused.' }),
+  DFG_URL_ALLOW_PRIVATE: Type.Boolean({ default: false, description: 'Allow URL fetches to private, loopback and link-local addresses (tests, closed networks only).' }),
+  DFG_JOB_PREFIX: Type.String({ default: 'dfg', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'Redis key prefix of the job queue and job records.' }),
+  DFG_JOB_CONCURRENCY: Int(0, 256, 0, 'Chunks one `dfg worker` process handles at once; 0 = one per core.'),
+  DFG_JOB_CHUNK_SIZE: Int(1, 1024, 64, 'Images per chunk (32-128 recommended): the unit of progress, retry and crash loss.'),
+  DFG_JOB_ATTEMPTS: Int(1, 100, 5, 'Attempts per chunk for transient failures (exponential backoff).'),
+  DFG_JOB_BACKOFF_MS: Int(1, 3_600_000, 2000, 'First retry delay of a chunk; doubles with each attempt.'),
+  DFG_JOB_LOCK_MS: Int(500, 3_600_000, 30_000, 'BullMQ lock duration: a killed worker\'s chunk is taken over after about this long.'),
+  DFG_JOB_STALLED_MS: Int(200, 3_600_000, 30_000, 'BullMQ stalled-job check interval.'),
+  DFG_JOB_MAX_STALLED: Int(0, 100, 2, 'Times a chunk may be taken over from a dead worker before it is reported failed.'),
+  DFG_JOB_SHUTDOWN_MS: Int(0, 3_600_000, 30_000, 'On SIGTERM/SIGINT a worker finishes its current chunks for at most this long, then hands them back.'),
+  DFG_JOB_CONNECT_TIMEOUT_MS: Int(100, 60_000, 2000, 'Redis connect timeout of the API; job routes answer 503 when Redis is unreachable.'),
+  DFG_JOB_KEEP_SECONDS: Int(60, 365 * 86400, 7 * 86400, 'Job records, results and pending image data are kept this long after their last activity.'),
+  DFG_JOB_KEEP_COUNT: Int(1, 1_000_000, 1000, 'Most finished jobs kept; older ones are removed when new jobs arrive.'),
+  DFG_JOB_MAX_ITEMS: Int(1, 10_000_000, 100_000, 'Most images (archive entries, files, URLs) in one job.'),
+  DFG_JOB_ARCHIVE_MAX_BYTES: Int(1, 64 * 1024 ** 3, 256 * 1024 ** 2, 'Largest uploaded archive in bytes.'),
+  DFG_JOB_ARCHIVE_MAX_UNCOMPRESSED: Int(1, 256 * 1024 ** 3, 1024 ** 3, 'Largest total uncompressed size of an archive in bytes (held in Redis until embedded).'),
+  DFG_JOB_ARCHIVE_MAX_RATIO: Int(1, 1_000_000, 100, 'Largest compression ratio of an archive or of one entry over 1 MiB (zip bombs).'),
+  DFG_JOB_URL_TIMEOUT_MS: Int(100, 600_000, 15_000, 'Time limit of one image download, redirects included.'),
 });
 
 export type Config = Static<typeof ConfigSchema>;

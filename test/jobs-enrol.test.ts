@@ -1,0 +1,100 @@
+/**
+ * Enrolment jobs end to end on a real Redis: archive upload → chunks → in-process worker →
+ * gallery store → the API's periodic refresh → attributable through /v1/attribute.
+ */
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { files, multipart } from './helpers/multipart.js';
+import { generatorImage } from './helpers/images.js';
+import { jobHarness, REDIS_URL, waitFor, zip } from './helpers/jobs.js';
+import type { JobView } from '../src/jobs/view.js';
+
+const CORRUPT_PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('this is not a PNG body at all, just text')]);
+
+t.test('enrolment job: archive in, samples out, attributable through the API within about a second', async (t) => {
+  const h = await jobHarness(t, { name: 'enrol', env: { DFG_THRESHOLD: '0.3' } });
+  const { app } = h;
+  const register = async (name: string) => (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name, forgeryType: 'EFS', architecture: 'GAN' } })).json() as { id: string };
+  const target = await register('nearest-x2');
+  const other = await register('bilinear-x4');
+  const otherImgs = await Promise.all([11, 12, 13, 14, 15].map((s) => generatorImage('bilinear4', s)));
+  t.equal((await app.inject({ method: 'POST', url: `/v1/algorithms/${other.id}/samples`, ...files(...otherImgs.map((b, i) => [`b${i}.png`, b] as [string, Buffer])) })).statusCode, 201);
+
+  const probe = await generatorImage('nearest2', 900);
+  const before = (await app.inject({ method: 'POST', url: '/v1/attribute', ...files(['p.png', probe]) })).json();
+  t.not(before.algorithm?.id, target.id, 'not attributable to the target before the job');
+
+  const imgs = await Promise.all([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((s) => generatorImage('nearest2', s)));
+  const archive = zip([
+    ...imgs.map((data, i) => ({ name: `set/img-${i}.png`, data })),
+    { name: 'set/corrupt.png', data: CORRUPT_PNG },
+    { name: 'set/notes.txt', data: Buffer.from('not an image') },
+    { name: 'set/img-0-again.png', data: imgs[0]! },
+  ]);
+  const form = multipart([{ name: 'algorithmId', data: target.id }, { name: 'archive', filename: 'batch.zip', contentType: 'application/zip', data: archive }]);
+  const res = await app.inject({ method: 'POST', url: '/v1/jobs/enrolments', ...form });
+  t.equal(res.statusCode, 202, res.body);
+  const accepted = res.json();
+  t.match(accepted, { jobId: /^job_/, kind: 'enrol', state: 'waiting', total: 13, location: `/v1/jobs/${accepted.jobId}` });
+  t.equal(res.headers.location, `/v1/jobs/${accepted.jobId}`);
+
+  const job = await h.finished(accepted.jobId);
+  t.equal(job.state, 'completed');
+  t.same(job.counts, { created: 10, duplicate: 1, error: 2 });
+  t.match(job.progress, { total: 13, done: 13, failed: 2, percent: 100, chunks: { total: 4, done: 4, failed: 0 } });
+  t.equal(job.algorithmId, target.id);
+  t.match(job.source, { type: 'archive', name: 'batch.zip' });
+  t.ok(job.timings.startedAt && job.timings.finishedAt && job.timings.runMs !== null && job.timings.imagesPerSecond! > 0, 'timings');
+  const byName = Object.fromEntries(job.errors!.items.map((e) => [e.name, e.code]));
+  t.same(byName, { 'set/corrupt.png': 'DFG_ERR_IMAGE_CORRUPT', 'set/notes.txt': 'DFG_ERR_IMAGE_UNSUPPORTED_FORMAT' }, 'bad items are recorded per item; the batch still completes');
+
+  const alg = (await app.inject({ method: 'GET', url: `/v1/algorithms/${target.id}` })).json();
+  t.equal(alg.sampleCount, 10);
+
+  // The API never talked to the worker: it sees the samples through its once-a-second refresh.
+  const after = await waitFor(async () => {
+    const r = (await app.inject({ method: 'POST', url: '/v1/attribute', ...files(['p.png', probe]) })).json();
+    return r.algorithm?.id === target.id ? r : null;
+  }, 'the enrolled samples to become attributable', 3000, 100);
+  t.equal(after.decision, 'attributed');
+
+  const rows = (await app.inject({ method: 'GET', url: `/v1/jobs/${accepted.jobId}/results` })).body.trim().split('\n').map((l) => JSON.parse(l));
+  t.equal(rows.length, 13);
+  t.match(rows[0], { name: 'set/img-0.png', outcome: 'created', sampleId: /^smp_/, sha256: /^[0-9a-f]{64}$/, error: null });
+  t.match(rows[12], { name: 'set/img-0-again.png', outcome: 'duplicate', sampleId: rows[0].sampleId });
+
+  // Submitting the same archive again enrols nothing twice.
+  const again = await app.inject({ method: 'POST', url: '/v1/jobs/enrolments', ...form });
+  const rerun = await h.finished(again.json().jobId);
+  t.same(rerun.counts, { created: 0, duplicate: 11, error: 2 });
+  t.equal((await app.inject({ method: 'GET', url: `/v1/algorithms/${target.id}` })).json().sampleCount, 10);
+
+  // Image payloads leave Redis once their chunk is recorded.
+  const redis = new Redis(REDIS_URL);
+  t.teardown(() => redis.disconnect());
+  t.same(await redis.keys(`${h.prefix}:job:*:payload:*`), [], 'no payload left in Redis');
+
+  const list = (await app.inject({ method: 'GET', url: '/v1/jobs?limit=10' })).json();
+  t.same(list.items.map((j: JobView) => j.id), [again.json().jobId, accepted.jobId], 'newest first');
+});
+
+t.test('enrolment job requests: unknown algorithm, missing fields, bad sources', async (t) => {
+  const h = await jobHarness(t, { name: 'enrol-bad', worker: false, env: { DFG_IMPORT_ROOTS: '/nonexistent-import-root' } });
+  const { app } = h;
+  const alg = (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name: 'a', forgeryType: 'EFS', architecture: 'GAN' } })).json();
+  const archive = zip([{ name: 'a.png', data: await generatorImage('camera', 1) }]);
+  const post = (parts: Parameters<typeof multipart>[0]) => app.inject({ method: 'POST', url: '/v1/jobs/enrolments', ...multipart(parts) });
+
+  t.match((await post([{ name: 'algorithmId', data: 'alg_nope' }, { name: 'archive', filename: 'a.zip', data: archive }])).json(), { statusCode: 404, code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
+  t.match((await post([{ name: 'archive', filename: 'a.zip', data: archive }])).json(), { statusCode: 400, code: 'DFG_ERR_REQUEST_INVALID', message: /algorithmId/ });
+  t.match((await post([{ name: 'algorithmId', data: alg.id }])).json(), { statusCode: 400, code: 'DFG_ERR_UPLOAD_NO_FILE' });
+  t.match((await post([{ name: 'algorithmId', data: alg.id }, { name: 'files', filename: 'a.zip', data: archive }])).json(), { statusCode: 400, code: 'DFG_ERR_REQUEST_INVALID', message: /archive/ });
+  const json = (payload: unknown) => app.inject({ method: 'POST', url: '/v1/jobs/enrolments', payload: payload as object });
+  t.match((await json({ algorithmId: alg.id })).json(), { statusCode: 400, code: 'DFG_ERR_REQUEST_INVALID' });
+  t.match((await json({ algorithmId: alg.id, source: { type: 'ftp', path: '/x' } })).json(), { statusCode: 400, code: 'DFG_ERR_REQUEST_INVALID' });
+  t.match((await json({ algorithmId: alg.id, source: { type: 'directory', path: '/etc' } })).json(), { statusCode: 403, code: 'DFG_ERR_IMPORT_PATH_FORBIDDEN' });
+  t.match((await json({ algorithmId: alg.id, source: { type: 'urls', urls: ['https://example.com/a.png'] } })).json(), { statusCode: 403, code: 'DFG_ERR_URL_FORBIDDEN', message: /DFG_URL_ALLOWLIST/ });
+  t.match((await app.inject({ method: 'GET', url: '/v1/jobs/job_doesnotexist' })).json(), { statusCode: 404, code: 'DFG_ERR_JOB_NOT_FOUND' });
+  t.match((await app.inject({ method: 'GET', url: '/v1/jobs/not-even-an-id' })).json(), { statusCode: 404, code: 'DFG_ERR_JOB_NOT_FOUND' });
+  t.same((await app.inject({ method: 'GET', url: '/v1/jobs' })).json().items, [], 'refused requests queue nothing');
+});
