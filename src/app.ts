@@ -2,7 +2,7 @@
  * Builds the Fastify app (never listens: src/server.ts does). Routes are thin adapters over the
  * services; every error leaves through one handler with a catalogue code.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -33,7 +33,8 @@ declare module 'fastify' {
 export interface BuildOptions {
   services: Services;
   keyRing: KeyRing;
-  logger?: FastifyServerOptions['logger'] | false;
+  /** A pino logger for requests (default: none). */
+  logger?: FastifyBaseLogger;
   /** Extra route plugins (jobs, calibration) registered with the same dependencies. */
   extraRoutes?: Array<(app: FastifyInstance, deps: RouteDeps) => Promise<void>>;
 }
@@ -44,7 +45,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
   const { services, keyRing } = opts;
   const cfg = services.config;
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),

@@ -2,7 +2,7 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { generateOpenApiYaml } from '../src/openapi.js';
+import { generateOpenApiYaml, withErrorTable } from '../src/openapi.js';
 import { ERRORS } from '../src/errors.js';
 import { ROOT } from './helpers/app.js';
 
@@ -32,6 +32,7 @@ t.test('every route has operationId, tags, summary and responses; every error co
     t.match(doc.info.description, code, `${code} documented in the description`);
   }
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  t.equal(readme, withErrorTable(readme), "README's error table is stale: run `npm run openapi`");
   for (const code of Object.keys(ERRORS)) t.match(readme, code, `${code} documented in README`);
   t.ok(doc.paths['/v1/attribute'].post.requestBody.content['multipart/form-data'], 'multipart body documented');
 });

@@ -39,8 +39,9 @@ export async function readImageParts(request: FastifyRequest, maxFiles: number, 
     const code = (err as { code?: string }).code;
     if (code === 'FST_FILES_LIMIT') throw dfgError('DFG_ERR_UPLOAD_TOO_MANY_FILES', maxFiles);
     if (code === 'FST_REQ_FILE_TOO_LARGE') throw dfgError('DFG_ERR_IMAGE_TOO_LARGE', `more than ${maxBytes}`, maxBytes);
-    if (isDfgError(err)) throw err;
-    throw err;
+    if (isDfgError(err) || (typeof code === 'string' && code.startsWith('FST_'))) throw err;
+    // Anything else thrown while reading the body is the body's fault (busboy parse errors carry no code).
+    throw dfgError('DFG_ERR_UPLOAD_MALFORMED', (err as Error).message?.split('\n')[0]?.slice(0, 200) ?? 'unreadable body');
   }
   if (files.length === 0) throw dfgError('DFG_ERR_UPLOAD_NO_FILE');
   return { files, fields };

@@ -32,10 +32,6 @@ export function toDfgError(err: FastifyError | Error): { error: DfgError; unexpe
   if (fe.validation) return { error: dfgError('DFG_ERR_REQUEST_INVALID', `${fe.validationContext ?? 'request'}${firstLine(fe.message).replace(/^(body|querystring|params|headers)/, '')}`), unexpected: false };
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return { error: mapped(fe), unexpected: false };
-  // busboy's own parse errors ("Malformed part header", "Unexpected end of form") have no code.
-  if (/^(Malformed|Unexpected end of form|Multipart: Boundary not found)/.test(fe.message ?? '')) {
-    return { error: dfgError('DFG_ERR_UPLOAD_MALFORMED', firstLine(fe.message)), unexpected: false };
-  }
   const status = fe.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const e = dfgError('DFG_ERR_REQUEST_INVALID', firstLine(fe.message));

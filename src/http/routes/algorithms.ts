@@ -16,7 +16,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
   }, async (request, reply) => {
     const { gallery } = services.need();
     const body = request.body as Static<typeof AlgorithmCreate>;
-    const alg = gallery.createAlgorithm(body);
+    const alg = gallery.createAlgorithm(body as Parameters<typeof gallery.createAlgorithm>[0]);
     request.log.info({ algorithmId: alg.id, name: alg.name }, 'algorithm registered');
     return reply.status(201).send(toAlgorithmBody(alg));
   });
@@ -58,7 +58,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
   }, async (request) => {
     const { gallery } = services.need();
     const id = (request.params as Static<typeof IdParam>).id;
-    const alg = gallery.updateAlgorithm(id, request.body as Static<typeof AlgorithmPatch>);
+    const alg = gallery.updateAlgorithm(id, request.body as Parameters<typeof gallery.updateAlgorithm>[1]);
     request.log.info({ algorithmId: id }, 'algorithm updated');
     return toAlgorithmBody(alg);
   });

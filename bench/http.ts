@@ -1,0 +1,104 @@
+/**
+ * /v1/attribute against the raw pipeline (decode + embed + search called directly in one
+ * process), in the same run, on a 1024x1024 JPEG:
+ * - p50 latency at concurrency 1 (target: HTTP within 1.3x of raw);
+ * - throughput at concurrency 8 (target: HTTP within 80% of raw on all cores);
+ * - the server's event-loop delay p99 under that load (target: under 50 ms).
+ * The server runs as a child process (`dfg serve`) so the load generator does not share its loop.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+import pino from 'pino';
+import { loadConfig, threadCount } from '../src/config/index.js';
+import { startServices } from '../src/services.js';
+import { attributeImage } from '../src/attribute.js';
+import { enrolImages } from '../src/enrol.js';
+import { jpeg, generatorImage } from '../test/helpers/images.js';
+import { multipart } from '../test/helpers/multipart.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+export interface Row { metric: string; raw: string; http: string; ratio: string; target: string }
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+async function closedLoop(concurrency: number, seconds: number, fn: () => Promise<unknown>): Promise<{ rps: number; lat: number[] }> {
+  const lat: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      await fn();
+      lat.push(performance.now() - t0);
+      done++;
+    }
+  }));
+  return { rps: done / seconds, lat: lat.sort((a, b) => a - b) };
+}
+
+export async function runHttpBench(opts: { seconds?: number; gallerySamples?: number } = {}): Promise<Row[]> {
+  const seconds = opts.seconds ?? 8;
+  const galleryDir = path.join(os.tmpdir(), `dfg-bench-${process.pid}`);
+  const env = { DFG_GALLERY_DIR: galleryDir, DFG_MODELS_DIR: path.join(ROOT, 'models'), LOG_LEVEL: 'warn', DFG_MAX_QUEUE: '1000' };
+  const config = loadConfig(env);
+  const image = await jpeg(1024, 1024, 4242, 90);
+
+  // Raw pipeline, all cores, with a gallery of a few hundred samples.
+  const services = startServices(config, pino({ level: 'warn' }), { refreshMs: 0 });
+  await services.whenReady;
+  const parts = services.need();
+  const families = ['nearest2', 'bilinear4', 'jpeg50', 'camera'] as const;
+  for (const [i, fam] of families.entries()) {
+    const alg = parts.gallery.createAlgorithm({ name: `bench-${fam}`, forgeryType: 'EFS', architecture: 'GAN' });
+    const n = Math.ceil((opts.gallerySamples ?? 200) / families.length);
+    const inputs = await Promise.all(Array.from({ length: n }, async (_, s) => ({ filename: `${s}.png`, bytes: await generatorImage(fam, i * 10_000 + s) })));
+    await enrolImages(parts, alg.id, inputs);
+  }
+  const raw = () => attributeImage({ ...parts, config }, image);
+  for (let i = 0; i < 5; i++) await raw();
+  const raw1 = await closedLoop(1, seconds, raw);
+  const raw8 = await closedLoop(8, seconds, raw);
+  await services.close();
+
+  // The same through HTTP.
+  const cli = path.join(ROOT, 'dist', 'src', 'cli', 'index.js');
+  const child = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => { out += d; const m = /"address":"(http:\/\/[^"]+)"/.exec(out); if (m) resolve(m[1]!); });
+      child.on('exit', (c) => reject(new Error(`server exited ${c}`)));
+    });
+    while ((await fetch(`${url}/readyz`).catch(() => null))?.status !== 200) await new Promise((r) => setTimeout(r, 100));
+    const { payload, headers } = multipart([{ name: 'file', filename: 'probe.jpg', data: image }]);
+    const http = async () => {
+      const r = await fetch(`${url}/v1/attribute`, { method: 'POST', headers, body: new Uint8Array(payload) });
+      if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${await r.text()}`);
+      await r.arrayBuffer();
+    };
+    for (let i = 0; i < 5; i++) await http();
+    const http1 = await closedLoop(1, seconds, http);
+    await fetch(`${url}/metrics`); // resets the event-loop delay histogram
+    const ac = await autocannon({ url: `${url}/v1/attribute`, method: 'POST', headers, body: payload, connections: 8, duration: seconds });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const lagP99 = Number(/dfg_process_nodejs_eventloop_lag_p99_seconds (\S+)/.exec(metrics)?.[1] ?? NaN) * 1000;
+    const httpRps = ac.requests.average;
+    const errors = ac.non2xx + ac.errors;
+    const f = (n: number, d = 1) => n.toFixed(d);
+    const p50r = pct(raw1.lat, 0.5), p50h = pct(http1.lat, 0.5);
+    return [
+      { metric: 'p50 latency, concurrency 1 (ms)', raw: f(p50r), http: f(p50h), ratio: f(p50h / p50r, 2) + 'x', target: '≤ 1.3x' },
+      { metric: 'p99 latency, concurrency 1 (ms)', raw: f(pct(raw1.lat, 0.99)), http: f(pct(http1.lat, 0.99)), ratio: '', target: '' },
+      { metric: `throughput, concurrency 8 (img/s, ${threadCount(config)} threads)`, raw: f(raw8.rps), http: f(httpRps), ratio: f((100 * httpRps) / raw8.rps, 0) + '%', target: '≥ 80%' },
+      { metric: 'server event-loop delay p99 under load (ms)', raw: '', http: f(lagP99), ratio: '', target: '< 50' },
+      { metric: 'HTTP non-2xx + errors under load', raw: '', http: String(errors), ratio: '', target: '0' },
+    ];
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
