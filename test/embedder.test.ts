@@ -105,7 +105,6 @@ t.test('worker pool embeds with the real model', async (t) => {
   const dim = embedder.manifest.output.dim;
   t.same(embedder.model, { id: MODEL_ID, version: embedder.manifest.version, dim });
   t.same(embedder.stats(), { threads: 2, queued: 0, running: 0, completed: 0 }, 'ready and idle');
-  const whileOpen = osThreads();
 
   const [img1, img2, img3] = await Promise.all([jpeg(512, 384, 11), jpeg(512, 384, 12), png(300, 500, 13)]);
   const [a, b, c, a2] = await Promise.all([embedder.embed(img1), embedder.embed(img2), embedder.embed(img3), embedder.embed(img1)]);
@@ -134,7 +133,10 @@ t.test('worker pool embeds with the real model', async (t) => {
   await big.close();
 
   t.equal(embedder.stats().completed, 7);
+  const whileOpen = osThreads();
   await embedder.close();
+  // OS threads are joined asynchronously after the workers exit.
+  for (let i = 0; i < 40 && osThreads() > whileOpen - 2; i++) await new Promise((r) => setTimeout(r, 50));
   t.ok(osThreads() <= whileOpen - 2, `close() ends the worker threads (${before} before, ${whileOpen} open, ${osThreads()} after)`);
   await t.rejects(embedder.embed(img1), { code: 'DFG_ERR_SERVER_NOT_READY' }, 'no work after close');
   await embedder.close();
@@ -180,6 +182,6 @@ t.test('start-up failures are reported and leave no workers', async (t) => {
   const invalid = tempModels(t, 'invalid', (m) => { m.input.mean = [1, 2]; });
   await t.rejects(createEmbedder({ modelsDir: invalid, modelId: 'invalid', threads: 1, maxQueue: 1, limits: LIMITS }),
     { code: 'DFG_ERR_MODEL_MANIFEST_INVALID' });
-  await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 40 && osThreads() > before + 1; i++) await new Promise((r) => setTimeout(r, 50));
   t.ok(osThreads() <= before + 1, `no worker threads left behind (${before} before, ${osThreads()} after)`);
 });

@@ -3,7 +3,7 @@
  * Results and errors cross the thread boundary as plain data: `{ ok: true, result }` with the
  * vector buffer transferred, or `{ ok: false, error: { code, message } }` for `reviveError`.
  */
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { setDecoderConcurrency } from './decode.js';
@@ -13,6 +13,7 @@ import {
 } from './worker-protocol.js';
 
 async function start(): Promise<(task: EmbedTask) => Promise<unknown>> {
+  if (isMainThread) throw new Error('embed-worker runs only in the embedding pool\'s worker threads; import pool.js or index.js instead');
   const data = workerData as EmbedWorkerData;
   // The pool runs one worker per core; more libvips threads per decode would only contend.
   setDecoderConcurrency(1);

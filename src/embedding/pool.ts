@@ -24,8 +24,11 @@ export interface EmbedPoolOptions extends EmbedWorkerData {
 
 export interface PoolStats {
   threads: number;
+  /** Images accepted and waiting for a worker. */
   queued: number;
+  /** Images being decoded or embedded now. */
   running: number;
+  /** Images settled since start, refused bad input included (shed calls are not counted). */
   completed: number;
 }
 
