@@ -18,6 +18,7 @@ import { sampleRoutes } from './http/routes/samples.js';
 import { attributeRoutes } from './http/routes/attribute.js';
 import { galleryRoutes } from './http/routes/gallery.js';
 import { healthRoutes } from './http/routes/health.js';
+import { calibrationRoutes } from './http/routes/calibration.js';
 import { ERRORS } from './errors.js';
 import type { RouteDeps } from './http/deps.js';
 
@@ -115,7 +116,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
   });
 
   const deps: RouteDeps = { services, metrics, keyRing };
-  for (const plugin of [healthRoutes, algorithmRoutes, sampleRoutes, attributeRoutes, galleryRoutes, ...(opts.extraRoutes ?? [])]) {
+  for (const plugin of [healthRoutes, algorithmRoutes, sampleRoutes, attributeRoutes, galleryRoutes, calibrationRoutes, ...(opts.extraRoutes ?? [])]) {
     await app.register(async (scoped) => plugin(scoped, deps));
   }
   return { app, metrics };

@@ -4,67 +4,12 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { calibrateThresholds, type Calibration } from '../../attribution/calibrate.js';
 import { loadConfig } from '../../config/index.js';
 import { loadManifest } from '../../embedding/manifest.js';
-import { createRng, shuffled } from '../../evaluation/random.js';
-import { openGallery, type CalibrationRecord, type Gallery } from '../../gallery/index.js';
+import { openGallery } from '../../gallery/index.js';
+import { calibrateGallery, type GalleryCalibration } from '../../calibration.js';
 
-export interface CalibrateGalleryOptions {
-  topM: number;
-  targetFpir: number;
-  /**
-   * Calibration is O(n²) in samples: an algorithm with more samples than this contributes a
-   * seeded random subset of them (default 200; 13 algorithms × 200 = 2600 samples, seconds).
-   */
-  maxSamplesPerAlgorithm?: number;
-  /** Store the result as the gallery's current calibration (default true). */
-  save?: boolean;
-}
-
-export interface GalleryCalibration {
-  calibration: Calibration;
-  /** Names by algorithm id, for display. */
-  names: Record<string, string>;
-  /** Samples of disabled algorithms, used as impostors for every enabled one. */
-  negatives: number;
-  record?: CalibrationRecord;
-}
-
-/**
- * Calibrates the enabled algorithms of a gallery from its stored vectors. Samples of disabled
- * algorithms are never searched, so they play unregistered sources: impostors for every enabled
- * algorithm. Throws DFG_ERR_CALIBRATION_INSUFFICIENT when there is nothing to compare.
- */
-export function calibrateGallery(gallery: Pick<Gallery, 'vectors' | 'algorithmSummary' | 'saveCalibration'>, opts: CalibrateGalleryOptions): GalleryCalibration {
-  const cap = opts.maxSamplesPerAlgorithm ?? 200;
-  const byAlgorithm = new Map<string, Float32Array[]>();
-  const disabled = new Map<string, Float32Array[]>();
-  const names: Record<string, string> = Object.create(null);
-  for (const { algorithmId, vector } of gallery.vectors()) {
-    const summary = gallery.algorithmSummary(algorithmId);
-    if (!summary) continue; // deleted since the read began
-    names[algorithmId] = summary.name;
-    const target = summary.enabled ? byAlgorithm : disabled;
-    const list = target.get(algorithmId);
-    if (list) list.push(vector);
-    else target.set(algorithmId, [vector]);
-  }
-  const capped = (m: Map<string, Float32Array[]>) => new Map([...m].map(([id, v]) => [id, v.length > cap ? shuffled(v, createRng(`calibrate:${id}`)).slice(0, cap) : v]));
-  const negatives = [...capped(disabled).values()].flat();
-  const calibration = calibrateThresholds({ vectorsByAlgorithm: capped(byAlgorithm), topM: opts.topM, targetFpir: opts.targetFpir, negatives });
-  const result: GalleryCalibration = { calibration, names, negatives: negatives.length };
-  if (opts.save !== false) {
-    result.record = gallery.saveCalibration({
-      targetFpir: opts.targetFpir,
-      global: calibration.global,
-      perAlgorithm: calibration.perAlgorithm,
-      // NaN (no leave-one-out score) is not JSON: JSON.stringify would write null anyway, say so.
-      params: JSON.parse(JSON.stringify({ topM: opts.topM, maxSamplesPerAlgorithm: cap, negatives: negatives.length, stats: calibration.stats })) as Record<string, unknown>,
-    });
-  }
-  return result;
-}
+export { calibrateGallery, type GalleryCalibration, type CalibrateGalleryOptions } from '../../calibration.js';
 
 const pct = (x: number) => (Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
 

@@ -1,0 +1,67 @@
+import t from 'tap';
+import { buildTestApp } from './helpers/app.js';
+import { files } from './helpers/multipart.js';
+import { generatorImage, type Family } from './helpers/images.js';
+import { generateKey } from '../src/http/plugins/auth.js';
+
+t.test('POST /v1/calibration stores versioned thresholds that /v1/gallery shows and /v1/attribute uses', async (t) => {
+  const admin = generateKey('ops', ['admin']);
+  const reg = generateKey('tns', ['register', 'attribute']);
+  const { app } = await buildTestApp(t, { keys: [admin.entry, reg.entry] });
+  const as = (key: string) => ({ authorization: `Bearer ${key}` });
+  const upload = (key: string, mp: { payload: Buffer; headers: Record<string, string> }) => ({ payload: mp.payload, headers: { ...mp.headers, ...as(key) } });
+  const ids: Record<string, string> = {};
+  for (const [i, fam] of (['nearest2', 'bilinear4', 'jpeg50'] as Family[]).entries()) {
+    const alg = (await app.inject({ method: 'POST', url: '/v1/algorithms', headers: as(reg.key), payload: { name: fam, forgeryType: 'EFS', architecture: 'GAN' } })).json();
+    ids[fam] = alg.id;
+    const imgs = await Promise.all([0, 1, 2, 3, 4, 5].map((s) => generatorImage(fam, 100 * i + s + 1)));
+    const r = await app.inject({ method: 'POST', url: `/v1/algorithms/${alg.id}/samples`, ...upload(reg.key, files(...imgs.map((b, j) => [`${j}.png`, b] as [string, Buffer]))) });
+    t.equal(r.statusCode, 201);
+  }
+
+  t.equal((await app.inject({ method: 'POST', url: '/v1/calibration', headers: as(reg.key), payload: {} })).statusCode, 403, 'admin scope needed');
+  const bad = await app.inject({ method: 'POST', url: '/v1/calibration', headers: as(admin.key), payload: { targetFpir: 2 } });
+  t.equal(bad.statusCode, 400);
+
+  const dry = await app.inject({ method: 'POST', url: '/v1/calibration', headers: as(admin.key), payload: { dryRun: true } });
+  t.equal(dry.statusCode, 200);
+  t.equal(dry.json().version, null);
+  t.equal((await app.inject({ url: '/v1/gallery', headers: as(reg.key) })).json().calibration, null, 'dry run stores nothing');
+
+  const res = await app.inject({ method: 'POST', url: '/v1/calibration', headers: as(admin.key), payload: { targetFpir: 0.05 } });
+  t.equal(res.statusCode, 201);
+  const cal = res.json();
+  t.equal(cal.version, 1);
+  t.equal(cal.targetFpir, 0.05);
+  t.equal(cal.perAlgorithm.length, 3);
+  for (const row of cal.perAlgorithm) {
+    t.ok(row.threshold >= -1 && row.threshold <= 1);
+    t.equal(row.samples, 6);
+  }
+
+  const gallery = (await app.inject({ url: '/v1/gallery', headers: as(reg.key) })).json();
+  t.equal(gallery.calibration.version, 1);
+  t.equal(gallery.calibration.targetFpir, 0.05);
+  t.equal(gallery.calibration.global, cal.global);
+
+  const probe = await generatorImage('nearest2', 999);
+  const answer = (await app.inject({ method: 'POST', url: '/v1/attribute', ...upload(reg.key, files(['p.png', probe])) })).json();
+  const best = answer.candidates[0].algorithm.id;
+  const row = cal.perAlgorithm.find((r: { algorithmId: string }) => r.algorithmId === best);
+  t.equal(answer.threshold, row.threshold, 'the calibrated threshold of the best algorithm is applied');
+
+  // An explicit per-algorithm threshold wins over calibration.
+  await app.inject({ method: 'PATCH', url: `/v1/algorithms/${best}`, headers: as(reg.key), payload: { threshold: 0.99 } });
+  const overridden = (await app.inject({ method: 'POST', url: '/v1/attribute', ...upload(reg.key, files(['p.png', probe])) })).json();
+  t.equal(overridden.threshold, 0.99);
+
+  const again = (await app.inject({ method: 'POST', url: '/v1/calibration', headers: as(admin.key), payload: {} })).json();
+  t.equal(again.version, 2, 'versions increase');
+});
+
+t.test('calibration of an empty gallery is a coded 422', async (t) => {
+  const { app } = await buildTestApp(t);
+  const res = await app.inject({ method: 'POST', url: '/v1/calibration', payload: {} });
+  t.equal(res.statusCode, 422);
+  t.equal(res.json().code, 'DFG_ERR_CALIBRATION_INSUFFICIENT');
+});
