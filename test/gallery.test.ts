@@ -287,6 +287,19 @@ t.test('rebuild while adding: nothing committed during the build is lost', async
   t.equal(g.search(items(5, 52, 2)[3]!.vector, 1)[0]!.sampleId, during[3]!.sample.id);
 });
 
+t.test('close() during a rebuild cancels it and still leaves a loadable snapshot', async (t) => {
+  const dir = tempDir();
+  const g = await openGallery({ dir, modelId: MODEL, dim: DIM });
+  const a = g.createAlgorithm({ name: 'a' });
+  g.addSamples(a.id, items(3000, 81, 1));
+  const building = g.rebuild().then(() => 'finished', (err: Error) => err.constructor.name);
+  await g.close();
+  t.match(await building, /^(finished|BuildCancelled)$/);
+  const { g: again } = await open(t, dir);
+  t.equal(again.info().index.builtFrom, 'snapshot');
+  t.equal(again.info().counts.samples, 3000);
+});
+
 t.test('calibrations and effective thresholds', async (t) => {
   const { g } = await open(t, tempDir());
   const a = g.createAlgorithm({ name: 'a' });
