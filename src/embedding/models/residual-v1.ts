@@ -142,34 +142,44 @@ function defineGraph(g: GraphBuilder): void {
   const log1p = (v: Value) => g.log(g.add(v, one));
   const reduce = (op: string, v: Value, axes: number[]) => g.op(op, [v], { axes: attr.ints(axes), keepdims: attr.int(0) })[0]!;
 
-  // Pixels per crop (H * W) and 8x8 blocks per crop, as float scalars from the dynamic shape.
+  // Pixels per crop (H * W) and 8x8 blocks per crop as float scalars, and W / 8 as int64,
+  // all from the dynamic input shape.
+  const shape = g.op('Shape', [x])[0]!;
   const hw = g.scope('size', () => {
-    const dims = g.op('Gather', [g.op('Shape', [x])[0]!, g.constantInt64('hw_axes', [2, 3])], { axis: attr.int(0) })[0]!;
+    const dims = g.op('Gather', [shape, g.constantInt64('hw_axes', [2, 3])], { axis: attr.int(0) })[0]!;
     return g.op('ReduceProd', [g.op('Cast', [dims], { to: attr.int(1) })[0]!], { keepdims: attr.int(0) })[0]!;
   });
   const blocks = g.div(hw, g.scalar(PHASE_PERIOD * PHASE_PERIOD));
+  const P = PHASE_PERIOD;
 
   // Edge padding on the right and bottom so that every 2x2 residual of an H x W crop exists.
+  // One convolution computes the eight MAPS and, for the correlations, the h1 and v1
+  // residuals of the channel sums Y+Cb, Y+Cr, Cb+Cr.
   const padded = g.op('Pad', [x, g.constantInt64('pad', [0, 0, 0, 0, 0, 0, 1, 1])], { mode: attr.string('edge') })[0]!;
   const kernels = (name: string, maps: ReadonlyArray<readonly [readonly number[], FilterName]>) =>
     g.constant(name, foldedKernels(maps), [maps.length, 3, 2, 2]);
-  const residuals = g.conv(padded, kernels('bank', MAPS.map(([c, f]) => [COLOUR[c], f] as const))); // [N, 8, H, W]
+  const pairMaps = CORR_PAIRS.flatMap(([a, b]) => (['h1', 'v1'] as const).map((f) => [sumRows(a, b), f] as const));
+  const bankMaps = [...MAPS.map(([c, f]) => [COLOUR[c], f] as const), ...pairMaps];
+  const K = bankMaps.length;
+  const residuals = g.conv(padded, kernels('bank', bankMaps)); // [N, 14, H, W]
+  const energyAll = g.div(reduce('ReduceSumSquare', residuals, [2, 3]), hw); // [N, 14] E r^2
 
-  // Phase statistics. SpaceToDepth puts pixel phase (i, j) of every 8x8 block into channel
-  // (8i + j) * 8 + m; ReduceL1 then gives the sum of |r| per map and phase.
+  // Phase statistics: viewed as [N, 14, H/8, 8, W/8, 8], |r| summed over the block columns
+  // and then the block rows leaves one sum per map and pixel phase (i, j), in order 8i + j.
   const phase = g.scope('phase', () => {
-    const k = MAPS.length;
-    const P2 = PHASE_PERIOD * PHASE_PERIOD;
-    const sums = g.reshape(reduce('ReduceL1', g.spaceToDepth(residuals, PHASE_PERIOD), [2, 3]), [0, P2, k]);
-    const perPhase = g.div(g.transpose(sums, [0, 2, 1]), blocks); // [N, k, 64] mean |r| at each phase
-    const mean = g.reduceMean(perPhase, [2], true); // [N, k, 1] mean |r|
-    const dft = g.constant('dft8', dftMatrix(), [P2, 2 * F], 'Real then imaginary 8x8 DFT rows at the unique non-DC frequencies, / 64.');
-    const spectrum = g.reshape(g.matMul(g.div(perPhase, g.add(mean, eps)), dft), [0, k, 2, F]);
-    const magnitude = g.sqrt(g.reduceSum(g.mul(spectrum, spectrum), [2], false)); // [N, k, F]
-    return { z: g.reshape(g.mul(magnitude, g.sqrt(blocks)), [0, -1]), meanAbs: g.reshape(mean, [0, k]) };
+    const wBlocks = g.div(g.op('Gather', [shape, g.constantInt64('w_axis', [3])], { axis: attr.int(0) })[0]!, g.constantInt64('period', [P]));
+    const blockShape = g.concat([g.constantInt64('lead', [0, 0, -1, P]), wBlocks, g.constantInt64('tail', [P])], 0);
+    const blocked = g.op('Reshape', [residuals, blockShape])[0]!;
+    const sums = g.reduceSum(reduce('ReduceL1', blocked, [4]), [2], false); // [N, 14, 8, 8]
+    const perPhase = g.div(g.reshape(g.slice(sums, [0], [MAPS.length], [1]), [0, 0, P * P]), blocks); // [N, 8, 64]
+    const mean = g.reduceMean(perPhase, [2], true); // [N, 8, 1] mean |r|
+    const dft = g.constant('dft8', dftMatrix(), [P * P, 2 * F], 'Real then imaginary 8x8 DFT rows at the unique non-DC frequencies, / 64.');
+    const spectrum = g.reshape(g.matMul(g.div(perPhase, g.add(mean, eps)), dft), [0, MAPS.length, 2, F]);
+    const magnitude = g.sqrt(g.reduceSum(g.mul(spectrum, spectrum), [2], false)); // [N, 8, F]
+    return { z: g.reshape(g.mul(magnitude, g.sqrt(blocks)), [0, -1]), meanAbs: g.reshape(mean, [0, MAPS.length]) };
   });
   const meanAbs = phase.meanAbs; // [N, 8]
-  const energy = g.div(reduce('ReduceSumSquare', residuals, [2, 3]), hw); // [N, 8] E r^2
+  const energy = g.slice(energyAll, [0], [MAPS.length], [1]);
 
   const features: Value[] = [log1p(phase.z)];
   const logAbs = g.log(g.add(meanAbs, eps));
@@ -178,16 +188,13 @@ function defineGraph(g: GraphBuilder): void {
   features.push(g.log(g.div(g.add(energy, eps), g.add(g.mul(meanAbs, meanAbs), eps))));
 
   // Cross-channel correlation of the h1 and v1 residuals from energies of channel sums:
-  // E[ab] = (E(a+b)^2 - Ea^2 - Eb^2) / 2, the single-channel energies coming from the bank.
+  // E[ab] = (E(a+b)^2 - Ea^2 - Eb^2) / 2.
   g.scope('correlation', () => {
-    const pairMaps = CORR_PAIRS.flatMap(([a, b]) => (['h1', 'v1'] as const).map((f) => [sumRows(a, b), f] as const));
-    const sums = g.conv(padded, kernels('bank_pairs', pairMaps)); // [N, 6, H, W]
-    const pairEnergy = g.div(reduce('ReduceSumSquare', sums, [2, 3]), hw);
-    const at = (e: Value, i: number) => g.slice(e, [i], [i + 2], [1]);
+    const at = (i: number) => g.slice(energyAll, [i], [i + 2], [1]);
     const first = (c: ColourName) => MAPS.findIndex(([mc, f]) => mc === c && f === 'h1');
     const corr = CORR_PAIRS.map(([a, b], p) => {
-      const [ea, eb] = [at(energy, first(a)), at(energy, first(b))];
-      const cross = g.mul(g.sub(g.sub(at(pairEnergy, 2 * p), ea), eb), g.scalar(0.5));
+      const [ea, eb] = [at(first(a)), at(first(b))];
+      const cross = g.mul(g.sub(g.sub(at(MAPS.length + 2 * p), ea), eb), g.scalar(0.5));
       return g.div(cross, g.add(g.sqrt(g.mul(ea, eb)), eps));
     });
     features.push(g.concat(corr, 1));
@@ -209,8 +216,9 @@ function defineGraph(g: GraphBuilder): void {
     features.push(g.concat(ratios, 1));
   });
   // Share of Y neighbour pairs (h1, v1) that differ by a grey level or more, softly.
-  const busy = g.slice(residuals, [0], [2], [1]);
-  features.push(g.reduceMean(g.clip(g.abs(busy), null, 1), [2, 3], false));
+  // mean(min(|r|, 1)) = mean(|clip(r, -1, 1)|).
+  const busy = g.clip(g.slice(residuals, [0], [2], [1]), -1, 1);
+  features.push(g.div(reduce('ReduceL1', busy, [2, 3]), hw));
 
   g.output(g.concat(features, 1), 'embedding', ['N', RESIDUAL_V1_DIM], 'float32', 'Per-crop residual descriptor; see FEATURE_LAYOUT.');
 }
