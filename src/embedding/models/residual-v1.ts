@@ -9,7 +9,7 @@
  *
  * Input `image` [N, 3, H, W]: N crops of one image, RGB in grey levels 0..255 (manifest
  * scale 1, mean 0, std 1); H and W are any multiples of 8 from 64 up. Output `embedding`
- * [N, 292]. Every feature is 0 for a flat crop and scale-free by construction (logs of
+ * [N, 292]. Every feature is (near-)0 for a flat crop and scale-free by construction (logs of
  * ratios, correlations, shares), so the runtime can average the crop vectors and compare
  * them by cosine without a fitted centring.
  *
