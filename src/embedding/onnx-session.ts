@@ -39,7 +39,9 @@ export async function createSession(onnxPath: string, opts: SessionOptions): Pro
       intraOpNumThreads: opts.intraOpThreads,
       interOpNumThreads: 1,
       executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
+      // 'extended' measured ~25% faster than 'all' on residual-v1 (9.5 vs 12.4 ms for 4 crops of 256 on
+      // one thread) with outputs equal to 1e-6: the layout transforms of 'all' cost more than they save here.
+      graphOptimizationLevel: 'extended',
       // Warnings only: onnxruntime's info lines would go straight to stderr, outside our logger.
       logSeverityLevel: 3,
     });
