@@ -86,12 +86,14 @@ export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
         clearTimeout(timer);
         r.off('ready', done);
         r.off('error', done);
+        r.off('close', done);
         r.off('end', done);
         resolve();
       };
       const timer = setTimeout(done, cfg.DFG_JOB_CONNECT_TIMEOUT_MS);
       r.once('ready', done);
       r.once('error', done);
+      r.once('close', done);
       r.once('end', done);
     });
 
@@ -99,12 +101,17 @@ export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
     if (closed) throw dfgError('DFG_ERR_JOBS_UNAVAILABLE', 'the job client is closed');
     const r = connection();
     if (r.status === 'wait') {
+      const ready = waitReady(r);
       r.connect().catch(() => {}); // failures arrive as 'error' events
-      await waitReady(r);
-    } else if (r.status === 'connecting' || r.status === 'connect') {
-      await waitReady(r);
+      await ready;
+    } else if (r.status !== 'ready' && !lastError) {
+      await waitReady(r); // a first attempt, started by a concurrent request, is under way
     }
-    if (r.status !== 'ready') throw unavailable();
+    // Known to be down: answer at once while ioredis reconnects in the background.
+    if (r.status !== 'ready') {
+      lastError ??= new Error(`no answer within ${cfg.DFG_JOB_CONNECT_TIMEOUT_MS} ms`);
+      throw unavailable();
+    }
     if (!queue) {
       queue = new Queue(QUEUE_NAME, { connection: r, prefix: cfg.DFG_JOB_PREFIX, skipWaitingForReady: true, defaultJobOptions: chunkJobOptions(cfg) });
       queue.on('error', (err: Error) => { lastError = err; });

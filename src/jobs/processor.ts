@@ -138,6 +138,9 @@ async function enrolChunk(data: ChunkData, inputs: Input[], deps: ProcessorDeps)
 
 async function auditChunk(inputs: Input[], deps: ProcessorDeps): Promise<Processed> {
   const { embedder, gallery } = deps.parts();
+  // Catch up with the store now rather than on the next periodic refresh: an audit submitted right
+  // after an enrolment must see it, as /v1/attribute on the API would.
+  gallery.refresh();
   const settled = await Promise.allSettled(inputs.map((inp) => (inp.bytes ? attributeImage({ embedder, gallery, config: deps.config }, inp.bytes, { k: 1 }) : Promise.resolve(null))));
   let transient = false;
   const fields: Record<string, string> = {};
