@@ -13,6 +13,8 @@ export interface AttributeOptions {
   k?: number;
   /** Threshold override for this call (replaces global and per-algorithm thresholds). */
   threshold?: number;
+  /** The bytes' sha256 when the caller already has it. */
+  sha256?: string;
 }
 
 export type DecisionConfig = Pick<Config, 'DFG_THRESHOLD' | 'DFG_MARGIN' | 'DFG_TOP_M' | 'DFG_K'>;
@@ -23,7 +25,7 @@ export async function attributeImage(
   opts: AttributeOptions = {},
 ) {
   const t0 = performance.now();
-  const sha256 = sha256Hex(bytes);
+  const sha256 = opts.sha256 ?? sha256Hex(bytes);
   const emb = await parts.embedder.embed(bytes);
   const s0 = performance.now();
   const { gallery, config } = parts;
