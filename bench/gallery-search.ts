@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { openGallery } from '../src/gallery/index.js';
+import { DEFAULT_EF_SEARCH, openGallery } from '../src/gallery/index.js';
 import { readHnswIndex } from '../src/gallery/hnsw-index.js';
 import { snapshotPaths } from '../src/gallery/snapshot.js';
 
@@ -202,7 +202,7 @@ export async function runGallerySearchBench(opts: GallerySearchBenchOptions = {}
       }
       lat.sort((a, b) => a - b);
       rows.push({
-        metric: `gallery.search k=${k} (default ef 128), p50 / p99`,
+        metric: `gallery.search k=${k} (default ef ${DEFAULT_EF_SEARCH}), p50 / p99`,
         hnsw: `${ms(pct(lat, 0.5))} / ${ms(pct(lat, 0.99))}`,
         bruteForce: `${ms(pct(bfLat, 0.5))} / ${ms(pct(bfLat, 0.99))}`,
         ratio: `${(pct(bfLat, 0.5) / pct(lat, 0.5)).toFixed(0)}x faster`,

@@ -28,6 +28,13 @@ export * from './types.js';
 export type { IndexInfo } from './live-index.js';
 export type { SnapshotManifest } from './snapshot.js';
 
+/**
+ * Default HNSW search breadth. On 100k x 256 random vectors (the hardest case) ef 128 found a
+ * query's source sample first in 92% of cases and ef 256 in 99%, for 0.7 vs 1.3 ms: the extra
+ * half millisecond is small next to decoding and embedding an image (bench/gallery-search.ts).
+ */
+export const DEFAULT_EF_SEARCH = 256;
+
 const noopLog: GalleryLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function checkPositiveInt(value: unknown, name: string): number {
@@ -55,7 +62,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
   const snapshotEvery = checkPositiveInt(opts.snapshotEvery ?? 1000, 'snapshotEvery');
   const compactRatio = opts.compactRatio ?? 0.2;
   if (typeof compactRatio !== 'number' || !(compactRatio > 0 && compactRatio <= 1)) throw invalid('a number in (0, 1]', 'compactRatio', compactRatio);
-  const efSearch = checkPositiveInt(opts.efSearch ?? 128, 'efSearch');
+  const efSearch = checkPositiveInt(opts.efSearch ?? DEFAULT_EF_SEARCH, 'efSearch');
   const exactBelow = opts.exactBelow ?? 2000;
   if (!Number.isInteger(exactBelow) || exactBelow < 0) throw invalid('a non-negative integer', 'exactBelow', exactBelow);
   const params: HnswParams = { ...DEFAULT_HNSW_PARAMS, ...opts.hnsw };

@@ -158,7 +158,7 @@ export interface GalleryOptions {
   snapshotEvery?: number;
   /** Rebuild the index when deleted entries exceed this share of it (default 0.2). */
   compactRatio?: number;
-  /** HNSW search breadth (default 128); raised to k, and to the index size for small galleries. */
+  /** HNSW search breadth (default DEFAULT_EF_SEARCH, 256); raised to k, and to the index size for small galleries. */
   efSearch?: number;
   /** Indexes of at most this many elements are searched exhaustively (default 2000). */
   exactBelow?: number;
