@@ -59,8 +59,16 @@ export function sha(i: number, series = 0): string {
   return `${series.toString(16).padStart(8, '0')}${i.toString(16).padStart(56, '0')}`;
 }
 
+const created: string[] = [];
+process.once('exit', () => {
+  for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory, removed when the test process exits. */
 export function tempDir(prefix = 'dfg-gallery-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 export interface LogRecord {
