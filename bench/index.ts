@@ -1,5 +1,7 @@
 /** `npm run bench`: every benchmark, each printed side by side with its baseline from the same run. */
 import { runHttpBench, type Row } from './http.js';
+import { runGallerySearchBench } from './gallery-search.js';
+import { RESIDUAL_V1_DIM } from '../src/embedding/models/residual-v1.js';
 
 function table(title: string, rows: Array<Record<string, string>>): void {
   if (rows.length === 0) return;
@@ -15,4 +17,8 @@ const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 
 if (want('http')) table('/v1/attribute vs raw pipeline (1024x1024 JPEG)', (await runHttpBench()) as unknown as Row[] as never);
+if (want('gallery')) {
+  const rows = await runGallerySearchBench({ n: 100_000, dim: RESIDUAL_V1_DIM, k: 50, efs: [64, 128, 256], data: 'clustered' });
+  table(`gallery search, 100k samples x ${RESIDUAL_V1_DIM} dims (clustered), HNSW vs brute force`, rows as unknown as Array<Record<string, string>>);
+}
 process.exit(0);

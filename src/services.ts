@@ -47,6 +47,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       modelId: embedder.model.id,
       dim: embedder.model.dim,
       snapshotEvery: config.DFG_SNAPSHOT_EVERY,
+      efSearch: Math.max(config.DFG_EF_SEARCH, config.DFG_K),
       log,
     });
     log.info({ gallery: gallery.info() }, 'gallery ready');
