@@ -67,6 +67,8 @@ export const ERRORS = {
   // batch jobs (per-item codes in job errors and results)
   DFG_ERR_URL_FETCH_FAILED: { status: 502, message: 'Fetching %s failed: %s', doc: 'Batch job item: an image URL could not be downloaded (network error, timeout, non-200 status).' },
   DFG_ERR_JOB_CHUNK_FAILED: { status: 500, message: 'Chunk %s failed after %s attempt(s): %s', doc: 'Batch job item: its chunk kept failing (worker crashes, infrastructure errors) and was given up; resubmit these images.' },
+  // simulated genome (dfg genome)
+  DFG_ERR_GENOME_INVALID: { status: 422, message: 'Invalid genome request: %s', doc: 'dfg genome: options, the real-photo folder or the genome folder cannot be used (missing, empty, out of range).' },
 } as const satisfies Record<string, DfgErrorInfo>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -5,6 +5,7 @@ import { registerCoreCommands } from './commands/core.js';
 import { registerJobCommands } from './commands/jobs.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerCalibrateCommand } from './commands/calibrate.js';
+import { registerGenomeCommands } from './commands/genome.js';
 import { isDfgError } from '../errors.js';
 
 const program = new Command();
@@ -13,6 +14,7 @@ registerCoreCommands(program);
 registerJobCommands(program);
 registerEvalCommand(program);
 registerCalibrateCommand(program);
+registerGenomeCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(isDfgError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));
