@@ -16,12 +16,13 @@ async function closedPort(): Promise<number> {
 
 t.test('no Redis: 503 DFG_ERR_JOBS_UNAVAILABLE on job routes, everything else works', async (t) => {
   const port = await closedPort();
-  const h = await jobHarness(t, { name: 'noredis', worker: false, env: { REDIS_URL: `redis://:secret@127.0.0.1:${port}`, DFG_JOB_CONNECT_TIMEOUT_MS: '1000' } });
+  const h = await jobHarness(t, { name: 'noredis', worker: false, env: { REDIS_URL: `redis://:secret@127.0.0.1:${port}`, DFG_JOB_CONNECT_TIMEOUT_MS: '4000' } });
   const { app } = h;
 
   const t0 = performance.now();
   const res = await app.inject({ method: 'POST', url: '/v1/jobs/audits', payload: { source: { type: 'urls', urls: ['https://example.com/a.png'] } } });
-  t.ok(performance.now() - t0 < 1500, 'answered within the connect timeout');
+  // A refused connection is known at once: the answer does not wait for the (long) connect timeout.
+  t.ok(performance.now() - t0 < 3000, 'answered before the connect timeout');
   t.equal(res.statusCode, 503);
   const body = res.json();
   t.match(body, { statusCode: 503, code: 'DFG_ERR_JOBS_UNAVAILABLE', error: 'Service Unavailable', message: /REDIS_URL/ });
@@ -33,7 +34,7 @@ t.test('no Redis: 503 DFG_ERR_JOBS_UNAVAILABLE on job routes, everything else wo
     const t1 = performance.now();
     const r = await app.inject({ method, url });
     t.match(r.json(), { statusCode: 503, code: 'DFG_ERR_JOBS_UNAVAILABLE' }, `${method} ${url}`);
-    t.ok(performance.now() - t1 < 200, `${method} ${url} fails fast once Redis is known to be down`);
+    t.ok(performance.now() - t1 < 1000, `${method} ${url} fails fast once Redis is known to be down`);
   }
   const upload = await app.inject({ method: 'POST', url: '/v1/jobs/audits', ...multipart([{ name: 'archive', filename: 'a.zip', data: zip([{ name: 'a.png', data: await generatorImage('camera', 1) }]) }]) });
   t.match(upload.json(), { statusCode: 503, code: 'DFG_ERR_JOBS_UNAVAILABLE' }, 'uploads are refused before they are read');
@@ -53,13 +54,14 @@ t.test('a Redis that accepts connections but never answers also gets a 503 withi
   const silent = net.createServer((s) => { sockets.push(s); });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   t.teardown(() => { for (const s of sockets) s.destroy(); silent.close(); });
-  const h = await jobHarness(t, { name: 'silent', worker: false, env: { REDIS_URL: `redis://127.0.0.1:${(silent.address() as AddressInfo).port}`, DFG_JOB_CONNECT_TIMEOUT_MS: '300' } });
+  const h = await jobHarness(t, { name: 'silent', worker: false, env: { REDIS_URL: `redis://127.0.0.1:${(silent.address() as AddressInfo).port}`, DFG_JOB_CONNECT_TIMEOUT_MS: '1000' } });
   const t0 = performance.now();
   const res = await h.app.inject({ method: 'GET', url: '/v1/jobs' });
   t.match(res.json(), { statusCode: 503, code: 'DFG_ERR_JOBS_UNAVAILABLE' });
-  t.ok(performance.now() - t0 < 1000, 'bounded by DFG_JOB_CONNECT_TIMEOUT_MS');
-  t.match(res.json().message, /no answer within 300 ms/);
+  const waited = performance.now() - t0;
+  t.ok(waited >= 900 && waited < 4000, `bounded by DFG_JOB_CONNECT_TIMEOUT_MS (${Math.round(waited)} ms)`);
+  t.match(res.json().message, /no answer within 1000 ms/);
   const t1 = performance.now();
   t.match((await h.app.inject({ method: 'GET', url: '/v1/jobs' })).json(), { code: 'DFG_ERR_JOBS_UNAVAILABLE' });
-  t.ok(performance.now() - t1 < 100, 'then at once');
+  t.ok(performance.now() - t1 < 500, 'then at once');
 });
