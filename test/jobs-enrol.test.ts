@@ -3,10 +3,14 @@
  * gallery store → the API's periodic refresh → attributable through /v1/attribute.
  */
 import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { files, multipart } from './helpers/multipart.js';
 import { generatorImage } from './helpers/images.js';
 import { jobHarness, REDIS_URL, waitFor, zip } from './helpers/jobs.js';
+import { ROOT, tempDir } from './helpers/app.js';
 import type { JobView } from '../src/jobs/view.js';
 
 const CORRUPT_PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('this is not a PNG body at all, just text')]);
@@ -98,3 +102,49 @@ t.test('enrolment job requests: unknown algorithm, missing fields, bad sources',
   t.match((await app.inject({ method: 'GET', url: '/v1/jobs/not-even-an-id' })).json(), { statusCode: 404, code: 'DFG_ERR_JOB_NOT_FOUND' });
   t.same((await app.inject({ method: 'GET', url: '/v1/jobs' })).json().items, [], 'refused requests queue nothing');
 });
+
+t.test('dfg jobs enrol / audit: files, folders and archives submitted from the command line, followed to the end', async (t) => {
+  const h = await jobHarness(t, { name: 'cli', env: { DFG_THRESHOLD: '0.3' } });
+  const { app } = h;
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const alg = (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name: 'cli-alg', forgeryType: 'EFS', architecture: 'GAN' } })).json();
+
+  const dir = tempDir('dfg-cli-');
+  fs.mkdirSync(path.join(dir, 'folder/sub'), { recursive: true });
+  for (const s of [1, 2, 3]) fs.writeFileSync(path.join(dir, `folder/sub/f${s}.png`), await generatorImage('nearest2', 300 + s));
+  fs.writeFileSync(path.join(dir, 'folder/readme.txt'), 'skipped by the folder walk');
+  fs.writeFileSync(path.join(dir, 'loose.png'), await generatorImage('nearest2', 310));
+  fs.writeFileSync(path.join(dir, 'more.zip'), zip([{ name: 'z1.png', data: await generatorImage('nearest2', 320) }, { name: 'z2.png', data: await generatorImage('nearest2', 321) }]));
+
+  const enrol = await dfg(['jobs', 'enrol', alg.id, path.join(dir, 'folder'), path.join(dir, 'loose.png'), path.join(dir, 'more.zip'), '--url', url]);
+  t.equal(enrol.code, 0, enrol.out);
+  t.match(enrol.out, /completed: 2 created, 0 duplicate, 0 error/, 'the archive as its own job');
+  t.match(enrol.out, /completed: 4 created, 0 duplicate, 0 error/, 'folder and loose file packed into one tar job');
+  t.equal((await app.inject({ method: 'GET', url: `/v1/algorithms/${alg.id}` })).json().sampleCount, 6);
+
+  const csv = path.join(dir, 'audit.csv');
+  const audit = await dfg(['jobs', 'audit', path.join(dir, 'folder'), '--url', url, '--results', csv]);
+  t.equal(audit.code, 0, audit.out);
+  t.match(audit.out, /completed: .*3 attributed/);
+  const lines = fs.readFileSync(csv, 'utf8').trim().split('\r\n');
+  t.equal(lines[0], 'name,sha256,decision,algorithm,algorithmId,score,threshold,error,message');
+  t.same(lines.slice(1).map((l) => l.split(',')[0]), ['folder/sub/f1.png', 'folder/sub/f2.png', 'folder/sub/f3.png']);
+  t.ok(lines.slice(1).every((l) => l.includes(`,attributed,cli-alg,${alg.id},`)));
+
+  const bad = await dfg(['jobs', 'enrol', 'alg_missing', path.join(dir, 'loose.png'), '--url', url]);
+  t.equal(bad.code, 1);
+  t.match(bad.out, /DFG_ERR_ALGORITHM_NOT_FOUND/);
+  const down = await dfg(['jobs', 'list', '--url', 'http://127.0.0.1:1']);
+  t.equal(down.code, 1);
+  t.match(down.out, /cannot reach the service at http:\/\/127\.0\.0\.1:1/);
+});
+
+function dfg(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'index.js'), ...args], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
