@@ -6,7 +6,7 @@ import t from 'tap';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { multipart } from './helpers/multipart.js';
-import { generatorImage } from './helpers/images.js';
+import { generatorImage, jpeg } from './helpers/images.js';
 import { ROOT } from './helpers/app.js';
 import { jobHarness, waitFor, zip, type JobHarness } from './helpers/jobs.js';
 import type { JobView } from '../src/jobs/view.js';
@@ -14,7 +14,7 @@ import type { JobView } from '../src/jobs/view.js';
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'index.js');
 
 // Short locks so a dead worker's chunk is taken over within about two seconds.
-const ENV = { DFG_JOB_CHUNK_SIZE: '8', DFG_JOB_LOCK_MS: '1500', DFG_JOB_STALLED_MS: '500', DFG_JOB_MAX_STALLED: '3' };
+const ENV = { DFG_JOB_CHUNK_SIZE: '8', DFG_JOB_LOCK_MS: '1500', DFG_JOB_STALLED_MS: '500', DFG_JOB_MAX_STALLED: '3', DFG_JOB_SHUTDOWN_MS: '200' };
 
 interface WorkerChild { child: ChildProcess; output: () => string; exited: Promise<number | null> }
 
@@ -77,8 +77,25 @@ t.test('a worker killed with SIGKILL mid-job: another worker finishes the job, n
   t.equal(samples.total, 96, 'every image enrolled once');
   t.equal(new Set(samples.items.map((s: { sha256: string }) => s.sha256)).size, 96, 'no duplicate samples');
 
-  // SIGTERM: a graceful stop.
+  // SIGTERM in the middle of a chunk: past its grace (DFG_JOB_SHUTDOWN_MS) the worker hands the chunk
+  // back at once, so the next worker need not wait for the lock to expire, and exits 0.
+  const big = await Promise.all(Array.from({ length: 48 }, (_, i) => jpeg(512, 512, 7000 + i)));
+  const res2 = await app.inject({
+    method: 'POST', url: '/v1/jobs/enrolments',
+    ...multipart([{ name: 'algorithmId', data: alg.id }, { name: 'archive', filename: 'big.zip', data: zip(big.map((data, i) => ({ name: `big${i}.jpg`, data, store: true }))) }]),
+  });
+  const id2 = res2.json().jobId as string;
+  await waitFor(async () => (await app.inject({ method: 'GET', url: `/v1/jobs/${id2}` })).json().state === 'active', 'the chunk to start', 30_000, 20);
   second.child.kill('SIGTERM');
   t.equal(await second.exited, 0, 'graceful exit on SIGTERM');
+  t.match(second.output(), /"msg":"chunk handed back to the queue"/);
   t.match(second.output(), /"msg":"worker closed"/);
+  const third = await spawnWorker(h);
+  children.push(third.child);
+  const done2 = await h.finished(id2, 40_000);
+  t.match(done2, { state: 'completed', counts: { created: 48, duplicate: 0, error: 0 } });
+  t.match(third.output(), new RegExp(`"jobId":"${id2}","chunk":0,.*"msg":"chunk (done|already recorded)`), 'the handed-back chunk ran on the next worker');
+  t.equal((await app.inject({ method: 'GET', url: `/v1/algorithms/${alg.id}` })).json().sampleCount, 96 + 48);
+  third.child.kill('SIGTERM');
+  t.equal(await third.exited, 0, 'an idle worker stops at once');
 });

@@ -202,8 +202,14 @@ export function createChunkProcessor(deps: ProcessorDeps): (job: Job) => Promise
     const data = job.data as ChunkData;
     const log = deps.log.child({ jobId: data.jobId, chunk: data.index });
     const state = await deps.store.start(data.jobId);
-    if (state === null || state === 'cancelled') return { outcome: 'skipped', reason: state ?? 'gone', images: 0, failed: 0 };
-    if (await deps.store.isCommitted(data.jobId, data.index)) return { outcome: 'already', images: 0, failed: 0 };
+    if (state === null || state === 'cancelled') {
+      log.info({ reason: state ?? 'job gone' }, 'chunk skipped');
+      return { outcome: 'skipped', reason: state ?? 'gone', images: 0, failed: 0 };
+    }
+    if (await deps.store.isCommitted(data.jobId, data.index)) {
+      log.info('chunk already recorded');
+      return { outcome: 'already', images: 0, failed: 0 };
+    }
 
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;

@@ -67,7 +67,9 @@ export function createJobWorker(opts: JobWorkerOptions): JobWorker {
       name: `${os.hostname()}:${globalThis.process.pid}`,
     },
   );
-  worker.on('error', (err) => log.error({ err }, 'worker error'));
+  // Set once running chunks were handed back: their processors' late Redis calls fail by design.
+  let handedBack = false;
+  worker.on('error', (err) => (handedBack ? log.debug({ err: err.message }, 'worker error after hand-back') : log.error({ err }, 'worker error')));
   // Chunks failed outside the processor (stalled past DFG_JOB_MAX_STALLED: a poison chunk that kills
   // its workers) still count in their job, so the job always finishes.
   worker.on('failed', (job, err) => {
@@ -84,23 +86,28 @@ export function createJobWorker(opts: JobWorkerOptions): JobWorker {
     concurrency,
     close(graceMs = cfg.DFG_JOB_SHUTDOWN_MS) {
       return (closing ??= (async () => {
-        const gentle = worker.close();
+        const gentle = worker.close().then(() => true, (err: unknown) => {
+          log.warn({ err }, 'error while closing the worker');
+          return true;
+        });
         let timer: NodeJS.Timeout | undefined;
-        const timedOut = await Promise.race([
-          gentle.then(() => false),
-          new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), graceMs); }),
-        ]);
+        const finished = await Promise.race([gentle, new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); })]);
         clearTimeout(timer);
-        if (timedOut) {
-          for (const { job, token } of running.values()) {
-            await job.moveToWait(token).then(
-              () => log.warn({ chunk: job.id }, 'chunk handed back to the queue'),
-              (err: unknown) => log.warn({ err, chunk: job.id }, 'could not hand a chunk back; it will be retaken after its lock expires'),
-            );
-          }
-          await worker.close(true);
+        if (finished) {
+          await connection.quit().catch(() => connection.disconnect());
+          return;
         }
-        await connection.quit().catch(() => connection.disconnect());
+        // Past the grace: put the running chunks back in the queue now, so another worker takes them
+        // at once rather than after their lock expires. Their processors here may still finish; a
+        // chunk recorded twice counts once, and its samples are deduplicated.
+        handedBack = true;
+        for (const { job, token } of running.values()) {
+          await job.moveToWait(token).then(
+            () => log.warn({ chunk: job.id }, 'chunk handed back to the queue'),
+            (err: unknown) => log.warn({ err, chunk: job.id }, 'could not hand a chunk back; it will be retaken after its lock expires'),
+          );
+        }
+        void gentle.then(() => connection.quit().catch(() => connection.disconnect()));
       })());
     },
   };
