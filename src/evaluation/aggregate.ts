@@ -3,7 +3,7 @@
  * pooled per-algorithm rows and their forgery-type / architecture groups, curves for the plots.
  * Pure.
  */
-import { DIR_FPIRS, UNKNOWN_LABEL, type ProbeOutcome, type SplitResult } from './evaluate-split.js';
+import { DIR_FPIRS, UNKNOWN_LABEL, type ApBasis, type ProbeOutcome, type SplitResult } from './evaluate-split.js';
 import { meanStd } from './metrics.js';
 import type { AlgorithmRow, Curves, GroupRow, SpaceReport, Stat } from './types.js';
 
@@ -76,9 +76,10 @@ function groupRows(rows: readonly AlgorithmRow[], tallies: ReadonlyMap<string, T
 
 /**
  * The report section of one embedding space from its repeats (`results[i]` is repeat i).
- * `unknownIn` lists, per repeat, the algorithms held out in it.
+ * `unknownIn` lists, per repeat, the algorithms held out in it; `mAPBasis` says what the
+ * results' average precisions ranked.
  */
-export function summariseSpace(results: readonly SplitResult[], algorithms: readonly AlgorithmMeta[], unknownIn: readonly (readonly string[])[], knownIn: readonly (readonly string[])[]): SpaceReport {
+export function summariseSpace(results: readonly SplitResult[], algorithms: readonly AlgorithmMeta[], unknownIn: readonly (readonly string[])[], knownIn: readonly (readonly string[])[], mAPBasis: ApBasis = 'samples'): SpaceReport {
   const metric = (f: (r: SplitResult) => number) => stat(results.map(f));
   const tallies = new Map(algorithms.map((a) => [a.name, emptyTally()]));
   for (const r of results) for (const p of r.probes) addOutcome(tallies.get(p.algorithm)!, p);
@@ -112,6 +113,7 @@ export function summariseSpace(results: readonly SplitResult[], algorithms: read
     rank1: metric((r) => r.metrics.rank1),
     rank5: metric((r) => r.metrics.rank5),
     mAP: metric((r) => r.metrics.mAP),
+    mAPBasis,
     auroc: metric((r) => r.metrics.auroc),
     oscr: metric((r) => r.metrics.oscr),
     dirAtFpir: Object.fromEntries(DIR_FPIRS.map((f) => [f, metric((r) => r.metrics.dirAtFpir[f])])),
@@ -123,8 +125,8 @@ export function summariseSpace(results: readonly SplitResult[], algorithms: read
     byForgeryType: groupRows(perAlgorithm, tallies, (r) => r.forgeryType),
     byArchitecture: groupRows(perAlgorithm, tallies, (r) => r.architecture),
     calibration: {
-      global: metric((r) => r.calibration.global),
-      fallbacks: metric((r) => Object.values(r.calibration.stats.perAlgorithm).filter((s) => s.source === 'global').length),
+      global: metric((r) => r.thresholds.global),
+      fallbacks: metric((r) => r.thresholds.fallbacks),
     },
     curves,
   };

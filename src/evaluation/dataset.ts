@@ -216,6 +216,13 @@ export async function scanDataset(root: string, opts: ScanOptions = {}): Promise
   return { root: abs, genome: genome !== undefined, algorithms, skipped, warnings };
 }
 
+/** Reads a dataset image, refusing one over `maxBytes` (DFG_ERR_IMAGE_TOO_LARGE) before loading it. */
+export async function readDatasetImage(file: string, maxBytes: number): Promise<Uint8Array> {
+  const st = await fs.stat(file);
+  if (st.size > maxBytes) throw dfgError('DFG_ERR_IMAGE_TOO_LARGE', st.size, maxBytes);
+  return fs.readFile(file);
+}
+
 /** Number of distinct source groups of an algorithm. */
 export function groupCount(algorithm: DatasetAlgorithm): number {
   return new Set(algorithm.files.map((f) => f.group)).size;

@@ -12,13 +12,17 @@
  *   authenticFalselyAttributed) but stay out of the attribution metrics below.
  * - Rank-k: share of known probes whose algorithm ranks k or better. mAP: mean over known probes
  *   of the average precision of the gallery samples ranked by similarity, relevant = same
- *   algorithm.
+ *   algorithm. (The service evaluation, without per-sample similarities, ranks algorithms
+ *   instead: `rankedAp`.)
  * - AUROC / OSCR / DIR@FPIR use each probe's best per-algorithm score.
  * - Decision at the calibrated thresholds: the service's own `decide` with the thresholds
  *   `calibrateThresholds` derives from the shots alone: attributed (or authentic) when the best
  *   score reaches its threshold and beats the runner-up by the margin, else unknown.
+ *
+ * `splitMetrics` and `probeOutcome` are shared with the remote evaluation (remote/), which gets
+ * its per-algorithm scores and decisions from a running service instead.
  */
-import { calibrateThresholds, type Calibration } from '../attribution/calibrate.js';
+import { calibrateThresholds } from '../attribution/calibrate.js';
 import { decide, scoreAlgorithms, type Neighbour } from '../attribution/decide.js';
 import { auroc, averagePrecision, cmc, dirAtFpir, macroF1, oscr, rocCurve, type KnownOutcome, type RocPoint } from './metrics.js';
 
@@ -82,10 +86,50 @@ export interface SplitMetrics {
   roc: RocPoint[];
 }
 
+/** The thresholds behind a split's decisions. */
+export interface SplitThresholds {
+  /** The global threshold (the one an algorithm without a threshold of its own gets). */
+  global: number;
+  /** Registered classes decided with the global threshold. */
+  fallbacks: number;
+}
+
 export interface SplitResult {
   metrics: SplitMetrics;
   probes: ProbeOutcome[];
-  calibration: Calibration;
+  thresholds: SplitThresholds;
+}
+
+/** What a mean average precision ranks: gallery samples by similarity, or algorithms by score. */
+export type ApBasis = 'samples' | 'algorithms';
+
+/** One entry of a probe's ranking of the registered classes, best first. */
+export interface RankedScore {
+  algorithm: string;
+  score: number;
+}
+
+/** Average precision of the true class in a ranking of classes (one relevant item: 1 / rank, ties shared). */
+export function rankedAp(ranked: readonly RankedScore[], truth: string): number {
+  return averagePrecision(ranked.map((r) => r.score), ranked.map((r) => r.algorithm === truth));
+}
+
+/**
+ * A probe's outcome from its ranking of the classes (best first, as the scorer ordered them), its
+ * average precision (ignored for unknown probes) and its decision (an algorithm or UNKNOWN_LABEL).
+ */
+export function probeOutcome(probe: { id: string; algorithm: string }, known: boolean, ranked: readonly RankedScore[], ap: number, predicted: string): ProbeOutcome {
+  return {
+    id: probe.id,
+    algorithm: probe.algorithm,
+    known,
+    best: ranked.length > 0 ? ranked[0].algorithm : UNKNOWN_LABEL,
+    bestScore: ranked.length > 0 ? ranked[0].score : -Infinity,
+    runnerUpScore: ranked.length > 1 ? ranked[1].score : -Infinity,
+    rank: known ? ranked.findIndex((s) => s.algorithm === probe.algorithm) + 1 || Infinity : Infinity,
+    ap: known ? ap : NaN,
+    predicted,
+  };
 }
 
 function dot(a: Float32Array, b: Float32Array): number {
@@ -109,22 +153,25 @@ export function evaluateSplit(input: SplitInput): SplitResult {
   const outcome = (probe: Probe, known: boolean): ProbeOutcome => {
     const sims = samples.map((s) => dot(probe.vector, s.vector));
     const neighbours: Neighbour[] = samples.map((s, i) => ({ sampleId: String(i), algorithmId: s.algorithm, similarity: sims[i] }));
-    const scores = scoreAlgorithms(neighbours, topM);
+    const ranked = scoreAlgorithms(neighbours, topM).map((s) => ({ algorithm: s.algorithmId, score: s.score }));
     const decision = decide(neighbours, lookup, decideOpts);
-    return {
-      id: probe.id,
-      algorithm: probe.algorithm,
-      known,
-      best: scores[0].algorithmId,
-      bestScore: scores[0].score,
-      runnerUpScore: scores.length > 1 ? scores[1].score : -Infinity,
-      rank: known ? scores.findIndex((s) => s.algorithmId === probe.algorithm) + 1 : Infinity,
-      ap: known ? averagePrecision(sims, samples.map((s) => s.algorithm === probe.algorithm)) : NaN,
-      predicted: decision.algorithm ? decision.algorithm.id : UNKNOWN_LABEL,
-    };
+    const ap = known ? averagePrecision(sims, samples.map((s) => s.algorithm === probe.algorithm)) : NaN;
+    return probeOutcome(probe, known, ranked, ap, decision.algorithm ? decision.algorithm.id : UNKNOWN_LABEL);
   };
   const probes = [...input.knownProbes.map((p) => outcome(p, true)), ...input.unknownProbes.map((p) => outcome(p, false))];
-  const isAuthentic = (p: ProbeOutcome) => input.authentic?.has(p.algorithm) === true;
+  return {
+    probes,
+    metrics: splitMetrics(probes, { authentic: input.authentic, maxRank: input.maxRank }),
+    thresholds: { global: calibration.global, fallbacks: Object.values(calibration.stats.perAlgorithm).filter((s) => s.source === 'global').length },
+  };
+}
+
+/**
+ * The metrics of one split from its probes' outcomes (see the module comment). `authentic` names
+ * the registered authentic reference classes; `maxRank` is the CMC length (at least 5).
+ */
+export function splitMetrics(probes: readonly ProbeOutcome[], opts: { authentic?: ReadonlySet<string>; maxRank: number }): SplitMetrics {
+  const isAuthentic = (p: ProbeOutcome) => opts.authentic?.has(p.algorithm) === true;
   // Attribution metrics are about generators: probes of authentic reference classes compete in
   // the gallery and count in macro-F1, but not in Rank-k, mAP or the known-vs-unknown metrics.
   const known = probes.filter((p) => p.known && !isAuthentic(p));
@@ -132,23 +179,19 @@ export function evaluateSplit(input: SplitInput): SplitResult {
   const unknown = probes.filter((p) => !p.known);
   const knownOutcomes: KnownOutcome[] = known.map((p) => ({ correct: p.rank === 1, score: p.bestScore }));
   const unknownScores = unknown.map((p) => p.bestScore);
-  const curve = cmc(known.map((p) => p.rank), Math.max(5, input.maxRank));
+  const curve = cmc(known.map((p) => p.rank), Math.max(5, opts.maxRank));
   return {
-    calibration,
-    probes,
-    metrics: {
-      rank1: curve[0],
-      rank5: curve[4],
-      mAP: mean(known.map((p) => p.ap)),
-      auroc: auroc(knownOutcomes.map((k) => k.score), unknownScores),
-      oscr: oscr(knownOutcomes, unknownScores),
-      dirAtFpir: Object.fromEntries(DIR_FPIRS.map((f) => [f, dirAtFpir(knownOutcomes, unknownScores, Number(f))])),
-      macroF1: macroF1(probes.map((p) => (p.known ? p.algorithm : UNKNOWN_LABEL)), probes.map((p) => p.predicted)),
-      knownCorrectAtThreshold: known.length === 0 ? NaN : known.filter((p) => p.predicted === p.algorithm).length / known.length,
-      unknownRejectedAtThreshold: unknown.length === 0 ? NaN : unknown.filter((p) => p.predicted === UNKNOWN_LABEL).length / unknown.length,
-      authenticFalselyAttributed: authentic.length === 0 ? NaN : authentic.filter((p) => p.predicted !== UNKNOWN_LABEL && !input.authentic!.has(p.predicted)).length / authentic.length,
-      cmc: curve,
-      roc: rocCurve(knownOutcomes.map((k) => k.score), unknownScores),
-    },
+    rank1: curve[0],
+    rank5: curve[4],
+    mAP: mean(known.map((p) => p.ap)),
+    auroc: auroc(knownOutcomes.map((k) => k.score), unknownScores),
+    oscr: oscr(knownOutcomes, unknownScores),
+    dirAtFpir: Object.fromEntries(DIR_FPIRS.map((f) => [f, dirAtFpir(knownOutcomes, unknownScores, Number(f))])),
+    macroF1: macroF1(probes.map((p) => (p.known ? p.algorithm : UNKNOWN_LABEL)), probes.map((p) => p.predicted)),
+    knownCorrectAtThreshold: known.length === 0 ? NaN : known.filter((p) => p.predicted === p.algorithm).length / known.length,
+    unknownRejectedAtThreshold: unknown.length === 0 ? NaN : unknown.filter((p) => p.predicted === UNKNOWN_LABEL).length / unknown.length,
+    authenticFalselyAttributed: authentic.length === 0 ? NaN : authentic.filter((p) => p.predicted !== UNKNOWN_LABEL && !opts.authentic!.has(p.predicted)).length / authentic.length,
+    cmc: curve,
+    roc: rocCurve(knownOutcomes.map((k) => k.score), unknownScores),
   };
 }

@@ -23,7 +23,7 @@ export function metricRows(report: Report): { name: string; model: Stat; content
   return [
     pick((s) => s.rank1, 'Rank-1'),
     pick((s) => s.rank5, 'Rank-5'),
-    pick((s) => s.mAP, 'mAP'),
+    pick((s) => s.mAP, report.mAPBasis === 'algorithms' ? 'mAP (over algorithms)' : 'mAP'),
     pick((s) => s.auroc, 'AUROC'),
     pick((s) => s.oscr, 'OSCR'),
     ...Object.keys(report.dirAtFpir).map((k) => pick((s) => s.dirAtFpir[k], `DIR@FPIR ${k}`)),
@@ -67,6 +67,26 @@ export const DEFINITIONS = `## Definitions
 - Splits: shots and probes of an algorithm never share a source group; authentic classes are always registered; an algorithm with one source group has probes only in repeats that hold it out. Mean ± sample standard deviation over repeats; per-algorithm and per-group figures pool the probes of all repeats.
 - Content baseline: a 16×16 colour thumbnail (area average, mean removed, unit norm) through the same protocol. A model that does not beat it by far is matching content, not generator traces.`;
 
+/** What differs when the protocol ran against a service (`dfg eval --url`): these replace the definitions above where they disagree. */
+export const SERVICE_DEFINITIONS = `## Service evaluation
+- Every repeat registers its classes in the service as new algorithms, enrols the shots through \`POST /v1/algorithms/{id}/samples\`, attributes every probe through \`POST /v1/attribute/batch\`, and deletes the algorithms. Files the service cannot read are found first (each file attributed once before anything is registered) and left out, so the splits are the ones the library evaluation draws with the same seed.
+- Per-algorithm scores are the answers' candidates: the service's k-nearest-sample search (its \`k\`, approximate HNSW) grouped by algorithm, top-m mean. A registered class absent from the candidates scores −1; ranks follow the service's order.
+- mAP over algorithms: the API returns no per-sample similarities, so the average precision of a probe is taken over the registered algorithms ranked by score (1 / rank of its algorithm; ties shared); it is not comparable with the library's mAP over samples.
+- Decisions (macro-F1, correct / rejected @thr) are the service's own, with its margin and its thresholds: the global threshold of its stored calibration, else its configured threshold (new algorithms have no calibrated threshold of their own).`;
+
+function serviceLines(report: Report): string[] {
+  const s = report.service;
+  if (!s) return [];
+  const d = s.decision;
+  const thr = s.thresholdSource === 'calibration' && s.calibration
+    ? `calibration v${s.calibration.version} (target FPIR ${s.calibration.targetFpir}, global ${s.calibration.global.toFixed(4)})`
+    : `configured threshold ${d.threshold}`;
+  return [
+    `- Service: \`${cell(s.url)}\` (run ${cell(s.runId)}): decisions with top-m ${d.topM}, k ${d.k}, margin ${d.margin}, thresholds from ${thr}; ${s.candidates} candidates per answer`,
+    `- Service answers: ${s.requests} requests, ${s.retries} retried after 503 (check ${s.timings.checkSeconds.toFixed(1)} s, enrolment ${s.timings.enrolSeconds.toFixed(1)} s, attribution ${s.timings.attributeSeconds.toFixed(1)} s, clean-up ${s.timings.cleanupSeconds.toFixed(1)} s); ${s.missingScores.pairs} probe × class score(s) absent from the candidates (counted as −1; own class absent for ${s.missingScores.probes} probe(s)); ${s.foreignBest} answer(s) led by an algorithm this run did not register${s.existingAlgorithms.length > 0 ? ` (${s.existingAlgorithms.length} pre-existing enabled: ${cell(s.existingAlgorithms.join(', '))})` : ''}`,
+  ];
+}
+
 /** The report as markdown. */
 export function reportMarkdown(report: Report, plotFiles: string[] = []): string {
   const c = report.baselines.content;
@@ -78,7 +98,8 @@ export function reportMarkdown(report: Report, plotFiles: string[] = []): string
     '',
     `- Dataset: \`${cell(report.dataset.root)}\`: ${report.dataset.algorithms} algorithm folders, ${report.dataset.usable}/${report.dataset.images} images usable${report.dataset.genome ? ', genome.json read' : ', no genome.json'}`,
     `- Model: ${cell(report.model.id)} (version ${cell(report.model.version)}, dim ${report.model.dim})${report.model.members.length > 1 ? `: fusion of ${report.model.members.map((m) => `${cell(m.id)} ×${m.weight}`).join(', ')}` : ''}`,
-    `- Protocol: ${p.shots} shots, ${p.unknownList ? `unknown = ${cell(p.unknownList.join(', '))}` : `unknown fraction ${p.unknownFraction}`}, seed ${cell(p.seed)}, ${p.repeats} repeat(s), top-m ${p.topM}, target FPIR ${p.targetFpir}, margin ${p.margin}`,
+    `- Protocol: ${p.shots} shots, ${p.unknownList ? `unknown = ${cell(p.unknownList.join(', '))}` : `unknown fraction ${p.unknownFraction}`}, seed ${cell(p.seed)}, ${p.repeats} repeat(s), top-m ${p.topM}, target FPIR ${p.targetFpir ?? '— (service threshold)'}, margin ${p.margin}`,
+    ...serviceLines(report),
     `- Created ${report.createdAt}; embedding ${report.timings.embedSeconds.toFixed(1)} s, evaluation ${report.timings.evaluateSeconds.toFixed(1)} s`,
     '',
     '## Summary (mean ± std over repeats)',
@@ -105,13 +126,15 @@ export function reportMarkdown(report: Report, plotFiles: string[] = []): string
     '',
     table(['repeat', 'unknown', 'registered without probes', 'known probes', 'unknown probes'], p.splits.map((s) => [String(s.repeat), cell(s.unknown.join(', ') || '—'), cell(s.galleryOnly.join(', ') || '—'), String(s.knownProbes), String(s.unknownProbes)])),
     '',
-    `Calibrated global threshold ${ms(report.calibration.global)}; algorithms on the global fallback per repeat ${ms(report.calibration.fallbacks)}.`,
+    report.service
+      ? `Service global threshold ${ms(report.calibration.global)}; registered classes decided with it per repeat ${ms(report.calibration.fallbacks)}.`
+      : `Calibrated global threshold ${ms(report.calibration.global)}; algorithms on the global fallback per repeat ${ms(report.calibration.fallbacks)}.`,
   ];
   const listed = (title: string, items: string[]) => (items.length === 0 ? [] : ['', `## ${title}`, '', ...items.map((i) => `- ${cell(i)}`)]);
   parts.push(...listed('Warnings', report.dataset.warnings));
   parts.push(...listed('Unreadable files (left out of every space)', report.dataset.unreadable.map((u) => `${u.file}: ${u.reason}`)));
   parts.push(...listed('Skipped files', report.dataset.skipped.map((s) => `${s.file}: ${s.reason}`)));
-  parts.push('', DEFINITIONS, '');
+  parts.push('', DEFINITIONS, ...(report.service ? ['', SERVICE_DEFINITIONS] : []), '');
   return parts.join('\n');
 }
 

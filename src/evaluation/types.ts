@@ -64,6 +64,12 @@ export interface Curves {
 }
 
 export interface SpaceReport extends MetricSet {
+  /**
+   * What mAP ranks: `samples`, every gallery sample by similarity (the library); `algorithms`,
+   * the registered algorithms by score (a service evaluation: the HTTP API returns per-algorithm
+   * scores, not per-sample similarities), where the AP of one probe is 1 / rank of its algorithm.
+   */
+  mAPBasis: 'samples' | 'algorithms';
   perAlgorithm: AlgorithmRow[];
   byForgeryType: Record<string, GroupRow>;
   byArchitecture: Record<string, GroupRow>;
@@ -118,10 +124,40 @@ export interface Report extends SpaceReport {
     /** Source groups per algorithm. */
     groups: Record<string, number>;
     topM: number;
-    targetFpir: number;
+    /** FPIR the decision thresholds were calibrated for; null when a service decided with its configured threshold. */
+    targetFpir: number | null;
     margin: number;
     splits: SplitSummary[];
   };
   baselines: { content?: SpaceReport & { model: ModelInfo } };
+  /** Service evaluation: embedSeconds is the readability check, evaluateSeconds the repeats. */
   timings: { embedSeconds: number; evaluateSeconds: number };
+  /** Present when the protocol ran against a running service (`dfg eval --url`). */
+  service?: ServiceReport;
+}
+
+/** How a service evaluation met the service; the decision settings are the service's own. */
+export interface ServiceReport {
+  url: string;
+  /** The run's algorithms were named `eval-<runId>-<algorithm>` and deleted after each repeat. */
+  runId: string;
+  decision: { threshold: number; margin: number; topM: number; k: number };
+  /**
+   * Thresholds of the service's decisions: `calibration`, the global threshold of its stored
+   * calibration (per-algorithm values name other algorithms); `configured`, DFG_THRESHOLD.
+   */
+  thresholdSource: 'calibration' | 'configured';
+  calibration: { version: number; targetFpir: number; global: number } | null;
+  /** Candidates asked per attribution (`?k=`). */
+  candidates: number;
+  /** Enabled algorithms present before the run (they compete only with --allow-existing). */
+  existingAlgorithms: string[];
+  /** Probe × registered-class scores absent from the answers' candidates, counted as −1; probes whose own algorithm was absent. */
+  missingScores: { pairs: number; probes: number };
+  /** Answers whose best candidate was an algorithm this run did not register. */
+  foreignBest: number;
+  requests: number;
+  /** Requests (or single files of a batch) sent again after 503 + Retry-After. */
+  retries: number;
+  timings: { checkSeconds: number; enrolSeconds: number; attributeSeconds: number; cleanupSeconds: number };
 }

@@ -1,23 +1,24 @@
 /**
  * `dfg eval --data DIR`: the benchmark's retrieval and open-set protocols on an image folder,
- * with one embedding model or a fusion of several, against a content-only baseline. Writes
- * report.json, report.md and the plots; prints the summary table (or the JSON with --json).
+ * with one embedding model or a fusion of several, against a content-only baseline; or, with
+ * `--url`, against a running service through its HTTP API. Writes report.json, report.md and the
+ * plots; prints the summary table (or the JSON with --json).
  */
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, threadCount } from '../../config/index.js';
+import { loadConfig, threadCount, type Config } from '../../config/index.js';
 import { createEmbedder, type Embedder } from '../../embedding/index.js';
 import { svgToPng } from '../../embedding/render.js';
 import { dfgError, isDfgError } from '../../errors.js';
 import { createEmbeddingCache, defaultCacheRoot, sha256Hex, type EmbeddingCache } from '../../evaluation/cache.js';
 import { CONTENT_BASELINE, contentEmbedding } from '../../evaluation/content-baseline.js';
-import { DEFAULT_GROUP_PATTERN, scanDataset } from '../../evaluation/dataset.js';
+import { DEFAULT_GROUP_PATTERN, readDatasetImage, scanDataset, type Dataset } from '../../evaluation/dataset.js';
 import { validateProtocol } from '../../evaluation/protocol.js';
 import { fuseVectors, fusionWeights } from '../../evaluation/fusion.js';
 import { writeReport, summaryTable } from '../../evaluation/report.js';
-import { runEvaluation, type EmbedFn, type ProgressEvent } from '../../evaluation/run.js';
-import type { ModelInfo } from '../../evaluation/types.js';
+import { runServiceEvaluation } from '../../evaluation/remote/index.js';
+import { runEvaluation, type EmbedFn, type ProgressEvent, type ProtocolSettings } from '../../evaluation/run.js';
+import type { ModelInfo, Report } from '../../evaluation/types.js';
 import { progressBar } from '../progress.js';
 
 export interface EvalCommandOptions {
@@ -33,13 +34,23 @@ export interface EvalCommandOptions {
   out: string;
   json?: boolean;
   topM?: number;
-  targetFpir: number;
+  /** Default 0.01. */
+  targetFpir?: number;
   margin?: number;
   baseline: boolean;
   cache: boolean;
   cacheDir?: string;
   threads?: number;
+  /** Evaluate the service at this URL instead of the library. */
+  url?: string;
+  /** Default: DFG_API_KEY. */
+  apiKey?: string;
+  allowExisting?: boolean;
+  /** Requests in flight with --url (default 4). */
+  concurrency?: number;
 }
+
+const DEFAULT_TARGET_FPIR = 0.01;
 
 const integer = (min: number) => (v: string) => {
   const n = Number(v);
@@ -78,12 +89,7 @@ async function embedPatiently(embedder: Embedder, bytes: Uint8Array): Promise<Fl
   }
 }
 
-/** Reads a dataset file, refusing an oversized one before loading it. */
-async function readImage(file: string, maxBytes: number): Promise<Uint8Array> {
-  const st = await fs.stat(file);
-  if (st.size > maxBytes) throw dfgError('DFG_ERR_IMAGE_TOO_LARGE', st.size, maxBytes);
-  return fs.readFile(file);
-}
+const PHASE_LABELS: Record<ProgressEvent['phase'], string> = { model: 'embedding', baseline: 'content baseline', check: 'service reads every file', service: 'service repeats' };
 
 function progressReporter() {
   let bar: ReturnType<typeof progressBar> | undefined;
@@ -93,7 +99,7 @@ function progressReporter() {
       if (e.phase !== phase) {
         bar?.stop();
         phase = e.phase;
-        bar = progressBar(e.phase === 'model' ? 'embedding' : 'content baseline', e.total);
+        bar = progressBar(PHASE_LABELS[e.phase], e.total);
       }
       bar!.tick(1, e.file.length > 40 ? `…${e.file.slice(-39)}` : e.file);
     },
@@ -103,9 +109,15 @@ function progressReporter() {
   };
 }
 
-/** Runs `dfg eval` with parsed options; resolves to the report's output folder. */
-export async function evalCommand(o: EvalCommandOptions): Promise<string> {
-  const config = loadConfig();
+type Progress = ReturnType<typeof progressReporter>;
+
+/** The protocol as both evaluations take it: one seed, one split, whichever scores the images. */
+const protocolSettings = (o: EvalCommandOptions, dataset: Dataset): ProtocolSettings => ({
+  dataset, groupPattern: o.groupPattern, shots: o.shots, unknownFraction: o.unknown, unknownList: o.unknownList, seed: o.seed, repeats: o.repeats,
+});
+
+/** The library evaluation: the models here, embedded in worker threads, with the content baseline. */
+async function libraryReport(o: EvalCommandOptions, config: Config, dataset: Dataset, progress: Progress): Promise<Report> {
   const modelIds = o.model && o.model.length > 0 ? o.model : [config.DFG_MODEL];
   if (new Set(modelIds).size !== modelIds.length) throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `--model names a model twice (${modelIds.join(', ')})`);
   const weights = fusionWeights(modelIds.length, o.weights);
@@ -113,12 +125,7 @@ export async function evalCommand(o: EvalCommandOptions): Promise<string> {
   const threads = o.threads ?? threadCount(config);
   const cacheRoot = o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheRoot();
 
-  // Dataset and protocol mistakes surface before any model loads.
-  const dataset = await scanDataset(o.data, { groupPattern: o.groupPattern });
-  validateProtocol(dataset.algorithms, { shots: o.shots, unknownFraction: o.unknown, unknownList: o.unknownList, seed: o.seed });
-
   const embedders: Embedder[] = [];
-  const progress = progressReporter();
   try {
     for (const modelId of modelIds) {
       embedders.push(await createEmbedder({ modelsDir: config.DFG_MODELS_DIR, modelId, threads, maxQueue: config.DFG_MAX_QUEUE, limits }));
@@ -133,7 +140,7 @@ export async function evalCommand(o: EvalCommandOptions): Promise<string> {
     };
     const shaOf = new Map<string, string>();
     const embed: EmbedFn = async (file) => {
-      const bytes = await readImage(file.path, limits.maxBytes);
+      const bytes = await readDatasetImage(file.path, limits.maxBytes);
       const sha = sha256Hex(bytes);
       shaOf.set(file.rel, sha);
       const parts: Float32Array[] = [];
@@ -152,22 +159,16 @@ export async function evalCommand(o: EvalCommandOptions): Promise<string> {
       const sha = shaOf.get(file.rel);
       const hit = sha ? await contentCache?.get(sha) : undefined;
       if (hit) return hit;
-      const bytes = await readImage(file.path, limits.maxBytes);
+      const bytes = await readDatasetImage(file.path, limits.maxBytes);
       const v = await contentEmbedding(bytes, limits);
       await contentCache?.set(sha ?? sha256Hex(bytes), v);
       return v;
     };
 
-    const report = await runEvaluation({
-      dataset,
-      groupPattern: o.groupPattern,
-      shots: o.shots,
-      unknownFraction: o.unknown,
-      unknownList: o.unknownList,
-      seed: o.seed,
-      repeats: o.repeats,
+    return await runEvaluation({
+      ...protocolSettings(o, dataset),
       topM: o.topM ?? config.DFG_TOP_M,
-      targetFpir: o.targetFpir,
+      targetFpir: o.targetFpir ?? DEFAULT_TARGET_FPIR,
       margin: o.margin ?? config.DFG_MARGIN,
       model,
       baseline: o.baseline ? { model: { ...CONTENT_BASELINE, members: [{ ...CONTENT_BASELINE, weight: 1 }] }, embed: baselineEmbed } : null,
@@ -175,27 +176,72 @@ export async function evalCommand(o: EvalCommandOptions): Promise<string> {
       concurrency: Math.max(1, Math.min(config.DFG_MAX_QUEUE, threads * 2)),
       onProgress: (e) => progress.onProgress(e),
     }, embed);
-    progress.stop();
-
-    const out = path.resolve(o.out);
-    const written = await writeReport(report, out, svgToPng);
-    for (const w of report.dataset.warnings) console.error(`warning: ${w}`);
-    if (report.dataset.unreadable.length > 0) {
-      console.error(`${report.dataset.unreadable.length} unreadable file(s) left out:`);
-      for (const u of report.dataset.unreadable.slice(0, 20)) console.error(`  ${u.file}: ${u.reason}`);
-      if (report.dataset.unreadable.length > 20) console.error(`  … and ${report.dataset.unreadable.length - 20} more in report.md`);
-    }
-    if (report.dataset.skipped.length > 0) console.error(`${report.dataset.skipped.length} file(s) skipped (not images), listed in report.md`);
-    if (o.json) console.log(JSON.stringify(report, null, 2));
-    else {
-      console.log(summaryTable(report));
-      console.log(`\n${written.length} files written to ${out}`);
-    }
-    return out;
   } finally {
-    progress.stop();
     await Promise.all(embedders.map((e) => e.close()));
   }
+}
+
+/** The service evaluation: Ctrl-C stops the requests and deletes what the run registered; a second Ctrl-C quits at once. */
+async function serviceReport(o: EvalCommandOptions, config: Config, dataset: Dataset, progress: Progress): Promise<Report> {
+  const set = (['model', 'weights', 'topM', 'margin', 'targetFpir', 'threads'] as const).filter((k) => o[k] !== undefined);
+  if (set.length > 0) {
+    const flags = set.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
+    throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `${flags} cannot be combined with --url: the service's own model and decision settings are evaluated (GET /v1/gallery shows them)`);
+  }
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    progress.stop();
+    console.error('interrupted: deleting the algorithms this run registered (Ctrl-C again to quit now and leave them)');
+    controller.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await runServiceEvaluation({
+      url: o.url!,
+      apiKey: o.apiKey ?? (process.env.DFG_API_KEY || undefined),
+      allowExisting: o.allowExisting,
+      concurrency: o.concurrency,
+      ...protocolSettings(o, dataset),
+      maxBytes: config.DFG_MAX_IMAGE_BYTES,
+      signal: controller.signal,
+      onProgress: (e) => progress.onProgress(e),
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Runs `dfg eval` with parsed options; resolves to the report's output folder. */
+export async function evalCommand(o: EvalCommandOptions): Promise<string> {
+  const config = loadConfig();
+  // Dataset and protocol mistakes surface before any model loads or any request is sent.
+  const dataset = await scanDataset(o.data, { groupPattern: o.groupPattern });
+  validateProtocol(dataset.algorithms, { shots: o.shots, unknownFraction: o.unknown, unknownList: o.unknownList, seed: o.seed });
+
+  const progress = progressReporter();
+  let report: Report;
+  try {
+    report = o.url ? await serviceReport(o, config, dataset, progress) : await libraryReport(o, config, dataset, progress);
+  } finally {
+    progress.stop();
+  }
+
+  const out = path.resolve(o.out);
+  const written = await writeReport(report, out, svgToPng);
+  for (const w of report.dataset.warnings) console.error(`warning: ${w}`);
+  if (report.dataset.unreadable.length > 0) {
+    console.error(`${report.dataset.unreadable.length} unreadable file(s) left out:`);
+    for (const u of report.dataset.unreadable.slice(0, 20)) console.error(`  ${u.file}: ${u.reason}`);
+    if (report.dataset.unreadable.length > 20) console.error(`  … and ${report.dataset.unreadable.length - 20} more in report.md`);
+  }
+  if (report.dataset.skipped.length > 0) console.error(`${report.dataset.skipped.length} file(s) skipped (not images), listed in report.md`);
+  if (o.json) console.log(JSON.stringify(report, null, 2));
+  else {
+    console.log(summaryTable(report));
+    console.log(`\n${written.length} files written to ${out}`);
+  }
+  return out;
 }
 
 /** Registers `dfg eval` on the program. */
@@ -215,12 +261,16 @@ export function registerEvalCommand(program: Command): void {
     .option('--out <dir>', 'report folder', 'eval-report')
     .option('--json', 'print report.json to stdout instead of the summary table')
     .option('--top-m <m>', 'per-algorithm score = mean of the best m similarities (default: DFG_TOP_M)', integer(1))
-    .option('--target-fpir <fraction>', 'false-positive identification rate the thresholds are calibrated for', fraction, 0.01)
+    .option('--target-fpir <fraction>', `false-positive identification rate the thresholds are calibrated for (default: ${DEFAULT_TARGET_FPIR})`, fraction)
     .option('--margin <m>', 'minimum score margin over the runner-up (default: DFG_MARGIN)', marginArg)
     .option('--no-baseline', 'skip the content-only baseline')
     .option('--no-cache', 'embed everything again, ignoring and not writing the embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder (default: $XDG_CACHE_HOME/dfg/embeddings or ~/.cache/dfg/embeddings)')
     .option('--threads <n>', 'inference worker threads (default: DFG_THREADS, 0 = one per core)', integer(1))
+    .option('--url <url>', 'evaluate the service running at this URL through its HTTP API (registers fresh algorithms per repeat, deletes them after); excludes --model')
+    .option('--api-key <key>', 'with --url: API key with the scopes register and attribute (default: DFG_API_KEY)')
+    .option('--allow-existing', 'with --url: run although the service has enabled algorithms of its own (they compete with the registered classes)')
+    .option('--concurrency <n>', 'with --url: requests in flight (default 4)', integer(1))
     .action(async (o: EvalCommandOptions) => {
       await evalCommand(o);
     });
