@@ -3,6 +3,7 @@
  * gallery store → the API's periodic refresh → attributable through /v1/attribute.
  */
 import t from 'tap';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -83,7 +84,7 @@ t.test('enrolment job: archive in, samples out, attributable through the API wit
 });
 
 t.test('enrolment job requests: unknown algorithm, missing fields, bad sources', async (t) => {
-  const h = await jobHarness(t, { name: 'enrol-bad', worker: false, env: { DFG_IMPORT_ROOTS: '/nonexistent-import-root' } });
+  const h = await jobHarness(t, { name: 'enrol-bad', worker: false, env: { DFG_IMPORT_ROOTS: '/nonexistent-import-root', DFG_JOB_ARCHIVE_MAX_BYTES: String(1024 * 1024) } });
   const { app } = h;
   const alg = (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name: 'a', forgeryType: 'EFS', architecture: 'GAN' } })).json();
   const archive = zip([{ name: 'a.png', data: await generatorImage('camera', 1) }]);
@@ -93,6 +94,8 @@ t.test('enrolment job requests: unknown algorithm, missing fields, bad sources',
   t.match((await post([{ name: 'archive', filename: 'a.zip', data: archive }])).json(), { statusCode: 400, code: 'DFG_ERR_REQUEST_INVALID', message: /algorithmId/ });
   t.match((await post([{ name: 'algorithmId', data: alg.id }])).json(), { statusCode: 400, code: 'DFG_ERR_UPLOAD_NO_FILE' });
   t.match((await post([{ name: 'algorithmId', data: alg.id }, { name: 'files', filename: 'a.zip', data: archive }])).json(), { statusCode: 400, code: 'DFG_ERR_REQUEST_INVALID', message: /archive/ });
+  const tooBig = zip([{ name: 'big.png', data: crypto.randomBytes(1536 * 1024), store: true }]);
+  t.match((await post([{ name: 'algorithmId', data: alg.id }, { name: 'archive', filename: 'big.zip', data: tooBig }])).json(), { statusCode: 413, code: 'DFG_ERR_UPLOAD_FILE_TOO_LARGE' }, 'DFG_JOB_ARCHIVE_MAX_BYTES');
   const json = (payload: unknown) => app.inject({ method: 'POST', url: '/v1/jobs/enrolments', payload: payload as object });
   t.match((await json({ algorithmId: alg.id })).json(), { statusCode: 400, code: 'DFG_ERR_REQUEST_INVALID' });
   t.match((await json({ algorithmId: alg.id, source: { type: 'ftp', path: '/x' } })).json(), { statusCode: 400, code: 'DFG_ERR_REQUEST_INVALID' });

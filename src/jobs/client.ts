@@ -16,7 +16,7 @@ import { readArchive } from './sources/archive/index.js';
 import { listImportDir, parseImportRoots, resolveImportDir } from './sources/directory.js';
 import { checkUrl, parseAllowlist } from './sources/urls.js';
 import { displayName } from './sources/images.js';
-import type { ChunkData, ChunkItem, JobKind, JobState, ResultRow, SourceType } from './schemas.js';
+import { JOB_ID_PATTERN, type ChunkData, type ChunkItem, type JobKind, type JobState, type ResultRow, type SourceType } from './schemas.js';
 
 export interface SubmitTarget {
   kind: JobKind;
@@ -49,7 +49,7 @@ interface PlannedItem {
   error?: DfgError;
 }
 
-const ID_SHAPE = /^job_[A-Za-z0-9_-]{8,40}$/;
+const ID_SHAPE = new RegExp(JOB_ID_PATTERN);
 
 export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
   let redis: Redis | undefined;
