@@ -62,6 +62,7 @@ export const ERRORS = {
   // evaluation (dfg eval)
   DFG_ERR_EVAL_DATASET_INVALID: { status: 422, message: 'Invalid evaluation dataset: %s', doc: 'dfg eval: the dataset folder or its genome.json cannot be used (missing, empty, malformed).' },
   DFG_ERR_EVAL_PROTOCOL_INVALID: { status: 422, message: 'Invalid evaluation protocol: %s', doc: 'dfg eval: options (shots, unknown algorithms, group pattern, models, weights) that the dataset cannot satisfy.' },
+  DFG_ERR_EVAL_SERVICE_FAILED: { status: 502, message: 'Service call %s failed: %s', doc: 'dfg eval --url: the service could not be reached, answered an error, or left algorithms behind.' },
   // gallery store
   DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED: { status: 500, message: 'Gallery store has schema version %s but this release knows at most %s', doc: 'The gallery file was written by a newer release (start-up and CLI).' },
   // batch jobs (per-item codes in job errors and results)

@@ -277,5 +277,5 @@ t.test('names, taxonomy, URLs, Retry-After', async (t) => {
   const closed = (probe.address() as { port: number }).port;
   await new Promise<void>((r) => probe.close(() => r()));
   await t.rejects(runServiceEvaluation({ dataDir: root, shots: 3, unknownFraction: 0.3, seed: 1, repeats: 1, url: `http://127.0.0.1:${closed}`, maxBytes: 1 << 20 }),
-    { code: 'DFG_ERR_URL_FETCH_FAILED', message: new RegExp(`127\\.0\\.0\\.1:${closed}/v1/gallery failed: .*ECONNREFUSED`) }, 'an unreachable service is named');
+    { code: 'DFG_ERR_EVAL_SERVICE_FAILED', message: new RegExp(`127\\.0\\.0\\.1:${closed}/v1/gallery failed: .*ECONNREFUSED`) }, 'an unreachable service is named');
 });

@@ -4,10 +4,11 @@
  * `--url`, against a running service through its HTTP API. Writes report.json, report.md and the
  * plots; prints the summary table (or the JSON with --json).
  */
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, threadCount, type Config } from '../../config/index.js';
-import { createEmbedder, type Embedder } from '../../embedding/index.js';
+import { createEmbedder, loadManifest, type Embedder } from '../../embedding/index.js';
 import { svgToPng } from '../../embedding/render.js';
 import { dfgError, isDfgError } from '../../errors.js';
 import { createEmbeddingCache, defaultCacheRoot, sha256Hex, type EmbeddingCache } from '../../evaluation/cache.js';
@@ -130,7 +131,10 @@ async function libraryReport(o: EvalCommandOptions, config: Config, dataset: Dat
     for (const modelId of modelIds) {
       embedders.push(await createEmbedder({ modelsDir: config.DFG_MODELS_DIR, modelId, threads, maxQueue: config.DFG_MAX_QUEUE, limits }));
     }
-    const caches: (EmbeddingCache | undefined)[] = embedders.map((e) => (o.cache ? createEmbeddingCache({ root: cacheRoot, modelId: e.model.id, modelVersion: e.model.version, dim: e.model.dim }) : undefined));
+    // Cached vectors are keyed by the ONNX file's bytes too: a model rebuilt under the same version
+    // (during development) must not be served the old model's vectors.
+    const fingerprints = await Promise.all(modelIds.map(async (id) => sha256Hex(await fs.readFile((await loadManifest(config.DFG_MODELS_DIR, id)).onnxPath)).slice(0, 12)));
+    const caches: (EmbeddingCache | undefined)[] = embedders.map((e, i) => (o.cache ? createEmbeddingCache({ root: cacheRoot, modelId: e.model.id, modelVersion: `${e.model.version}+${fingerprints[i]}`, dim: e.model.dim }) : undefined));
     const members = embedders.map((e, i) => ({ ...e.model, weight: weights[i] }));
     const model: ModelInfo = {
       id: members.map((m) => m.id).join('+'),

@@ -42,11 +42,11 @@ export type AlgorithmAnswer = Static<typeof AlgorithmAnswer>;
 
 export const AlgorithmPage = Type.Object({ items: Type.Array(AlgorithmAnswer), total: Type.Integer({ minimum: 0 }) });
 
-/** Returns `value` typed by `schema`, or throws DFG_ERR_URL_FETCH_FAILED naming the call and the first mismatches. */
+/** Returns `value` typed by `schema`, or throws DFG_ERR_EVAL_SERVICE_FAILED naming the call and the first mismatches. */
 export function checked<S extends TSchema>(schema: S, value: unknown, what: string): Static<S> {
   if (Value.Check(schema, value)) return value;
   const first = [...Value.Errors(schema, value)].slice(0, 3).map((e) => `${e.path || '(root)'}: ${e.message}`);
-  throw dfgError('DFG_ERR_URL_FETCH_FAILED', what, `unexpected answer (${first.join('; ')}): is this a dfg service?`);
+  throw dfgError('DFG_ERR_EVAL_SERVICE_FAILED', what, `unexpected answer (${first.join('; ')}): is this a dfg service?`);
 }
 
 /** Label of a candidate this run did not register: `/` never occurs in a folder name. */

@@ -95,7 +95,7 @@ async function failure(res: Response, what: string): Promise<Error> {
   if (typeof body.code === 'string' && body.code in ERRORS) {
     return reviveError({ code: body.code, message: `${typeof body.message === 'string' ? body.message : res.statusText} (${what})` });
   }
-  return dfgError('DFG_ERR_URL_FETCH_FAILED', what, `HTTP ${res.status} ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+  return dfgError('DFG_ERR_EVAL_SERVICE_FAILED', what, `HTTP ${res.status} ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
 }
 
 export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
@@ -119,7 +119,7 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
         outer?.throwIfAborted();
         const e = err as Error & { cause?: Error };
         const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (e.cause?.message ?? e.message);
-        throw dfgError('DFG_ERR_URL_FETCH_FAILED', what, why);
+        throw dfgError('DFG_ERR_EVAL_SERVICE_FAILED', what, why);
       }
       if (res.status === 503 && attempt < maxAttempts) {
         const wait = retryAfterSeconds(res.headers.get('retry-after'), maxRetryAfterS);
@@ -138,7 +138,7 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
     try {
       return (await res.json()) as T;
     } catch (err) {
-      throw dfgError('DFG_ERR_URL_FETCH_FAILED', what, `the answer is not JSON (${(err as Error).message})`);
+      throw dfgError('DFG_ERR_EVAL_SERVICE_FAILED', what, `the answer is not JSON (${(err as Error).message})`);
     }
   };
 

@@ -73,7 +73,7 @@ function attributeBatch(client: ServiceClient, candidates: number, model: string
         return { ok: r.result };
       }
       if (r.error) return { error: r.error };
-      throw dfgError('DFG_ERR_URL_FETCH_FAILED', what, 'an item with neither result nor error');
+      throw dfgError('DFG_ERR_EVAL_SERVICE_FAILED', what, 'an item with neither result nor error');
     });
   };
 }
@@ -153,14 +153,14 @@ async function runRepeat(s: Session, split: Split<DatasetFile>): Promise<SplitRe
     if (left.length > 0 && outcome.err instanceof Error) outcome.err.message += ` (${leftNote})`;
     throw outcome.err;
   }
-  if (left.length > 0) throw dfgError('DFG_ERR_URL_FETCH_FAILED', `DELETE ${s.client.base}/v1/algorithms/{id}`, leftNote);
+  if (left.length > 0) throw dfgError('DFG_ERR_EVAL_SERVICE_FAILED', `DELETE ${s.client.base}/v1/algorithms/{id}`, leftNote);
   return outcome.ok;
 }
 
 /**
  * Runs the protocol against the service at `opts.url` and returns the report, with a `service`
  * section and mAP over algorithms. Throws the service's own catalogue errors (auth, overload that
- * outlasts the retries), DFG_ERR_URL_FETCH_FAILED when it cannot be reached or answers something
+ * outlasts the retries), DFG_ERR_EVAL_SERVICE_FAILED when it cannot be reached or answers something
  * else, and DFG_ERR_EVAL_PROTOCOL_INVALID / DFG_ERR_EVAL_DATASET_INVALID as the library does.
  */
 export async function runServiceEvaluation(opts: ServiceEvalOptions): Promise<Report> {

@@ -67,7 +67,7 @@ export async function sendFiles<R>(
       }
       throw err;
     }
-    if (answers.length !== items.length) throw dfgError('DFG_ERR_URL_FETCH_FAILED', client.base, `${answers.length} answer(s) for ${items.length} file(s)`);
+    if (answers.length !== items.length) throw dfgError('DFG_ERR_EVAL_SERVICE_FAILED', client.base, `${answers.length} answer(s) for ${items.length} file(s)`);
     const again: Ready[] = [];
     answers.forEach((a, i) => {
       if ('error' in a && isTransient(a.error.code)) again.push(items[i]);
