@@ -19,7 +19,7 @@ import { scanDataset } from '../src/evaluation/dataset.js';
 import { runDecoder, type DecoderParams } from '../src/genome/decoder.js';
 import { symmetricEigen } from '../src/genome/eigen.js';
 import { FAMILIES, FAMILY_NAMES, familyByName } from '../src/genome/families/index.js';
-import { applyProjection, fitLda } from '../src/genome/fit-projection.js';
+import { applyProjection, fitLda, fitNuisance } from '../src/genome/fit-projection.js';
 import { fitGenomeProjection } from '../src/genome/fit-command.js';
 import { cutPhotoPatches } from '../src/genome/photos.js';
 import { createRaster, type Raster } from '../src/genome/raster.js';
@@ -315,4 +315,29 @@ t.test('LDA keeps the direction that separates classes and discards the nuisance
   t.same(Array.from(again.matrix), Array.from(p.matrix), 'deterministic');
   t.throws(() => fitLda(samples, labels, { dim: 6, shrinkage: 0.1 }), /output dimension/, 'dim above classes - 1 is refused');
   t.throws(() => fitLda(samples, labels, { dim: 2, shrinkage: 1 }), /shrinkage/);
+});
+
+t.test('NAP removes the within-class directions; WCCN equalises them; both keep zero at zero', async (t) => {
+  const rng = createGenomeRng('nap');
+  const samples: number[][] = [];
+  const labels: number[] = [];
+  for (let c = 0; c < 5; c++) {
+    for (let i = 0; i < 30; i++) {
+      samples.push([c + 0.05 * rng.normal(), 4 * rng.normal(), 0.05 * rng.normal()]);
+      labels.push(c);
+    }
+  }
+  const nap = fitNuisance(samples, labels, { method: 'nap', dim: 1, shrinkage: 0 });
+  t.same([nap.inputDim, nap.outputDim], [3, 3]);
+  const y = applyProjection(nap, [0, 1, 0]);
+  t.ok(Math.abs(y[1]) < 0.01, `the dominant within-class axis is removed (${Array.from(y).map((v) => v.toFixed(3))})`);
+  const keep = applyProjection(nap, [1, 0, 0]);
+  t.ok(Math.abs(keep[0] - 1) < 0.01, 'the class axis is kept');
+  const wccn = fitNuisance(samples, labels, { method: 'wccn', dim: 1, shrinkage: 0 });
+  const a = applyProjection(wccn, [0, 4, 0]);
+  const b = applyProjection(wccn, [0, 0, 0.05]);
+  const norm = (v: Float64Array) => Math.hypot(...v);
+  t.ok(Math.abs(norm(a) / norm(b) - 1) < 0.3, `one within-class standard deviation maps to about the same length on every axis (${norm(a).toFixed(3)} vs ${norm(b).toFixed(3)})`);
+  t.same(Array.from(applyProjection(wccn, [0, 0, 0])), [0, 0, 0], 'zero stays zero');
+  t.throws(() => fitNuisance(samples, labels, { method: 'nap', dim: 3, shrinkage: 0 }), /removed directions/);
 });

@@ -171,3 +171,44 @@ t.test('golden behaviour in onnxruntime', async (t) => {
     t.ok(mean(v, PERIOD2) > 0.8, `period 2 still visible on a small crop: ${mean(v, PERIOD2)}`);
   });
 });
+
+t.test('residual-lda-v1: committed model equals the builder output and is residual-v1 plus its projection', async (t) => {
+  const LDA = path.join(ROOT, 'models', 'residual-lda-v1');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dfg-models-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const [built] = await buildModels(dir, ['residual-lda-v1']);
+  t.ok(fs.readFileSync(built!.onnxPath).equals(fs.readFileSync(path.join(LDA, 'model.onnx'))), 'model.onnx is stale: run `dfg models build` and commit models/residual-lda-v1');
+  t.equal(fs.readFileSync(built!.manifestPath, 'utf8'), fs.readFileSync(path.join(LDA, 'model.json'), 'utf8'), 'model.json is stale');
+  const a = MODEL_BUILDERS['residual-lda-v1']!();
+  const b = MODEL_BUILDERS['residual-lda-v1']!();
+  t.same(Buffer.from(a.onnx), Buffer.from(b.onnx), 'two builds give the same bytes');
+
+  const manifest = JSON.parse(fs.readFileSync(path.join(LDA, 'model.json'), 'utf8')) as Manifest;
+  t.same([...Value.Errors(ManifestSchema, manifest)].map((e) => `${e.path} ${e.message}`), []);
+  const projection = JSON.parse(fs.readFileSync(path.join(LDA, 'projection.json'), 'utf8')) as {
+    inputDim: number; outputDim: number; mean: number[]; matrix: number[]; baseOnnxSha256: string; fit: { genome: { tool: string } };
+  };
+  t.equal(manifest.output.dim, projection.outputDim);
+  t.equal(projection.inputDim, RESIDUAL_V1_DIM);
+  t.equal(projection.fit.genome.tool, 'dfg genome synth', 'fitted on a simulated genome');
+  t.equal(projection.baseOnnxSha256, createHash('sha256').update(fs.readFileSync(path.join(COMMITTED, 'model.onnx'))).digest('hex'), 'fitted on the committed residual-v1');
+  t.match(manifest.version, /^1\.0\.0\+p[0-9a-f]{12}$/, 'the version names the projection');
+
+  // In onnxruntime: the LDA output equals (residual-v1 features - mean) · matrix.
+  const base = await ort.InferenceSession.create(path.join(COMMITTED, 'model.onnx'), { intraOpNumThreads: 1 });
+  const lda = await ort.InferenceSession.create(path.join(LDA, 'model.onnx'), { intraOpNumThreads: 1 });
+  const S = 128;
+  const input = toInput(manifest, blockNoise(S, S, 2, 41), S, S);
+  const x = (await base.run({ image: input })).embedding!.data as Float32Array;
+  const y = (await lda.run({ image: input })).embedding!;
+  t.same(y.dims, [1, projection.outputDim]);
+  let worst = 0;
+  let scale = 0;
+  for (let c = 0; c < projection.outputDim; c++) {
+    let s = 0;
+    for (let i = 0; i < projection.inputDim; i++) s += (x[i]! - projection.mean[i]!) * projection.matrix[i * projection.outputDim + c]!;
+    worst = Math.max(worst, Math.abs(s - (y.data as Float32Array)[c]!));
+    scale = Math.max(scale, Math.abs(s));
+  }
+  t.ok(worst <= 1e-3 * Math.max(1, scale), `projection matches the JSON (max error ${worst}, scale ${scale})`);
+});

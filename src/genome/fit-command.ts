@@ -12,7 +12,7 @@ import { cropsToTensor, decodeImage, loadModel, meanAndNormalise, planCrops, typ
 import { dfgError, isDfgError } from '../errors.js';
 import { createEmbeddingCache, defaultCacheRoot, sha256Hex } from '../evaluation/cache.js';
 import { scanDataset } from '../evaluation/dataset.js';
-import { fitLda } from './fit-projection.js';
+import { fitLda, fitNuisance } from './fit-projection.js';
 import { f32, PROJECTION_FORMAT, projectionText, type ProjectionFile } from './projection-file.js';
 import type { GenomeFile } from './synth.js';
 
@@ -21,6 +21,8 @@ export interface FitOptions {
   outFile: string;
   modelsDir: string;
   baseModel: string;
+  /** 'lda' (default): centred discriminant projection to `dim`; 'nap' / 'wccn': geometry-keeping (see fit-projection.ts). */
+  method?: 'lda' | 'nap' | 'wccn';
   dim: number;
   shrinkage: number;
   threads: number;
@@ -29,6 +31,12 @@ export interface FitOptions {
   cacheDir?: string | null;
   onProgress?: (done: number, total: number) => void;
 }
+
+const METHOD_TEXT = {
+  lda: 'lda-shrinkage: centre, standardise, whiten the shrunk within-algorithm scatter, keep the {dim} leading between-algorithm directions',
+  nap: 'nap: remove the {dim} leading within-algorithm scatter directions of the raw features (no centring, full dimension)',
+  wccn: 'wccn: scale the raw features by the inverse square root of the shrunk within-algorithm scatter (no centring, full dimension)',
+} as const;
 
 const invalid = (why: string) => dfgError('DFG_ERR_GENOME_INVALID', why);
 
@@ -54,7 +62,9 @@ export async function fitGenomeProjection(o: FitOptions): Promise<ProjectionFile
   const dataset = await scanDataset(o.genomeDir);
   const classes = dataset.algorithms.length;
   if (classes < 3) throw invalid(`--genome ${o.genomeDir} has ${classes} algorithm(s); at least 3 are needed`);
-  if (!Number.isInteger(o.dim) || o.dim < 1 || o.dim > classes - 1) throw invalid(`Expected --dim in [1, ${classes - 1}] (algorithms - 1) but received ${o.dim}`);
+  const method = o.method ?? 'lda';
+  if (!['lda', 'nap', 'wccn'].includes(method)) throw invalid(`Expected --method lda, nap or wccn but received ${JSON.stringify(method)}`);
+  if (method === 'lda' && (!Number.isInteger(o.dim) || o.dim < 1 || o.dim > classes - 1)) throw invalid(`Expected --dim in [1, ${classes - 1}] (algorithms - 1) but received ${o.dim}`);
   if (!(o.shrinkage >= 0 && o.shrinkage < 1)) throw invalid(`Expected --shrinkage in [0, 1) but received ${o.shrinkage}`);
 
   const model = await loadModel({ modelsDir: o.modelsDir, modelId: o.baseModel, limits: o.limits, intraOpThreads: o.threads });
@@ -63,7 +73,7 @@ export async function fitGenomeProjection(o: FitOptions): Promise<ProjectionFile
     const onnxBytes = await fs.readFile(path.join(o.modelsDir, o.baseModel, 'model.onnx'));
     const baseSha = createHash('sha256').update(onnxBytes).digest('hex');
     const dim = manifest.output.dim;
-    if (o.dim > dim) throw invalid(`Expected --dim at most the base model's dimension ${dim} but received ${o.dim}`);
+    if (!Number.isInteger(o.dim) || o.dim < 1 || o.dim >= dim) throw invalid(`Expected --dim in [1, ${dim - 1}] (below the base model's dimension) but received ${o.dim}`);
     const cache = o.cacheDir === null
       ? undefined
       : createEmbeddingCache({ root: o.cacheDir ?? defaultCacheRoot(), modelId: `${o.baseModel}.raw`, modelVersion: `${manifest.version}+${baseSha.slice(0, 16)}`, dim });
@@ -100,13 +110,15 @@ export async function fitGenomeProjection(o: FitOptions): Promise<ProjectionFile
     }
     let lda;
     try {
-      lda = fitLda(samples, labels, { dim: o.dim, shrinkage: o.shrinkage });
+      lda = method === 'lda'
+        ? fitLda(samples, labels, { dim: o.dim, shrinkage: o.shrinkage })
+        : fitNuisance(samples, labels, { method, dim: o.dim, shrinkage: o.shrinkage });
     } catch (err) {
       throw invalid(`the projection cannot be fitted on ${o.genomeDir}: ${(err as Error).message}`);
     }
     const file: ProjectionFile = {
       format: PROJECTION_FORMAT,
-      method: 'lda-shrinkage: standardise, whiten the shrunk within-algorithm scatter, keep the leading between-algorithm directions',
+      method: METHOD_TEXT[method].replace('{dim}', String(o.dim)),
       baseModel: o.baseModel,
       baseVersion: manifest.version,
       baseOnnxSha256: baseSha,

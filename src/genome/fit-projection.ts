@@ -139,6 +139,86 @@ export function fitLda(samples: readonly ArrayLike<number>[], labels: readonly n
   return { inputDim: D, outputDim: out, mean, matrix, eigenvalues: Array.from(eb.values.subarray(0, out)) };
 }
 
+export interface NuisanceOptions {
+  /** 'nap': remove the `dim` leading within-class directions; 'wccn': whiten the shrunk within-class scatter. */
+  method: 'nap' | 'wccn';
+  dim: number;
+  shrinkage: number;
+}
+
+/** Within-class scatter of the raw features (no standardisation), D x D, divided by N - K. */
+function withinScatter(samples: readonly ArrayLike<number>[], labels: readonly number[]): { sw: Float64Array; D: number } {
+  const D = samples[0].length;
+  const classes = [...new Set(labels)];
+  const means = new Map<number, Float64Array>();
+  const counts = new Map<number, number>();
+  samples.forEach((s, i) => {
+    const m = means.get(labels[i]) ?? new Float64Array(D);
+    for (let j = 0; j < D; j++) m[j] += s[j];
+    means.set(labels[i], m);
+    counts.set(labels[i], (counts.get(labels[i]) ?? 0) + 1);
+  });
+  for (const [c, m] of means) for (let j = 0; j < D; j++) m[j] /= counts.get(c)!;
+  const sw = new Float64Array(D * D);
+  const d = new Float64Array(D);
+  samples.forEach((s, i) => {
+    const m = means.get(labels[i])!;
+    for (let j = 0; j < D; j++) d[j] = s[j] - m[j];
+    for (let a = 0; a < D; a++) {
+      if (d[a] === 0) continue;
+      for (let b = a; b < D; b++) sw[a * D + b] += d[a] * d[b];
+    }
+  });
+  for (let a = 0; a < D; a++) {
+    for (let b = a; b < D; b++) {
+      sw[a * D + b] /= samples.length - classes.length;
+      sw[b * D + a] = sw[a * D + b];
+    }
+  }
+  return { sw, D };
+}
+
+/**
+ * Projections that keep the base model's geometry (no centring, full dimension): NAP
+ * (nuisance attribute projection) removes the `dim` directions along which pictures of one
+ * algorithm vary most, y = x (I - U U'); WCCN scales every direction by the inverse square
+ * root of its within-class variance (shrunk toward the mean variance). Zero stays zero.
+ */
+export function fitNuisance(samples: readonly ArrayLike<number>[], labels: readonly number[], o: NuisanceOptions): LdaProjection {
+  const N = samples.length;
+  if (N === 0 || labels.length !== N) throw new RangeError(`Expected one label per sample but received ${labels.length} labels for ${N} samples`);
+  if (new Set(labels).size < 2 || N <= new Set(labels).size) throw new RangeError('Expected at least 2 classes and more samples than classes');
+  const { sw, D } = withinScatter(samples, labels);
+  if (!(o.shrinkage >= 0 && o.shrinkage < 1)) throw new RangeError(`Expected a shrinkage in [0, 1) but received ${o.shrinkage}`);
+  const e = symmetricEigen(sw, D);
+  const matrix = new Float64Array(D * D);
+  if (o.method === 'nap') {
+    if (!Number.isInteger(o.dim) || o.dim < 1 || o.dim >= D) throw new RangeError(`Expected a number of removed directions in [1, ${D - 1}] but received ${o.dim}`);
+    for (let a = 0; a < D; a++) {
+      for (let b = 0; b < D; b++) {
+        let s = a === b ? 1 : 0;
+        for (let k = 0; k < o.dim; k++) s -= e.vectors[a * D + k] * e.vectors[b * D + k];
+        matrix[a * D + b] = s;
+      }
+    }
+  } else {
+    let trace = 0;
+    for (let i = 0; i < D; i++) trace += Math.max(e.values[i], 0);
+    const target = trace / D;
+    const scale = e.values.map((v) => 1 / Math.sqrt((1 - o.shrinkage) * Math.max(v, 0) + o.shrinkage * target + 1e-12));
+    // Rescaled so that the mean variance keeps unit gain (cosine does not care; readability does).
+    const unit = Math.sqrt(target);
+    for (let a = 0; a < D; a++) {
+      for (let b = 0; b < D; b++) {
+        let s = 0;
+        for (let k = 0; k < D; k++) s += e.vectors[a * D + k] * scale[k] * e.vectors[b * D + k];
+        matrix[a * D + b] = s * unit;
+      }
+    }
+  }
+  return { inputDim: D, outputDim: D, mean: new Float64Array(D), matrix, eigenvalues: Array.from(e.values.subarray(0, Math.min(D, 96))) };
+}
+
 /** y = (x - mean) · matrix. */
 export function applyProjection(p: Pick<LdaProjection, 'inputDim' | 'outputDim' | 'mean' | 'matrix'>, x: ArrayLike<number>): Float64Array {
   if (x.length !== p.inputDim) throw new RangeError(`Expected ${p.inputDim} values but received ${x.length}`);

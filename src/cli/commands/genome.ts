@@ -73,14 +73,15 @@ export function registerGenomeCommands(program: Command): void {
     .requiredOption('--genome <dir>', 'genome dataset folder (from `dfg genome synth`); never a validation set')
     .requiredOption('--out <file>', 'projection JSON (e.g. models/residual-lda-v1/projection.json)')
     .option('--base <id>', 'base model id in the models folder', 'residual-v1')
-    .option('--dim <n>', 'output dimension', integer(1), 96)
+    .option('--method <m>', 'lda (centred discriminant projection to --dim), nap (remove --dim within-algorithm directions) or wccn (within-class whitening)', 'lda')
+    .option('--dim <n>', 'lda: output dimension; nap: directions removed', integer(1), 96)
     .option('--shrinkage <s>', 'within-class scatter shrinkage toward its mean variance, in [0, 1)', nonNegative, 0.1)
     .option('--threads <n>', 'onnxruntime threads', integer(1), 1)
-    .action(async (o: { genome: string; out: string; base: string; dim: number; shrinkage: number; threads: number }) => {
+    .action(async (o: { genome: string; out: string; base: string; method: 'lda' | 'nap' | 'wccn'; dim: number; shrinkage: number; threads: number }) => {
       const config = loadConfig();
       let bar: ReturnType<typeof progressBar> | undefined;
       const p = await fitGenomeProjection({
-        genomeDir: o.genome, outFile: o.out, modelsDir: config.DFG_MODELS_DIR, baseModel: o.base, dim: o.dim, shrinkage: o.shrinkage, threads: o.threads,
+        genomeDir: o.genome, outFile: o.out, modelsDir: config.DFG_MODELS_DIR, baseModel: o.base, method: o.method, dim: o.dim, shrinkage: o.shrinkage, threads: o.threads,
         limits: { maxBytes: config.DFG_MAX_IMAGE_BYTES, maxPixels: config.DFG_MAX_PIXELS },
         onProgress: (done, total) => {
           bar ??= progressBar('embedding', total);

@@ -10,6 +10,7 @@ import { Value } from '@sinclair/typebox/value';
 import { dfgError } from '../../errors.js';
 import { ManifestSchema, type Manifest } from '../manifest-schema.js';
 import { buildResidualV1, RESIDUAL_V1_ID } from './residual-v1.js';
+import { buildResidualLdaV1, RESIDUAL_LDA_V1_ID } from './residual-lda-v1.js';
 
 export interface BuiltModel {
   onnx: Uint8Array;
@@ -19,6 +20,7 @@ export interface BuiltModel {
 /** Model id → builder. Each builder is pure and returns the same bytes on every call. */
 export const MODEL_BUILDERS: Readonly<Record<string, () => BuiltModel>> = Object.freeze({
   [RESIDUAL_V1_ID]: buildResidualV1,
+  [RESIDUAL_LDA_V1_ID]: () => buildResidualLdaV1(),
 });
 
 export interface BuildResult {

@@ -135,7 +135,11 @@ function dftMatrix(): number[] {
   return rows.map((v) => (Math.abs(v) < 1e-12 ? 0 : v));
 }
 
-function defineGraph(g: GraphBuilder): void {
+/**
+ * Declares the input `image` and every node of the descriptor on `g`; returns the [N, 292]
+ * feature tensor (not yet a graph output), so derived models can append nodes to it.
+ */
+export function defineResidualFeatures(g: GraphBuilder): Value {
   const x = g.input('image', ['N', 3, 'H', 'W'], 'float32', 'RGB crops in grey levels 0..255; H, W multiples of 8, at least 64.');
   const eps = g.scalar(EPS);
   const one = g.scalar(1);
@@ -220,7 +224,11 @@ function defineGraph(g: GraphBuilder): void {
   const busy = g.clip(g.slice(residuals, [0], [2], [1]), -1, 1);
   features.push(g.div(reduce('ReduceL1', busy, [2, 3]), hw));
 
-  g.output(g.concat(features, 1), 'embedding', ['N', RESIDUAL_V1_DIM], 'float32', 'Per-crop residual descriptor; see FEATURE_LAYOUT.');
+  return g.concat(features, 1);
+}
+
+function defineGraph(g: GraphBuilder): void {
+  g.output(defineResidualFeatures(g), 'embedding', ['N', RESIDUAL_V1_DIM], 'float32', 'Per-crop residual descriptor; see FEATURE_LAYOUT.');
 }
 
 /** The manifest of residual-v1 (the runtime reads crop plan and preprocessing from it). */
