@@ -10,8 +10,8 @@
 # project (`npx tsc -p tsconfig.json`). Re-running reuses what is already there.
 set -euo pipefail
 
-# Photo-heavy packages first; each is a few to a few tens of MB. Override with DFG_PHOTO_PACKAGES.
-PACKAGES=${DFG_PHOTO_PACKAGES:-"mate-backgrounds gnome-backgrounds ukui-wallpapers lomiri-wallpapers"}
+# Wallpaper and sample-image packages (about 200 MB downloaded in all). Override with DFG_PHOTO_PACKAGES.
+PACKAGES=${DFG_PHOTO_PACKAGES:-"mate-backgrounds gnome-backgrounds ukui-wallpapers lomiri-wallpapers plasma-workspace-wallpapers python3-skimage-lib"}
 CACHE=${1:-${XDG_CACHE_HOME:-$HOME/.cache}/dfg/real-photos}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CLI="$ROOT/dist/src/cli/index.js"
