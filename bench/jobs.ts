@@ -14,6 +14,7 @@ import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
+import { Redis } from 'ioredis';
 import { loadConfig, threadCount, type Config } from '../src/config/index.js';
 import { startServices } from '../src/services.js';
 import { enrolImages } from '../src/enrol.js';
@@ -150,9 +151,26 @@ export async function runJobsBench(opts: JobsBenchOptions = {}): Promise<JobsBen
     }
     return rows;
   } finally {
+    await dropPrefix(config.REDIS_URL, prefix).catch(() => {});
     await jobs.close();
     await services.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Deletes the bench's queue and job keys. */
+async function dropPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, enableOfflineQueue: false });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -81,6 +81,17 @@ t.test('enrolment job: archive in, samples out, attributable through the API wit
 
   const list = (await app.inject({ method: 'GET', url: '/v1/jobs?limit=10' })).json();
   t.same(list.items.map((j: JobView) => j.id), [again.json().jobId, accepted.jobId], 'newest first');
+
+  // The algorithm is deleted while its job waits: every image is recorded with the code, nothing retries.
+  const doomed = await register('doomed');
+  const bw = h.worker!.worker.worker;
+  await bw.pause();
+  const queued = await app.inject({ method: 'POST', url: '/v1/jobs/enrolments', ...multipart([{ name: 'algorithmId', data: doomed.id }, { name: 'archive', filename: 'd.zip', data: zip(imgs.slice(0, 6).map((data, i) => ({ name: `d${i}.png`, data }))) }]) });
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/algorithms/${doomed.id}` })).statusCode, 204);
+  bw.resume();
+  const orphan = await h.finished(queued.json().jobId);
+  t.match(orphan, { state: 'completed', counts: { created: 0, duplicate: 0, error: 6 }, progress: { chunks: { total: 2, done: 2, failed: 0 } } });
+  t.ok(orphan.errors!.items.every((e) => e.code === 'DFG_ERR_ALGORITHM_NOT_FOUND'), 'recorded per item with the catalogue code');
 });
 
 t.test('enrolment job requests: unknown algorithm, missing fields, bad sources', async (t) => {
