@@ -106,8 +106,13 @@ t.test('audit sources: import directory and allowlisted URLs; hostile archives r
   fs.writeFileSync(path.join(root, 'batch/deeper/b.png'), await generatorImage('bilinear4', 932));
   fs.writeFileSync(path.join(root, 'batch/readme.txt'), 'not an image');
   const img = await generatorImage('camera', 941);
+  const hits: Record<string, number> = {};
   const server = http.createServer((req, res) => {
+    hits[req.url!] = (hits[req.url!] ?? 0) + 1;
     if (req.url === '/a.png') return res.end(img);
+    if (req.url === '/flaky.png' && hits[req.url] === 1) { res.writeHead(503); return res.end(); }
+    if (req.url === '/flaky.png') return res.end(img);
+    if (req.url === '/down.png') { res.writeHead(502); return res.end(); }
     if (req.url === '/hop') { res.writeHead(302, { location: `http://localhost:${(server.address() as AddressInfo).port}/a.png` }); return res.end(); }
     res.writeHead(404);
     res.end();
@@ -116,7 +121,7 @@ t.test('audit sources: import directory and allowlisted URLs; hostile archives r
   t.teardown(() => { server.closeAllConnections(); server.close(); });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const h = await jobHarness(t, { name: 'audit-src', env: { DFG_IMPORT_ROOTS: root, DFG_URL_ALLOWLIST: '127.0.0.1', DFG_URL_ALLOW_PRIVATE: 'true' } });
+  const h = await jobHarness(t, { name: 'audit-src', env: { DFG_IMPORT_ROOTS: root, DFG_URL_ALLOWLIST: '127.0.0.1', DFG_URL_ALLOW_PRIVATE: 'true', DFG_JOB_ATTEMPTS: '3' } });
   const { app } = h;
   await enrolled(h);
   const json = (payload: object) => app.inject({ method: 'POST', url: '/v1/jobs/audits', payload });
@@ -133,6 +138,12 @@ t.test('audit sources: import directory and allowlisted URLs; hostile archives r
   t.equal(urlRes.statusCode, 202, urlRes.body);
   const urlJob = await h.finished(urlRes.json().jobId);
   t.same((await rowsOf(urlJob.id)).map((r) => [r.name, r.error]), [[`${base}/a.png`, null], [`${base}/missing.png`, 'DFG_ERR_URL_FETCH_FAILED'], [`${base}/hop`, 'DFG_ERR_URL_FORBIDDEN']], 'a redirect to another host is refused per item');
+  // A 503 is transient: the chunk is retried (with backoff) and the second download works. A host that
+  // keeps failing is recorded on the last attempt.
+  const flakyJob = await h.finished((await json({ source: { type: 'urls', urls: [`${base}/flaky.png`, `${base}/down.png`] } })).json().jobId);
+  t.same((await rowsOf(flakyJob.id)).map((r) => [r.name, r.error]), [[`${base}/flaky.png`, null], [`${base}/down.png`, 'DFG_ERR_URL_FETCH_FAILED']]);
+  t.equal(hits['/down.png'], 3, 'three attempts (DFG_JOB_ATTEMPTS)');
+  t.ok(hits['/flaky.png']! >= 2, 'the flaky URL was fetched again');
   const outside = await json({ source: { type: 'urls', urls: [`${base}/a.png`, `http://localhost:${(server.address() as AddressInfo).port}/a.png`] } });
   t.match(outside.json(), { statusCode: 403, code: 'DFG_ERR_URL_FORBIDDEN', message: /DFG_URL_ALLOWLIST/ }, 'one URL outside the allowlist refuses the request');
 

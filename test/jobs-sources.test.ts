@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { readArchive, type ArchiveItem, type ArchiveLimits } from '../src/jobs/sources/archive/index.js';
 import { checkEntryName } from '../src/jobs/sources/archive/names.js';
 import { listImportDir, parseImportRoots, readImportFile, resolveImportDir } from '../src/jobs/sources/directory.js';
-import { checkUrl, fetchImage, isPrivateAddress, parseAllowlist, type UrlPolicy } from '../src/jobs/sources/urls.js';
+import { checkUrl, fetchImage, isPrivateAddress, isTransientFetchError, parseAllowlist, type UrlPolicy } from '../src/jobs/sources/urls.js';
 import { csvCell } from '../src/jobs/results.js';
 import { tempDir } from './helpers/app.js';
 import { tarball, zip } from './helpers/jobs.js';
@@ -158,6 +158,7 @@ t.test('URL fetch: size and time limits, redirects stay on the host, DNS answers
     if (req.url === '/other-host') { res.writeHead(302, { location: `http://localhost:${port}/img.png` }); return res.end(); }
     if (req.url === '/loop') { res.writeHead(302, { location: '/loop' }); return res.end(); }
     if (req.url === '/slow.png') { setTimeout(() => res.end(PNG), 2000); return; }
+    if (req.url === '/busy.png') { res.writeHead(503); return res.end(); }
     res.writeHead(404); res.end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -173,8 +174,15 @@ t.test('URL fetch: size and time limits, redirects stay on the host, DNS answers
   await t.rejects(fetchImage(`${base}/big.png`, policy), { code: 'DFG_ERR_IMAGE_TOO_LARGE' });
   await t.rejects(fetchImage(`${base}/chunked-big.png`, policy), { code: 'DFG_ERR_IMAGE_TOO_LARGE' });
   await t.rejects(fetchImage(`${base}/empty.png`, policy), { code: 'DFG_ERR_IMAGE_EMPTY' });
-  await t.rejects(fetchImage(`${base}/missing.png`, policy), { code: 'DFG_ERR_URL_FETCH_FAILED', message: /HTTP 404/ });
-  await t.rejects(fetchImage(`${base}/slow.png`, policy), { code: 'DFG_ERR_URL_FETCH_FAILED', message: /timed out/ });
+  const notFound = await fetchImage(`${base}/missing.png`, policy).catch((e: unknown) => e);
+  t.match(notFound, { code: 'DFG_ERR_URL_FETCH_FAILED', message: /HTTP 404/ });
+  t.notOk(isTransientFetchError(notFound), 'a 404 is final');
+  const unavailable = await fetchImage(`${base}/busy.png`, policy).catch((e: unknown) => e);
+  t.match(unavailable, { code: 'DFG_ERR_URL_FETCH_FAILED', message: /HTTP 503/ });
+  t.ok(isTransientFetchError(unavailable), 'a 503 is worth a retry');
+  const slow = await fetchImage(`${base}/slow.png`, policy).catch((e: unknown) => e);
+  t.match(slow, { code: 'DFG_ERR_URL_FETCH_FAILED', message: /timed out/ });
+  t.ok(isTransientFetchError(slow), 'a timeout is worth a retry');
   // A host name that resolves to loopback is refused at connect time when private addresses are not allowed.
   await t.rejects(fetchImage(`http://localhost:${port}/img.png`, { ...policy, allowPrivate: false }), { code: 'DFG_ERR_URL_FORBIDDEN', message: /resolves to private address/ });
   await t.rejects(fetchImage(`http://127.0.0.1:1/img.png`, policy), { code: 'DFG_ERR_URL_FETCH_FAILED', message: /ECONNREFUSED/ });

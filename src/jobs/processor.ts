@@ -16,7 +16,7 @@ import { dfgError, isDfgError, type DfgError } from '../errors.js';
 import { ChunkData, type AuditRow, type EnrolRow } from './schemas.js';
 import type { ChunkOutcome, ItemError, JobStore } from './store.js';
 import { parseImportRoots, readImportFile } from './sources/directory.js';
-import { fetchImage, parseAllowlist, type UrlPolicy } from './sources/urls.js';
+import { fetchImage, isTransientFetchError, parseAllowlist, type UrlPolicy } from './sources/urls.js';
 import { displayName } from './sources/images.js';
 
 export type ProcessorConfig = Pick<Config,
@@ -38,7 +38,7 @@ export interface ChunkResult {
   failed: number;
 }
 
-/** Item errors worth another attempt of the chunk: capacity and start-up, not the image. */
+/** Item errors worth another attempt of the chunk: capacity and start-up, not the image (downloads mark their own). */
 const TRANSIENT = new Set(['DFG_ERR_SERVER_OVERLOADED', 'DFG_ERR_SERVER_NOT_READY', 'DFG_ERR_INTERNAL']);
 
 /** Downloads and directory reads per chunk in flight at once. */
@@ -48,6 +48,8 @@ interface Input {
   name: string;
   bytes?: Buffer;
   error?: ItemError;
+  /** The error may go away on another attempt (a download that timed out, a 503). */
+  transient?: boolean;
 }
 
 function itemError(name: string, err: unknown): ItemError {
@@ -95,6 +97,7 @@ async function loadInputs(data: ChunkData, deps: ProcessorDeps, urlPolicy: UrlPo
         inputs[i]!.bytes = await fetchImage(inputs[i]!.name, urlPolicy);
       } catch (err) {
         inputs[i]!.error = itemError(inputs[i]!.name, err);
+        inputs[i]!.transient = isTransientFetchError(err);
       }
     });
   }
@@ -117,7 +120,7 @@ async function enrolChunk(data: ChunkData, inputs: Input[], deps: ProcessorDeps)
   const earlier = await deps.store.createdEarlier(data.jobId, data.index);
 
   const rows: EnrolRow[] = inputs.map((inp) => ({ name: displayName(inp.name), sha256: null, outcome: 'error', sampleId: null, error: inp.error?.code ?? null, message: inp.error?.message ?? null }));
-  let transient = false;
+  let transient = inputs.some((inp) => inp.transient);
   summary.results.forEach((r, k) => {
     const i = ready[k]!.i;
     const row = rows[i]!;
@@ -141,7 +144,7 @@ async function auditChunk(inputs: Input[], deps: ProcessorDeps): Promise<Process
   // after an enrolment must see it, as /v1/attribute on the API would.
   gallery.refresh();
   const settled = await Promise.allSettled(inputs.map((inp) => (inp.bytes ? attributeImage({ embedder, gallery, config: deps.config }, inp.bytes, { k: 1 }) : Promise.resolve(null))));
-  let transient = false;
+  let transient = inputs.some((inp) => inp.transient);
   const fields: Record<string, string> = {};
   const rows: AuditRow[] = inputs.map((inp, i) => {
     const s = settled[i]!;
@@ -234,7 +237,7 @@ export function createChunkProcessor(deps: ProcessorDeps): (job: Job) => Promise
     }
     if (processed.transient && attempt < attempts) {
       log.warn({ attempt }, 'transient item errors; chunk will retry');
-      throw new Error('transient item errors (overloaded or not ready); retrying the chunk');
+      throw new Error('transient item errors (inference overloaded or not ready, downloads failing); retrying the chunk');
     }
     const result = await deps.store.commit(data.jobId, data.index, { ...processed.outcome, givenUp: false });
     const failed = processed.outcome.errors.length;

@@ -69,6 +69,19 @@ export function isPrivateAddress(address: string): boolean {
   return BLOCKED.check(ip, 'ipv6');
 }
 
+/** Network failures worth another try later (the host may be restarting or briefly overloaded). */
+const TRANSIENT_NET = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
+
+/** Marks a fetch failure as transient: the job retries the chunk (with backoff) before recording it. */
+function transient<E extends Error>(err: E): E & { transient: true } {
+  return Object.assign(err, { transient: true as const });
+}
+
+/** True for fetch failures marked transient (server errors, timeouts, connection failures). */
+export function isTransientFetchError(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { transient?: unknown }).transient === true;
+}
+
 /** The URL without query and fragment, for messages and logs (signed URLs carry secrets there). */
 export function redactUrl(url: URL | string): string {
   try {
@@ -142,7 +155,8 @@ function getOnce(url: URL, policy: UrlPolicy, signal: AbortSignal): Promise<{ st
       }
       if (status !== 200) {
         res.resume();
-        return reject(dfgError('DFG_ERR_URL_FETCH_FAILED', shown, `HTTP ${status}`));
+        const err = dfgError('DFG_ERR_URL_FETCH_FAILED', shown, `HTTP ${status}`);
+        return reject(status >= 500 || status === 429 || status === 408 ? transient(err) : err);
       }
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > policy.maxBytes) {
@@ -171,7 +185,8 @@ function getOnce(url: URL, policy: UrlPolicy, signal: AbortSignal): Promise<{ st
 /**
  * Downloads one image within the policy: at most `maxRedirects` redirects, all on the same host
  * and each vetted again, `maxBytes` bytes and `timeoutMs` in all. Rejects with
- * `DFG_ERR_URL_FORBIDDEN`, `DFG_ERR_IMAGE_TOO_LARGE`, `DFG_ERR_IMAGE_EMPTY` or `DFG_ERR_URL_FETCH_FAILED`.
+ * `DFG_ERR_URL_FORBIDDEN`, `DFG_ERR_IMAGE_TOO_LARGE`, `DFG_ERR_IMAGE_EMPTY` or `DFG_ERR_URL_FETCH_FAILED`
+ * (marked transient, see isTransientFetchError, for 5xx/408/429 answers, timeouts and connection failures).
  */
 export async function fetchImage(raw: string, policy: UrlPolicy): Promise<Buffer> {
   let url = checkUrl(raw, policy);
@@ -197,7 +212,8 @@ export async function fetchImage(raw: string, policy: UrlPolicy): Promise<Buffer
   } catch (err) {
     if (isDfgError(err)) throw err;
     const e = err as NodeJS.ErrnoException;
-    if (signal.aborted) throw dfgError('DFG_ERR_URL_FETCH_FAILED', redactUrl(url), `timed out after ${policy.timeoutMs} ms`);
-    throw dfgError('DFG_ERR_URL_FETCH_FAILED', redactUrl(url), e.code ?? e.message ?? 'network error');
+    if (signal.aborted) throw transient(dfgError('DFG_ERR_URL_FETCH_FAILED', redactUrl(url), `timed out after ${policy.timeoutMs} ms`));
+    const failed = dfgError('DFG_ERR_URL_FETCH_FAILED', redactUrl(url), e.code ?? e.message ?? 'network error');
+    throw e.code && TRANSIENT_NET.has(e.code) ? transient(failed) : failed;
   }
 }
