@@ -43,7 +43,7 @@ export function createJobWorker(opts: JobWorkerOptions): JobWorker {
   const connection: Redis = workerConnection({ url: cfg.REDIS_URL, connectTimeoutMs: cfg.DFG_JOB_CONNECT_TIMEOUT_MS });
   connection.on('error', (err: Error) => log.warn({ err: err.message }, 'worker: Redis error'));
   const store = createJobStore(connection, { prefix: cfg.DFG_JOB_PREFIX, keepSeconds: cfg.DFG_JOB_KEEP_SECONDS, keepCount: cfg.DFG_JOB_KEEP_COUNT });
-  const process = createChunkProcessor({ store, parts: () => opts.services.need(), config: cfg, log });
+  const processChunk = createChunkProcessor({ store, parts: () => opts.services.need(), config: cfg, log });
 
   // Running chunks and their lock tokens, so a shutdown past its grace can hand them back at once.
   const running = new Map<string, { job: Job; token?: string }>();
@@ -52,7 +52,7 @@ export function createJobWorker(opts: JobWorkerOptions): JobWorker {
     async (job: Job, token?: string): Promise<ChunkResult> => {
       running.set(job.id!, { job, token });
       try {
-        return await process(job);
+        return await processChunk(job);
       } finally {
         running.delete(job.id!);
       }
@@ -64,10 +64,10 @@ export function createJobWorker(opts: JobWorkerOptions): JobWorker {
       lockDuration: cfg.DFG_JOB_LOCK_MS,
       stalledInterval: cfg.DFG_JOB_STALLED_MS,
       maxStalledCount: cfg.DFG_JOB_MAX_STALLED,
-      name: `${os.hostname()}:${globalThis.process.pid}`,
+      name: `${os.hostname()}:${process.pid}`,
     },
   );
-  // Set once running chunks were handed back: their processors' late Redis calls fail by design.
+  // Set once running chunks were handed back: BullMQ then refuses the stale locks of their processors here.
   let handedBack = false;
   worker.on('error', (err) => (handedBack ? log.debug({ err: err.message }, 'worker error after hand-back') : log.error({ err }, 'worker error')));
   // Chunks failed outside the processor (stalled past DFG_JOB_MAX_STALLED: a poison chunk that kills
