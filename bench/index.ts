@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, each printed side by side with its baseline from the same run. */
 import { runHttpBench, type Row } from './http.js';
 import { runGallerySearchBench } from './gallery-search.js';
+import { runJobsBench } from './jobs.js';
 import { RESIDUAL_V1_DIM } from '../src/embedding/models/residual-v1.js';
 
 function table(title: string, rows: Array<Record<string, string>>): void {
@@ -21,4 +22,5 @@ if (want('gallery')) {
   const rows = await runGallerySearchBench({ n: 100_000, dim: RESIDUAL_V1_DIM, k: 50, efs: [64, 128, 256], data: 'clustered' });
   table(`gallery search, 100k samples x ${RESIDUAL_V1_DIM} dims (clustered), HNSW vs brute force`, rows as unknown as Array<Record<string, string>>);
 }
+if (want('jobs')) table('batch enrolment: job workers vs the raw embed pipeline (same run)', (await runJobsBench()) as unknown as Array<Record<string, string>>);
 process.exit(0);
