@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { DEFAULT_EF_SEARCH, openGallery } from '../src/gallery/index.js';
 import { readHnswIndex } from '../src/gallery/hnsw-index.js';
 import { snapshotPaths } from '../src/gallery/snapshot.js';
+import { seededRandom as rng } from '../src/evaluation/random.js';
 
 export interface GallerySearchBenchOptions {
   /** Vectors in the gallery (default 100 000). */
@@ -45,16 +46,6 @@ export interface GallerySearchRow {
   note: string;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const gaussian = (rand: () => number): number => Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12))) * Math.cos(2 * Math.PI * rand());
 

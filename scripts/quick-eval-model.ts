@@ -19,6 +19,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../src/embedding/manifest-schema.js';
+import { seededRandom } from '../src/evaluation/random.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
 
@@ -128,16 +129,6 @@ export async function thumbnail(file: string): Promise<Float32Array> {
   return l2(v.map((x) => x - mean));
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffle<T>(xs: T[], rnd: () => number): T[] {
   const a = [...xs];
@@ -154,7 +145,7 @@ export interface Split {
 }
 
 export function makeSplit(items: Item[], shots: number, seed: number): Split {
-  const rnd = mulberry32(seed);
+  const rnd = seededRandom(seed);
   const split: Split = { shots: [], probes: [] };
   const algorithms = [...new Set(items.map((i) => i.algorithm))];
   for (const alg of algorithms) {

@@ -5,16 +5,7 @@ import path from 'node:path';
 import type { GalleryLogger } from '../../src/gallery/index.js';
 
 /** mulberry32: a tiny seeded PRNG, so every test vector is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as rng } from '../../src/evaluation/random.js';
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);
