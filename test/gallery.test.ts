@@ -413,7 +413,7 @@ t.test('kill -9 right after an acknowledged addSamples loses nothing', async (t)
   t.equal(signal, 'SIGKILL', 'killed, not closed');
   t.equal(ack[0]!.length, 40);
 
-  const raw = new Database(path.join(dir, 'gallery.sqlite'), { readonly: true });
+  const raw = new Database(path.join(dir, 'gallery.sqlite'), { 'readonly': true });
   t.equal(raw.pragma('integrity_check', { simple: true }), 'ok', 'store intact after kill -9');
   const storeCount = raw.prepare('SELECT count(*) FROM samples').pluck().get() as number;
   raw.close();
