@@ -22,6 +22,24 @@ export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>): Logger {
   });
 }
 
+// Keep-alive connections that were busy when closing began become idle later; Node closes idle
+// connections only once, at the start of close, so a client that keeps its pool open would hold
+// the server for its keep-alive timeout. Idle ones are closed as they appear; after the grace
+// period, the rest too.
+const IDLE_SWEEP_MS = 50;
+const CLOSE_GRACE_MS = 10_000;
+
+async function closeHttp(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), IDLE_SWEEP_MS);
+  const force = setTimeout(() => app.server.closeAllConnections(), CLOSE_GRACE_MS);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(force);
+  }
+}
+
 export interface RunningServer {
   app: FastifyInstance;
   services: Services;
@@ -44,7 +62,7 @@ export async function startServer(cfg: Config = loadConfig(), log: Logger = crea
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      await app.close();
+      await closeHttp(app);
       await services.close();
       log.info('closed');
     })());

@@ -83,8 +83,11 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       closed = true;
       if (timer) clearInterval(timer);
       await whenReady.catch(() => {});
-      await gallery?.close();
+      // The embedder first: it settles every accepted image, and the callers' continuations
+      // (search, enrolment commit) run before the gallery closes under them.
       await embedder?.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      await gallery?.close();
     },
   };
 }

@@ -94,6 +94,27 @@ t.test('acknowledged samples survive kill -9; index snapshot and rebuild give th
   await stop(p, 'SIGTERM');
 });
 
+t.test('SIGTERM with requests in flight on keep-alive connections: every request settles, clean exit, snapshot', async (t) => {
+  const dir = tempDir();
+  const p = await serve(dir);
+  t.teardown(() => { p.child.kill('SIGKILL'); });
+  const alg = await (await fetch(`${p.url}/v1/algorithms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'nn', forgeryType: 'EFS', architecture: 'GAN' }) })).json() as { id: string };
+  t.equal((await upload(`${p.url}/v1/algorithms/${alg.id}/samples`, [['n1.png', await generatorImage('nearest2', 1)]])).status, 201);
+  const probe = await generatorImage('nearest2', 5, 512);
+  // fetch keeps its connections alive: the server must close them itself once they go idle.
+  const inflight = Array.from({ length: 12 }, () => upload(`${p.url}/v1/attribute`, [['p.png', probe]]).then((r) => r.status, () => 'reset'));
+  await new Promise((r) => setTimeout(r, 150));
+  const t0 = Date.now();
+  const code = await stop(p, 'SIGTERM');
+  const waited = Date.now() - t0;
+  t.equal(code, 0, 'clean exit (no abort from native calls in flight, no forced exit)');
+  t.ok(waited < 8000, `closed without waiting for the clients' keep-alive (${waited} ms)`);
+  const statuses = await Promise.all(inflight);
+  t.ok(statuses.every((s) => s === 200 || s === 503 || s === 'reset'), `each request answered, refused or cut: ${statuses.join(',')}`);
+  t.ok(statuses.includes(200), 'requests accepted before the signal were answered');
+  t.ok(fs.readdirSync(path.join(dir, 'index')).some((f) => f.endsWith('.json')), 'snapshot written');
+});
+
 t.test('start-up safety', async (t) => {
   t.throws(() => loadConfig({ PORT: 'abc', DFG_THRESHOLD: '5', LOG_LEVEL: 'loud' }), { code: 'DFG_ERR_CONFIG_INVALID', message: /PORT[\s\S]*DFG_THRESHOLD|DFG_THRESHOLD[\s\S]*PORT/ });
   const err = await startServer(loadConfig({ HOST: '0.0.0.0', PORT: '0', DFG_GALLERY_DIR: tempDir(), DFG_MODELS_DIR: path.join(ROOT, 'models') }), pino({ level: 'silent' })).then(() => null, (e: Error) => e);

@@ -83,6 +83,7 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
   let inflight = 0;
   let completed = 0;
   let closing: Promise<void> | null = null;
+  let drained: (() => void) | null = null;
   const queuedNow = () => Math.max(0, inflight - threads);
 
   const overloaded = (): OverloadedError => {
@@ -110,14 +111,20 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
       } finally {
         inflight--;
         completed++;
+        if (inflight === 0) drained?.();
       }
     },
     stats() {
       return { threads, queued: queuedNow(), running: Math.min(inflight, threads), completed };
     },
     close() {
-      // piscina's close lets running and queued tasks finish before the workers exit.
-      closing ??= pool.close();
+      // New calls are refused from here on. The workers are terminated only once every accepted
+      // image has settled: a worker terminated while onnxruntime or libvips still has a native
+      // async call in flight aborts the whole process (Napi::Error thrown during teardown).
+      closing ??= (async () => {
+        if (inflight > 0) await new Promise<void>((resolve) => { drained = resolve; });
+        await pool.close();
+      })();
       return closing;
     },
   };
