@@ -69,7 +69,18 @@ export async function runHttpBench(opts: { seconds?: number; gallerySamples?: nu
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (d: Buffer) => { out += d; const m = /"address":"(http:\/\/[^"]+)"/.exec(out); if (m) resolve(m[1]!); });
+      // Read the address, then discard the logs unread: scanning a growing buffer per chunk would
+      // put this process's CPU into the server's measurement on a small machine.
+      const onData = (d: Buffer) => {
+        out += d;
+        const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
+        if (!m) return;
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        out = '';
+        resolve(m[1]!);
+      };
+      child.stdout!.on('data', onData);
       child.on('exit', (c) => reject(new Error(`server exited ${c}`)));
     });
     while ((await fetch(`${url}/readyz`).catch(() => null))?.status !== 200) await new Promise((r) => setTimeout(r, 100));

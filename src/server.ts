@@ -10,16 +10,17 @@ import { createKeyRing, isLoopbackHost, loadKeysFile } from './http/plugins/auth
 import { dfgError } from './errors.js';
 import { jobRouteSet } from './http/extra-routes.js';
 
-export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>): Logger {
-  return pino({
+export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level: cfg.LOG_LEVEL,
     base: { service: 'dfg' },
     // Never log bodies or image bytes: only these request fields.
     serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 // Keep-alive connections that were busy when closing began become idle later; Node closes idle

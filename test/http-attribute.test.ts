@@ -1,5 +1,6 @@
 import t from 'tap';
 import { buildTestApp } from './helpers/app.js';
+import { createLogger } from '../src/server.js';
 import { files } from './helpers/multipart.js';
 import { generatorImage, type Family } from './helpers/images.js';
 
@@ -85,4 +86,18 @@ t.test('health and docs', async (t) => {
   const notFound = await app.inject({ url: '/v1/nope' });
   t.equal(notFound.statusCode, 404);
   t.equal(notFound.json().code, 'DFG_ERR_ROUTE_NOT_FOUND');
+});
+
+t.test('one log line per request, with the decision and without the image', async (t) => {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ LOG_LEVEL: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+  const { app } = await buildTestApp(t, { logger });
+  const image = await generatorImage('nearest2', 3);
+  const res = await app.inject({ method: 'POST', url: '/v1/attribute', ...files(['p.png', image]) });
+  t.equal(res.statusCode, 200);
+  const mine = lines.filter((l) => l.reqId !== undefined);
+  t.equal(mine.length, 1, 'a single line for the request');
+  t.match(mine[0], { msg: 'request completed', req: { method: 'POST', url: '/v1/attribute' }, res: { statusCode: 200 }, decision: 'unknown' });
+  t.type(mine[0]!.responseTime, 'number');
+  t.notOk(JSON.stringify(lines).includes(image.subarray(0, 64).toString('base64')), 'no image bytes in the log');
 });

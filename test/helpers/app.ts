@@ -26,11 +26,11 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 interface Teardown { teardown(fn: () => unknown): void }
 
-export async function buildTestApp(t: Teardown, opts: { env?: Record<string, string>; keys?: KeysFile['keys']; config?: Config } = {}) {
+export async function buildTestApp(t: Teardown, opts: { env?: Record<string, string>; keys?: KeysFile['keys']; config?: Config; logger?: pino.Logger } = {}) {
   const config = opts.config ?? testConfig(opts.env);
   const log = pino({ level: 'silent' });
   const services = startServices(config, log, { refreshMs: 0 });
-  const { app, metrics } = await buildApp({ services, keyRing: createKeyRing(opts.keys ?? []) });
+  const { app, metrics } = await buildApp({ services, keyRing: createKeyRing(opts.keys ?? []), logger: opts.logger });
   await services.whenReady;
   t.teardown(async () => {
     await app.close();

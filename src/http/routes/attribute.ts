@@ -33,7 +33,7 @@ export async function attributeRoutes(app: FastifyInstance, { services, metrics 
     const file = files[0]!;
     if (file.error) throw file.error;
     const result = await run(file.bytes!, file.sha256, request.query as Static<typeof AttributeQuery>);
-    request.log.info({ decision: result.decision, algorithmId: result.algorithm?.id, score: result.score, sha256: result.image.sha256 }, 'attributed');
+    request.logFields = { decision: result.decision, algorithmId: result.algorithm?.id, score: result.score, sha256: result.image.sha256 };
     return result;
   });
 
@@ -54,6 +54,12 @@ export async function attributeRoutes(app: FastifyInstance, { services, metrics 
     // Shedding applies to the request as a whole: a client retries the batch, not single files.
     const shed = settled.find((s) => s.status === 'rejected' && (s.reason as { code?: string }).code === 'DFG_ERR_SERVER_OVERLOADED');
     if (shed && settled.every((s) => s.status === 'rejected')) throw (shed as PromiseRejectedResult).reason;
+    const decisions: Record<string, number> = {};
+    for (const s of settled) {
+      const key = s.status === 'fulfilled' ? s.value.decision : 'error';
+      decisions[key] = (decisions[key] ?? 0) + 1;
+    }
+    request.logFields = { files: files.length, decisions };
     return {
       results: settled.map((s, i) =>
         s.status === 'fulfilled' ? { filename: files[i]!.filename, result: s.value } : { filename: files[i]!.filename, error: errorItem(s.reason) },
