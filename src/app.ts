@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from './services.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
-import { registerRequestLog } from './http/plugins/request-log.js';
+import { registerRequestLog, RequestLogController } from './http/plugins/request-log.js';
 import { createMetrics, registerRequestMetrics, type Metrics } from './http/plugins/metrics.js';
 import type { KeyRing, Scope } from './http/plugins/auth.js';
 import { ErrorBody } from './http/schemas/common.js';
@@ -51,8 +51,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
-    // registerRequestLog writes one line per request instead.
-    disableRequestLogging: true,
+    logController: new RequestLogController(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
 

@@ -20,7 +20,9 @@ export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>, destination?: pino.
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Asynchronous writes to stdout: under load, lines written while a write is in flight go out
+  // together, and the event loop never waits on a slow log pipe. pino flushes on process exit.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
 // Keep-alive connections that were busy when closing began become idle later; Node closes idle

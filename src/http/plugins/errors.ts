@@ -45,7 +45,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { error, unexpected } = toDfgError(err);
     if (unexpected) request.log.error({ err }, 'unexpected error');
-    else request.log.info({ code: error.code, statusCode: error.statusCode }, error.message);
+    // Refused requests are logged on their completion line (see request-log.ts).
+    else request.logFields = { ...request.logFields, code: error.code, error: error.message };
     const retryAfter = (err as { retryAfter?: number }).retryAfter;
     if (error.statusCode === 503) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter ?? 1))));
     void reply.status(error.statusCode).send({
