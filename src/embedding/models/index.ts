@@ -11,6 +11,7 @@ import { dfgError } from '../../errors.js';
 import { ManifestSchema, type Manifest } from '../manifest-schema.js';
 import { buildResidualV1, RESIDUAL_V1_ID } from './residual-v1.js';
 import { buildResidualLdaV1, RESIDUAL_LDA_V1_ID } from './residual-lda-v1.js';
+import { buildResidualV2, RESIDUAL_V2_ID } from './residual-v2.js';
 
 export interface BuiltModel {
   onnx: Uint8Array;
@@ -21,6 +22,7 @@ export interface BuiltModel {
 export const MODEL_BUILDERS: Readonly<Record<string, () => BuiltModel>> = Object.freeze({
   [RESIDUAL_V1_ID]: buildResidualV1,
   [RESIDUAL_LDA_V1_ID]: () => buildResidualLdaV1(),
+  [RESIDUAL_V2_ID]: buildResidualV2,
 });
 
 export interface BuildResult {

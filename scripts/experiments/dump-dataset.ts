@@ -1,0 +1,82 @@
+/**
+ * Experiment helper, not part of the service: decodes a dataset folder (wild-dev layout:
+ * ROOT/<algorithm>/*, or a flat folder of patches with --flat) with sharp, never resizing,
+ * and writes for each image the centred crop of at most --crop px (cut to multiples of 8) as
+ * raw RGB, plus the mean of a model's per-crop outputs over its manifest crop plan (before L2),
+ * so that numpy scripts (scripts/experiments/*.py) can try feature and scoring variants fast.
+ *
+ *   node dist/scripts/experiments/dump-dataset.js --data DIR --out FILE_PREFIX
+ *        [--flat] [--crop 512] [--model residual-v1] [--limit N]
+ *
+ * Output: PREFIX.json (items: algorithm, source, file, width, height of the stored crop, byte
+ * offset), PREFIX.rgb (uint8 HWC crops back to back), PREFIX.<model>.f32 (float32 [n, dim]).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { Manifest } from '../../src/embedding/manifest-schema.js';
+import { cropTensor, decodeRgb, listDataset, type Item } from '../quick-eval-model.js';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+}
+
+async function main(): Promise<void> {
+  const root = arg('data', '/work/shared/data/wild-dev');
+  const out = arg('out', '/work/genome-data/dump/wild-dev');
+  const crop = Number(arg('crop', '512'));
+  const models = arg('model', 'residual-v1').split(',').filter(Boolean);
+  const modelsDir = arg('models-dir', 'models');
+  const limit = Number(arg('limit', '0'));
+  let items: Item[];
+  if (process.argv.includes('--flat')) {
+    items = fs.readdirSync(root).filter((n) => /\.(png|jpe?g|webp)$/i.test(n)).sort().map((n) => ({ algorithm: 'real', source: n, file: path.join(root, n) }));
+  } else items = listDataset(root);
+  if (limit > 0) items = items.slice(0, limit);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  const sessions = await Promise.all(models.map(async (id) => ({
+    id,
+    manifest: JSON.parse(fs.readFileSync(path.join(modelsDir, id, 'model.json'), 'utf8')) as Manifest,
+    session: await ort.InferenceSession.create(path.join(modelsDir, id, 'model.onnx'), { intraOpNumThreads: 1, interOpNumThreads: 1 }),
+  })));
+  const rgb = fs.openSync(`${out}.rgb`, 'w');
+  const feats = new Map(models.map((id) => [id, [] as Float32Array[]]));
+  const index: Array<Item & { width: number; height: number; offset: number }> = [];
+  let offset = 0;
+  for (const it of items) {
+    const img = await decodeRgb(it.file);
+    const w = Math.min(crop, Math.floor(img.width / 8) * 8);
+    const h = Math.min(crop, Math.floor(img.height / 8) * 8);
+    const left = Math.floor((img.width - w) / 2);
+    const top = Math.floor((img.height - h) / 2);
+    const buf = Buffer.alloc(w * h * 3);
+    for (let y = 0; y < h; y++) img.data.copy(buf, y * w * 3, ((top + y) * img.width + left) * 3, ((top + y) * img.width + left + w) * 3);
+    fs.writeSync(rgb, buf);
+    index.push({ ...it, width: w, height: h, offset });
+    offset += buf.length;
+    for (const s of sessions) {
+      const o = await s.session.run({ [s.manifest.input.name]: cropTensor(s.manifest, img) });
+      const t = o[s.manifest.output.name]!;
+      const [n, d] = t.dims as [number, number];
+      const v = new Float32Array(d);
+      const data = t.data as Float32Array;
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) v[j]! += data[i * d + j]! / n;
+      feats.get(s.id)!.push(v);
+    }
+  }
+  fs.closeSync(rgb);
+  fs.writeFileSync(`${out}.json`, JSON.stringify({ root, crop, items: index }));
+  for (const [id, vs] of feats) {
+    const all = new Float32Array(vs.reduce((n, v) => n + v.length, 0));
+    let k = 0;
+    for (const v of vs) { all.set(v, k); k += v.length; }
+    fs.writeFileSync(`${out}.${id}.f32`, Buffer.from(all.buffer));
+  }
+  console.log(`${items.length} images → ${out}.*`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,147 @@
+/**
+ * residual-v2: the default embedding model. residual-v1's residual descriptor plus the
+ * block-DCT energy profile of each colour channel, every group scaled to unit length so that
+ * cosine similarity weighs the four groups equally. Like residual-v1 it is written as an ONNX
+ * graph from the definitions below: no training, no fitted statistics, no downloaded weights.
+ *
+ * Why the DCT profile: the processing chain an image went through (the generator's decoder,
+ * chroma subsampling, the authors' resizing and JPEG settings) shapes how much energy is left
+ * at each spatial frequency of each colour channel; the chroma channels are where pipelines
+ * differ most (subsampling, colour-space conversions), while their content varies less than
+ * luma's. Per 16 x 16 block (periods up to 16 px: VQ decoders with 16x downsampling, 8x8
+ * JPEG and VAE grids as harmonics), the mean |DCT coefficient| per frequency is taken as a
+ * log, minus its mean over the frequencies, so the profile is scale-free (image contrast
+ * cancels) and zero for a flat crop.
+ *
+ * Input `image` [N, 3, H, W]: N crops of one image, RGB in grey levels 0..255; H and W any
+ * multiples of 16 from 64 up. Output `embedding` [N, 1057]: see `FEATURE_GROUPS_V2`.
+ */
+import type { Manifest } from '../manifest-schema.js';
+import { createGraphBuilder, encodeModel, OPSET, type GraphBuilder, type Value } from '../onnx-writer/index.js';
+import { COLOUR, defineResidualFeatures, RESIDUAL_V1_DIM, RESIDUAL_V1_ID, residualV1Manifest } from './residual-v1.js';
+
+export const RESIDUAL_V2_ID = 'residual-v2';
+export const RESIDUAL_V2_VERSION = '2.0.0';
+
+/** Side of the DCT blocks; also the crop multiple, so that every crop splits into whole blocks. */
+export const DCT_BLOCK = 16;
+/** AC frequencies per channel: every (v, u) of the block but DC. */
+export const DCT_FREQUENCIES = DCT_BLOCK * DCT_BLOCK - 1;
+
+/** Stabiliser of the log and of the group norms: far below what any textured crop reaches. */
+const EPS = 1e-3;
+
+export interface FeatureGroupV2 {
+  name: string;
+  offset: number;
+  length: number;
+  description: string;
+}
+
+/** Layout of the output vector (also written into the manifest's provenance). */
+export const FEATURE_GROUPS_V2: FeatureGroupV2[] = (() => {
+  const groups: Array<[string, number, string]> = [
+    ['residual', RESIDUAL_V1_DIM, `The ${RESIDUAL_V1_DIM} residual-v1 features of the crop (layout in models/residual-v1/model.json), divided by their L2 norm.`],
+    ...(['Y', 'Cb', 'Cr'] as const).map((c): [string, number, string] => [
+      `dct-${c}`,
+      DCT_FREQUENCIES,
+      `${c}: log(mean |DCT(v, u)| + eps) over the crop's aligned ${DCT_BLOCK}x${DCT_BLOCK} blocks (orthonormal DCT-II) at the ${DCT_FREQUENCIES} AC frequencies in order 16v + u (DC dropped), minus its mean over them, divided by its L2 norm.`,
+    ]),
+  ];
+  let offset = 0;
+  return groups.map(([name, length, description]) => {
+    const g = { name, offset, length, description };
+    offset += length;
+    return g;
+  });
+})();
+
+/** Output dimension. */
+export const RESIDUAL_V2_DIM = FEATURE_GROUPS_V2.reduce((n, g) => n + g.length, 0);
+
+/** Orthonormal DCT-II basis, transposed for a right multiplication: [j, k] = c_k cos(pi (2j + 1) k / 2n). */
+export function dctBasisTransposed(n = DCT_BLOCK): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < n; j++) {
+    for (let k = 0; k < n; k++) {
+      const scale = k === 0 ? Math.sqrt(1 / n) : Math.sqrt(2 / n);
+      const v = scale * Math.cos((Math.PI * (2 * j + 1) * k) / (2 * n));
+      out.push(Math.abs(v) < 1e-12 ? 0 : v);
+    }
+  }
+  return out;
+}
+
+/** x / (||x|| + eps) along axis 1 of [N, D]: a zero group stays zero. */
+function unitRows(g: GraphBuilder, x: Value): Value {
+  const norm = g.sqrt(g.reduceSum(g.mul(x, x), [1], true));
+  return g.div(x, g.add(norm, g.scalar(EPS)));
+}
+
+/**
+ * The DCT energy profiles [N, 3 * 255] of the Y, Cb, Cr channels of `x` [N, 3, H, W]
+ * (H, W multiples of DCT_BLOCK), each already centred and unit length.
+ */
+function defineDctProfiles(g: GraphBuilder, x: Value): Value[] {
+  return g.scope('dct', () => {
+    const B = DCT_BLOCK;
+    const colour = g.constant('colour', [...COLOUR.Y, ...COLOUR.Cb, ...COLOUR.Cr], [3, 3, 1, 1], 'RGB to Y, Cb, Cr (BT.601, no offsets).');
+    const ycc = g.conv(x, colour); // [N, 3, H, W]
+    const basis = g.constant('basis', dctBasisTransposed(B), [B, B], 'Orthonormal DCT-II basis, [j, k].');
+    // Along the rows: [N, 3, H, W/B, B(j)] · basis → [N, 3, H, W/B, B(u)].
+    const rows = g.matMul(g.reshape(ycc, [0, 0, 0, -1, B]), basis);
+    // Bring H last, split it into blocks and transform it too: [N, 3, W/B, u, H/B, B(v)].
+    const cols = g.matMul(g.reshape(g.transpose(rows, [0, 1, 3, 4, 2]), [0, 0, 0, 0, -1, B]), basis);
+    // Mean |coefficient| over the blocks, laid out (v, u) → 16v + u, DC (index 0) dropped.
+    const energy = g.reduceMean(g.abs(cols), [2, 4], false); // [N, 3, u, v]
+    const vu = g.reshape(g.transpose(energy, [0, 1, 3, 2]), [0, 0, B * B]);
+    const logE = g.log(g.add(g.slice(vu, [1], [B * B], [2]), g.scalar(EPS))); // [N, 3, 255]
+    const centred = g.sub(logE, g.reduceMean(logE, [2], true));
+    return [0, 1, 2].map((c) => unitRows(g, g.reshape(g.slice(centred, [c], [c + 1], [1]), [0, DCT_FREQUENCIES])));
+  });
+}
+
+function defineGraph(g: GraphBuilder): void {
+  const residual = defineResidualFeatures(g); // declares the input `image`
+  const image: Value = { name: 'image' };
+  const groups = [g.scope('residual', () => unitRows(g, residual)), ...defineDctProfiles(g, image)];
+  g.output(g.concat(groups, 1), 'embedding', ['N', RESIDUAL_V2_DIM], 'float32', 'Per-crop descriptor; see FEATURE_GROUPS_V2.');
+}
+
+/** The manifest of residual-v2: residual-v1's preprocessing, crops cut to multiples of 16. */
+export function residualV2Manifest(): Manifest {
+  const base = residualV1Manifest();
+  return {
+    ...base,
+    id: RESIDUAL_V2_ID,
+    version: RESIDUAL_V2_VERSION,
+    description:
+      'Forensic descriptor built from documented definitions (no training, nothing fitted): residual-v1 residual statistics plus the 16x16 block-DCT energy profile of Y, Cb and Cr, four unit-length groups weighed equally, pooled over native-resolution crops.',
+    provenance: {
+      builder: 'src/embedding/models/residual-v2.ts',
+      training: 'none: every constant is defined in the builders (residual-v2.ts, residual-v1.ts)',
+      opset: OPSET,
+      base: { id: RESIDUAL_V1_ID, version: base.version },
+      features: FEATURE_GROUPS_V2,
+    },
+    output: { name: 'embedding', dim: RESIDUAL_V2_DIM, normalise: 'l2' },
+    crop: { ...base.crop, multiple: DCT_BLOCK },
+  };
+}
+
+/** Builds residual-v2: ONNX bytes and manifest, both deterministic. */
+export function buildResidualV2(): { onnx: Uint8Array; manifest: Manifest } {
+  const g = createGraphBuilder(RESIDUAL_V2_ID);
+  defineGraph(g);
+  const onnx = encodeModel({
+    graph: g.build('residual-v1 features plus Y/Cb/Cr block-DCT energy profiles; definitions in src/embedding/models/residual-v2.ts.'),
+    opset: OPSET,
+    producerName: 'deepfake-genome',
+    producerVersion: RESIDUAL_V2_VERSION,
+    domain: 'deepfake-genome',
+    modelVersion: 2,
+    doc: 'residual-v2: no training; features documented in models/residual-v2/MODEL_CARD.md.',
+    metadata: { 'dfg.model.id': RESIDUAL_V2_ID, 'dfg.model.version': RESIDUAL_V2_VERSION },
+  });
+  return { onnx, manifest: residualV2Manifest() };
+}
