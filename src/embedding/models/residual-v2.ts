@@ -28,8 +28,15 @@ export const DCT_BLOCK = 16;
 /** AC frequencies per channel: every (v, u) of the block but DC. */
 export const DCT_FREQUENCIES = DCT_BLOCK * DCT_BLOCK - 1;
 
-/** Stabiliser of the log and of the group norms: far below what any textured crop reaches. */
+/** Stabiliser of the log, in DCT coefficient units (grey levels): far below any textured block. */
 const EPS = 1e-3;
+/**
+ * Floor of the group norms. A flat crop's features are float rounding (up to ~0.02 in
+ * residual-v1), which plain unit scaling would blow up into a direction; textured crops stay
+ * well above it (on wild-dev, real photos and a simulated genome the smallest residual-v1
+ * norm seen was 2.9 and the smallest DCT-profile norm 4.9), so for them the groups are unit length.
+ */
+const NORM_FLOOR = 1;
 
 export interface FeatureGroupV2 {
   name: string;
@@ -41,11 +48,11 @@ export interface FeatureGroupV2 {
 /** Layout of the output vector (also written into the manifest's provenance). */
 export const FEATURE_GROUPS_V2: FeatureGroupV2[] = (() => {
   const groups: Array<[string, number, string]> = [
-    ['residual', RESIDUAL_V1_DIM, `The ${RESIDUAL_V1_DIM} residual-v1 features of the crop (layout in models/residual-v1/model.json), divided by their L2 norm.`],
+    ['residual', RESIDUAL_V1_DIM, `The ${RESIDUAL_V1_DIM} residual-v1 features of the crop (layout in models/residual-v1/model.json), divided by their L2 norm (at least 1).`],
     ...(['Y', 'Cb', 'Cr'] as const).map((c): [string, number, string] => [
       `dct-${c}`,
       DCT_FREQUENCIES,
-      `${c}: log(mean |DCT(v, u)| + eps) over the crop's aligned ${DCT_BLOCK}x${DCT_BLOCK} blocks (orthonormal DCT-II) at the ${DCT_FREQUENCIES} AC frequencies in order 16v + u (DC dropped), minus its mean over them, divided by its L2 norm.`,
+      `${c}: log(mean |DCT(v, u)| + eps) over the crop's aligned ${DCT_BLOCK}x${DCT_BLOCK} blocks (orthonormal DCT-II) at the ${DCT_FREQUENCIES} AC frequencies in order 16v + u (DC dropped), minus its mean over them, divided by its L2 norm (at least 1).`,
     ]),
   ];
   let offset = 0;
@@ -72,10 +79,10 @@ export function dctBasisTransposed(n = DCT_BLOCK): number[] {
   return out;
 }
 
-/** x / (||x|| + eps) along axis 1 of [N, D]: a zero group stays zero. */
+/** x / max(||x||, NORM_FLOOR) along axis 1 of [N, D]: unit length, except (near-)zero groups stay small. */
 function unitRows(g: GraphBuilder, x: Value): Value {
   const norm = g.sqrt(g.reduceSum(g.mul(x, x), [1], true));
-  return g.div(x, g.add(norm, g.scalar(EPS)));
+  return g.div(x, g.max(norm, g.scalar(NORM_FLOOR)));
 }
 
 /**
@@ -86,7 +93,10 @@ function defineDctProfiles(g: GraphBuilder, x: Value): Value[] {
   return g.scope('dct', () => {
     const B = DCT_BLOCK;
     const colour = g.constant('colour', [...COLOUR.Y, ...COLOUR.Cb, ...COLOUR.Cr], [3, 3, 1, 1], 'RGB to Y, Cb, Cr (BT.601, no offsets).');
-    const ycc = g.conv(x, colour); // [N, 3, H, W]
+    // The crop mean is taken out first: AC coefficients do not depend on it, but float rounding
+    // of a large DC would leak into them and give flat crops a profile.
+    const converted = g.conv(x, colour);
+    const ycc = g.sub(converted, g.reduceMean(converted, [2, 3], true)); // [N, 3, H, W]
     const basis = g.constant('basis', dctBasisTransposed(B), [B, B], 'Orthonormal DCT-II basis, [j, k].');
     // Along the rows: [N, 3, H, W/B, B(j)] · basis → [N, 3, H, W/B, B(u)].
     const rows = g.matMul(g.reshape(ycc, [0, 0, 0, -1, B]), basis);
