@@ -37,7 +37,7 @@ t.test('a fresh build equals the committed model byte for byte', async (t) => {
   const manifest = JSON.parse(fs.readFileSync(path.join(COMMITTED, 'model.json'), 'utf8')) as Manifest;
   t.same([...Value.Errors(ManifestSchema, manifest)].map((e) => `${e.path} ${e.message}`), []);
   t.equal(manifest.output.dim, RESIDUAL_V2_DIM);
-  t.equal(RESIDUAL_V2_DIM, RESIDUAL_V1_DIM + 3 * (DCT_BLOCK * DCT_BLOCK - 1));
+  t.equal(RESIDUAL_V2_DIM, RESIDUAL_V1_DIM + 6 * (DCT_BLOCK * DCT_BLOCK - 1));
   const last = FEATURE_GROUPS_V2[FEATURE_GROUPS_V2.length - 1]!;
   t.equal(last.offset + last.length, RESIDUAL_V2_DIM, 'the feature layout covers the vector');
   t.equal(manifest.crop.multiple, DCT_BLOCK, 'crops split into whole DCT blocks');
@@ -84,7 +84,7 @@ t.test('golden behaviour in onnxruntime', async (t) => {
   const noise = Float32Array.from({ length: S * S * 3 }, () => 40 * (rnd() - 0.5));
   const noisy = (x: number, y: number, c: number) => noise[(y * S + x) * 3 + c]!;
 
-  await t.test('a flat crop gives zeros, a noisy one four unit-length groups', async (t) => {
+  await t.test('a flat crop gives zeros, a noisy one seven unit-length groups', async (t) => {
     for (const grey of [0, 128, 255]) {
       const out = await run(session, tensor(() => grey, S, S));
       t.same(out.dims, [1, RESIDUAL_V2_DIM]);

@@ -117,3 +117,30 @@ def dct16_chroma(img):
         l = np.log(np.abs(block_dct_w(img, wv, 16))[:, 1:].mean(0) + 1e-3)
         out.append(l - l.mean())
     return np.concatenate(out)
+
+def dct16_tails(img):
+    """Per channel and AC frequency: log(E c^2) - 2 log(E|c|) over 16x16 blocks (0.45 Gaussian, larger when sparse)."""
+    out = []
+    for wv in (YW, CB, CR):
+        c = block_dct_w(img - 0.0, wv, 16)[:, 1:]
+        out.append(np.log((c ** 2).mean(0) + 1e-6) - 2 * np.log(np.abs(c).mean(0) + 1e-3))
+    return np.concatenate(out)
+
+def dct16_small(img):
+    out = []
+    for wv in (YW, CB, CR):
+        c = np.abs(block_dct_w(img, wv, 16))[:, 1:]
+        out.append(np.minimum(c, 1).mean(0))
+    return np.concatenate(out)
+
+def colour_corr(img, offsets=((0, 1), (1, 0), (0, 2), (2, 0), (1, 1), (0, 4), (4, 0), (0, 8), (8, 0))):
+    """Correlation between residuals (x2 second difference) of R-G, G-B, R-B at spatial offsets."""
+    x = img.astype(np.float64)
+    r = x[1:, 1:] - x[1:, :-1] - x[:-1, 1:] + x[:-1, :-1]
+    out = []
+    for dy, dx in offsets:
+        a = r[:r.shape[0] - dy, :r.shape[1] - dx]; b = r[dy:, dx:]
+        for p, q in ((0, 1), (1, 2), (0, 2), (0, 0), (1, 1), (2, 2)):
+            u = a[..., p]; v = b[..., q]
+            out.append((u * v).mean() / (np.sqrt((u * u).mean() * (v * v).mean()) + 1e-6))
+    return np.array(out)

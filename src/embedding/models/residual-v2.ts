@@ -1,7 +1,8 @@
 /**
- * residual-v2: the default embedding model. residual-v1's residual descriptor plus the
- * block-DCT energy profile of each colour channel, every group scaled to unit length so that
- * cosine similarity weighs the four groups equally. Like residual-v1 it is written as an ONNX
+ * residual-v2: the default embedding model. residual-v1's residual descriptor plus, per colour
+ * channel, the block-DCT energy profile and the share of near-zero DCT coefficients per
+ * frequency; every group is scaled to unit length so that cosine similarity weighs the seven
+ * groups equally. Like residual-v1 it is written as an ONNX
  * graph from the definitions below: no training, no fitted statistics, no downloaded weights.
  *
  * Why the DCT profile: the processing chain an image went through (the generator's decoder,
@@ -11,10 +12,12 @@
  * luma's. Per 16 x 16 block (periods up to 16 px: VQ decoders with 16x downsampling, 8x8
  * JPEG and VAE grids as harmonics), the mean |DCT coefficient| per frequency is taken as a
  * log, minus its mean over the frequencies, so the profile is scale-free (image contrast
- * cancels) and zero for a flat crop.
+ * cancels) and zero for a flat crop. The soft share of coefficients under one grey level,
+ * per frequency, adds what the log profile discards: how many coefficients a quantiser or a
+ * smoothing decoder zeroed (it depends on contrast, like residual-v1's `busy`).
  *
  * Input `image` [N, 3, H, W]: N crops of one image, RGB in grey levels 0..255; H and W any
- * multiples of 16 from 64 up. Output `embedding` [N, 1057]: see `FEATURE_GROUPS_V2`.
+ * multiples of 16 from 64 up. Output `embedding` [N, 1822]: see `FEATURE_GROUPS_V2`.
  */
 import type { Manifest } from '../manifest-schema.js';
 import { createGraphBuilder, encodeModel, OPSET, type GraphBuilder, type Value } from '../onnx-writer/index.js';
@@ -53,6 +56,11 @@ export const FEATURE_GROUPS_V2: FeatureGroupV2[] = (() => {
       `dct-${c}`,
       DCT_FREQUENCIES,
       `${c}: log(mean |DCT(v, u)| + eps) over the crop's aligned ${DCT_BLOCK}x${DCT_BLOCK} blocks (orthonormal DCT-II) at the ${DCT_FREQUENCIES} AC frequencies in order 16v + u (DC dropped), minus its mean over them, divided by its L2 norm (at least 1).`,
+    ]),
+    ...(['Y', 'Cb', 'Cr'] as const).map((c): [string, number, string] => [
+      `small-${c}`,
+      DCT_FREQUENCIES,
+      `${c}: mean over the same blocks of min(|DCT(v, u)|, 1) per AC frequency (same order), divided by its L2 norm (at least 1): low where coefficients are near zero (quantised away by JPEG, smoothed by a decoder or a resize).`,
     ]),
   ];
   let offset = 0;
@@ -102,12 +110,17 @@ function defineDctProfiles(g: GraphBuilder, x: Value): Value[] {
     const rows = g.matMul(g.reshape(ycc, [0, 0, 0, -1, B]), basis);
     // Bring H last, split it into blocks and transform it too: [N, 3, W/B, u, H/B, B(v)].
     const cols = g.matMul(g.reshape(g.transpose(rows, [0, 1, 3, 4, 2]), [0, 0, 0, 0, -1, B]), basis);
-    // Mean |coefficient| over the blocks, laid out (v, u) → 16v + u, DC (index 0) dropped.
-    const energy = g.reduceMean(g.abs(cols), [2, 4], false); // [N, 3, u, v]
-    const vu = g.reshape(g.transpose(energy, [0, 1, 3, 2]), [0, 0, B * B]);
-    const logE = g.log(g.add(g.slice(vu, [1], [B * B], [2]), g.scalar(EPS))); // [N, 3, 255]
-    const centred = g.sub(logE, g.reduceMean(logE, [2], true));
-    return [0, 1, 2].map((c) => unitRows(g, g.reshape(g.slice(centred, [c], [c + 1], [1]), [0, DCT_FREQUENCIES])));
+    // Per-frequency means over the blocks, laid out (v, u) → 16v + u, DC (index 0) dropped.
+    const perFrequency = (blocks: Value) => {
+      const mean = g.reduceMean(blocks, [2, 4], false); // [N, 3, u, v]
+      return g.slice(g.reshape(g.transpose(mean, [0, 1, 3, 2]), [0, 0, B * B]), [1], [B * B], [2]); // [N, 3, 255]
+    };
+    const logE = g.log(g.add(perFrequency(g.abs(cols)), g.scalar(EPS)));
+    const profile = g.sub(logE, g.reduceMean(logE, [2], true));
+    // mean(min(|c|, 1)) = mean(|clip(c, -1, 1)|).
+    const small = perFrequency(g.abs(g.clip(cols, -1, 1)));
+    const channels = (x: Value) => [0, 1, 2].map((c) => unitRows(g, g.reshape(g.slice(x, [c], [c + 1], [1]), [0, DCT_FREQUENCIES])));
+    return [...channels(profile), ...channels(small)];
   });
 }
 
@@ -126,7 +139,7 @@ export function residualV2Manifest(): Manifest {
     id: RESIDUAL_V2_ID,
     version: RESIDUAL_V2_VERSION,
     description:
-      'Forensic descriptor built from documented definitions (no training, nothing fitted): residual-v1 residual statistics plus the 16x16 block-DCT energy profile of Y, Cb and Cr, four unit-length groups weighed equally, pooled over native-resolution crops.',
+      'Forensic descriptor built from documented definitions (no training, nothing fitted): residual-v1 residual statistics plus the 16x16 block-DCT energy profile and near-zero coefficient share of Y, Cb and Cr, seven unit-length groups weighed equally, pooled over native-resolution crops.',
     provenance: {
       builder: 'src/embedding/models/residual-v2.ts',
       training: 'none: every constant is defined in the builders (residual-v2.ts, residual-v1.ts)',
@@ -144,7 +157,7 @@ export function buildResidualV2(): { onnx: Uint8Array; manifest: Manifest } {
   const g = createGraphBuilder(RESIDUAL_V2_ID);
   defineGraph(g);
   const onnx = encodeModel({
-    graph: g.build('residual-v1 features plus Y/Cb/Cr block-DCT energy profiles; definitions in src/embedding/models/residual-v2.ts.'),
+    graph: g.build('residual-v1 features plus Y/Cb/Cr block-DCT energy profiles and near-zero shares; definitions in src/embedding/models/residual-v2.ts.'),
     opset: OPSET,
     producerName: 'deepfake-genome',
     producerVersion: RESIDUAL_V2_VERSION,
