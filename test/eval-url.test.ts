@@ -15,7 +15,7 @@ import { writeReport, summaryTable } from '../src/evaluation/report.js';
 import { UNKNOWN_LABEL } from '../src/evaluation/evaluate-split.js';
 import type { Report, Stat } from '../src/evaluation/types.js';
 
-// Four synthetic "generators" with traces residual-v1 separates (see helpers/images.ts), three
+// Four synthetic "generators" with traces the default model separates (see helpers/images.ts), three
 // source groups of three tiles each, plus one file no service can read.
 const CLASSES: { name: string; family: Family; forgeryType: string; architecture: string }[] = [
   { name: 'camera', family: 'camera', forgeryType: 'authentic', architecture: 'authentic' },
@@ -81,7 +81,7 @@ t.test('service evaluation: same splits as the library, sensible numbers, every 
   t.same([...phases], ['check', 'service'], 'progress for the check, then the repeats');
   t.equal((await algorithms(app, evalKey.key)).total, 0, 'every algorithm the run registered is deleted');
 
-  t.equal(report.model.id, 'residual-v1', "the service's model is reported");
+  t.equal(report.model.id, 'residual-v2', "the service's model is reported");
   t.equal(report.mAPBasis, 'algorithms');
   t.ok(report.service, 'service section');
   const s = report.service!;
@@ -141,7 +141,7 @@ t.test('service evaluation: same splits as the library, sensible numbers, every 
   t.match(md, /\| mAP \(over algorithms\) \|/);
   t.match(md, /## Service evaluation/);
   t.match(md, /thresholds from configured threshold 0\.3/);
-  t.match(summaryTable(report), /^metric\s+residual-v1/);
+  t.match(summaryTable(report), /^metric\s+residual-v2/);
   const json = JSON.parse(await fs.readFile(path.join(out, 'report.json'), 'utf8')) as Report;
   t.equal(json.service!.runId, s.runId);
   t.notOk(JSON.stringify(json).includes(evalKey.key), 'the key never reaches the report');

@@ -90,7 +90,15 @@ t.test('golden behaviour in onnxruntime', async (t) => {
       t.same(out.dims, [1, RESIDUAL_V2_DIM]);
       const worst = (out.data as Float32Array).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
       t.ok(worst < 0.05, `grey ${grey}: max |feature| ${worst}`);
+      // The DCT groups of a flat crop are exactly zero (residual-v1's are up to float rounding).
+      t.ok((out.data as Float32Array).subarray(RESIDUAL_V1_DIM).every((x) => x === 0), `grey ${grey}: DCT groups exactly zero`);
     }
+    // Black is exactly zero everywhere, so the runtime refuses it as DFG_ERR_IMAGE_NO_SIGNAL.
+    t.ok(((await run(session, tensor(() => 0, S, S))).data as Float32Array).every((x) => x === 0), 'black: exactly zero');
+    // A grey (R = G = B) textured crop has no chroma: its Cb and Cr groups are zero, not rounding noise.
+    const greyNoise = (await run(session, tensor((x, y) => 128 + noisy(x, y, 0), S, S))).data as Float32Array;
+    for (const name of ['dct-Cb', 'dct-Cr', 'small-Cb', 'small-Cr']) t.ok(slice(greyNoise, name).every((x) => Math.abs(x) < 1e-3), `grey noise: ${name} is zero`);
+    t.ok(Math.abs(norm(slice(greyNoise, 'dct-Y')) - 1) < 1e-3, 'grey noise: dct-Y has unit length');
     const v = (await run(session, tensor((x, y, c) => 128 + noisy(x, y, c), S, S))).data as Float32Array;
     t.ok(v.every(Number.isFinite));
     for (const g of FEATURE_GROUPS_V2) t.ok(Math.abs(norm(slice(v, g.name)) - 1) < 1e-3, `${g.name} has unit length`);

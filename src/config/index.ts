@@ -19,7 +19,7 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
   DFG_GALLERY_DIR: Type.String({ default: 'gallery', description: 'Data directory: SQLite store, index snapshots.' }),
   DFG_MODELS_DIR: Type.String({ default: 'models', description: 'Directory of models/<id>/{model.onnx,model.json}.' }),
-  DFG_MODEL: Type.String({ default: 'residual-v1', description: 'Default embedding model id.' }),
+  DFG_MODEL: Type.String({ default: 'residual-v2', description: 'Default embedding model id.' }),
   DFG_API_KEYS_FILE: Type.String({ default: '', description: 'JSON file of hashed API keys with scopes (see README). Empty: no auth, loopback only.' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis for batch jobs.' }),
   DFG_THRESHOLD: Num(-1, 1, 0.5, 'Global default similarity threshold for an attribution.'),

@@ -20,7 +20,7 @@
  * multiples of 16 from 64 up. Output `embedding` [N, 1822]: see `FEATURE_GROUPS_V2`.
  */
 import type { Manifest } from '../manifest-schema.js';
-import { createGraphBuilder, encodeModel, OPSET, type GraphBuilder, type Value } from '../onnx-writer/index.js';
+import { attr, createGraphBuilder, encodeModel, OPSET, type GraphBuilder, type Value } from '../onnx-writer/index.js';
 import { COLOUR, defineResidualFeatures, RESIDUAL_V1_DIM, RESIDUAL_V1_ID, residualV1Manifest } from './residual-v1.js';
 
 export const RESIDUAL_V2_ID = 'residual-v2';
@@ -40,6 +40,12 @@ const EPS = 1e-3;
  * norm seen was 2.9 and the smallest DCT-profile norm 4.9), so for them the groups are unit length.
  */
 const NORM_FLOOR = 1;
+/**
+ * Largest mean |DCT coefficient| (grey levels) below which a channel counts as flat. 8-bit
+ * rounding alone leaves about 0.23 at every frequency of a textured block; float rounding of a
+ * flat or grey channel stays near 1e-5.
+ */
+const SIGNAL_FLOOR = 0.01;
 
 export interface FeatureGroupV2 {
   name: string;
@@ -55,7 +61,7 @@ export const FEATURE_GROUPS_V2: FeatureGroupV2[] = (() => {
     ...(['Y', 'Cb', 'Cr'] as const).map((c): [string, number, string] => [
       `dct-${c}`,
       DCT_FREQUENCIES,
-      `${c}: log(mean |DCT(v, u)| + eps) over the crop's aligned ${DCT_BLOCK}x${DCT_BLOCK} blocks (orthonormal DCT-II) at the ${DCT_FREQUENCIES} AC frequencies in order 16v + u (DC dropped), minus its mean over them, divided by its L2 norm (at least 1).`,
+      `${c}: log(mean |DCT(v, u)| + eps) over the crop's aligned ${DCT_BLOCK}x${DCT_BLOCK} blocks (orthonormal DCT-II) at the ${DCT_FREQUENCIES} AC frequencies in order 16v + u (DC dropped), minus its mean over them (zero when no frequency reaches ${SIGNAL_FLOOR}: a flat channel), divided by its L2 norm (at least 1).`,
     ]),
     ...(['Y', 'Cb', 'Cr'] as const).map((c): [string, number, string] => [
       `small-${c}`,
@@ -115,8 +121,14 @@ function defineDctProfiles(g: GraphBuilder, x: Value): Value[] {
       const mean = g.reduceMean(blocks, [2, 4], false); // [N, 3, u, v]
       return g.slice(g.reshape(g.transpose(mean, [0, 1, 3, 2]), [0, 0, B * B]), [1], [B * B], [2]); // [N, 3, 255]
     };
-    const logE = g.log(g.add(perFrequency(g.abs(cols)), g.scalar(EPS)));
-    const profile = g.sub(logE, g.reduceMean(logE, [2], true));
+    const energy = perFrequency(g.abs(cols));
+    const logE = g.log(g.add(energy, g.scalar(EPS)));
+    // A channel without signal (a flat crop; Cb and Cr of a grey image) would otherwise get a
+    // profile of float rounding, which unit scaling or the runtime's L2 turns into a direction:
+    // it is zeroed when no frequency reaches SIGNAL_FLOOR.
+    const peak = g.op('ReduceMax', [energy], { axes: attr.ints([2]), keepdims: attr.int(1) })[0]!;
+    const hasSignal = g.op('Cast', [g.op('Greater', [peak, g.scalar(SIGNAL_FLOOR)])[0]!], { to: attr.int(1) })[0]!;
+    const profile = g.mul(g.sub(logE, g.reduceMean(logE, [2], true)), hasSignal);
     // mean(min(|c|, 1)) = mean(|clip(c, -1, 1)|).
     const small = perFrequency(g.abs(g.clip(cols, -1, 1)));
     const channels = (x: Value) => [0, 1, 2].map((c) => unitRows(g, g.reshape(g.slice(x, [c], [c + 1], [1]), [0, DCT_FREQUENCIES])));
