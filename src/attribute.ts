@@ -5,7 +5,7 @@
 import type { Embedder } from './embedding/index.js';
 import type { Gallery } from './gallery/index.js';
 import type { Config } from './config/index.js';
-import { decide } from './attribution/decide.js';
+import { decide, resolveMargin } from './attribution/decide.js';
 import { sha256Hex } from './enrol.js';
 
 export interface AttributeOptions {
@@ -35,7 +35,7 @@ export async function attributeImage(
   const result = decide(neighbours, (id) => gallery.algorithmSummary(id), {
     threshold: opts.threshold ?? thresholds.global ?? config.DFG_THRESHOLD,
     perAlgorithm: opts.threshold === undefined ? thresholds.perAlgorithm : {},
-    margin: config.DFG_MARGIN,
+    margin: resolveMargin(config.DFG_MARGIN, [parts.embedder.manifest.decision?.margin]),
     topM: config.DFG_TOP_M,
     candidates: opts.k ?? 5,
   });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decide, scoreAlgorithms, type DecisionAlgorithm, type Neighbour } from '../src/attribution/decide.js';
+import { DEFAULT_MARGIN, decide, resolveMargin, scoreAlgorithms, type DecisionAlgorithm, type Neighbour } from '../src/attribution/decide.js';
 
 interface Alg extends DecisionAlgorithm {
   name: string;
@@ -166,4 +166,28 @@ t.test('bad options are refused with catalogue errors', async (t) => {
   t.throws(() => decide(n, algs, { ...opts, threshold: Number.NaN }), { code: 'DFG_ERR_REQUEST_INVALID' });
   t.throws(() => decide(n, algs, { ...opts, margin: -0.1 }), { code: 'DFG_ERR_REQUEST_INVALID' });
   t.throws(() => decide(n, algs, { ...opts, k: 1.5 }), { code: 'DFG_ERR_REQUEST_INVALID' });
+});
+
+t.test('resolveMargin: override, else the model default, else 0.02; fusions only when members agree', async (t) => {
+  t.equal(DEFAULT_MARGIN, 0.02);
+  t.equal(resolveMargin(undefined, [undefined]), 0.02, 'no model default: the historical 0.02');
+  t.equal(resolveMargin(undefined, [0]), 0, 'the model default, zero included');
+  t.equal(resolveMargin(undefined, [0.005]), 0.005);
+  t.equal(resolveMargin(0.03, [0]), 0.03, 'DFG_MARGIN / --margin wins');
+  t.equal(resolveMargin(0, [0.05]), 0, 'an explicit zero override wins too');
+  t.equal(resolveMargin(undefined, [0.01, 0.01]), 0.01, 'fusion of members that agree');
+  t.equal(resolveMargin(undefined, [0, 0.01]), 0.02, 'fusion of members that disagree');
+  t.equal(resolveMargin(undefined, [0, undefined]), 0.02, 'fusion with a member without a default');
+  t.equal(resolveMargin(undefined, []), 0.02);
+});
+
+t.test('a close runner-up: attributed at margin 0, unknown at the default 0.02', async (t) => {
+  // A: (0.80 + 0.78 + 0.76) / 3 = 0.78; B: (0.79 + 0.77 + 0.75) / 3 = 0.77; margin 0.01.
+  const n = nb({ A: [0.8, 0.78, 0.76], B: [0.79, 0.77, 0.75] });
+  const strict = decide(n, algs, { ...opts, margin: resolveMargin(undefined, [undefined]) });
+  t.equal(strict.decision, 'unknown');
+  t.ok(close(strict.margin, 0.01));
+  const loose = decide(n, algs, { ...opts, margin: resolveMargin(undefined, [0]) });
+  t.equal(loose.decision, 'attributed');
+  t.equal(loose.algorithm?.id, 'A');
 });

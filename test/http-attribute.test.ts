@@ -65,6 +65,7 @@ t.test('attribute: nearest registered algorithm, unknown on empty gallery, batch
   const gallery = (await app.inject({ url: '/v1/gallery' })).json();
   t.match(gallery, { model: { id: 'residual-v2' }, counts: { algorithms: 3, samples: 15, enabledAlgorithms: 2 } });
   t.equal(gallery.index.size - gallery.index.deleted, 15);
+  t.equal(gallery.decision.margin, 0, "DFG_MARGIN unset: residual-v2's own default margin (models/residual-v2/model.json)");
 
   const metrics = await app.inject({ url: '/metrics' });
   t.equal(metrics.statusCode, 200);
@@ -100,4 +101,9 @@ t.test('one log line per request, with the decision and without the image', asyn
   t.match(mine[0], { msg: 'request completed', req: { method: 'POST', url: '/v1/attribute' }, res: { statusCode: 200 }, decision: 'unknown' });
   t.type(mine[0]!.responseTime, 'number');
   t.notOk(JSON.stringify(lines).includes(image.subarray(0, 64).toString('base64')), 'no image bytes in the log');
+});
+
+t.test('DFG_MARGIN set overrides the model default margin', async (t) => {
+  const { app } = await buildTestApp(t, { env: { DFG_MARGIN: '0.05' } });
+  t.equal((await app.inject({ url: '/v1/gallery' })).json().decision.margin, 0.05);
 });

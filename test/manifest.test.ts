@@ -128,3 +128,21 @@ t.test('listModels reports only loadable models, sorted', async (t) => {
   t.same(await listModels(root), ['alpha', 'zeta']);
   t.same(await listModels(path.join(root, 'absent')), [], 'missing directory lists nothing');
 });
+
+t.test('decision defaults: optional, and validated when present', async (t) => {
+  const root = modelsDir(t);
+  writeModel(root, 'with-margin', { ...validManifest('with-margin'), decision: { margin: 0.005 } });
+  t.same((await loadManifest(root, 'with-margin')).manifest.decision, { margin: 0.005 });
+  t.equal((await loadManifest(root, 'with-margin')).manifest.id, 'with-margin');
+  const cases: Array<[string, unknown, RegExp]> = [
+    ['negative', { margin: -0.01 }, /decision\.margin:/],
+    ['too-large', { margin: 2.5 }, /decision\.margin:/],
+    ['not-a-number', { margin: '0.01' }, /decision\.margin:/],
+    ['missing', {}, /decision:|decision\.margin:/],
+    ['extra-key', { margin: 0, threshold: 0.5 }, /decision/],
+  ];
+  for (const [id, decision, re] of cases) {
+    writeModel(root, id, { ...validManifest(id), decision });
+    await t.rejects(loadManifest(root, id), { code: 'DFG_ERR_MODEL_MANIFEST_INVALID', message: re }, id);
+  }
+});

@@ -68,6 +68,22 @@ export interface Decision<A> {
   candidates: Array<Candidate<A>>;
 }
 
+/** The margin of a model whose manifest states none (the service's default before per-model defaults). */
+export const DEFAULT_MARGIN = 0.02;
+
+/**
+ * The decision margin in force: an explicit `override` (DFG_MARGIN, `--margin`) wins; else the
+ * model's own default (`decision.margin` in its manifest); else DEFAULT_MARGIN. A fusion of
+ * models takes its members' default only when they all state the same one: their fused scores
+ * are on none of their scales.
+ */
+export function resolveMargin(override: number | undefined, modelDefaults: readonly (number | undefined)[]): number {
+  if (override !== undefined) return override;
+  const first = modelDefaults[0];
+  if (first === undefined || modelDefaults.some((m) => m !== first)) return DEFAULT_MARGIN;
+  return first;
+}
+
 /** Scores within this of a threshold or margin count as reaching it: float sums must not flip golden cases. */
 const EPSILON = 1e-9;
 const NO_RUNNER_UP = -1;

@@ -23,7 +23,7 @@ export const ConfigSchema = Type.Object({
   DFG_API_KEYS_FILE: Type.String({ default: '', description: 'JSON file of hashed API keys with scopes (see README). Empty: no auth, loopback only.' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis for batch jobs.' }),
   DFG_THRESHOLD: Num(-1, 1, 0.5, 'Global default similarity threshold for an attribution.'),
-  DFG_MARGIN: Num(0, 2, 0.02, 'Minimum score margin of the best algorithm over the runner-up.'),
+  DFG_MARGIN: Type.Optional(Type.Number({ minimum: 0, maximum: 2, description: 'Minimum score margin of the best algorithm over the runner-up. Unset: the model\'s default (`decision.margin` in its model.json), else 0.02.' })),
   DFG_TOP_M: Int(1, 50, 3, 'Per-algorithm score = mean of its best M similarities.'),
   DFG_K: Int(1, 1000, 50, 'Nearest samples retrieved per query.'),
   DFG_MAX_IMAGE_BYTES: Int(1, 1 << 30, 25 * 1024 * 1024, 'Largest accepted image file in bytes.'),

@@ -41,6 +41,15 @@ export const ManifestSchema = Type.Object({
     /** Whether the model accepts any H and W (>= minSize) rather than exactly size x size. */
     dynamic: Type.Boolean(),
   }),
+  /**
+   * Decision defaults suited to this model's score scale (optional; DFG_MARGIN overrides them).
+   * A model whose scores sit close together needs a smaller margin than one whose classes spread
+   * apart; how the value was chosen belongs in the model card, never on validation data.
+   */
+  decision: Type.Optional(Type.Object({
+    /** Required lead of the best algorithm's score over the runner-up, in cosine units. */
+    margin: Type.Number({ minimum: 0, maximum: 2 }),
+  }, { additionalProperties: false })),
 });
 
 export type Manifest = Static<typeof ManifestSchema>;

@@ -11,6 +11,7 @@ import { loadConfig, threadCount, type Config } from '../../config/index.js';
 import { createEmbedder, loadManifest, type Embedder } from '../../embedding/index.js';
 import { svgToPng } from '../../embedding/render.js';
 import { dfgError, isDfgError } from '../../errors.js';
+import { resolveMargin } from '../../attribution/decide.js';
 import { createEmbeddingCache, defaultCacheRoot, sha256Hex, type EmbeddingCache } from '../../evaluation/cache.js';
 import { CONTENT_BASELINE, contentEmbedding } from '../../evaluation/content-baseline.js';
 import { DEFAULT_GROUP_PATTERN, readDatasetImage, scanDataset, type Dataset } from '../../evaluation/dataset.js';
@@ -173,7 +174,7 @@ async function libraryReport(o: EvalCommandOptions, config: Config, dataset: Dat
       ...protocolSettings(o, dataset),
       topM: o.topM ?? config.DFG_TOP_M,
       targetFpir: o.targetFpir ?? DEFAULT_TARGET_FPIR,
-      margin: o.margin ?? config.DFG_MARGIN,
+      margin: resolveMargin(o.margin ?? config.DFG_MARGIN, embedders.map((e) => e.manifest.decision?.margin)),
       model,
       baseline: o.baseline ? { model: { ...CONTENT_BASELINE, members: [{ ...CONTENT_BASELINE, weight: 1 }] }, embed: baselineEmbed } : null,
       // Enough in flight to keep every worker busy, never enough to trip load shedding.
@@ -266,7 +267,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--json', 'print report.json to stdout instead of the summary table')
     .option('--top-m <m>', 'per-algorithm score = mean of the best m similarities (default: DFG_TOP_M)', integer(1))
     .option('--target-fpir <fraction>', `false-positive identification rate the thresholds are calibrated for (default: ${DEFAULT_TARGET_FPIR})`, fraction)
-    .option('--margin <m>', 'minimum score margin over the runner-up (default: DFG_MARGIN)', marginArg)
+    .option('--margin <m>', 'minimum score margin over the runner-up (default: DFG_MARGIN, else the model\'s own default, else 0.02)', marginArg)
     .option('--no-baseline', 'skip the content-only baseline')
     .option('--no-cache', 'embed everything again, ignoring and not writing the embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder (default: $XDG_CACHE_HOME/dfg/embeddings or ~/.cache/dfg/embeddings)')

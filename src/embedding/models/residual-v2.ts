@@ -143,6 +143,15 @@ function defineGraph(g: GraphBuilder): void {
   g.output(g.concat(groups, 1), 'embedding', ['N', RESIDUAL_V2_DIM], 'float32', 'Per-crop descriptor; see FEATURE_GROUPS_V2.');
 }
 
+/**
+ * Default decision margin: none. Chosen on the simulated genome (/work/genome-data, 60 algorithms,
+ * `dfg eval --margin`, 10 repeats), never on wild-dev: at the calibrated per-algorithm thresholds
+ * macro-F1 fell with every step of margin (0: 0.438, 0.005: 0.415, 0.01: 0.378, 0.02: 0.297),
+ * because residual-v2's per-algorithm scores sit closer together than residual-v1's and the
+ * thresholds (FPIR 1%) already hold impostors back. See MODEL_CARD.md, "Decision defaults".
+ */
+export const RESIDUAL_V2_MARGIN = 0;
+
 /** The manifest of residual-v2: residual-v1's preprocessing, crops cut to multiples of 16. */
 export function residualV2Manifest(): Manifest {
   const base = residualV1Manifest();
@@ -161,6 +170,7 @@ export function residualV2Manifest(): Manifest {
     },
     output: { name: 'embedding', dim: RESIDUAL_V2_DIM, normalise: 'l2' },
     crop: { ...base.crop, multiple: DCT_BLOCK },
+    decision: { margin: RESIDUAL_V2_MARGIN },
   };
 }
 

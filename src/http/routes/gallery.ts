@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../deps.js';
 import { GalleryInfo } from '../schemas/attribution.js';
 import { errorResponses } from '../schemas/common.js';
+import { resolveMargin } from '../../attribution/decide.js';
 
 export async function galleryRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
   const cfg = services.config;
@@ -20,7 +21,7 @@ export async function galleryRoutes(app: FastifyInstance, { services }: RouteDep
       version: info.version,
       counts: info.counts,
       index: info.index,
-      decision: { threshold: cfg.DFG_THRESHOLD, margin: cfg.DFG_MARGIN, topM: cfg.DFG_TOP_M, k: cfg.DFG_K },
+      decision: { threshold: cfg.DFG_THRESHOLD, margin: resolveMargin(cfg.DFG_MARGIN, [embedder.manifest.decision?.margin]), topM: cfg.DFG_TOP_M, k: cfg.DFG_K },
       calibration: cal ? { version: cal.version, createdAt: cal.createdAt, targetFpir: cal.targetFpir, global: cal.global, perAlgorithm: cal.perAlgorithm } : null,
     };
   });
