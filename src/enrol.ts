@@ -1,6 +1,7 @@
 /**
  * Enrolment shared by the HTTP route, the CLI and batch jobs: dedupe by sha256 before embedding,
- * embed in the worker pool, commit every new sample in one store transaction.
+ * embed in the worker pool (every served model), commit every new sample with its vectors in one
+ * store transaction.
  */
 import crypto from 'node:crypto';
 import type { Embedder } from './embedding/index.js';
@@ -42,7 +43,7 @@ function asDfgError(err: unknown): DfgError {
 
 export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery }, algorithmId: string, inputs: EnrolInput[]): Promise<EnrolSummary> {
   const { embedder, gallery } = parts;
-  const modelId = embedder.model.id;
+  const modelIds = embedder.models.map((m) => m.id);
   const results: EnrolItemResult[] = inputs.map((f) => ({ filename: f.filename, status: 'error' }));
   const errors: (DfgError | undefined)[] = inputs.map(() => undefined);
   const firstIndexBySha = new Map<string, number>();
@@ -55,8 +56,9 @@ export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery 
     }
     const sha = f.sha256 ?? sha256Hex(f.bytes);
     results[index]!.sha256 = sha;
-    const existing = gallery.findBySha(sha).find((s) => s.algorithmId === algorithmId && s.modelId === modelId);
-    if (existing) {
+    const existing = gallery.findBySha(sha).find((s) => s.algorithmId === algorithmId);
+    // A stored sample lacking a vector of a served model is embedded again: the duplicate gains it.
+    if (existing && modelIds.every((id) => existing.models.includes(id))) {
       results[index] = { filename: f.filename, status: 'duplicate', sampleId: existing.id, sha256: sha };
       return;
     }
@@ -75,7 +77,7 @@ export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery 
     }
     toAdd.push({
       index,
-      item: { sha256: results[index]!.sha256!, vector: r.value.vector, width: r.value.width, height: r.value.height, filename: inputs[index]!.filename },
+      item: { sha256: results[index]!.sha256!, vectors: r.value.vectors, width: r.value.width, height: r.value.height, filename: inputs[index]!.filename },
     });
   });
 

@@ -56,6 +56,7 @@ export const ERRORS = {
   DFG_ERR_CONFIG_UNSAFE_BIND: { status: 500, message: 'Refusing to bind %s without API keys: set DFG_API_KEYS_FILE or bind a loopback address', doc: 'Start-up refused.' },
   DFG_ERR_MODEL_NOT_FOUND: { status: 404, message: 'Model %s not found in %s', doc: 'No models/<id>/model.json.' },
   DFG_ERR_MODEL_MANIFEST_INVALID: { status: 500, message: 'Invalid model manifest %s: %s', doc: 'model.json fails its schema.' },
+  DFG_ERR_MODEL_LIST_INVALID: { status: 400, message: 'Invalid model list %s: %s', doc: 'DFG_MODEL or --model is not `id[:weight],...` with distinct model ids and positive weights.' },
   DFG_ERR_MODEL_LOAD_FAILED: { status: 500, message: 'Model %s failed to load: %s', doc: 'onnxruntime could not load the model.' },
   DFG_ERR_GALLERY_DIMENSION_MISMATCH: { status: 409, message: 'Vector of dimension %s does not fit the gallery of model %s (dimension %s)', doc: 'A vector from another model.' },
   DFG_ERR_CALIBRATION_INSUFFICIENT: { status: 422, message: 'Cannot calibrate: %s', doc: 'Too few samples or algorithms to calibrate thresholds.' },

@@ -4,9 +4,9 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { threadCount } from './config/index.js';
-import { createEmbedder, type Embedder } from './embedding/index.js';
-import { openGallery, type Gallery } from './gallery/index.js';
+import { modelList, threadCount } from './config/index.js';
+import { createEmbedder, loadManifest, type Embedder } from './embedding/index.js';
+import { openGallery, type Gallery, type GalleryModel } from './gallery/index.js';
 import { dfgError } from './errors.js';
 
 export interface Services {
@@ -36,16 +36,16 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
     const t0 = performance.now();
     embedder = await createEmbedder({
       modelsDir: config.DFG_MODELS_DIR,
-      modelId: config.DFG_MODEL,
+      models: modelList(config),
       threads: threadCount(config),
       maxQueue: config.DFG_MAX_QUEUE,
       limits: { maxBytes: config.DFG_MAX_IMAGE_BYTES, maxPixels: config.DFG_MAX_PIXELS },
     });
-    log.info({ model: embedder.model, threads: threadCount(config), ms: Math.round(performance.now() - t0) }, 'model loaded');
+    log.info({ model: embedder.model, models: embedder.models, threads: threadCount(config), ms: Math.round(performance.now() - t0) }, 'model loaded');
     gallery = await openGallery({
       dir: config.DFG_GALLERY_DIR,
-      modelId: embedder.model.id,
-      dim: embedder.model.dim,
+      // One index over the fused vector of every listed model (the model itself when there is one).
+      models: embedder.models.map((m) => ({ id: m.id, dim: m.dim, weight: m.weight })),
       snapshotEvery: config.DFG_SNAPSHOT_EVERY,
       efSearch: Math.max(config.DFG_EF_SEARCH, config.DFG_K),
       log,
@@ -90,6 +90,16 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       await gallery?.close();
     },
   };
+}
+
+/**
+ * The gallery models DFG_MODEL lists (dimensions from their manifests), for tools that open the
+ * gallery without embedding anything (calibration). Rejects with the manifest errors.
+ */
+export async function configuredGalleryModels(config: Config): Promise<GalleryModel[]> {
+  const out: GalleryModel[] = [];
+  for (const m of modelList(config)) out.push({ id: m.id, dim: (await loadManifest(config.DFG_MODELS_DIR, m.id)).manifest.output.dim, weight: m.weight });
+  return out;
 }
 
 /** Services that never load (for generating the OpenAPI document without a model or a gallery). */

@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value';
 import path from 'node:path';
 import os from 'node:os';
 import { dfgError } from '../errors.js';
+import { parseModelList, type ModelChoice } from '../embedding/model-list.js';
 
 const Int = (min: number, max: number, dflt: number, description: string) =>
   Type.Integer({ minimum: min, maximum: max, default: dflt, description });
@@ -19,7 +20,7 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
   DFG_GALLERY_DIR: Type.String({ default: 'gallery', description: 'Data directory: SQLite store, index snapshots.' }),
   DFG_MODELS_DIR: Type.String({ default: 'models', description: 'Directory of models/<id>/{model.onnx,model.json}.' }),
-  DFG_MODEL: Type.String({ default: 'residual-v2', description: 'Default embedding model id.' }),
+  DFG_MODEL: Type.String({ default: 'residual-v2', description: 'Embedding models, `id[:weight],...`: one model id, or several whose similarities are fused by weight (default weight 1).' }),
   DFG_API_KEYS_FILE: Type.String({ default: '', description: 'JSON file of hashed API keys with scopes (see README). Empty: no auth, loopback only.' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis for batch jobs.' }),
   DFG_THRESHOLD: Num(-1, 1, 0.5, 'Global default similarity threshold for an attribution.'),
@@ -68,8 +69,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
   const errors = [...Value.Errors(ConfigSchema, withDefaults)];
-  if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
+  const lines = errors.map((e) => `  ${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
+  if (typeof (withDefaults as Config).DFG_MODEL === 'string') {
+    try {
+      parseModelList((withDefaults as Config).DFG_MODEL);
+    } catch (err) {
+      lines.push(`  DFG_MODEL: ${(err as Error).message}`);
+    }
+  }
+  if (lines.length > 0) {
     throw dfgError('DFG_ERR_CONFIG_INVALID', [...new Set(lines)].join('\n'));
   }
   const cfg = withDefaults as Config;
@@ -77,6 +85,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   cfg.DFG_MODELS_DIR = path.resolve(cwd, cfg.DFG_MODELS_DIR);
   if (cfg.DFG_API_KEYS_FILE) cfg.DFG_API_KEYS_FILE = path.resolve(cwd, cfg.DFG_API_KEYS_FILE);
   return cfg;
+}
+
+/** The models of DFG_MODEL with their weights (loadConfig has validated the list). */
+export function modelList(cfg: Pick<Config, 'DFG_MODEL'>): ModelChoice[] {
+  return parseModelList(cfg.DFG_MODEL);
 }
 
 export function threadCount(cfg: Pick<Config, 'DFG_THREADS'>): number {

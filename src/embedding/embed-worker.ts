@@ -1,5 +1,6 @@
 /**
- * Piscina worker: loads the manifest and the ONNX session once per thread, then embeds images.
+ * Piscina worker: loads the manifests and ONNX sessions of every model once per thread, then
+ * embeds images (decoded once, embedded by each model).
  * Results and errors cross the thread boundary as plain data: `{ ok: true, result }` with the
  * vector buffer transferred, or `{ ok: false, error: { code, message } }` for `reviveError`.
  */
@@ -7,7 +8,7 @@ import { isMainThread, parentPort, threadId, workerData } from 'node:worker_thre
 import { performance } from 'node:perf_hooks';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { setDecoderConcurrency } from './decode.js';
-import { embedInProcess, loadModel, type LoadedModel } from './pipeline.js';
+import { embedWithModels, loadModel, type LoadedModel } from './pipeline.js';
 import {
   WORKER_STATUS_KEY, serialiseError, type EmbedReply, type EmbedTask, type EmbedWorkerData, type SerialisedError, type WorkerStatus,
 } from './worker-protocol.js';
@@ -17,10 +18,17 @@ async function start(): Promise<(task: EmbedTask) => Promise<unknown>> {
   const data = workerData as EmbedWorkerData;
   // The pool runs one worker per core; more libvips threads per decode would only contend.
   setDecoderConcurrency(1);
-  let loaded: LoadedModel | null = null;
+  let loaded: LoadedModel[] | null = null;
   let loadError: SerialisedError | null = null;
   try {
-    loaded = await loadModel({ modelsDir: data.modelsDir, modelId: data.modelId, limits: data.limits, intraOpThreads: 1 });
+    const models: LoadedModel[] = [];
+    try {
+      for (const modelId of data.modelIds) models.push(await loadModel({ modelsDir: data.modelsDir, modelId, limits: data.limits, intraOpThreads: 1 }));
+    } catch (err) {
+      await Promise.allSettled(models.map((m) => m.release()));
+      throw err;
+    }
+    loaded = models;
     parentPort?.postMessage({ [WORKER_STATUS_KEY]: 'ready', threadId } satisfies WorkerStatus);
   } catch (err) {
     loadError = serialiseError(err);
@@ -31,10 +39,10 @@ async function start(): Promise<(task: EmbedTask) => Promise<unknown>> {
     const t0 = performance.now();
     if (loaded === null) return { ok: false, error: loadError!, taskMs: 0 } satisfies EmbedReply;
     try {
-      const result = await embedInProcess(task.bytes, loaded);
+      const result = await embedWithModels(task.bytes, loaded);
       const reply: EmbedReply = { ok: true, result, taskMs: performance.now() - t0 };
-      // The vector's buffer moves to the main thread instead of being copied.
-      return move({ [transferableSymbol]: [result.vector.buffer], [valueSymbol]: reply });
+      // The vectors' buffers move to the main thread instead of being copied.
+      return move({ [transferableSymbol]: result.vectors.map((v) => v.buffer), [valueSymbol]: reply });
     } catch (err) {
       return { ok: false, error: serialiseError(err), taskMs: performance.now() - t0 } satisfies EmbedReply;
     }

@@ -26,8 +26,18 @@ export const ManifestSchema = Type.Object({
     /** l2: the runtime L2-normalises the mean of the crop embeddings (cosine space). */
     normalise: Type.Union([Type.Literal('l2'), Type.Literal('none')]),
   }),
+  /**
+   * Optional resizing before cropping, for semantic models (CLIP, DINOv2 exports): the shorter
+   * side is scaled to `shortestEdge` (antialiased bilinear or bicubic), then the crop plan runs
+   * on the resized image (usually `center` with `size` = 224). Absent: native resolution, as
+   * forensic models need (resizing erases generator traces).
+   */
+  resize: Type.Optional(Type.Object({
+    shortestEdge: Type.Integer({ minimum: 8, maximum: 4096 }),
+    filter: Type.Union([Type.Literal('bilinear'), Type.Literal('bicubic')]),
+  }, { additionalProperties: false })),
   crop: Type.Object({
-    /** Side of the square crops fed to the model, taken at native resolution (never resized). */
+    /** Side of the square crops fed to the model, at native resolution unless `resize` is set. */
     size: Type.Integer({ minimum: 8 }),
     /**
      * center: one crop; grid: up to `count` crops spread over the image.

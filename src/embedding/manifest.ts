@@ -35,6 +35,9 @@ function crossFieldViolations(m: Manifest): string[] {
   if (c.dynamic && c.minSize % c.multiple !== 0) {
     out.push(`crop.minSize: Expected a multiple of crop.multiple (${c.multiple}) but received ${c.minSize}`);
   }
+  if (m.resize && c.size > m.resize.shortestEdge) {
+    out.push(`crop.size: Expected at most resize.shortestEdge (${m.resize.shortestEdge}) but received ${c.size}`);
+  }
   if (c.size % c.multiple !== 0) out.push(`crop.size: Expected a multiple of crop.multiple (${c.multiple}) but received ${c.size}`);
   return out;
 }

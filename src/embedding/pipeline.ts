@@ -3,10 +3,11 @@
  * by the worker threads and by benchmarks that want the raw cost without a pool.
  */
 import { performance } from 'node:perf_hooks';
-import { decodeImage, type DecodeLimits } from './decode.js';
+import { decodeImage, type DecodedImage, type DecodeLimits } from './decode.js';
 import { loadManifest, type Manifest } from './manifest.js';
 import { createSession, type OnnxSession } from './onnx-session.js';
 import { cropsToTensor, meanAndNormalise, planCrops } from './preprocess.js';
+import { resizeForModel } from './resize.js';
 import { dfgError } from '../errors.js';
 
 export interface EmbedResult {
@@ -16,7 +17,7 @@ export interface EmbedResult {
   width: number;
   height: number;
   format: string;
-  /** Crops averaged into the vector. */
+  /** Crops averaged into the vector (summed over the models for several). */
   crops: number;
   decodeMs: number;
   /** Crop planning, tensor building, inference and pooling. */
@@ -88,16 +89,45 @@ export async function loadModel(opts: LoadModelOptions): Promise<LoadedModel> {
   return { manifest, session, limits: opts.limits, release: () => session.release() };
 }
 
+/** Result of embedding one image with several models (decoded once). */
+export interface MultiEmbedResult extends Omit<EmbedResult, 'vector'> {
+  /** One vector per model, in the order of the models given. */
+  vectors: Float32Array[];
+}
+
 /**
  * Embeds one encoded image in the calling thread. Rejects with the image errors of
  * `decodeImage` and `planCrops`, and `DFG_ERR_IMAGE_NO_SIGNAL` when an L2-normalised model
  * gives the zero vector.
  */
 export async function embedInProcess(bytes: Uint8Array, loaded: LoadedModel): Promise<EmbedResult> {
-  const { manifest, session } = loaded;
   const t0 = performance.now();
   const img = await decodeImage(bytes, loaded.limits);
   const t1 = performance.now();
+  const { vector, crops } = await embedDecoded(img, loaded);
+  return { vector, width: img.width, height: img.height, format: img.format, crops, decodeMs: t1 - t0, embedMs: performance.now() - t1 };
+}
+
+/** Decodes once and embeds with every model (each with its own preprocessing). Same errors as embedInProcess. */
+export async function embedWithModels(bytes: Uint8Array, models: readonly LoadedModel[]): Promise<MultiEmbedResult> {
+  const t0 = performance.now();
+  const img = await decodeImage(bytes, models[0]!.limits);
+  const t1 = performance.now();
+  const vectors: Float32Array[] = [];
+  let crops = 0;
+  for (const m of models) {
+    const r = await embedDecoded(img, m);
+    vectors.push(r.vector);
+    crops += r.crops;
+  }
+  return { vectors, crops, width: img.width, height: img.height, format: img.format, decodeMs: t1 - t0, embedMs: performance.now() - t1 };
+}
+
+/** Preprocesses (optional resize, crops, normalisation), runs the session and pools the crop embeddings. */
+async function embedDecoded(decoded: DecodedImage, loaded: LoadedModel): Promise<{ vector: Float32Array; crops: number }> {
+  const { manifest, session } = loaded;
+  // Semantic models (CLIP, DINOv2) see a resized image; forensic models (no `resize`) native pixels.
+  const img = manifest.resize ? resizeForModel(decoded, manifest.resize) : decoded;
   const rects = planCrops(img.width, img.height, manifest.crop);
   const tensor = cropsToTensor(img.data, img.width, img.height, rects, manifest.input);
   const out = await session.run(tensor.data, tensor.dims);
@@ -112,6 +142,5 @@ export async function embedInProcess(bytes: Uint8Array, loaded: LoadedModel): Pr
   if (manifest.output.normalise === 'l2' && vector.every((v) => v === 0)) {
     throw dfgError('DFG_ERR_IMAGE_NO_SIGNAL', manifest.id, `the ${n} crop embedding(s) average to the zero vector`);
   }
-  const t2 = performance.now();
-  return { vector, width: img.width, height: img.height, format: img.format, crops: n, decodeMs: t1 - t0, embedMs: t2 - t1 };
+  return { vector, crops: n };
 }

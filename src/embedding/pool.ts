@@ -4,7 +4,7 @@
 import { Piscina } from 'piscina';
 import { fileURLToPath } from 'node:url';
 import { reviveError, dfgError, type DfgError } from '../errors.js';
-import type { EmbedResult } from './pipeline.js';
+import type { MultiEmbedResult } from './pipeline.js';
 import { WORKER_STATUS_KEY, type EmbedReply, type EmbedTask, type EmbedWorkerData, type WorkerStatus } from './worker-protocol.js';
 // sharp and onnxruntime must be loaded by the main thread before any worker: otherwise the
 // exit of the last worker using them can unload their shared libraries while still in use
@@ -36,7 +36,7 @@ export interface PoolStats {
 export type OverloadedError = DfgError & { retryAfter: number };
 
 export interface EmbedPool {
-  embed(bytes: Uint8Array): Promise<EmbedResult>;
+  embed(bytes: Uint8Array): Promise<MultiEmbedResult>;
   stats(): PoolStats;
   close(): Promise<void>;
 }
@@ -46,13 +46,13 @@ const EWMA_ALPHA = 0.2;
 const MAX_RETRY_AFTER_S = 120;
 
 /**
- * Starts `threads` workers, each loading the model once, and resolves when every one of them has
+ * Starts `threads` workers, each loading the models once, and resolves when every one of them has
  * loaded it (or rejects with the first load error, revived, after shutting the pool down).
  */
 export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool> {
   const threads = Math.max(1, Math.floor(opts.threads));
   const maxQueue = Math.max(0, Math.floor(opts.maxQueue));
-  const workerData: EmbedWorkerData = { modelsDir: opts.modelsDir, modelId: opts.modelId, limits: opts.limits };
+  const workerData: EmbedWorkerData = { modelsDir: opts.modelsDir, modelIds: opts.modelIds, limits: opts.limits };
   const pool = new Piscina({
     filename: fileURLToPath(new URL('./embed-worker.js', import.meta.url)),
     minThreads: threads,
@@ -73,7 +73,7 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
     else opts.onWorkerError?.(err);
   });
   try {
-    await whenLoaded(pool, threads, opts.readyTimeoutMs ?? 120_000, opts.modelId, (fn) => { onStartupError = fn; });
+    await whenLoaded(pool, threads, opts.readyTimeoutMs ?? 120_000, opts.modelIds.join(','), (fn) => { onStartupError = fn; });
   } catch (err) {
     await pool.destroy().catch(() => undefined);
     throw err;

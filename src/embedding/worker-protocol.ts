@@ -3,12 +3,13 @@
  * embed-worker.ts because importing that module starts a worker's model load.
  */
 import type { DecodeLimits } from './decode.js';
-import type { EmbedResult } from './pipeline.js';
+import type { MultiEmbedResult } from './pipeline.js';
 
 /** What the pool passes as `workerData`. */
 export interface EmbedWorkerData {
   modelsDir: string;
-  modelId: string;
+  /** Every worker loads all of them; an image is decoded once and embedded by each. */
+  modelIds: string[];
   limits: DecodeLimits;
 }
 
@@ -24,7 +25,7 @@ export interface SerialisedError {
 
 /** A task's outcome; `taskMs` is the worker's own time on it (queue wait excluded). */
 export type EmbedReply =
-  | { ok: true; result: EmbedResult; taskMs: number }
+  | { ok: true; result: MultiEmbedResult; taskMs: number }
   | { ok: false; error: SerialisedError; taskMs: number };
 
 /** Key of the status messages a worker posts to the pool (`'message'` event) after loading. */

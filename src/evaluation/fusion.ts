@@ -1,7 +1,7 @@
 /**
- * Late fusion of several embedding models: each model's vector is L2-normalised, scaled by
- * sqrt(weight / total weight) and concatenated. The result has unit norm, and the cosine of two
- * fused vectors is the weighted mean of the per-model cosines. Pure.
+ * Late fusion of several embedding models for `dfg eval`: weights from the command line, and the
+ * same fuseVectors the gallery indexes with (gallery/fusion.ts), so the service's fused scores
+ * equal the evaluation's. Pure.
  */
 import { dfgError } from '../errors.js';
 
@@ -15,27 +15,4 @@ export function fusionWeights(n: number, weights?: readonly number[]): number[] 
   return [...weights];
 }
 
-/** Concatenates per-model vectors into one unit vector (see the module comment). */
-export function fuseVectors(parts: readonly Float32Array[], weights: readonly number[]): Float32Array {
-  const total = weights.reduce((a, b) => a + b, 0);
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  let outSq = 0;
-  parts.forEach((p, i) => {
-    let sq = 0;
-    for (let j = 0; j < p.length; j += 1) sq += p[j] * p[j];
-    // A zero part contributes nothing (it has no direction), the others keep their share.
-    const scale = sq === 0 ? 0 : Math.sqrt(weights[i] / total) / Math.sqrt(sq);
-    for (let j = 0; j < p.length; j += 1) {
-      out[offset + j] = p[j] * scale;
-      outSq += out[offset + j] * out[offset + j];
-    }
-    offset += p.length;
-  });
-  // Renormalise: float32 rounding, or a zero part, leaves the norm slightly off 1.
-  if (outSq > 0) {
-    const inv = 1 / Math.sqrt(outSq);
-    for (let j = 0; j < out.length; j += 1) out[j] *= inv;
-  }
-  return out;
-}
+export { fuseVectors } from '../gallery/fusion.js';

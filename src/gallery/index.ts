@@ -1,6 +1,7 @@
 /**
- * The gallery: registered algorithms and their enrolled samples for one embedding model, in a
- * durable SQLite store, with an HNSW index derived from it. See DESIGN.md, "The store is the
+ * The gallery: registered algorithms and their enrolled samples (a vector per model id), in a
+ * durable SQLite store, with an HNSW index over one model or a weighted fusion of several,
+ * derived from it. See DESIGN.md, "The store is the
  * truth, the index is derived".
  */
 import fs from 'node:fs/promises';
@@ -9,7 +10,8 @@ import { dfgError } from '../errors.js';
 import { DEFAULT_HNSW_PARAMS, type HnswParams } from './hnsw-index.js';
 import { openLiveIndex } from './live-index.js';
 import { openStore, type CheckedSample } from './store.js';
-import type { AlgorithmRecord, EffectiveThresholds, Gallery, GalleryLogger, GalleryOptions } from './types.js';
+import { fusionIndexId, indexVector, type FusionMember } from './fusion.js';
+import type { AlgorithmRecord, EffectiveThresholds, Gallery, GalleryLogger, GalleryOptions, SampleInput } from './types.js';
 import {
   checkAlgorithmInput,
   checkAlgorithmPatch,
@@ -18,15 +20,19 @@ import {
   checkPage,
   checkSha256,
   checkSide,
-  checkThreshold,
   checkVector,
   cleanFilename,
   invalid,
+  checkPositiveInt,
+  checkModels,
+  checkCalibrationInput,
+  checkModelVectors,
 } from './validate.js';
 
 export * from './types.js';
 export type { IndexInfo } from './live-index.js';
 export type { SnapshotManifest } from './snapshot.js';
+export { fuseVectors, fusionIndexId, type FusionMember } from './fusion.js';
 
 /**
  * Default HNSW search breadth. On 100k x 256 random vectors (the hardest case) ef 128 found a
@@ -37,28 +43,15 @@ export const DEFAULT_EF_SEARCH = 256;
 
 const noopLog: GalleryLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-function checkPositiveInt(value: unknown, name: string): number {
-  if (!Number.isInteger(value) || (value as number) < 1) throw invalid('a positive integer', name, value);
-  return value as number;
-}
-
-function checkJsonObject(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('a JSON object', name, value);
-  try {
-    JSON.stringify(value);
-  } catch {
-    throw invalid('a JSON-serialisable object', name, 'an object that cannot be serialised');
-  }
-  return value as Record<string, unknown>;
-}
-
 /**
  * Opens (creating if needed) the gallery in `opts.dir` for one model: migrates the store, then
  * loads the index snapshot if its manifest and checksum match, or rebuilds it from the store.
  */
 export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
-  const modelId = checkModelId(opts.modelId);
-  const dim = checkDim(opts.dim);
+  const models = checkModels(opts);
+  const modelIds = models.map((m) => m.id);
+  const modelId = fusionIndexId(models);
+  const dim = models.reduce((n, m) => n + m.dim, 0);
   const snapshotEvery = checkPositiveInt(opts.snapshotEvery ?? 1000, 'snapshotEvery');
   const compactRatio = opts.compactRatio ?? 0.2;
   if (typeof compactRatio !== 'number' || !(compactRatio > 0 && compactRatio <= 1)) throw invalid('a number in (0, 1]', 'compactRatio', compactRatio);
@@ -76,7 +69,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
   if (store.schema.from !== store.schema.to) log.info({ from: store.schema.from, to: store.schema.to }, 'gallery store migrated');
   let live: Awaited<ReturnType<typeof openLiveIndex>>;
   try {
-    live = await openLiveIndex({ store, modelId, dim, dir: indexDir, params, efSearch, exactBelow, snapshotEvery, compactRatio, log });
+    live = await openLiveIndex({ store, modelId, models, dim, dir: indexDir, params, efSearch, exactBelow, snapshotEvery, compactRatio, log });
   } catch (err) {
     store.close();
     throw err;
@@ -92,14 +85,21 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     return value;
   };
   const mustGetAlgorithm = (id: string): AlgorithmRecord => {
-    const alg = store.getAlgorithm(checkId(id, 'algorithmId'), modelId);
+    const alg = store.getAlgorithm(checkId(id, 'algorithmId'));
     if (!alg) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id);
     return alg;
   };
 
+  const checkVectors = (item: Pick<SampleInput, 'vector' | 'vectors'>, name: string, nonZero: boolean) => checkModelVectors(models, item, name, nonZero);
+
   return {
     modelId,
     dim,
+    models: models.map((m) => Object.freeze({ ...m })),
+
+    fuse(vectors) {
+      return indexVector(models, checkVectors({ vectors }, 'vectors', false));
+    },
 
     createAlgorithm(input) {
       open();
@@ -111,7 +111,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     listAlgorithms(pageOpts) {
       open();
       const { limit, offset } = checkPage(pageOpts);
-      return store.listAlgorithms(modelId, limit, offset);
+      return store.listAlgorithms(limit, offset);
     },
 
     getAlgorithm(id) {
@@ -122,7 +122,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     updateAlgorithm(id, patch) {
       open();
       const checked = checkAlgorithmPatch(patch);
-      const alg = store.updateAlgorithm(checkId(id, 'algorithmId'), checked, modelId);
+      const alg = store.updateAlgorithm(checkId(id, 'algorithmId'), checked);
       if (!alg) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id);
       live.refresh();
       return alg;
@@ -150,41 +150,61 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
         if (typeof item !== 'object' || item === null) throw invalid('an object', `items[${i}]`, item);
         return {
           sha256: checkSha256(item.sha256),
-          vector: checkVector(item.vector, dim, modelId, `items[${i}].vector`, true),
+          vectors: checkVectors(item, `items[${i}].${item.vectors ? 'vectors' : 'vector'}`, true),
           width: checkSide(item.width, `items[${i}].width`),
           height: checkSide(item.height, `items[${i}].height`),
           filename: cleanFilename(item.filename),
         };
       });
-      const results = store.addSamples(algorithmId, modelId, checked);
+      const results = store.addSamples(algorithmId, checked);
       live.refresh();
       return results;
+    },
+
+    addVectors(vectorModelId, vectorDim, items) {
+      open();
+      const id = checkModelId(vectorModelId);
+      const d = checkDim(vectorDim);
+      if (!Array.isArray(items)) throw invalid('an array', 'items', items);
+      const checked = items.map((it, i) => ({
+        sampleId: checkId(it?.sampleId, `items[${i}].sampleId`),
+        vector: checkVector(it.vector, d, id, `items[${i}].vector`, true),
+      }));
+      const stored = store.addVectors(id, checked);
+      live.refresh();
+      return stored;
+    },
+
+    samplesMissing(vectorModelId, after, limit) {
+      open();
+      if (!Number.isInteger(after) || after < 0) throw invalid('a non-negative integer', 'after', after);
+      return store.samplesMissing(checkModelId(vectorModelId), after, checkPage({ limit }).limit);
     },
 
     listSamples(algorithmId, pageOpts) {
       open();
       const { limit, offset } = checkPage(pageOpts);
       mustGetAlgorithm(algorithmId);
-      return store.listSamples(algorithmId, modelId, limit, offset);
+      return store.listSamples(algorithmId, limit, offset);
     },
 
     getSample(algorithmId, sampleId) {
       open();
-      const s = store.getSample(checkId(algorithmId, 'algorithmId'), modelId, checkId(sampleId, 'sampleId'));
+      const s = store.getSample(checkId(algorithmId, 'algorithmId'), checkId(sampleId, 'sampleId'));
       if (!s) throw dfgError('DFG_ERR_SAMPLE_NOT_FOUND', sampleId);
       return s;
     },
 
     deleteSample(algorithmId, sampleId) {
       open();
-      const s = store.deleteSample(checkId(algorithmId, 'algorithmId'), modelId, checkId(sampleId, 'sampleId'));
+      const s = store.deleteSample(checkId(algorithmId, 'algorithmId'), checkId(sampleId, 'sampleId'));
       if (!s) throw dfgError('DFG_ERR_SAMPLE_NOT_FOUND', sampleId);
       live.refresh();
     },
 
     findBySha(sha256) {
       open();
-      return store.findBySha(modelId, checkSha256(sha256));
+      return store.findBySha(checkSha256(sha256));
     },
 
     *vectors(vOpts) {
@@ -193,8 +213,12 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       const upto = store.maxSeq();
       let after = 0;
       for (;;) {
-        const page = store.indexedVectors(modelId, after, upto, batch);
-        for (const s of page) yield { sampleId: s.sampleId, algorithmId: s.algorithmId, vector: s.vector };
+        const page = store.indexedVectors(modelIds, after, upto, batch);
+        for (const s of page) {
+          if (models.every((m) => s.vectors.get(m.id)?.length === m.dim)) {
+            yield { sampleId: s.sampleId, algorithmId: s.algorithmId, vector: indexVector(models, s.vectors) };
+          }
+        }
         if (page.length < batch) return;
         after = page[page.length - 1]!.label;
       }
@@ -221,10 +245,23 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return {
         modelId,
         dim,
+        models: models.map((m) => ({ ...m })),
         version: index.lastSeq,
         counts: { algorithms: algorithms.size, enabledAlgorithms, samples: live.liveSamples() },
         index,
       };
+    },
+
+    coverage() {
+      open();
+      return store.read(() => {
+        const stored = store.countSamples();
+        return {
+          stored,
+          incomplete: stored - store.countComplete(modelIds),
+          missing: Object.fromEntries(modelIds.map((id) => [id, store.countMissing(id)])),
+        };
+      });
     },
 
     async snapshot() {
@@ -252,21 +289,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
 
     saveCalibration(input) {
       open();
-      if (typeof input !== 'object' || input === null) throw invalid('an object', 'calibration', input);
-      const { targetFpir } = input;
-      if (typeof targetFpir !== 'number' || !(targetFpir > 0 && targetFpir < 1)) throw invalid('a number in (0, 1)', 'targetFpir', targetFpir);
-      const global = checkThreshold(input.global);
-      if (global === null) throw invalid('a number between -1 and 1', 'global', input.global);
-      const perAlgorithm = checkJsonObject(input.perAlgorithm, 'perAlgorithm');
-      for (const [id, value] of Object.entries(perAlgorithm)) {
-        if (checkThreshold(value) === null) throw invalid('a number between -1 and 1', `perAlgorithm.${id}`, value);
-      }
-      const saved = store.saveCalibration(modelId, {
-        targetFpir,
-        global,
-        perAlgorithm: perAlgorithm as Record<string, number>,
-        params: input.params === undefined ? {} : checkJsonObject(input.params, 'params'),
-      });
+      const saved = store.saveCalibration(modelId, checkCalibrationInput(input));
       live.refresh();
       return saved;
     },

@@ -1,5 +1,5 @@
 /**
- * The in-memory HNSW index of one model, kept in step with the store through the change log:
+ * The in-memory HNSW index of one model or one fusion of models, kept in step with the store through the change log:
  * loaded from a verified snapshot and caught up, or rebuilt from the store. Every change reaches
  * the index the same way (store commit, then replay by seq), whichever process made it.
  */
@@ -7,7 +7,8 @@ import fs from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { createHnswIndex, readHnswIndex, type HnswIndex, type HnswParams } from './hnsw-index.js';
 import { checkSnapshot, publishSnapshot, snapshotPaths, tempPath, type SnapshotManifest } from './snapshot.js';
-import type { Store } from './store.js';
+import type { SampleVectors, Store } from './store.js';
+import { indexFileKey, indexVector, type FusionMember } from './fusion.js';
 import type { AlgorithmSummary, CalibrationRecord, GalleryLogger, Neighbour } from './types.js';
 
 const PAGE = 1000;
@@ -56,7 +57,11 @@ class BuildCancelled extends Error {}
 
 export interface LiveIndexOptions {
   store: Store;
+  /** Index id (gallery/fusion.ts): names the models and weights; snapshots and calibrations are keyed by it. */
   modelId: string;
+  /** The models whose vectors the index fuses; a sample lacking one of them is not indexed. */
+  models: readonly FusionMember[];
+  /** Dimension of the index vectors (sum of the models' dimensions). */
   dim: number;
   /** Folder of the snapshot files. */
   dir: string;
@@ -92,8 +97,9 @@ export type LiveIndex = Awaited<ReturnType<typeof openLiveIndex>>;
 
 /** Loads or builds the index of `opts.modelId` and returns the object that keeps it current. */
 export async function openLiveIndex(opts: LiveIndexOptions) {
-  const { store, modelId, dim, log } = opts;
-  const paths = snapshotPaths(opts.dir, modelId);
+  const { store, modelId, dim, log, models } = opts;
+  const modelIds = models.map((m) => m.id);
+  const paths = snapshotPaths(opts.dir, indexFileKey(modelId));
   let algorithms = new Map<string, CachedAlgorithm>();
   let calibration: CalibrationRecord | null = null;
   const reloadAlgorithms = (): void => {
@@ -113,41 +119,62 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
   let snapshotting: Promise<SnapshotManifest> | null = null;
   const background = new Set<Promise<unknown>>();
 
-  /** Vectors of another dimension under this model id: written by a process configured for another model version. */
+  /** Vectors of another dimension under a model id: written by a process configured for another model version. */
   function reportWrongDim(count: number): void {
-    log.error({ modelId, count, expected: dim }, 'stored vectors have another dimension than the model; not indexed');
+    log.error({ modelId, count, expected: models.map((m) => `${m.id}:${m.dim}`) }, 'stored vectors have another dimension than the model; not indexed');
   }
 
-  /** Replays the store's changes after `slot.seq`; reports whether algorithm or calibration rows were among them. */
+  /** The sample's index vector, or null when a model's vector is missing or has another dimension. */
+  function vectorOf(vectors: ReadonlyMap<string, Float32Array>): Float32Array | 'missing' | 'wrong-dim' {
+    for (const m of models) {
+      const v = vectors.get(m.id);
+      if (!v) return 'missing';
+      if (v.length !== m.dim) return 'wrong-dim';
+    }
+    return indexVector(models, vectors);
+  }
+
+  function addSample(slot: Slot, s: SampleVectors): 'added' | 'missing' | 'wrong-dim' {
+    const v = vectorOf(s.vectors);
+    if (typeof v === 'string') return v;
+    slot.index.add(s.label, v);
+    addEntry(slot, s.label, { sampleId: s.sampleId, algorithmId: s.algorithmId });
+    return 'added';
+  }
+
+  /**
+   * Replays the store's changes after `slot.seq`, in one read transaction so the rows, the vectors
+   * and the head seq agree; reports whether algorithm or calibration rows were among them. An add
+   * (an enrolment, or a re-embedding adding one model's vector) indexes its sample once it holds a
+   * vector of every model of the index.
+   */
   function catchUp(slot: Slot): CatchUpResult {
-    const head = store.maxSeq();
-    let applied = 0;
-    let algorithmsChanged = false;
-    let calibrationChanged = false;
-    let wrongDim = 0;
-    while (slot.seq < head) {
-      const rows = store.changesAfter(slot.seq, head, modelId, PAGE);
-      for (const row of rows) {
-        if (row.kind === 'algorithm') algorithmsChanged = true;
-        else if (row.kind === 'calibration') calibrationChanged = true;
-        else if (row.kind === 'delete') {
-          if (removeEntry(slot, row.label)) applied++;
-        } else if (row.vector && !slot.entries.has(row.label)) {
-          if (row.vector.length !== dim) {
-            wrongDim++;
-          } else {
-            slot.index.add(row.label, row.vector);
-            addEntry(slot, row.label, { sampleId: row.sampleId!, algorithmId: row.algorithmId! });
-            applied++;
+    return store.read(() => {
+      const head = store.maxSeq();
+      let applied = 0;
+      let algorithmsChanged = false;
+      let calibrationChanged = false;
+      let wrongDim = 0;
+      while (slot.seq < head) {
+        const rows = store.changesAfter(slot.seq, head, PAGE);
+        for (const row of rows) {
+          if (row.kind === 'algorithm') algorithmsChanged = true;
+          else if (row.kind === 'calibration') calibrationChanged ||= row.modelId === modelId;
+          else if (row.kind === 'delete') {
+            if (removeEntry(slot, row.label)) applied++;
+          } else if (row.sample && !slot.entries.has(row.sample.label) && (row.modelId === null || modelIds.includes(row.modelId))) {
+            const outcome = addSample(slot, { ...row.sample, vectors: store.sampleVectors(row.sample.sampleId, modelIds, head) });
+            if (outcome === 'added') applied++;
+            else if (outcome === 'wrong-dim') wrongDim++;
           }
         }
+        if (rows.length < PAGE) break;
+        slot.seq = rows[rows.length - 1]!.seq;
       }
-      if (rows.length < PAGE) break;
-      slot.seq = rows[rows.length - 1]!.seq;
-    }
-    slot.seq = head;
-    if (wrongDim > 0) reportWrongDim(wrongDim);
-    return { applied, algorithmsChanged, calibrationChanged };
+      slot.seq = head;
+      if (wrongDim > 0) reportWrongDim(wrongDim);
+      return { applied, algorithmsChanged, calibrationChanged };
+    });
   }
 
   /** Loads the snapshot if it is trustworthy; otherwise says why not. */
@@ -181,16 +208,20 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
     }
     if (index.size() !== m.count) return { reason: `index holds ${index.size()} elements, manifest says ${m.count}` };
     const slot = newSlot(index, m.lastSeq);
-    // What the snapshot must hold live: samples that existed at lastSeq, i.e. those still stored
-    // plus those deleted since (their delete rows are replayed next).
-    const expected = store.read(() => [
-      ...store.indexedSamples(modelId, 0, m.lastSeq, Number.MAX_SAFE_INTEGER),
-      ...store.deletedAfter(modelId, m.lastSeq),
+    // What the snapshot must hold live: samples still stored that held every model's vector at
+    // lastSeq. Samples deleted since may be there or not (whether they were complete then is no
+    // longer known); their delete rows are replayed next either way.
+    const [expected, deletedSince] = store.read(() => [
+      store.indexedSamples(modelIds, 0, m.lastSeq, Number.MAX_SAFE_INTEGER),
+      store.deletedAfter(m.lastSeq),
     ]);
     const present = new Set(index.labels());
     for (const s of expected) {
       if (!present.has(s.label)) return { reason: `snapshot lacks sample ${s.sampleId}` };
       addEntry(slot, s.label, { sampleId: s.sampleId, algorithmId: s.algorithmId });
+    }
+    for (const s of deletedSince) {
+      if (present.has(s.label) && !slot.entries.has(s.label)) addEntry(slot, s.label, { sampleId: s.sampleId, algorithmId: s.algorithmId });
     }
     let unexpectedLive = 0;
     for (const label of present) {
@@ -207,19 +238,17 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
   /** Builds a fresh index from the store's samples, yielding to the event loop between slices. */
   async function buildFromStore(): Promise<Slot> {
     const upto = store.maxSeq();
-    const slot = newSlot(createHnswIndex(dim, Math.ceil(store.countSamples(modelId) * 1.1), opts.params), upto);
+    const slot = newSlot(createHnswIndex(dim, Math.ceil(store.countComplete(modelIds) * 1.1), opts.params), upto);
     let wrongDim = 0;
     let after = 0;
     let sliceStart = Date.now();
     for (;;) {
-      const page = store.indexedVectors(modelId, after, upto, PAGE);
+      const page = store.indexedVectors(modelIds, after, upto, PAGE);
       for (const s of page) {
-        if (s.vector.length !== dim) {
+        if (addSample(slot, s) === 'wrong-dim') {
           wrongDim++;
           continue;
         }
-        slot.index.add(s.label, s.vector);
-        addEntry(slot, s.label, { sampleId: s.sampleId, algorithmId: s.algorithmId });
         if (Date.now() - sliceStart >= BUILD_SLICE_MS) {
           await yieldToLoop();
           if (cancelBuild) throw new BuildCancelled('index build cancelled');

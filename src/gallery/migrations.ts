@@ -78,8 +78,51 @@ function v1(db: Database.Database): void {
   db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('gallery_id', randomBytes(12).toString('hex'));
 }
 
+/**
+ * v2: a sample is one image of one algorithm; its vectors, one per model id, live in `vectors`.
+ * v1 had one sample row per (algorithm, model, sha256): rows of one image under several models
+ * merge into the oldest one (its id and seq survive; the others' ids disappear, and an index
+ * snapshot still holding them fails its check and is rebuilt). Each vector keeps the seq of the
+ * change that added it, so an index knows which vectors existed at its snapshot's seq.
+ * The change log keeps its kinds: an `add` row now means "vectors were added to sample_id"
+ * (model_id NULL at enrolment, the model id when a re-embedding adds one later).
+ */
+function v2(db: Database.Database): void {
+  db.exec(`
+    ALTER TABLE samples RENAME TO samples_v1;
+    CREATE TABLE samples (
+      id           TEXT PRIMARY KEY,
+      algorithm_id TEXT NOT NULL REFERENCES algorithms (id),
+      sha256       TEXT NOT NULL,
+      width        INTEGER NOT NULL,
+      height       INTEGER NOT NULL,
+      filename     TEXT,
+      created_at   TEXT NOT NULL,
+      seq          INTEGER NOT NULL UNIQUE,
+      UNIQUE (algorithm_id, sha256)
+    );
+    CREATE INDEX samples_by_sha ON samples (sha256);
+    CREATE TABLE vectors (
+      sample_id TEXT NOT NULL REFERENCES samples (id) ON DELETE CASCADE,
+      model_id  TEXT NOT NULL,
+      vector    BLOB NOT NULL,
+      dim       INTEGER NOT NULL CHECK (dim > 0 AND length(vector) = 4 * dim),
+      seq       INTEGER NOT NULL,
+      PRIMARY KEY (sample_id, model_id)
+    );
+    CREATE INDEX vectors_by_model ON vectors (model_id, seq);
+    INSERT INTO samples (id, algorithm_id, sha256, width, height, filename, created_at, seq)
+      SELECT id, algorithm_id, sha256, width, height, filename, created_at, seq FROM samples_v1 o
+      WHERE o.seq = (SELECT min(seq) FROM samples_v1 t WHERE t.algorithm_id = o.algorithm_id AND t.sha256 = o.sha256);
+    INSERT INTO vectors (sample_id, model_id, vector, dim, seq)
+      SELECT n.id, o.model_id, o.vector, o.dim, o.seq FROM samples_v1 o
+      JOIN samples n ON n.algorithm_id = o.algorithm_id AND n.sha256 = o.sha256;
+    DROP TABLE samples_v1;
+  `);
+}
+
 /** Index i brings the schema from version i to version i + 1. */
-export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1];
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

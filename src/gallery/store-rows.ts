@@ -68,25 +68,24 @@ export const withCount = (r: AlgorithmRow): AlgorithmRecord => ({ ...toAlgorithm
 export interface SampleRow {
   id: string;
   algorithm_id: string;
-  model_id: string;
   sha256: string;
-  dim: number;
   width: number;
   height: number;
   filename: string | null;
   created_at: string;
   seq: number;
+  /** Comma-separated model ids with a stored vector (model ids never hold commas). */
+  models: string | null;
 }
 
 export const toSample = (r: SampleRow): SampleRecord => ({
   id: r.id,
   algorithmId: r.algorithm_id,
-  modelId: r.model_id,
   sha256: r.sha256,
-  dim: r.dim,
   width: r.width,
   height: r.height,
   filename: r.filename,
   createdAt: r.created_at,
   seq: r.seq,
+  models: r.models ? r.models.split(',').sort() : [],
 });

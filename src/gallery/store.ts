@@ -6,7 +6,8 @@
 import Database from 'better-sqlite3';
 import { dfgError } from '../errors.js';
 import { migrate } from './migrations.js';
-import { blobToVector, newId, toAlgorithm, toSample, vectorToBlob, withCount, type AlgorithmRow, type SampleRow } from './store-rows.js';
+import { newId, toAlgorithm, withCount, type AlgorithmRow } from './store-rows.js';
+import { requireVectors, sampleStatements, type CheckedSample, type IndexedSample, type SampleVectors } from './store-samples.js';
 import type {
   AddSampleResult,
   Algorithm,
@@ -20,32 +21,22 @@ import type {
   SampleRecord,
 } from './types.js';
 
-/** A sample as the index needs it. */
-export interface IndexedSample {
-  label: number;
-  sampleId: string;
-  algorithmId: string;
-}
+export type { CheckedSample, IndexedSample, SampleVectors };
 
-/** One change-log row; `vector` is set for an add whose sample still exists. */
+/**
+ * One change-log row. For an `add` whose sample still exists, `sample` names it (its label is the
+ * sample's seq): the add enrolled it, or (with `modelId`) added that model's vector to it.
+ */
 export interface ChangeRow {
   seq: number;
   kind: 'add' | 'delete' | 'algorithm' | 'calibration';
   sampleId: string | null;
   modelId: string | null;
   algorithmId: string | null;
-  /** HNSW label: the seq of the add row (for an add, its own seq). */
+  /** HNSW label: the seq of the sample (for a delete, of the sample it removes); 0 for other kinds. */
   label: number;
-  vector: Float32Array | null;
-}
-
-/** A validated enrolment item. */
-export interface CheckedSample {
-  sha256: string;
-  vector: Float32Array;
-  width: number;
-  height: number;
-  filename: string | null;
+  /** Set for an add whose sample still exists. */
+  sample: IndexedSample | null;
 }
 
 export interface StoreOptions {
@@ -55,9 +46,8 @@ export interface StoreOptions {
 
 export type Store = ReturnType<typeof openStore>;
 
-const SAMPLE_COLS = 'id, algorithm_id, model_id, sha256, dim, width, height, filename, created_at, seq';
 const ALG_COLS = 'a.id, a.name, a.forgery_type, a.architecture, a.description, a.reference, a.enabled, a.threshold, a.created_at, a.updated_at';
-const COUNT_COL = '(SELECT count(*) FROM samples s WHERE s.algorithm_id = a.id AND s.model_id = @modelId) AS sample_count';
+const COUNT_COL = '(SELECT count(*) FROM samples s WHERE s.algorithm_id = a.id) AS sample_count';
 
 function isNameConflict(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
@@ -103,31 +93,18 @@ export function openStore(file: string, opts: StoreOptions = {}) {
     algorithmTotal: db.prepare('SELECT count(*) FROM algorithms').pluck(),
     algorithmSummaries: db.prepare('SELECT id, name, forgery_type, architecture, enabled, threshold FROM algorithms'),
     deleteAlgorithm: db.prepare('DELETE FROM algorithms WHERE id = ?'),
-    samplesOfAlgorithm: db.prepare('SELECT id, model_id, seq FROM samples WHERE algorithm_id = ?'),
-    deleteSamplesOfAlgorithm: db.prepare('DELETE FROM samples WHERE algorithm_id = ?'),
-    sampleByKey: db.prepare(`SELECT ${SAMPLE_COLS} FROM samples WHERE algorithm_id = ? AND model_id = ? AND sha256 = ?`),
-    insertSample: db.prepare(`INSERT INTO samples (id, algorithm_id, model_id, sha256, vector, dim, width, height, filename, created_at, seq)
-      VALUES (@id, @algorithmId, @modelId, @sha256, @vector, @dim, @width, @height, @filename, @createdAt, @seq)`),
-    sample: db.prepare(`SELECT ${SAMPLE_COLS} FROM samples WHERE id = ? AND algorithm_id = ? AND model_id = ?`),
-    samplesPage: db.prepare(`SELECT ${SAMPLE_COLS} FROM samples WHERE algorithm_id = ? AND model_id = ? ORDER BY seq LIMIT ? OFFSET ?`),
-    samplesTotal: db.prepare('SELECT count(*) FROM samples WHERE algorithm_id = ? AND model_id = ?').pluck(),
-    samplesBySha: db.prepare(`SELECT ${SAMPLE_COLS} FROM samples WHERE model_id = ? AND sha256 = ? ORDER BY seq`),
-    deleteSample: db.prepare('DELETE FROM samples WHERE id = ?'),
-    countSamples: db.prepare('SELECT count(*) FROM samples WHERE model_id = ?').pluck(),
-    changesAfter: db.prepare(`SELECT c.seq, c.kind, c.sample_id, c.model_id, c.algorithm_id, c.label, s.vector
+    changesAfter: db.prepare(`SELECT c.seq, c.kind, c.sample_id, c.model_id, c.algorithm_id, c.label, s.seq AS sample_seq, s.algorithm_id AS sample_alg
       FROM changes c LEFT JOIN samples s ON c.kind = 'add' AND s.id = c.sample_id
-      WHERE c.seq > @after AND c.seq <= @upto AND (c.model_id = @modelId OR c.kind = 'algorithm') ORDER BY c.seq LIMIT @limit`),
-    indexedSamples: db.prepare(`SELECT seq, id, algorithm_id FROM samples
-      WHERE model_id = @modelId AND seq > @after AND seq <= @upto ORDER BY seq LIMIT @limit`),
-    indexedVectors: db.prepare(`SELECT seq, id, algorithm_id, vector FROM samples
-      WHERE model_id = @modelId AND seq > @after AND seq <= @upto ORDER BY seq LIMIT @limit`),
+      WHERE c.seq > @after AND c.seq <= @upto ORDER BY c.seq LIMIT @limit`),
     deletedAfter: db.prepare(`SELECT label, sample_id, algorithm_id FROM changes
-      WHERE kind = 'delete' AND model_id = @modelId AND seq > @after AND label <= @after`),
+      WHERE kind = 'delete' AND seq > @after AND label <= @after`),
     insertCalibration: db.prepare(`INSERT INTO calibrations (model_id, created_at, target_fpir, params, thresholds)
       VALUES (?, ?, ?, ?, ?)`),
     logCalibration: db.prepare("INSERT INTO changes (kind, model_id, created_at) VALUES ('calibration', ?, ?)"),
     calibrations: db.prepare('SELECT * FROM calibrations WHERE model_id = ? ORDER BY id DESC LIMIT ?'),
   };
+
+  const samples = sampleStatements(db, q.logAdd, q.logDelete);
 
   const toCalibration = (r: { id: number; model_id: string; created_at: string; target_fpir: number; params: string; thresholds: string }): CalibrationRecord => {
     const thresholds = JSON.parse(r.thresholds) as { global: number; perAlgorithm: Record<string, number> };
@@ -142,8 +119,8 @@ export function openStore(file: string, opts: StoreOptions = {}) {
     };
   };
 
-  const getAlgorithm = (id: string, modelId: string): AlgorithmRecord | undefined => {
-    const row = q.algorithm.get({ id, modelId }) as AlgorithmRow | undefined;
+  const getAlgorithm = (id: string): AlgorithmRecord | undefined => {
+    const row = q.algorithm.get({ id }) as AlgorithmRow | undefined;
     return row && withCount(row);
   };
 
@@ -168,22 +145,22 @@ export function openStore(file: string, opts: StoreOptions = {}) {
             throw err;
           }
           q.logAlgorithm.run(id, ts);
-          return toAlgorithm(q.algorithm.get({ id, modelId: '' }) as AlgorithmRow);
+          return toAlgorithm(q.algorithm.get({ id }) as AlgorithmRow);
         })
         .immediate(),
 
     getAlgorithm,
 
-    listAlgorithms: (modelId: string, limit: number, offset: number): Page<AlgorithmRecord> =>
+    listAlgorithms: (limit: number, offset: number): Page<AlgorithmRecord> =>
       db
         .transaction(() => ({
-          items: (q.algorithms.all({ modelId, limit, offset }) as AlgorithmRow[]).map(withCount),
+          items: (q.algorithms.all({ limit, offset }) as AlgorithmRow[]).map(withCount),
           total: q.algorithmTotal.get() as number,
         }))
         .deferred(),
 
     /** Applies a checked patch; undefined when no such algorithm. */
-    updateAlgorithm: (id: string, patch: AlgorithmPatch, modelId: string): AlgorithmRecord | undefined =>
+    updateAlgorithm: (id: string, patch: AlgorithmPatch): AlgorithmRecord | undefined =>
       db
         .transaction(() => {
           if (!q.algorithmExists.get(id)) return undefined;
@@ -207,22 +184,20 @@ export function openStore(file: string, opts: StoreOptions = {}) {
             throw err;
           }
           q.logAlgorithm.run(id, params.now);
-          return getAlgorithm(id, modelId);
+          return getAlgorithm(id);
         })
         .immediate(),
 
-    /** Deletes the algorithm and all its samples (every model), logging one delete per sample. */
+    /** Deletes the algorithm and all its samples (with their vectors), logging one delete per sample. */
     deleteAlgorithm: (id: string): { samples: number } | undefined =>
       db
         .transaction(() => {
           if (!q.algorithmExists.get(id)) return undefined;
           const ts = now();
-          const samples = q.samplesOfAlgorithm.all(id) as Array<{ id: string; model_id: string; seq: number }>;
-          for (const s of samples) q.logDelete.run(s.id, s.model_id, id, s.seq, ts);
-          q.deleteSamplesOfAlgorithm.run(id);
+          const n = samples.deleteOfAlgorithm(id, ts);
           q.deleteAlgorithm.run(id);
           q.logAlgorithm.run(id, ts);
-          return { samples: samples.length };
+          return { samples: n };
         })
         .immediate(),
 
@@ -233,70 +208,56 @@ export function openStore(file: string, opts: StoreOptions = {}) {
       })),
 
     /**
-     * Enrols items in one transaction; an item whose (algorithm, model, sha256) is already stored,
-     * or repeated within the batch, comes back as a duplicate of the stored sample.
+     * Enrols items in one transaction: a new (algorithm, sha256) becomes a sample with the item's
+     * vectors; a stored one (or a repeat within the batch) is a duplicate that only gains the
+     * vectors of models it lacks.
      */
-    addSamples: (algorithmId: string, modelId: string, items: CheckedSample[]): AddSampleResult[] =>
+    addSamples: (algorithmId: string, items: CheckedSample[]): AddSampleResult[] =>
       db
         .transaction(() => {
+          requireVectors(items);
           if (!q.algorithmExists.get(algorithmId)) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
-          const ts = now();
-          return items.map((item) => {
-            const existing = q.sampleByKey.get(algorithmId, modelId, item.sha256) as SampleRow | undefined;
-            if (existing) return { sample: toSample(existing), duplicate: true };
-            const id = newId('smp');
-            const seq = Number(q.logAdd.run(id, modelId, algorithmId, ts).lastInsertRowid);
-            const row = {
-              id, algorithmId, modelId, sha256: item.sha256, vector: vectorToBlob(item.vector), dim: item.vector.length,
-              width: item.width, height: item.height, filename: item.filename, createdAt: ts, seq,
-            };
-            q.insertSample.run(row);
-            return {
-              sample: {
-                id, algorithmId, modelId, sha256: item.sha256, dim: row.dim, width: item.width, height: item.height,
-                filename: item.filename, createdAt: ts, seq,
-              },
-              duplicate: false,
-            };
-          });
+          return samples.add(algorithmId, items, now());
         })
         .immediate(),
 
-    listSamples: (algorithmId: string, modelId: string, limit: number, offset: number): Page<SampleRecord> =>
-      db
-        .transaction(() => ({
-          items: (q.samplesPage.all(algorithmId, modelId, limit, offset) as SampleRow[]).map(toSample),
-          total: q.samplesTotal.get(algorithmId, modelId) as number,
-        }))
-        .deferred(),
-
-    getSample: (algorithmId: string, modelId: string, sampleId: string): SampleRecord | undefined => {
-      const row = q.sample.get(sampleId, algorithmId, modelId) as SampleRow | undefined;
-      return row && toSample(row);
-    },
-
-    /** Deletes one sample and logs it; undefined when it does not exist under that algorithm and model. */
-    deleteSample: (algorithmId: string, modelId: string, sampleId: string): SampleRecord | undefined =>
+    /** Adds vectors of one model to existing samples (re-embedding) in one transaction; returns how many were stored. */
+    addVectors: (modelId: string, items: Array<{ sampleId: string; vector: Float32Array }>): number =>
       db
         .transaction(() => {
-          const row = q.sample.get(sampleId, algorithmId, modelId) as SampleRow | undefined;
-          if (!row) return undefined;
-          q.deleteSample.run(sampleId);
-          q.logDelete.run(sampleId, modelId, algorithmId, row.seq, now());
-          return toSample(row);
+          const ts = now();
+          let stored = 0;
+          for (const it of items) if (samples.addVector(it.sampleId, modelId, it.vector, ts)) stored++;
+          return stored;
         })
         .immediate(),
 
-    findBySha: (modelId: string, sha256: string): SampleRecord[] => (q.samplesBySha.all(modelId, sha256) as SampleRow[]).map(toSample),
+    listSamples: (algorithmId: string, limit: number, offset: number): Page<SampleRecord> =>
+      db.transaction(() => samples.page(algorithmId, limit, offset)).deferred(),
 
-    countSamples: (modelId: string): number => q.countSamples.get(modelId) as number,
+    getSample: (algorithmId: string, sampleId: string): SampleRecord | undefined => samples.get(algorithmId, sampleId),
 
-    /** Change rows in (after, upto] that concern `modelId` (adds, deletes) or any algorithm, oldest first. */
-    changesAfter: (after: number, upto: number, modelId: string, limit: number): ChangeRow[] =>
+    /** Deletes one sample and its vectors and logs it; undefined when it does not exist under that algorithm. */
+    deleteSample: (algorithmId: string, sampleId: string): SampleRecord | undefined =>
+      db.transaction(() => samples.delete(algorithmId, sampleId, now())).immediate(),
+
+    /** Samples with these image bytes, under any algorithm. */
+    findBySha: (sha256: string): SampleRecord[] => samples.bySha(sha256),
+
+    countSamples: (): number => samples.count(),
+    /** Samples holding a vector of every model in `models` (added at or before `upto`). */
+    countComplete: (models: readonly string[], upto = Number.MAX_SAFE_INTEGER): number => samples.countComplete(models, upto),
+    /** Samples with no vector of `modelId`. */
+    countMissing: (modelId: string): number => samples.missing(modelId),
+    /** A page (by seq) of samples with no vector of `modelId`: what a re-embedding still has to do. */
+    samplesMissing: (modelId: string, after: number, limit: number): SampleRecord[] => samples.missingPage(modelId, after, limit),
+
+    /** Change rows in (after, upto], oldest first. */
+    changesAfter: (after: number, upto: number, limit: number): ChangeRow[] =>
       (
-        q.changesAfter.all({ after, upto, modelId, limit }) as Array<{
+        q.changesAfter.all({ after, upto, limit }) as Array<{
           seq: number; kind: ChangeRow['kind']; sample_id: string | null; model_id: string | null; algorithm_id: string | null;
-          label: number | null; vector: Buffer | null;
+          label: number | null; sample_seq: number | null; sample_alg: string | null;
         }>
       ).map((r) => ({
         seq: r.seq,
@@ -304,28 +265,30 @@ export function openStore(file: string, opts: StoreOptions = {}) {
         sampleId: r.sample_id,
         modelId: r.model_id,
         algorithmId: r.algorithm_id,
-        label: r.kind === 'add' ? r.seq : (r.label ?? 0),
-        vector: r.vector ? blobToVector(r.vector) : null,
+        label: r.kind === 'add' ? (r.sample_seq ?? 0) : (r.label ?? 0),
+        sample: r.sample_seq !== null ? { label: r.sample_seq, sampleId: r.sample_id!, algorithmId: r.sample_alg! } : null,
       })),
 
-    /** A page (by seq) of the model's samples in (after, upto], optionally with vectors. */
-    indexedSamples: (modelId: string, after: number, upto: number, limit: number): IndexedSample[] =>
-      (q.indexedSamples.all({ modelId, after, upto, limit }) as Array<{ seq: number; id: string; algorithm_id: string }>).map((r) => ({
-        label: r.seq, sampleId: r.id, algorithmId: r.algorithm_id,
-      })),
+    /** A page (by seq) of samples in (after, upto] that held a vector of every model in `models` at seq `upto`. */
+    indexedSamples: (models: readonly string[], after: number, upto: number, limit: number): IndexedSample[] =>
+      samples.complete(models, after, upto, limit),
 
-    indexedVectors: (modelId: string, after: number, upto: number, limit: number): Array<IndexedSample & { vector: Float32Array }> =>
-      (q.indexedVectors.all({ modelId, after, upto, limit }) as Array<{ seq: number; id: string; algorithm_id: string; vector: Buffer }>).map(
-        (r) => ({ label: r.seq, sampleId: r.id, algorithmId: r.algorithm_id, vector: blobToVector(r.vector) }),
-      ),
+    /** Like indexedSamples, with the vectors of `models`. */
+    indexedVectors: (models: readonly string[], after: number, upto: number, limit: number): SampleVectors[] =>
+      db
+        .transaction(() => samples.complete(models, after, upto, limit).map((s) => ({ ...s, vectors: samples.vectorsAt(s.sampleId, upto, models) })))
+        .deferred(),
 
-    /** Samples that existed at seq `after` and were deleted since: what a snapshot taken at `after` still holds. */
-    deletedAfter: (modelId: string, after: number): IndexedSample[] =>
-      (q.deletedAfter.all({ modelId, after }) as Array<{ label: number; sample_id: string; algorithm_id: string }>).map((r) => ({
+    /** The vectors of `models` that sample `sampleId` held at seq `upto`. */
+    sampleVectors: (sampleId: string, models: readonly string[], upto: number): Map<string, Float32Array> => samples.vectorsAt(sampleId, upto, models),
+
+    /** Samples that existed at seq `after` and were deleted since (a snapshot taken at `after` may still hold them). */
+    deletedAfter: (after: number): IndexedSample[] =>
+      (q.deletedAfter.all({ after }) as Array<{ label: number; sample_id: string; algorithm_id: string }>).map((r) => ({
         label: r.label, sampleId: r.sample_id, algorithmId: r.algorithm_id,
       })),
 
-    /** Stores a calibration of `modelId` and logs it, so other processes pick it up on refresh. */
+    /** Stores a calibration of index `modelId` and logs it, so other processes pick it up on refresh. */
     saveCalibration: (modelId: string, input: Required<CalibrationInput>): CalibrationRecord =>
       db
         .transaction(() => {

@@ -29,7 +29,7 @@ export interface Algorithm {
   updatedAt: string;
 }
 
-/** An algorithm with the number of samples it has for the gallery's model. */
+/** An algorithm with the number of samples it has (under any model). */
 export interface AlgorithmRecord extends Algorithm {
   sampleCount: number;
 }
@@ -60,29 +60,41 @@ export interface AlgorithmInput {
 /** Fields that `updateAlgorithm` may change; absent fields stay as they are. */
 export type AlgorithmPatch = Partial<AlgorithmInput>;
 
-/** One enrolled sample: the embedding of one image under one model, for one algorithm. */
+/** One enrolled sample: one image of one algorithm, with a vector per model id. */
 export interface SampleRecord {
   id: string;
   algorithmId: string;
-  modelId: string;
   /** Hex SHA-256 of the image bytes. */
   sha256: string;
-  dim: number;
   width: number;
   height: number;
   filename: string | null;
   createdAt: string;
   /** Change-log sequence number of its enrolment; also its label in the HNSW index. */
   seq: number;
+  /** Model ids the sample has a stored vector for, sorted. */
+  models: string[];
 }
 
-/** One image to enrol. */
+/**
+ * One image to enrol: `vectors` by model id (every model of the gallery), or, for a gallery of
+ * one model, `vector`.
+ */
 export interface SampleInput {
   sha256: string;
-  vector: Float32Array;
+  vector?: Float32Array;
+  vectors?: Readonly<Record<string, Float32Array>>;
   width: number;
   height: number;
   filename?: string;
+}
+
+/** One model of a gallery's (possibly fused) index. */
+export interface GalleryModel {
+  id: string;
+  dim: number;
+  /** Fusion weight (default 1); only ratios between weights matter. */
+  weight?: number;
 }
 
 /** Outcome of enrolling one item: the stored sample, and whether it was already there. */
@@ -148,12 +160,17 @@ export interface GalleryLogger {
 }
 
 export interface GalleryOptions {
-  /** Data directory; created if missing. Holds `gallery.sqlite` and `index/<modelId>.{hnsw,json}`. */
+  /** Data directory; created if missing. Holds `gallery.sqlite` and `index/<index key>.{hnsw,json}`. */
   dir: string;
-  /** Embedding model id; vectors of other models never share this index. */
-  modelId: string;
-  /** Embedding dimension of the model. */
-  dim: number;
+  /**
+   * Models of the index, fused by weight (see fusionIndexId). Samples lacking a vector of one of
+   * them stay out of the index until they get one. Alternative to `modelId` + `dim`.
+   */
+  models?: GalleryModel[];
+  /** A single embedding model id; vectors of other models never share this index. */
+  modelId?: string;
+  /** Embedding dimension of `modelId`. */
+  dim?: number;
   /** Write a snapshot after this many index changes (default 1000). */
   snapshotEvery?: number;
   /** Rebuild the index when deleted entries exceed this share of it (default 0.2). */
@@ -175,10 +192,14 @@ export interface SearchOptions {
 }
 
 export interface GalleryInfo {
+  /** Index id: the model id, or for a fusion the models and weights (`a:1+b:0.5`). */
   modelId: string;
   dim: number;
+  /** The index's models with their fusion weights. */
+  models: Array<{ id: string; dim: number; weight: number }>;
   /** Gallery version: the last change-log seq applied to the index. */
   version: number;
+  /** samples: live in the index. */
   counts: { algorithms: number; enabledAlgorithms: number; samples: number };
   index: IndexInfo;
 }
@@ -188,8 +209,17 @@ export interface GalleryInfo {
  * Only the index maintenance that may take long (snapshot, rebuild, close) is asynchronous.
  */
 export interface Gallery {
+  /** Index id (see GalleryInfo.modelId). */
   readonly modelId: string;
+  /** Dimension of the (fused) index vectors. */
   readonly dim: number;
+  readonly models: ReadonlyArray<Required<GalleryModel>>;
+  /**
+   * The index vector of per-model vectors: for one model its vector as is, for several their
+   * weighted fusion (evaluation/fusion.ts). Throws DFG_ERR_GALLERY_DIMENSION_MISMATCH or
+   * DFG_ERR_REQUEST_INVALID when a model's vector is missing or malformed.
+   */
+  fuse(vectors: Readonly<Record<string, Float32Array>>): Float32Array;
   /** Registers an algorithm. Throws DFG_ERR_ALGORITHM_NAME_TAKEN when the name (case-insensitive) exists. */
   createAlgorithm(input: AlgorithmInput): AlgorithmRecord;
   /** A page of algorithms in registration order, each with its sample count for this model. */
@@ -204,20 +234,27 @@ export interface Gallery {
   algorithmSummary(id: string): AlgorithmSummary | undefined;
   /**
    * Enrols samples in one transaction, committed before the call returns, then indexes them.
-   * An item whose sha256 the algorithm already has under this model (or that repeats one earlier in
-   * `items`) comes back with `duplicate: true` and the stored sample. Throws DFG_ERR_ALGORITHM_NOT_FOUND,
+   * An item whose sha256 the algorithm already has (or that repeats one earlier in `items`) comes
+   * back with `duplicate: true` and the stored sample, which gains the vectors of models it lacked. Throws DFG_ERR_ALGORITHM_NOT_FOUND,
    * DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID, and then writes nothing.
    */
   addSamples(algorithmId: string, items: SampleInput[]): AddSampleResult[];
-  /** A page of the algorithm's samples for this model, oldest first. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
+  /**
+   * Stores vectors of `modelId` (any model, served or not: re-embedding) for existing samples;
+   * samples gone or already holding one are skipped. Returns how many were stored.
+   */
+  addVectors(modelId: string, dim: number, items: Array<{ sampleId: string; vector: Float32Array }>): number;
+  /** Samples lacking a vector of `modelId`, a page after seq `after` (re-embedding works through them). */
+  samplesMissing(modelId: string, after: number, limit: number): SampleRecord[];
+  /** A page of the algorithm's samples, oldest first. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
   listSamples(algorithmId: string, opts?: PageOptions): Page<SampleRecord>;
-  /** Throws DFG_ERR_SAMPLE_NOT_FOUND (also when it belongs to another algorithm or model). */
+  /** Throws DFG_ERR_SAMPLE_NOT_FOUND (also when it belongs to another algorithm). */
   getSample(algorithmId: string, sampleId: string): SampleRecord;
   /** Throws DFG_ERR_SAMPLE_NOT_FOUND. */
   deleteSample(algorithmId: string, sampleId: string): void;
-  /** Samples of this model with these image bytes, under any algorithm. */
+  /** Samples with these image bytes, under any algorithm. */
   findBySha(sha256: string): SampleRecord[];
-  /** Every sample of this model with its stored vector, in enrolment order (for calibration). */
+  /** Every indexed sample with its index (fused) vector, in enrolment order (for calibration). */
   vectors(opts?: { batchSize?: number }): Generator<{ sampleId: string; algorithmId: string; vector: Float32Array }>;
   /**
    * The k nearest samples by cosine similarity, best first; samples of disabled algorithms are left
@@ -226,7 +263,14 @@ export interface Gallery {
   search(vector: Float32Array, k: number, opts?: SearchOptions): Neighbour[];
   /** Applies changes committed by other processes since the last call; one indexed query when there are none. */
   refresh(): { applied: number; version: number };
+  /** Cheap (from memory): safe on every request. */
   info(): GalleryInfo;
+  /**
+   * Store counts (queries; for /v1/gallery, not per request): samples stored, those lacking a
+   * vector of some model of the index (left out of it until re-embedded), and per model the
+   * samples lacking its vector.
+   */
+  coverage(): { stored: number; incomplete: number; missing: Record<string, number> };
   /** Writes the index snapshot now. */
   snapshot(): Promise<SnapshotManifest>;
   /** Rebuilds the index from the store (searches keep using the old one until it is ready), then snapshots it. */

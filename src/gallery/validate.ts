@@ -11,8 +11,11 @@ import {
   type AlgorithmPatch,
   type Architecture,
   type ForgeryType,
+  type CalibrationInput,
+  type GalleryOptions,
   type PageOptions,
 } from './types.js';
+import type { FusionMember } from './fusion.js';
 
 export const MAX_NAME_LENGTH = 200;
 export const MAX_TEXT_LENGTH = 4000;
@@ -161,4 +164,73 @@ export function checkModelId(value: unknown): string {
 export function checkDim(value: unknown): number {
   if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65536) throw invalid('an integer between 1 and 65536', 'dim', value);
   return value as number;
+}
+
+export function checkPositiveInt(value: unknown, name: string): number {
+  if (!Number.isInteger(value) || (value as number) < 1) throw invalid('a positive integer', name, value);
+  return value as number;
+}
+
+/** The index's models from `models`, or from `modelId` + `dim`; ids unique, weights positive. */
+export function checkModels(opts: GalleryOptions): FusionMember[] {
+  const list = opts.models ?? [{ id: opts.modelId as string, dim: opts.dim as number }];
+  if (!Array.isArray(list) || list.length === 0 || list.length > 16) throw invalid('1 to 16 models', 'models', list);
+  const seen = new Set<string>();
+  return list.map((m, i) => {
+    const id = checkModelId(m?.id);
+    if (seen.has(id)) throw invalid('distinct model ids', `models[${i}].id`, id);
+    seen.add(id);
+    const weight = m.weight ?? 1;
+    if (typeof weight !== 'number' || !(Number.isFinite(weight) && weight > 0)) throw invalid('a positive finite number', `models[${i}].weight`, weight);
+    return { id, dim: checkDim(m.dim), weight };
+  });
+}
+
+export function checkJsonObject(value: unknown, name: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('a JSON object', name, value);
+  try {
+    JSON.stringify(value);
+  } catch {
+    throw invalid('a JSON-serialisable object', name, 'an object that cannot be serialised');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A calibration to store, checked: target FPIR in (0, 1), thresholds in [-1, 1], JSON params. */
+export function checkCalibrationInput(input: unknown): Required<CalibrationInput> {
+  if (typeof input !== 'object' || input === null) throw invalid('an object', 'calibration', input);
+  const c = input as CalibrationInput;
+  const { targetFpir } = c;
+  if (typeof targetFpir !== 'number' || !(targetFpir > 0 && targetFpir < 1)) throw invalid('a number in (0, 1)', 'targetFpir', targetFpir);
+  const global = checkThreshold(c.global);
+  if (global === null) throw invalid('a number between -1 and 1', 'global', c.global);
+  const perAlgorithm = checkJsonObject(c.perAlgorithm, 'perAlgorithm');
+  for (const [id, value] of Object.entries(perAlgorithm)) {
+    if (checkThreshold(value) === null) throw invalid('a number between -1 and 1', `perAlgorithm.${id}`, value);
+  }
+  return {
+    targetFpir,
+    global,
+    perAlgorithm: perAlgorithm as Record<string, number>,
+    params: c.params === undefined ? {} : checkJsonObject(c.params, 'params'),
+  };
+}
+
+/** Per-model vectors of an item, checked: one of every model of the index (`vector` alone for one model), no other. */
+export function checkModelVectors(
+  models: readonly FusionMember[],
+  item: { vector?: Float32Array; vectors?: Readonly<Record<string, Float32Array>> },
+  name: string,
+  nonZero: boolean,
+): Map<string, Float32Array> {
+  const ids = models.map((m) => m.id);
+  const given = item.vectors ?? (item.vector !== undefined && models.length === 1 ? { [ids[0]!]: item.vector } : undefined);
+  if (typeof given !== 'object' || given === null) throw invalid(models.length === 1 ? 'a vector' : `vectors of the models ${ids.join(', ')}`, name, given);
+  const out = new Map<string, Float32Array>();
+  for (const m of models) {
+    if (!Object.hasOwn(given, m.id)) throw invalid(`a vector of model ${m.id}`, `${name}.${m.id}`, undefined);
+    out.set(m.id, checkVector(given[m.id], m.dim, m.id, `${name}.${m.id}`, nonZero));
+  }
+  for (const key of Object.keys(given)) if (!out.has(key)) throw invalid(`only models ${ids.join(', ')}`, name, `a vector of ${key}`);
+  return out;
 }

@@ -11,7 +11,7 @@ export function toAlgorithmBody(a: AlgorithmRecord) {
 
 export function toSampleBody(s: SampleRecord) {
   return {
-    id: s.id, algorithmId: s.algorithmId, modelId: s.modelId, sha256: s.sha256,
+    id: s.id, algorithmId: s.algorithmId, models: s.models, sha256: s.sha256,
     width: s.width, height: s.height, filename: s.filename ?? null, createdAt: s.createdAt,
   };
 }

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { loadManifest } from '../../embedding/manifest.js';
+import { configuredGalleryModels } from '../../services.js';
 import { openGallery } from '../../gallery/index.js';
 import { calibrateGallery, type GalleryCalibration } from '../../calibration.js';
 
@@ -51,8 +51,7 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (o: { targetFpir: number; topM?: number; maxSamples: number; dryRun?: boolean; json?: boolean }) => {
       const config = loadConfig();
-      const { manifest } = await loadManifest(config.DFG_MODELS_DIR, config.DFG_MODEL);
-      const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, modelId: manifest.id, dim: manifest.output.dim, snapshotEvery: config.DFG_SNAPSHOT_EVERY });
+      const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models: await configuredGalleryModels(config), snapshotEvery: config.DFG_SNAPSHOT_EVERY });
       try {
         const result = calibrateGallery(gallery, { topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun });
         if (o.json) console.log(JSON.stringify({ ...result.calibration, names: result.names, negatives: result.negatives, version: result.record?.version ?? null }, null, 2));

@@ -7,7 +7,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, threadCount, type Config } from '../../config/index.js';
+import { loadConfig, modelList, threadCount, type Config } from '../../config/index.js';
 import { createEmbedder, loadManifest, type Embedder } from '../../embedding/index.js';
 import { svgToPng } from '../../embedding/render.js';
 import { dfgError, isDfgError } from '../../errors.js';
@@ -120,9 +120,11 @@ const protocolSettings = (o: EvalCommandOptions, dataset: Dataset): ProtocolSett
 
 /** The library evaluation: the models here, embedded in worker threads, with the content baseline. */
 async function libraryReport(o: EvalCommandOptions, config: Config, dataset: Dataset, progress: Progress): Promise<Report> {
-  const modelIds = o.model && o.model.length > 0 ? o.model : [config.DFG_MODEL];
+  // Without --model, the service's own list and weights (DFG_MODEL), so the numbers match what it serves.
+  const configured = modelList(config);
+  const modelIds = o.model && o.model.length > 0 ? o.model : configured.map((m) => m.id);
   if (new Set(modelIds).size !== modelIds.length) throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `--model names a model twice (${modelIds.join(', ')})`);
-  const weights = fusionWeights(modelIds.length, o.weights);
+  const weights = fusionWeights(modelIds.length, o.model && o.model.length > 0 ? o.weights : (o.weights ?? configured.map((m) => m.weight)));
   const limits = { maxBytes: config.DFG_MAX_IMAGE_BYTES, maxPixels: config.DFG_MAX_PIXELS };
   const threads = o.threads ?? threadCount(config);
   const cacheRoot = o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheRoot();

@@ -63,7 +63,7 @@ export const Sample = Type.Object(
   {
     id: Type.String(),
     algorithmId: Type.String(),
-    modelId: Type.String(),
+    models: Type.Array(Type.String(), { description: 'Model ids the sample has a stored vector for; it is searched once it has one for every served model.' }),
     sha256: Type.String(),
     width: Type.Integer(),
     height: Type.Integer(),
