@@ -41,7 +41,7 @@ export async function attributeImage(
   });
   return {
     ...result,
-    model: { id: parts.embedder.model.id, version: parts.embedder.model.version },
+    model: modelBody(parts.embedder),
     galleryVersion: gallery.info().version,
     timings: {
       decodeMs: round(emb.decodeMs),
@@ -50,6 +50,15 @@ export async function attributeImage(
       totalMs: round(performance.now() - t0),
     },
     image: { width: emb.width, height: emb.height, sha256 },
+  };
+}
+
+/** The model an answer came from: the index id and version, and each fused model with its weight. */
+export function modelBody(embedder: Pick<Embedder, 'model' | 'models'>) {
+  return {
+    id: embedder.model.id,
+    version: embedder.model.version,
+    members: embedder.models.map((m) => ({ id: m.id, version: m.version, weight: m.weight })),
   };
 }
 

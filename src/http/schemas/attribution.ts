@@ -19,7 +19,13 @@ export const Attribution = Type.Object(
         evidence: Type.Array(Type.String(), { description: 'Sample ids behind the score.' }),
       }),
     ),
-    model: Type.Object({ id: Type.String(), version: Type.String() }),
+    model: Type.Object({
+      id: Type.String({ description: 'The model id, or for a fusion the index id naming models and weights (`a:1+b:0.5`).' }),
+      version: Type.String({ description: 'The model version (for a fusion, the versions joined by +).' }),
+      members: Type.Array(Type.Object({ id: Type.String(), version: Type.String(), weight: Type.Number() }), {
+        description: 'The models whose similarities are fused, with their weights (one entry without fusion).',
+      }),
+    }),
     galleryVersion: Type.Integer(),
     timings: Type.Object({ decodeMs: Type.Number(), embedMs: Type.Number(), searchMs: Type.Number(), totalMs: Type.Number() }),
     image: Type.Object({ width: Type.Integer(), height: Type.Integer(), sha256: Type.String() }),
@@ -38,9 +44,26 @@ export const AttributionBatch = Type.Object({
 });
 
 export const GalleryInfo = Type.Object({
-  model: Type.Object({ id: Type.String(), version: Type.String(), dimension: Type.Integer() }),
+  model: Type.Object({
+    id: Type.String({ description: 'Index id: the model id, or for a fusion the models and weights (`a:1+b:0.5`); calibrations belong to it.' }),
+    version: Type.String(),
+    dimension: Type.Integer({ description: 'Dimension of the index vectors (the sum of the models\' dimensions for a fusion).' }),
+    members: Type.Array(Type.Object({
+      id: Type.String(),
+      version: Type.String(),
+      dimension: Type.Integer(),
+      weight: Type.Number(),
+      missingSamples: Type.Integer({ description: 'Samples with no vector of this model: left out of the index until re-embedded (dfg gallery reembed) or enrolled again.' }),
+    })),
+  }),
   version: Type.Integer({ description: 'Monotonic gallery version (last change sequence number).' }),
-  counts: Type.Object({ algorithms: Type.Integer(), enabledAlgorithms: Type.Integer(), samples: Type.Integer() }),
+  counts: Type.Object({
+    algorithms: Type.Integer(),
+    enabledAlgorithms: Type.Integer(),
+    samples: Type.Integer({ description: 'Samples in the index (searched).' }),
+    stored: Type.Integer({ description: 'Samples in the store.' }),
+    needsReembedding: Type.Integer({ description: 'Stored samples lacking a vector of some served model, hence not searched.' }),
+  }),
   index: Type.Object({
     state: Type.String(),
     size: Type.Integer(),
