@@ -81,6 +81,11 @@ export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery 
     });
   });
 
+  // Kept bytes are durable before the commit that acknowledges their samples; duplicates enrolled
+  // before images were kept get theirs now, so they become re-embeddable.
+  const keep = [...toAdd.map((t) => t.index), ...results.flatMap((r, i) => (r.status === 'duplicate' ? [i] : []))];
+  await gallery.keepImages(keep.map((i) => ({ sha256: results[i]!.sha256!, bytes: inputs[i]!.bytes! })));
+
   if (toAdd.length > 0) {
     const added = gallery.addSamples(algorithmId, toAdd.map((t) => t.item));
     added.forEach((a, i) => {

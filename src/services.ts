@@ -46,6 +46,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       dir: config.DFG_GALLERY_DIR,
       // One index over the fused vector of every listed model (the model itself when there is one).
       models: embedder.models.map((m) => ({ id: m.id, dim: m.dim, weight: m.weight })),
+      keepImages: config.DFG_KEEP_IMAGES,
       snapshotEvery: config.DFG_SNAPSHOT_EVERY,
       efSearch: Math.max(config.DFG_EF_SEARCH, config.DFG_K),
       log,

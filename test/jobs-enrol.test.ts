@@ -55,6 +55,11 @@ t.test('enrolment job: archive in, samples out, attributable through the API wit
 
   const alg = (await app.inject({ method: 'GET', url: `/v1/algorithms/${target.id}` })).json();
   t.equal(alg.sampleCount, 10);
+  // Job enrolment keeps the image bytes too (DFG_KEEP_IMAGES defaults to true), for re-embedding.
+  for (const img of imgs) {
+    const sha = crypto.createHash('sha256').update(img).digest('hex');
+    t.same(fs.readFileSync(path.join(h.config.DFG_GALLERY_DIR, 'blobs', sha.slice(0, 2), sha)), img);
+  }
 
   // The API never talked to the worker: it sees the samples through its once-a-second refresh.
   const after = await waitFor(async () => {

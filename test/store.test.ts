@@ -74,7 +74,9 @@ t.test('algorithms: unique names ignoring case, pagination with counts, update, 
   t.equal(s.updateAlgorithm(b.id, { threshold: null })!.threshold, null, 'override cleared');
 
   const before = s.maxSeq();
-  t.same(s.deleteAlgorithm(a.id), { samples: 5 });
+  const deleted = s.deleteAlgorithm(a.id)!;
+  t.equal(deleted.samples, 5);
+  t.same([...deleted.sha256s].sort(), [sha(0), sha(1), sha(2), sha(0, 1), sha(1, 1)], 'the images the deleted samples named (their kept bytes may go)');
   const log = s.changesAfter(before, Number.MAX_SAFE_INTEGER, 100);
   t.same(log.map((r) => r.kind), ['delete', 'delete', 'delete', 'delete', 'delete', 'algorithm'], 'one delete per sample, then the algorithm');
   t.equal(s.getAlgorithm(a.id), undefined);

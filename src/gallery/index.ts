@@ -11,6 +11,7 @@ import { DEFAULT_HNSW_PARAMS, type HnswParams } from './hnsw-index.js';
 import { openLiveIndex } from './live-index.js';
 import { openStore, type CheckedSample } from './store.js';
 import { fusionIndexId, indexVector, type FusionMember } from './fusion.js';
+import { createBlobStore } from './blobs.js';
 import type { AlgorithmRecord, EffectiveThresholds, Gallery, GalleryLogger, GalleryOptions, SampleInput } from './types.js';
 import {
   checkAlgorithmInput,
@@ -74,6 +75,18 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     store.close();
     throw err;
   }
+  const blobs = createBlobStore(opts.dir);
+  const keepImages = opts.keepImages ?? false;
+  /** Removes the kept bytes of images no sample names any more (after the delete committed). */
+  const dropUnreferenced = (sha256s: Iterable<string>): void => {
+    for (const sha of new Set(sha256s)) {
+      try {
+        if (store.findBySha(sha).length === 0) blobs.remove(sha);
+      } catch (err) {
+        log.warn({ err, sha256: sha }, 'kept image not removed');
+      }
+    }
+  };
   let closed = false;
   let thresholdCache: { algorithms: unknown; cal: unknown; value: EffectiveThresholds } | undefined;
 
@@ -133,6 +146,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       const res = store.deleteAlgorithm(checkId(id, 'algorithmId'));
       if (!res) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id);
       live.refresh();
+      dropUnreferenced(res.sha256s);
       log.info({ algorithmId: id, deletedSamples: res.samples }, 'algorithm deleted');
       return { deletedSamples: res.samples };
     },
@@ -200,6 +214,20 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       const s = store.deleteSample(checkId(algorithmId, 'algorithmId'), checkId(sampleId, 'sampleId'));
       if (!s) throw dfgError('DFG_ERR_SAMPLE_NOT_FOUND', sampleId);
       live.refresh();
+      dropUnreferenced([s.sha256]);
+    },
+
+    keepsImages: keepImages,
+
+    async keepImages(items) {
+      open();
+      if (!keepImages) return;
+      for (const it of items) await blobs.put(checkSha256(it.sha256), it.bytes);
+    },
+
+    async readImage(sha256) {
+      open();
+      return blobs.get(checkSha256(sha256));
     },
 
     findBySha(sha256) {

@@ -57,7 +57,7 @@ export function sampleStatements(db: Database.Database, logAdd: Database.Stateme
     completePage: db.prepare(`SELECT s.seq, s.id, s.algorithm_id FROM samples s
       WHERE s.seq > @after AND s.seq <= @upto AND ${COMPLETE} ORDER BY s.seq LIMIT @limit`),
     vectorsOf: db.prepare('SELECT model_id, vector FROM vectors WHERE sample_id = ? AND seq <= ?'),
-    ofAlgorithm: db.prepare('SELECT id, seq FROM samples WHERE algorithm_id = ?'),
+    ofAlgorithm: db.prepare('SELECT id, seq, sha256 FROM samples WHERE algorithm_id = ?'),
     deleteOfAlgorithm: db.prepare('DELETE FROM samples WHERE algorithm_id = ?'),
     deleteVectorsOfAlgorithm: db.prepare('DELETE FROM vectors WHERE sample_id IN (SELECT id FROM samples WHERE algorithm_id = ?)'),
   };
@@ -135,13 +135,13 @@ export function sampleStatements(db: Database.Database, logAdd: Database.Stateme
       return toSample(row);
     },
 
-    /** Deletes every sample of the algorithm (logging each); returns how many. */
-    deleteOfAlgorithm(algorithmId: string, ts: string): number {
-      const rows = q.ofAlgorithm.all(algorithmId) as Array<{ id: string; seq: number }>;
+    /** Deletes every sample of the algorithm (logging each); returns their sha256s. */
+    deleteOfAlgorithm(algorithmId: string, ts: string): string[] {
+      const rows = q.ofAlgorithm.all(algorithmId) as Array<{ id: string; seq: number; sha256: string }>;
       for (const s of rows) logDelete.run(s.id, null, algorithmId, s.seq, ts);
       q.deleteVectorsOfAlgorithm.run(algorithmId);
       q.deleteOfAlgorithm.run(algorithmId);
-      return rows.length;
+      return rows.map((r) => r.sha256);
     },
 
     bySha: (sha256: string): SampleRecord[] => (q.bySha.all(sha256) as SampleRow[]).map(toSample),

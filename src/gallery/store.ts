@@ -189,15 +189,15 @@ export function openStore(file: string, opts: StoreOptions = {}) {
         .immediate(),
 
     /** Deletes the algorithm and all its samples (with their vectors), logging one delete per sample. */
-    deleteAlgorithm: (id: string): { samples: number } | undefined =>
+    deleteAlgorithm: (id: string): { samples: number; sha256s: string[] } | undefined =>
       db
         .transaction(() => {
           if (!q.algorithmExists.get(id)) return undefined;
           const ts = now();
-          const n = samples.deleteOfAlgorithm(id, ts);
+          const sha256s = samples.deleteOfAlgorithm(id, ts);
           q.deleteAlgorithm.run(id);
           q.logAlgorithm.run(id, ts);
-          return { samples: n };
+          return { samples: sha256s.length, sha256s };
         })
         .immediate(),
 

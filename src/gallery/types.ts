@@ -181,6 +181,8 @@ export interface GalleryOptions {
   exactBelow?: number;
   /** HNSW graph parameters (default M 16, efConstruction 200). */
   hnsw?: Partial<HnswParams>;
+  /** Keep enrolled image bytes under `<dir>/blobs/` for re-embedding (default false; the service default is DFG_KEEP_IMAGES=true). */
+  keepImages?: boolean;
   /** How long a write waits for another process's lock (default 10 s). */
   busyTimeoutMs?: number;
   log?: GalleryLogger;
@@ -250,8 +252,18 @@ export interface Gallery {
   listSamples(algorithmId: string, opts?: PageOptions): Page<SampleRecord>;
   /** Throws DFG_ERR_SAMPLE_NOT_FOUND (also when it belongs to another algorithm). */
   getSample(algorithmId: string, sampleId: string): SampleRecord;
-  /** Throws DFG_ERR_SAMPLE_NOT_FOUND. */
+  /** Throws DFG_ERR_SAMPLE_NOT_FOUND. The kept image goes with the last sample that names it. */
   deleteSample(algorithmId: string, sampleId: string): void;
+  /** Whether enrolled image bytes are kept (`keepImages`). */
+  readonly keepsImages: boolean;
+  /**
+   * Writes the image bytes under their sha256 (temp file, fsync, rename) when the gallery keeps
+   * images; call before addSamples so an acknowledged sample always has its bytes. No-op otherwise.
+   * Throws DFG_ERR_REQUEST_INVALID when bytes and sha256 disagree.
+   */
+  keepImages(items: ReadonlyArray<{ sha256: string; bytes: Uint8Array }>): Promise<void>;
+  /** The kept bytes of an image, or null (not kept, or removed with its last sample). */
+  readImage(sha256: string): Promise<Buffer | null>;
   /** Samples with these image bytes, under any algorithm. */
   findBySha(sha256: string): SampleRecord[];
   /** Every indexed sample with its index (fused) vector, in enrolment order (for calibration). */
