@@ -189,6 +189,11 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return stored;
     },
 
+    countMissing(vectorModelId) {
+      open();
+      return store.countMissing(checkModelId(vectorModelId));
+    },
+
     samplesMissing(vectorModelId, after, limit) {
       open();
       if (!Number.isInteger(after) || after < 0) throw invalid('a non-negative integer', 'after', after);

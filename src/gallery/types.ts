@@ -246,6 +246,8 @@ export interface Gallery {
    * samples gone or already holding one are skipped. Returns how many were stored.
    */
   addVectors(modelId: string, dim: number, items: Array<{ sampleId: string; vector: Float32Array }>): number;
+  /** How many samples lack a vector of `modelId`. */
+  countMissing(modelId: string): number;
   /** Samples lacking a vector of `modelId`, a page after seq `after` (re-embedding works through them). */
   samplesMissing(modelId: string, after: number, limit: number): SampleRecord[];
   /** A page of the algorithm's samples, oldest first. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */

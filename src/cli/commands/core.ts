@@ -14,6 +14,7 @@ import { generateKey, SCOPES, type Scope } from '../../http/plugins/auth.js';
 import { buildModels } from '../../embedding/models/index.js';
 import { listModels } from '../../embedding/manifest.js';
 import type { Gallery } from '../../gallery/index.js';
+import { registerReembedCommand } from './reembed.js';
 
 const CHUNK = 32;
 
@@ -109,10 +110,11 @@ export function registerCoreCommands(program: Command): void {
       });
     });
 
-  const gallery = program.command('gallery').description('Inspect or rebuild the gallery index');
+  const gallery = program.command('gallery').description('Inspect, rebuild or re-embed the gallery');
   gallery.command('info').description('Counts, version and index state').action(async () => {
-    await withServices(async ({ gallery: g }) => console.log(JSON.stringify(g.info(), null, 2)));
+    await withServices(async ({ gallery: g }) => console.log(JSON.stringify({ ...g.info(), coverage: g.coverage() }, null, 2)));
   });
+  registerReembedCommand(gallery);
   gallery.command('rebuild').description('Rebuild the HNSW index of the configured model from the store and snapshot it').action(async () => {
     await withServices(async ({ gallery: g }) => {
       const t0 = performance.now();
