@@ -214,6 +214,11 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return s;
     },
 
+    findSample(sampleId) {
+      open();
+      return store.sampleById(checkId(sampleId, 'sampleId'));
+    },
+
     deleteSample(algorithmId, sampleId) {
       open();
       const s = store.deleteSample(checkId(algorithmId, 'algorithmId'), checkId(sampleId, 'sampleId'));

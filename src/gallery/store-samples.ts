@@ -144,6 +144,11 @@ export function sampleStatements(db: Database.Database, logAdd: Database.Stateme
       return rows.map((r) => r.sha256);
     },
 
+    byId(sampleId: string): SampleRecord | undefined {
+      const row = q.byId.get(sampleId) as SampleRow | undefined;
+      return row && toSample(row);
+    },
+
     bySha: (sha256: string): SampleRecord[] => (q.bySha.all(sha256) as SampleRow[]).map(toSample),
     count: (): number => q.count.get() as number,
     countComplete: (models: readonly string[], upto: number): number => q.countComplete.get({ models: JSON.stringify(models), upto }) as number,

@@ -236,6 +236,8 @@ export function openStore(file: string, opts: StoreOptions = {}) {
       db.transaction(() => samples.page(algorithmId, limit, offset)).deferred(),
 
     getSample: (algorithmId: string, sampleId: string): SampleRecord | undefined => samples.get(algorithmId, sampleId),
+    /** A sample by id alone, whatever its algorithm. */
+    sampleById: (sampleId: string): SampleRecord | undefined => samples.byId(sampleId),
 
     /** Deletes one sample and its vectors and logs it; undefined when it does not exist under that algorithm. */
     deleteSample: (algorithmId: string, sampleId: string): SampleRecord | undefined =>

@@ -254,6 +254,8 @@ export interface Gallery {
   listSamples(algorithmId: string, opts?: PageOptions): Page<SampleRecord>;
   /** Throws DFG_ERR_SAMPLE_NOT_FOUND (also when it belongs to another algorithm). */
   getSample(algorithmId: string, sampleId: string): SampleRecord;
+  /** A sample by id whatever its algorithm, or undefined. */
+  findSample(sampleId: string): SampleRecord | undefined;
   /** Throws DFG_ERR_SAMPLE_NOT_FOUND. The kept image goes with the last sample that names it. */
   deleteSample(algorithmId: string, sampleId: string): void;
   /** Whether enrolled image bytes are kept (`keepImages`). */

@@ -22,6 +22,8 @@ export interface SubmitTarget {
   kind: JobKind;
   /** Enrolments only. */
   algorithmId?: string;
+  /** Re-embeddings only. */
+  modelId?: string;
 }
 
 export interface JobClient {
@@ -33,6 +35,8 @@ export interface JobClient {
   submitDirectory(target: SubmitTarget & { path: string }): Promise<JobView>;
   /** Submits image URLs on DFG_URL_ALLOWLIST. Throws DFG_ERR_URL_FORBIDDEN. */
   submitUrls(target: SubmitTarget & { urls: string[] }): Promise<JobView>;
+  /** Submits a re-embedding of these samples with `modelId` (the caller lists those lacking its vector). */
+  submitReembed(target: { modelId: string; sampleIds: Iterable<string> }): Promise<JobView>;
   /** Throws DFG_ERR_JOB_NOT_FOUND. */
   get(id: string, opts?: { errorLimit?: number }): Promise<JobView>;
   list(limit: number, offset: number): Promise<{ items: JobView[]; total: number }>;
@@ -147,6 +151,7 @@ export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
         chunks.push({
           v: 1, jobId: id, kind: target.kind, index: chunks.length, source: source.type, items: current,
           ...(target.kind === 'enrol' ? { algorithmId: target.algorithmId } : {}),
+          ...(target.kind === 'reembed' ? { modelId: target.modelId } : {}),
           ...(source.dir ? { dir: source.dir } : {}),
         });
         current = [];
@@ -213,6 +218,14 @@ export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
         for (const name of urls) yield { name };
       }
       return plan(t, { type: 'urls', name: `${urls.length} URL${urls.length === 1 ? '' : 's'}` }, items(), () => dfgError('DFG_ERR_REQUEST_INVALID', 'no URLs'));
+    },
+
+    async submitReembed(t) {
+      async function* items(): AsyncGenerator<PlannedItem> {
+        for (const name of t.sampleIds) yield { name };
+      }
+      return plan({ kind: 'reembed', modelId: t.modelId }, { type: 'gallery', name: t.modelId }, items(),
+        () => dfgError('DFG_ERR_REQUEST_INVALID', `every sample already has a vector of ${t.modelId}: nothing to re-embed`));
     },
 
     async get(id, opts = {}) {

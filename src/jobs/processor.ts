@@ -13,7 +13,8 @@ import type { Config } from '../config/index.js';
 import { enrolImages, sha256Hex } from '../enrol.js';
 import { attributeImage } from '../attribute.js';
 import { dfgError, isDfgError, type DfgError } from '../errors.js';
-import { ChunkData, type AuditRow, type EnrolRow } from './schemas.js';
+import { ChunkData, type AuditRow, type EnrolRow, type ReembedRow } from './schemas.js';
+import { reembedChunk } from './reembed-chunk.js';
 import type { ChunkOutcome, ItemError, JobStore } from './store.js';
 import { parseImportRoots, readImportFile } from './sources/directory.js';
 import { fetchImage, isTransientFetchError, parseAllowlist, type UrlPolicy } from './sources/urls.js';
@@ -27,6 +28,8 @@ export interface ProcessorDeps {
   store: JobStore;
   /** The loaded embedder and gallery (throws DFG_ERR_SERVER_NOT_READY while loading: the chunk retries). */
   parts: () => { embedder: Embedder; gallery: Gallery };
+  /** An embedder of one model for re-embedding chunks (loaded once per worker process). */
+  embedderFor?: (modelId: string) => Promise<Embedder>;
   config: ProcessorConfig;
   log: Logger;
 }
@@ -164,7 +167,15 @@ async function auditChunk(inputs: Input[], deps: ProcessorDeps): Promise<Process
   return { outcome, transient };
 }
 
-function summarise(rows: Array<EnrolRow | AuditRow>, outcomes: string[]): Omit<ChunkOutcome, 'givenUp'> {
+async function reembedChunkOf(data: ChunkData, deps: ProcessorDeps): Promise<Processed> {
+  if (!deps.embedderFor || !data.modelId) throw dfgError('DFG_ERR_REQUEST_INVALID', 're-embedding chunk without a model, or a worker that cannot re-embed');
+  const { gallery } = deps.parts();
+  const embedder = await deps.embedderFor(data.modelId);
+  const { rows, transient } = await reembedChunk(data, gallery, embedder);
+  return { outcome: summarise(rows, rows.map((r) => r.outcome)), transient };
+}
+
+function summarise(rows: Array<EnrolRow | AuditRow | ReembedRow>, outcomes: string[]): Omit<ChunkOutcome, 'givenUp'> {
   const increments: Record<string, number> = {};
   for (const o of outcomes) increments[`o:${o}`] = (increments[`o:${o}`] ?? 0) + 1;
   const errors: ItemError[] = rows.filter((r) => r.error).map((r) => ({ name: r.name, code: r.error!, message: r.message ?? '' }));
@@ -175,6 +186,7 @@ function summarise(rows: Array<EnrolRow | AuditRow>, outcomes: string[]): Omit<C
 function allFailed(data: ChunkData, err: DfgError): Omit<ChunkOutcome, 'givenUp'> {
   const rows = data.items.map((it) => {
     const e = it.error ?? { code: err.code, message: err.message.slice(0, 2000) };
+    if (data.kind === 'reembed') return { name: it.name, sha256: null, outcome: 'error' as const, error: e.code, message: e.message };
     return data.kind === 'enrol'
       ? { name: displayName(it.name), sha256: null, outcome: 'error' as const, sampleId: null, error: e.code, message: e.message }
       : { name: displayName(it.name), sha256: null, decision: 'error' as const, algorithm: null, algorithmId: null, score: null, threshold: null, error: e.code, message: e.message };
@@ -218,8 +230,11 @@ export function createChunkProcessor(deps: ProcessorDeps): (job: Job) => Promise
     const t0 = performance.now();
     let processed: Processed;
     try {
-      const inputs = await loadInputs(data, deps, urlPolicy);
-      processed = data.kind === 'enrol' ? await enrolChunk(data, inputs, deps) : await auditChunk(inputs, deps);
+      if (data.kind === 'reembed') processed = await reembedChunkOf(data, deps);
+      else {
+        const inputs = await loadInputs(data, deps, urlPolicy);
+        processed = data.kind === 'enrol' ? await enrolChunk(data, inputs, deps) : await auditChunk(inputs, deps);
+      }
     } catch (err) {
       // Bad input for the whole chunk (algorithm deleted meanwhile): recorded per item, never retried.
       if (isDfgError(err) && err.statusCode >= 400 && err.statusCode < 500) {

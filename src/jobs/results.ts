@@ -5,6 +5,8 @@ export type ResultFormat = 'ndjson' | 'csv';
 
 export const AUDIT_COLUMNS = ['name', 'sha256', 'decision', 'algorithm', 'algorithmId', 'score', 'threshold', 'error', 'message'] as const;
 export const ENROL_COLUMNS = ['name', 'sha256', 'outcome', 'sampleId', 'error', 'message'] as const;
+/** Re-embeddings: `name` is the sample id. */
+export const REEMBED_COLUMNS = ['name', 'sha256', 'outcome', 'error', 'message'] as const;
 
 /**
  * One CSV cell. Text that a spreadsheet would run as a formula (leading = + - @ tab CR) gets a
@@ -18,7 +20,7 @@ export function csvCell(value: unknown): string {
 }
 
 export async function* formatRows(kind: JobKind, format: ResultFormat, rows: AsyncIterable<ResultRow>): AsyncGenerator<string> {
-  const columns: readonly string[] = kind === 'audit' ? AUDIT_COLUMNS : ENROL_COLUMNS;
+  const columns: readonly string[] = kind === 'audit' ? AUDIT_COLUMNS : kind === 'reembed' ? REEMBED_COLUMNS : ENROL_COLUMNS;
   if (format === 'csv') yield `${columns.join(',')}\r\n`;
   for await (const row of rows) {
     const r = row as unknown as Record<string, unknown>;

@@ -6,10 +6,11 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const JOB_ID_PATTERN = '^job_[A-Za-z0-9_-]{8,40}$';
 
-export const JobKind = Type.Union([Type.Literal('enrol'), Type.Literal('audit')]);
+export const JobKind = Type.Union([Type.Literal('enrol'), Type.Literal('audit'), Type.Literal('reembed')]);
 export type JobKind = Static<typeof JobKind>;
 
-export const SourceType = Type.Union([Type.Literal('archive'), Type.Literal('directory'), Type.Literal('urls')]);
+/** `gallery`: the samples of the gallery itself (re-embedding); items are sample ids. */
+export const SourceType = Type.Union([Type.Literal('archive'), Type.Literal('directory'), Type.Literal('urls'), Type.Literal('gallery')]);
 export type SourceType = Static<typeof SourceType>;
 
 export const JobState = Type.Union(['waiting', 'active', 'completed', 'failed', 'cancelled'].map((s) => Type.Literal(s)), {
@@ -32,6 +33,8 @@ export const ChunkData = Type.Object({
   jobId: Type.String({ pattern: JOB_ID_PATTERN }),
   kind: JobKind,
   algorithmId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  /** Re-embeddings only: the model whose vectors are added. */
+  modelId: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 128 })),
   index: Type.Integer({ minimum: 0 }),
   source: SourceType,
   /** Real path of the import directory (directory sources). */
@@ -63,4 +66,14 @@ export interface AuditRow {
   message: string | null;
 }
 
-export type ResultRow = EnrolRow | AuditRow;
+/** One line of a re-embedding job's results: one sample. */
+export interface ReembedRow {
+  name: string;
+  sha256: string | null;
+  /** stored: vector added; present: it had one already; not-kept: no image bytes kept; error: refused or gone. */
+  outcome: 'stored' | 'present' | 'not-kept' | 'error';
+  error: string | null;
+  message: string | null;
+}
+
+export type ResultRow = EnrolRow | AuditRow | ReembedRow;

@@ -4,6 +4,7 @@ import type { JobKind, JobState, SourceType } from './schemas.js';
 
 export const ENROL_OUTCOMES = ['created', 'duplicate', 'error'] as const;
 export const AUDIT_OUTCOMES = ['attributed', 'unknown', 'authentic', 'error'] as const;
+export const REEMBED_OUTCOMES = ['stored', 'present', 'not-kept', 'error'] as const;
 
 export interface JobView {
   id: string;
@@ -19,7 +20,7 @@ export interface JobView {
     percent: number;
     chunks: { total: number; done: number; failed: number };
   };
-  /** Images by outcome: enrolments created/duplicate/error, audits attributed/unknown/authentic/error. */
+  /** Images by outcome: enrolments created/duplicate/error, audits attributed/unknown/authentic/error, re-embeddings stored/present/not-kept/error. */
   counts: Record<string, number>;
   /** Audits only: attributed and authentic images by algorithm, most first. */
   algorithms: Array<{ id: string; name: string; count: number }> | null;
@@ -41,7 +42,7 @@ const iso = (v: string | undefined) => (v ? new Date(Number(v)).toISOString() : 
 
 export function toJobView(id: string, rec: RawRecord, errors?: { items: ItemError[]; total: number }, now = Date.now()): JobView {
   const kind = rec.kind as JobKind;
-  const outcomes = kind === 'audit' ? AUDIT_OUTCOMES : ENROL_OUTCOMES;
+  const outcomes: readonly string[] = kind === 'audit' ? AUDIT_OUTCOMES : kind === 'reembed' ? REEMBED_OUTCOMES : ENROL_OUTCOMES;
   const counts: Record<string, number> = {};
   for (const o of outcomes) counts[o] = int(rec[`o:${o}`]);
   const done = outcomes.reduce((s, o) => s + counts[o]!, 0);
@@ -66,7 +67,7 @@ export function toJobView(id: string, rec: RawRecord, errors?: { items: ItemErro
     progress: {
       total,
       done,
-      failed: counts.error ?? 0,
+      failed: (counts.error ?? 0) + (counts['not-kept'] ?? 0),
       percent: total ? Math.round((1000 * done) / total) / 10 : 0,
       chunks: { total: int(rec.chunks), done: int(rec.chunksDone), failed: int(rec.chunksFailed) },
     },

@@ -6,7 +6,8 @@ import os from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.js';
+import { threadCount, type Config } from '../config/index.js';
+import { createEmbedder, type Embedder } from '../embedding/index.js';
 import type { Services } from '../services.js';
 import { QUEUE_NAME } from './keys.js';
 import { workerConnection } from './redis.js';
@@ -43,7 +44,23 @@ export function createJobWorker(opts: JobWorkerOptions): JobWorker {
   const connection: Redis = workerConnection({ url: cfg.REDIS_URL, connectTimeoutMs: cfg.DFG_JOB_CONNECT_TIMEOUT_MS });
   connection.on('error', (err: Error) => log.warn({ err: err.message }, 'worker: Redis error'));
   const store = createJobStore(connection, { prefix: cfg.DFG_JOB_PREFIX, keepSeconds: cfg.DFG_JOB_KEEP_SECONDS, keepCount: cfg.DFG_JOB_KEEP_COUNT });
-  const processChunk = createChunkProcessor({ store, parts: () => opts.services.need(), config: cfg, log });
+  // Re-embedding jobs name a model the process may not serve: its embedder is loaded on first use and kept.
+  const embedders = new Map<string, Promise<Embedder>>();
+  const embedderFor = (modelId: string): Promise<Embedder> => {
+    let e = embedders.get(modelId);
+    if (!e) {
+      e = createEmbedder({
+        modelsDir: cfg.DFG_MODELS_DIR, modelId, threads: threadCount(cfg), maxQueue: Math.max(cfg.DFG_MAX_QUEUE, concurrency * cfg.DFG_JOB_CHUNK_SIZE),
+        limits: { maxBytes: cfg.DFG_MAX_IMAGE_BYTES, maxPixels: cfg.DFG_MAX_PIXELS },
+      });
+      // A model that failed to load is tried again by the next chunk (it may have been added since).
+      e.catch(() => embedders.delete(modelId));
+      embedders.set(modelId, e);
+    }
+    return e;
+  };
+  const closeEmbedders = () => Promise.allSettled([...embedders.values()].map(async (e) => (await e).close()));
+  const processChunk = createChunkProcessor({ store, parts: () => opts.services.need(), embedderFor, config: cfg, log });
 
   // Running chunks and their lock tokens, so a shutdown past its grace can hand them back at once.
   const running = new Map<string, { job: Job; token?: string }>();
@@ -94,6 +111,7 @@ export function createJobWorker(opts: JobWorkerOptions): JobWorker {
         const finished = await Promise.race([gentle, new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); })]);
         clearTimeout(timer);
         if (finished) {
+          await closeEmbedders();
           await connection.quit().catch(() => connection.disconnect());
           return;
         }
@@ -107,7 +125,10 @@ export function createJobWorker(opts: JobWorkerOptions): JobWorker {
             (err: unknown) => log.warn({ err, chunk: job.id }, 'could not hand a chunk back; it will be retaken after its lock expires'),
           );
         }
-        void gentle.then(() => connection.quit().catch(() => connection.disconnect()));
+        void gentle.then(async () => {
+          await closeEmbedders();
+          await connection.quit().catch(() => connection.disconnect());
+        });
       })());
     },
   };

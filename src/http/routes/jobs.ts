@@ -8,7 +8,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { RouteDeps } from '../deps.js';
 import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
-import { AuditJobForm, AuditJobJson, EnrolJobForm, EnrolJobJson, Job, JobAccepted, JobList, ResultsQuery, jobBody } from '../schemas/jobs.js';
+import { AuditJobForm, AuditJobJson, EnrolJobForm, EnrolJobJson, Job, JobAccepted, JobList, ReembedJobJson, ResultsQuery, jobBody } from '../schemas/jobs.js';
+import { loadManifest } from '../../embedding/index.js';
 import { createJobClient, formatRows, type JobClient, type JobKind, type JobView } from '../../jobs/index.js';
 import { dfgError } from '../../errors.js';
 
@@ -58,9 +59,9 @@ export async function jobRoutes(app: FastifyInstance, { services, keyRing }: Rou
   const client: JobClient = createJobClient(cfg, app.log as unknown as Logger);
   app.addHook('onClose', async () => client.close());
 
-  /** Enrolment jobs are the register scope's business: reading or cancelling one needs it too. */
+  /** Enrolment and re-embedding jobs are the register scope's business: reading or cancelling one needs it too. */
   const mayRead = (request: FastifyRequest, kind: JobKind, strict: boolean): boolean => {
-    if (kind !== 'enrol') return true;
+    if (kind === 'audit') return true;
     if (strict) {
       keyRing.check(request, 'register');
       return true;
@@ -137,6 +138,32 @@ export async function jobRoutes(app: FastifyInstance, { services, keyRing }: Rou
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));
   });
 
+  app.post('/v1/jobs/reembeddings', {
+    config: { scope: 'admin' },
+    schema: {
+      operationId: 'createReembedJob', tags: ['jobs'], summary: 'Re-embed the gallery for a model, from the kept image bytes, as a background job',
+      description: 'Every sample lacking a vector of `modelId` is queued; `dfg worker` processes embed its kept image with that model and add the vector ' +
+        'to the same sample. The service keeps serving with DFG_MODEL meanwhile; restart it with the model listed to use the vectors. Samples whose ' +
+        'bytes are not kept are reported as `not-kept` (DFG_ERR_SAMPLE_NOT_REEMBEDDABLE).',
+      body: ReembedJobJson,
+      response: { 202: JobAccepted, ...errorResponses(400, 401, 403, 404, 500, 503) },
+    },
+  }, async (request, reply) => {
+    const { modelId } = request.body as Static<typeof ReembedJobJson>;
+    await client.available();
+    await loadManifest(cfg.DFG_MODELS_DIR, modelId);
+    const { gallery } = services.need();
+    function* sampleIds(): Generator<string> {
+      for (let after = 0, page = gallery.samplesMissing(modelId, 0, 1000); page.length > 0; page = gallery.samplesMissing(modelId, after, 1000)) {
+        for (const s of page) yield s.id;
+        after = page[page.length - 1]!.seq;
+      }
+    }
+    const view = await client.submitReembed({ modelId, sampleIds: sampleIds() });
+    request.log.info({ jobId: view.id, modelId, samples: view.progress.total }, 're-embedding queued');
+    return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));
+  });
+
   app.get('/v1/jobs', {
     config: { scope: 'attribute' },
     schema: {
@@ -149,7 +176,7 @@ export async function jobRoutes(app: FastifyInstance, { services, keyRing }: Rou
     const q = request.query as Static<typeof Pagination>;
     const page = await client.list(q.limit, q.offset);
     const seeEnrol = mayRead(request, 'enrol', false);
-    return { items: page.items.filter((j) => seeEnrol || j.kind !== 'enrol'), total: page.total, limit: q.limit, offset: q.offset };
+    return { items: page.items.filter((j) => seeEnrol || j.kind === 'audit'), total: page.total, limit: q.limit, offset: q.offset };
   });
 
   app.get('/v1/jobs/:id', {

@@ -24,6 +24,10 @@ export const JsonSource = Type.Union([DirectorySource, UrlsSource]);
 
 export const EnrolJobJson = Type.Object({ algorithmId: AlgorithmId, source: JsonSource }, { additionalProperties: false });
 export const AuditJobJson = Type.Object({ source: JsonSource }, { additionalProperties: false });
+export const ReembedJobJson = Type.Object(
+  { modelId: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 128, description: 'Model (models/<id>/) whose vectors every sample lacking one gets.' }) },
+  { additionalProperties: false },
+);
 
 // The multipart parts are streamed by the handler, which enforces them; the schema documents the form
 // (a `required` list here would be checked against the empty body Fastify sees for multipart).
@@ -59,7 +63,7 @@ export const Job = Type.Object({
     percent: Type.Number(),
     chunks: Type.Object({ total: Count, done: Count, failed: Type.Integer({ minimum: 0, description: 'Chunks given up after their attempts.' }) }),
   }),
-  counts: Type.Record(Type.String(), Count, { description: 'Images by outcome. Enrolments: created, duplicate, error. Audits: attributed, unknown, authentic, error.' }),
+  counts: Type.Record(Type.String(), Count, { description: 'Images by outcome. Enrolments: created, duplicate, error. Audits: attributed, unknown, authentic, error. Re-embeddings: stored, present, not-kept, error.' }),
   algorithms: Type.Union([
     Type.Array(Type.Object({ id: Type.String(), name: Type.String(), count: Count })),
     Type.Null(),

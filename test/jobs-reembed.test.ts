@@ -1,0 +1,51 @@
+/**
+ * Re-embedding as a background job on a real Redis: the API queues the samples lacking a vector
+ * of the model, a worker embeds their kept images with it, the vectors join the same samples, and
+ * samples without kept bytes are reported per item. The API keeps serving its own model.
+ */
+import t from 'tap';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { files } from './helpers/multipart.js';
+import { generatorImage } from './helpers/images.js';
+import { jobHarness } from './helpers/jobs.js';
+import { ROOT, tempDir } from './helpers/app.js';
+import { writeTinyModel } from './helpers/tiny-model.js';
+
+t.test('reembed job: kept images embedded with a new model, not-kept ones reported', async (t) => {
+  const models = tempDir('dfg-models-');
+  fs.cpSync(path.join(ROOT, 'models', 'residual-v1'), path.join(models, 'residual-v1'), { recursive: true });
+  writeTinyModel(models, 'tiny-clip');
+  const h = await jobHarness(t, { name: 'reembed', env: { DFG_MODELS_DIR: models } });
+  const { app } = h;
+  const alg = (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name: 'X', forgeryType: 'EFS', architecture: 'GAN' } })).json();
+  const imgs = await Promise.all([1, 2, 3, 4, 5].map((s) => generatorImage('nearest2', s)));
+  const enrolled = (await app.inject({ method: 'POST', url: `/v1/algorithms/${alg.id}/samples`, ...files(...imgs.map((b, i) => [`x${i}.png`, b] as [string, Buffer])) })).json();
+  const lostSha = crypto.createHash('sha256').update(imgs[4]!).digest('hex');
+  fs.rmSync(path.join(h.config.DFG_GALLERY_DIR, 'blobs', lostSha.slice(0, 2), lostSha));
+
+  t.equal((await app.inject({ method: 'POST', url: '/v1/jobs/reembeddings', payload: { modelId: 'no-such-model' } })).json().code, 'DFG_ERR_MODEL_NOT_FOUND');
+  t.equal((await app.inject({ method: 'POST', url: '/v1/jobs/reembeddings', payload: { modelId: '../escape' } })).json().code, 'DFG_ERR_REQUEST_INVALID');
+
+  const res = await app.inject({ method: 'POST', url: '/v1/jobs/reembeddings', payload: { modelId: 'tiny-clip' } });
+  t.equal(res.statusCode, 202, res.body);
+  t.match(res.json(), { kind: 'reembed', total: 5 });
+  const job = await h.finished(res.json().jobId, 60_000);
+  t.equal(job.state, 'completed');
+  t.same(job.counts, { stored: 4, present: 0, 'not-kept': 1, error: 0 });
+  t.match(job.source, { type: 'gallery', name: 'tiny-clip' });
+  t.same(job.errors!.items.map((e) => [e.name, e.code]), [[enrolled.results[4].sampleId, 'DFG_ERR_SAMPLE_NOT_REEMBEDDABLE']]);
+
+  const samples = (await app.inject({ method: 'GET', url: `/v1/algorithms/${alg.id}/samples` })).json().items;
+  t.same(samples.map((s: { models: string[] }) => s.models), [...Array(4).fill(['residual-v1', 'tiny-clip']), ['residual-v1']], 'vectors joined the same samples');
+  const csv = (await app.inject({ method: 'GET', url: `/v1/jobs/${job.id}/results?format=csv` })).body;
+  t.match(csv.split('\r\n')[0], 'name,sha256,outcome,error,message');
+  t.equal(csv.split('\r\n').filter((l) => l.includes(',stored,')).length, 4);
+
+  // The API still serves residual-v1 alone; a second job has only the sample without bytes left.
+  t.match((await app.inject({ method: 'GET', url: '/v1/gallery' })).json(), { model: { id: 'residual-v1' }, counts: { samples: 5, needsReembedding: 0 } });
+  const again = await app.inject({ method: 'POST', url: '/v1/jobs/reembeddings', payload: { modelId: 'tiny-clip' } });
+  t.match(again.json(), { total: 1 });
+  t.same((await h.finished(again.json().jobId, 60_000)).counts, { stored: 0, present: 0, 'not-kept': 1, error: 0 });
+});
