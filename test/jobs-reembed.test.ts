@@ -17,7 +17,7 @@ t.test('reembed job: kept images embedded with a new model, not-kept ones report
   const models = tempDir('dfg-models-');
   fs.cpSync(path.join(ROOT, 'models', 'residual-v1'), path.join(models, 'residual-v1'), { recursive: true });
   writeTinyModel(models, 'tiny-clip');
-  const h = await jobHarness(t, { name: 'reembed', env: { DFG_MODELS_DIR: models } });
+  const h = await jobHarness(t, { name: 'reembed', env: { DFG_MODELS_DIR: models, DFG_MODEL: 'residual-v1' } });
   const { app } = h;
   const alg = (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name: 'X', forgeryType: 'EFS', architecture: 'GAN' } })).json();
   const imgs = await Promise.all([1, 2, 3, 4, 5].map((s) => generatorImage('nearest2', s)));

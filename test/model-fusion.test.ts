@@ -86,7 +86,7 @@ t.test('a gallery enrolled with one model: samples lacking the new model are rep
   const gallery = tempDir();
   const img = await generatorImage('camera', 5);
   {
-    const { app, services } = await buildTestApp(t, { env: { DFG_MODELS_DIR: models, DFG_GALLERY_DIR: gallery } });
+    const { app, services } = await buildTestApp(t, { env: { DFG_MODELS_DIR: models, DFG_GALLERY_DIR: gallery, DFG_MODEL: 'residual-v1' } });
     const alg = (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name: 'A', forgeryType: 'EFS', architecture: 'GAN' } })).json();
     t.equal((await app.inject({ method: 'POST', url: `/v1/algorithms/${alg.id}/samples`, ...files(['a.png', img]) })).statusCode, 201);
     await app.close();

@@ -23,7 +23,7 @@ t.test('dfg gallery reembed --switch: new vectors beside the old, served after a
   fs.cpSync(path.join(ROOT, 'models', 'residual-v1'), path.join(models, 'residual-v1'), { recursive: true });
   writeTinyModel(models, 'tiny-clip');
   const gallery = tempDir();
-  const env = { DFG_MODELS_DIR: models, DFG_GALLERY_DIR: gallery, DFG_THRESHOLD: '0' };
+  const env = { DFG_MODELS_DIR: models, DFG_GALLERY_DIR: gallery, DFG_THRESHOLD: '0', DFG_MODEL: 'residual-v1' };
 
   const old = await buildTestApp(t, { env });
   const register = async (name: string) => (await old.app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name, forgeryType: 'EFS', architecture: 'GAN' } })).json();
