@@ -35,7 +35,7 @@ export async function attributeImage(
   const result = decide(neighbours, (id) => gallery.algorithmSummary(id), {
     threshold: opts.threshold ?? thresholds.global ?? config.DFG_THRESHOLD,
     perAlgorithm: opts.threshold === undefined ? thresholds.perAlgorithm : {},
-    margin: resolveMargin(config.DFG_MARGIN, [parts.embedder.manifest.decision?.margin]),
+    margin: resolveMargin(config.DFG_MARGIN, parts.embedder.manifests.map((m) => m.decision?.margin)),
     topM: config.DFG_TOP_M,
     candidates: opts.k ?? 5,
   });

@@ -11,7 +11,7 @@ import pino from 'pino';
 import { buildTestApp, ROOT, tempDir, testConfig } from './helpers/app.js';
 import { files } from './helpers/multipart.js';
 import { generatorImage } from './helpers/images.js';
-import { TINY_DIM, writeTinyModel } from './helpers/tiny-model.js';
+import { TINY_DIM, tinyOnnx, writeTinyModel } from './helpers/tiny-model.js';
 import { embedInProcess, loadModel } from '../src/embedding/index.js';
 import { fuseVectors } from '../src/evaluation/fusion.js';
 import { loadConfig } from '../src/config/index.js';
@@ -102,6 +102,16 @@ t.test('a gallery enrolled with one model: samples lacking the new model are rep
   t.equal(again.statusCode, 200);
   t.equal(again.json().results[0].status, 'duplicate');
   t.match((await app.inject({ method: 'GET', url: '/v1/gallery' })).json().counts, { samples: 1, stored: 1, needsReembedding: 0 });
+});
+
+t.test('a fusion takes its models\' default decision margin only when they all state the same one', async (t) => {
+  const models = modelsDir();
+  writeTinyModel(models, 'tiny-a', { decision: { margin: 0.05 } }, tinyOnnx(2));
+  writeTinyModel(models, 'tiny-b', { decision: { margin: 0.05 } }, tinyOnnx(3));
+  const same = await buildTestApp(t, { env: { DFG_MODELS_DIR: models, DFG_MODEL: 'tiny-a,tiny-b:2' } });
+  t.equal((await same.app.inject({ method: 'GET', url: '/v1/gallery' })).json().decision.margin, 0.05);
+  const mixed = await buildTestApp(t, { env: { DFG_MODELS_DIR: models, DFG_MODEL: 'residual-v1,tiny-a' } });
+  t.equal((await mixed.app.inject({ method: 'GET', url: '/v1/gallery' })).json().decision.margin, 0.02, 'residual-v1 states none: the global default');
 });
 
 t.test('hostile model lists and model folders give coded errors', async (t) => {

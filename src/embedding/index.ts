@@ -59,6 +59,8 @@ export interface Embedder {
   readonly models: readonly EmbedderModel[];
   /** Manifest of the first model. */
   readonly manifest: Manifest;
+  /** Manifests of every listed model, in order (decision defaults of a fusion consult them all). */
+  readonly manifests: readonly Manifest[];
   /**
    * Embeds one encoded image off the event loop (decoded once, embedded by each model). Rejects with the catalogue's image errors,
    * `DFG_ERR_SERVER_OVERLOADED` (with `retryAfter` seconds) when the queue is full, and
@@ -100,6 +102,7 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
     model,
     models,
     manifest: manifests[0]!,
+    manifests,
     async embed(bytes) {
       const r = await pool.embed(bytes);
       const vectors: Record<string, Float32Array> = {};

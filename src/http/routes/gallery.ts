@@ -27,7 +27,7 @@ export async function galleryRoutes(app: FastifyInstance, { services }: RouteDep
       version: info.version,
       counts: { ...info.counts, stored: coverage.stored, needsReembedding: coverage.incomplete },
       index: info.index,
-      decision: { threshold: cfg.DFG_THRESHOLD, margin: resolveMargin(cfg.DFG_MARGIN, [embedder.manifest.decision?.margin]), topM: cfg.DFG_TOP_M, k: cfg.DFG_K },
+      decision: { threshold: cfg.DFG_THRESHOLD, margin: resolveMargin(cfg.DFG_MARGIN, embedder.manifests.map((m) => m.decision?.margin)), topM: cfg.DFG_TOP_M, k: cfg.DFG_K },
       calibration: cal ? { version: cal.version, createdAt: cal.createdAt, targetFpir: cal.targetFpir, global: cal.global, perAlgorithm: cal.perAlgorithm } : null,
     };
   });
