@@ -1,6 +1,6 @@
 /**
  * The projection file `dfg genome fit` writes and model builders read
- * (models/residual-lda-v1/projection.json): the mean and matrix of y = (x - mean) · matrix on
+ * (models/residual-lda-v1/projection.json, models/residual-v3/projection.json): the mean and matrix of y = (x - mean) · matrix on
  * a base model's raw (unnormalised) per-crop features, with the fit's provenance. Values are
  * stored at float32 precision, which is what the ONNX graph holds.
  */
@@ -25,6 +25,12 @@ export const ProjectionFileSchema = Type.Object({
     shrinkage: Type.Number({ minimum: 0, exclusiveMaximum: 1 }),
     eigenvalues: Type.Array(Type.Number()),
     skipped: Type.Integer({ minimum: 0 }),
+    /** pca: how many of `images` came from the genome (the rest from `real`). */
+    genomeImages: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** pca: share of the normalised features' variance the kept axes hold. */
+    explained: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    /** pca: the real-photo patches added to the fitting set. */
+    real: Type.Optional(Type.Object({ folder: Type.String(), patches: Type.Integer({ minimum: 0 }), tool: Type.String() })),
   }),
   mean: Type.Array(Type.Number()),
   matrix: Type.Array(Type.Number()),

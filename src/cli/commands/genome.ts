@@ -5,7 +5,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { FAMILY_NAMES } from '../../genome/families/index.js';
-import { fitGenomeProjection } from '../../genome/fit-command.js';
+import { fitGenomeProjection, type FitMethod } from '../../genome/fit-command.js';
 import { cutPhotoPatches } from '../../genome/photos.js';
 import { synthGenome } from '../../genome/synth.js';
 import { progressBar } from '../progress.js';
@@ -69,19 +69,21 @@ export function registerGenomeCommands(program: Command): void {
 
   genome
     .command('fit')
-    .description('Fit a discriminant projection (LDA with shrinkage) of a base model\'s features on a genome folder; writes the projection JSON that the residual-lda-v1 builder reads')
+    .description('Fit a projection of a base model\'s features on a genome folder (LDA with shrinkage, NAP, WCCN or PCA); writes the projection JSON that the residual-lda-v1 and residual-v3 builders read')
     .requiredOption('--genome <dir>', 'genome dataset folder (from `dfg genome synth`); never a validation set')
     .requiredOption('--out <file>', 'projection JSON (e.g. models/residual-lda-v1/projection.json)')
     .option('--base <id>', 'base model id in the models folder', 'residual-v1')
-    .option('--method <m>', 'lda (centred discriminant projection to --dim), nap (remove --dim within-algorithm directions) or wccn (within-class whitening)', 'lda')
-    .option('--dim <n>', 'lda: output dimension; nap: directions removed', integer(1), 96)
+    .option('--method <m>', 'lda (centred discriminant projection to --dim), nap (remove --dim within-algorithm directions), wccn (within-class whitening) or pca (the --dim leading principal axes, no labels)', 'lda')
+    .option('--dim <n>', 'lda, pca: output dimension; nap: directions removed', integer(1), 96)
+    .option('--real <dir>', 'pca: also fit on this folder of real-photo patches (from `dfg genome photos`)')
+    .option('--centre', 'pca: subtract the features\' mean before projecting (default: uncentred, zero stays zero)')
     .option('--shrinkage <s>', 'within-class scatter shrinkage toward its mean variance, in [0, 1)', nonNegative, 0.1)
     .option('--threads <n>', 'onnxruntime threads', integer(1), 1)
-    .action(async (o: { genome: string; out: string; base: string; method: 'lda' | 'nap' | 'wccn'; dim: number; shrinkage: number; threads: number }) => {
+    .action(async (o: { genome: string; out: string; base: string; method: FitMethod; dim: number; shrinkage: number; threads: number; real?: string; centre?: boolean }) => {
       const config = loadConfig();
       let bar: ReturnType<typeof progressBar> | undefined;
       const p = await fitGenomeProjection({
-        genomeDir: o.genome, outFile: o.out, modelsDir: config.DFG_MODELS_DIR, baseModel: o.base, method: o.method, dim: o.dim, shrinkage: o.shrinkage, threads: o.threads,
+        genomeDir: o.genome, outFile: o.out, modelsDir: config.DFG_MODELS_DIR, baseModel: o.base, method: o.method, dim: o.dim, shrinkage: o.shrinkage, threads: o.threads, realDir: o.real, centre: o.centre,
         limits: { maxBytes: config.DFG_MAX_IMAGE_BYTES, maxPixels: config.DFG_MAX_PIXELS },
         onProgress: (done, total) => {
           bar ??= progressBar('embedding', total);
@@ -90,6 +92,7 @@ export function registerGenomeCommands(program: Command): void {
       });
       bar?.stop();
       console.log(`projection ${p.inputDim} → ${p.outputDim} from ${p.fit.images} images of ${p.fit.algorithms} algorithms written to ${o.out}`);
-      console.log(`discriminant ratios (top 5): ${p.fit.eigenvalues.slice(0, 5).map((v) => v.toFixed(3)).join(', ')}`);
+      if (p.fit.explained !== undefined) console.log(`variance kept: ${(p.fit.explained * 100).toFixed(1)}% (${p.fit.genomeImages} genome images, ${p.fit.real?.patches ?? 0} real patches)`);
+      else console.log(`discriminant ratios (top 5): ${p.fit.eigenvalues.slice(0, 5).map((v) => v.toFixed(3)).join(', ')}`);
     });
 }

@@ -136,11 +136,19 @@ function defineDctProfiles(g: GraphBuilder, x: Value): Value[] {
   });
 }
 
-function defineGraph(g: GraphBuilder): void {
+/**
+ * Declares the input `image` and the residual-v2 descriptor [N, RESIDUAL_V2_DIM] of each crop,
+ * without a graph output (residual-v3 appends its projection to it).
+ */
+export function defineResidualV2Features(g: GraphBuilder): Value {
   const residual = defineResidualFeatures(g); // declares the input `image`
   const image: Value = { name: 'image' };
   const groups = [g.scope('residual', () => unitRows(g, residual)), ...defineDctProfiles(g, image)];
-  g.output(g.concat(groups, 1), 'embedding', ['N', RESIDUAL_V2_DIM], 'float32', 'Per-crop descriptor; see FEATURE_GROUPS_V2.');
+  return g.concat(groups, 1);
+}
+
+function defineGraph(g: GraphBuilder): void {
+  g.output(defineResidualV2Features(g), 'embedding', ['N', RESIDUAL_V2_DIM], 'float32', 'Per-crop descriptor; see FEATURE_GROUPS_V2.');
 }
 
 /**
