@@ -21,6 +21,7 @@ import { symmetricEigen } from '../src/genome/eigen.js';
 import { FAMILIES, FAMILY_NAMES, familyByName } from '../src/genome/families/index.js';
 import { applyProjection, fitLda, fitNuisance } from '../src/genome/fit-projection.js';
 import { fitGenomeProjection } from '../src/genome/fit-command.js';
+import { fitPca } from '../src/genome/fit-pca.js';
 import { cutPhotoPatches } from '../src/genome/photos.js';
 import { createRaster, type Raster } from '../src/genome/raster.js';
 import { createGenomeRng } from '../src/genome/rng.js';
@@ -233,6 +234,16 @@ t.test('bad options fail with DFG_ERR_GENOME_INVALID', async (t) => {
   });
   await rejectsWith(t, fit(path.join(base, 'wild')), /not written by `dfg genome synth`/, 'fit on a foreign folder');
   await rejectsWith(t, fit(real), /no genome\.json/, 'fit on a folder without genome.json');
+  // --real takes only a `dfg genome photos` patch folder, and only for the label-free PCA.
+  const fitReal = (realDir: string, method: 'pca' | 'lda') => fitGenomeProjection({
+    genomeDir: path.join(base, 'wild'), outFile: path.join(base, 'p.json'), modelsDir: path.join(ROOT, 'models'), baseModel: 'residual-v2',
+    method, realDir, dim: 2, shrinkage: 0.1, threads: 1, limits: { maxBytes: 1e7, maxPixels: 1e7 }, cacheDir: null,
+  });
+  await rejectsWith(t, fitReal(path.join(base, 'wild'), 'pca'), /not a patch folder written by `dfg genome photos`/, 'a dataset folder as --real');
+  await rejectsWith(t, fitReal(real, 'pca'), /not a patch folder/, 'photos that `dfg genome photos` did not name');
+  await rejectsWith(t, fitReal(path.join(base, 'empty'), 'pca'), /has no patches/, 'an empty --real');
+  await rejectsWith(t, fitReal(path.join(base, 'empty'), 'lda'), /--method pca only/, '--real with LDA');
+  t.same(fs.existsSync(path.join(base, 'p.json')), false, 'no projection was written');
 
   // The CLI prints the code and exits non-zero.
   const run = promisify(execFile);
@@ -315,6 +326,37 @@ t.test('LDA keeps the direction that separates classes and discards the nuisance
   t.same(Array.from(again.matrix), Array.from(p.matrix), 'deterministic');
   t.throws(() => fitLda(samples, labels, { dim: 6, shrinkage: 0.1 }), /output dimension/, 'dim above classes - 1 is refused');
   t.throws(() => fitLda(samples, labels, { dim: 2, shrinkage: 1 }), /shrinkage/);
+});
+
+t.test('PCA finds the leading axes from the Gram matrix (few samples) or the covariance (many), deterministically', async (t) => {
+  const rng = createGenomeRng('pca');
+  // Unit directions e0 (large spread) and e1 (smaller) in D dimensions, plus faint noise.
+  const cloud = (n: number, D: number) => Array.from({ length: n }, () => {
+    const v = Array.from({ length: D }, () => 0.01 * rng.normal());
+    v[0] += 1; // an offset: the uncentred projection keeps it, the centred one removes it
+    v[1] += 3 * rng.normal();
+    v[2] += 1 * rng.normal();
+    return v;
+  });
+  for (const [n, D] of [[20, 40], [300, 5]] as const) {
+    const samples = cloud(n, D);
+    const p = fitPca(samples, { dim: 2 });
+    t.same([p.inputDim, p.outputDim], [D, 2]);
+    const col = (c: number) => Array.from({ length: D }, (_, j) => p.matrix[j * 2 + c]!);
+    const dot = (a: number[], b: number[]) => a.reduce((s, v, j) => s + v * b[j]!, 0);
+    t.ok(Math.abs(dot(col(0), col(0)) - 1) < 1e-9 && Math.abs(dot(col(1), col(1)) - 1) < 1e-9 && Math.abs(dot(col(0), col(1))) < 1e-9, `${n} x ${D}: orthonormal axes`);
+    t.ok(col(0)[1]! > 0.95, `${n} x ${D}: the first axis is the widest direction, signed positive (${col(0)[1]!.toFixed(3)})`);
+    t.ok(Math.abs(col(1)[2]!) > 0.9, `${n} x ${D}: the second axis is the next one (${col(1)[2]!.toFixed(3)})`);
+    t.ok(p.explained > 0.9 && p.explained <= 1, `${n} x ${D}: the two axes hold most of the variance of the normalised samples (${p.explained.toFixed(4)})`);
+    t.same(Array.from(applyProjection(p, new Array(D).fill(0))), [0, 0], 'uncentred: zero stays zero');
+    const again = fitPca(samples, { dim: 2 });
+    t.same(Array.from(again.matrix), Array.from(p.matrix), 'a refit gives the same matrix');
+    const c = fitPca(samples, { dim: 2, centre: true });
+    t.ok(Math.abs(c.mean[0]! - 1) < 0.05, 'centred: the mean of the raw samples is subtracted');
+    t.same(Array.from(c.matrix), Array.from(p.matrix), 'centring changes the offset, not the axes');
+  }
+  t.throws(() => fitPca(cloud(5, 40), { dim: 5 }), /output dimension in \[1, 4\]/, 'no more axes than samples - 1');
+  t.throws(() => fitPca([[0, 0], [1, 1], [1, 2]], { dim: 1 }), /non-zero norm/, 'a zero sample');
 });
 
 t.test('NAP removes the within-class directions; WCCN equalises them; both keep zero at zero', async (t) => {

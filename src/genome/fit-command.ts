@@ -88,14 +88,14 @@ async function readGenome(dir: string): Promise<GenomeFile> {
 
 /** Fits and writes the projection; resolves to the file's content. */
 export async function fitGenomeProjection(o: FitOptions): Promise<ProjectionFile> {
-  const genome = await readGenome(o.genomeDir);
-  const dataset = await scanDataset(o.genomeDir);
-  const classes = dataset.algorithms.length;
-  if (classes < 3) throw invalid(`--genome ${o.genomeDir} has ${classes} algorithm(s); at least 3 are needed`);
   const method = o.method ?? 'lda';
   if (!['lda', 'nap', 'wccn', 'pca'].includes(method)) throw invalid(`Expected --method lda, nap, wccn or pca but received ${JSON.stringify(method)}`);
   if (method !== 'pca' && (o.realDir !== undefined || o.centre)) throw invalid('--real and --centre apply to --method pca only');
   const realFiles = o.realDir === undefined ? [] : await readPatches(o.realDir);
+  const genome = await readGenome(o.genomeDir);
+  const dataset = await scanDataset(o.genomeDir);
+  const classes = dataset.algorithms.length;
+  if (classes < 3) throw invalid(`--genome ${o.genomeDir} has ${classes} algorithm(s); at least 3 are needed`);
   if (method === 'lda' && (!Number.isInteger(o.dim) || o.dim < 1 || o.dim > classes - 1)) throw invalid(`Expected --dim in [1, ${classes - 1}] (algorithms - 1) but received ${o.dim}`);
   if (!(o.shrinkage >= 0 && o.shrinkage < 1)) throw invalid(`Expected --shrinkage in [0, 1) but received ${o.shrinkage}`);
 

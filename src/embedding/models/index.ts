@@ -12,6 +12,7 @@ import { ManifestSchema, type Manifest } from '../manifest-schema.js';
 import { buildResidualV1, RESIDUAL_V1_ID } from './residual-v1.js';
 import { buildResidualLdaV1, RESIDUAL_LDA_V1_ID } from './residual-lda-v1.js';
 import { buildResidualV2, RESIDUAL_V2_ID } from './residual-v2.js';
+import { buildResidualV3, RESIDUAL_V3_ID } from './residual-v3.js';
 
 export interface BuiltModel {
   onnx: Uint8Array;
@@ -23,6 +24,7 @@ export const MODEL_BUILDERS: Readonly<Record<string, () => BuiltModel>> = Object
   [RESIDUAL_V1_ID]: buildResidualV1,
   [RESIDUAL_LDA_V1_ID]: () => buildResidualLdaV1(),
   [RESIDUAL_V2_ID]: buildResidualV2,
+  [RESIDUAL_V3_ID]: () => buildResidualV3(),
 });
 
 export interface BuildResult {
