@@ -34,7 +34,7 @@ const SPEC: ProjectedModelSpec = {
   graphDoc: 'residual-v2 features followed by a principal-axis projection fitted on a simulated forgery genome and real-photo patches.',
   modelDoc: 'residual-v3: residual-v2 + PCA projection; see models/residual-v3/MODEL_CARD.md.',
   description: (p: ProjectionFile) => `residual-v2 forensic descriptor (residual statistics, block-DCT energy profiles and near-zero shares of Y, Cb, Cr) projected onto its ${p.outputDim} leading principal axes, fitted on a simulated forgery genome and real-photo patches: the same retrieval at 1/${Math.round(p.inputDim / p.outputDim)} of the size, so gallery search and storage are faster.`,
-  training: (p: ProjectionFile) => `PCA (${p.method}) on ${p.fit.images} images: ${p.fit.genomeImages ?? p.fit.images} of ${p.fit.algorithms} simulated algorithms (genome ${p.fit.genome.name}, seed ${p.fit.genome.seed}, ${p.fit.genome.tool} ${p.fit.genome.version})${p.fit.real ? ` and ${p.fit.real.patches} real-photo patches (${p.fit.real.tool})` : ''}; ${((p.fit.explained ?? 0) * 100).toFixed(1)}% of the variance kept; no labels, no validation data`,
+  training: (p: ProjectionFile) => `${p.method}; fitted on ${p.fit.images} images: ${p.fit.genomeImages ?? p.fit.images} of ${p.fit.algorithms} simulated algorithms (genome ${p.fit.genome.name}, seed ${p.fit.genome.seed}, ${p.fit.genome.tool} ${p.fit.genome.version})${p.fit.real ? ` and ${p.fit.real.patches} real-photo patches (${p.fit.real.tool})` : ''}; ${((p.fit.explained ?? 0) * 100).toFixed(1)}% of the variance kept; no labels, no validation data`,
 };
 
 /** Reads and checks the projection: schema, shape, and that it was fitted on the current residual-v2. */
