@@ -2,7 +2,8 @@
 import { runHttpBench, type Row } from './http.js';
 import { runGallerySearchBench } from './gallery-search.js';
 import { runJobsBench } from './jobs.js';
-import { RESIDUAL_V1_DIM } from '../src/embedding/models/residual-v1.js';
+import { loadConfig, modelList } from '../src/config/index.js';
+import { loadManifest } from '../src/embedding/manifest.js';
 
 function table(title: string, rows: Array<Record<string, string>>): void {
   if (rows.length === 0) return;
@@ -19,8 +20,13 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 
 if (want('http')) table('/v1/attribute vs raw pipeline (1024x1024 JPEG)', (await runHttpBench()) as unknown as Row[] as never);
 if (want('gallery')) {
-  const rows = await runGallerySearchBench({ n: 100_000, dim: RESIDUAL_V1_DIM, k: 50, efs: [64, 128, 256], data: 'clustered' });
-  table(`gallery search, 100k samples x ${RESIDUAL_V1_DIM} dims (clustered), HNSW vs brute force`, rows as unknown as Array<Record<string, string>>);
+  // Searched vectors have the dimension of the model the service runs (the first of DFG_MODEL,
+  // default from the config; with a fusion each model has its own index of its own dimension).
+  const config = loadConfig();
+  const { manifest } = await loadManifest(config.DFG_MODELS_DIR, modelList(config)[0]!.id);
+  const dim = manifest.output.dim;
+  const rows = await runGallerySearchBench({ n: 100_000, dim, k: 50, efs: [64, 128, 256], data: 'clustered' });
+  table(`gallery search, 100k samples x ${dim} dims (${manifest.id}, clustered), HNSW vs brute force`, rows as unknown as Array<Record<string, string>>);
 }
 if (want('jobs')) table('batch enrolment: job workers vs the raw embed pipeline (same run)', (await runJobsBench()) as unknown as Array<Record<string, string>>);
 process.exit(0);

@@ -1,5 +1,5 @@
 /**
- * End to end with the real default model (models/residual-v2): ONNX session checks, the
+ * End to end with the real default model (models/residual-v3): ONNX session checks, the
  * in-process pipeline, and the worker pool (readiness, error revival, load shedding, close).
  */
 import t from 'tap';
@@ -15,7 +15,7 @@ import { isDfgError } from '../src/errors.js';
 // Compiled to dist/test/, so the repository root is two levels up.
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MODELS = path.join(ROOT, 'models');
-const MODEL_ID = 'residual-v2';
+const MODEL_ID = 'residual-v3';
 const LIMITS = { maxBytes: 20 * 1024 * 1024, maxPixels: 40_000_000 };
 
 /** Seeded noise over gradients: natural-ish content, different for every seed. */

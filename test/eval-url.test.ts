@@ -81,7 +81,7 @@ t.test('service evaluation: same splits as the library, sensible numbers, every 
   t.same([...phases], ['check', 'service'], 'progress for the check, then the repeats');
   t.equal((await algorithms(app, evalKey.key)).total, 0, 'every algorithm the run registered is deleted');
 
-  t.equal(report.model.id, 'residual-v2', "the service's model is reported");
+  t.equal(report.model.id, 'residual-v3', "the service's model is reported");
   t.equal(report.mAPBasis, 'algorithms');
   t.ok(report.service, 'service section');
   const s = report.service!;
@@ -141,7 +141,7 @@ t.test('service evaluation: same splits as the library, sensible numbers, every 
   t.match(md, /\| mAP \(over algorithms\) \|/);
   t.match(md, /## Service evaluation/);
   t.match(md, /thresholds from configured threshold 0\.3/);
-  t.match(summaryTable(report), /^metric\s+residual-v2/);
+  t.match(summaryTable(report), /^metric\s+residual-v3/);
   const json = JSON.parse(await fs.readFile(path.join(out, 'report.json'), 'utf8')) as Report;
   t.equal(json.service!.runId, s.runId);
   t.notOk(JSON.stringify(json).includes(evalKey.key), 'the key never reaches the report');

@@ -34,7 +34,7 @@ t.test('attribute: nearest registered algorithm, unknown on empty gallery, batch
   t.ok(body.candidates[0].evidence.length >= 1);
   t.ok(body.score >= body.threshold);
   t.ok(body.margin > 0);
-  t.equal(body.model.id, 'residual-v2');
+  t.equal(body.model.id, 'residual-v3');
   t.ok(body.galleryVersion > 0);
   for (const k of ['decodeMs', 'embedMs', 'searchMs', 'totalMs']) t.type(body.timings[k], 'number');
 
@@ -63,9 +63,9 @@ t.test('attribute: nearest registered algorithm, unknown on empty gallery, batch
   t.equal(two.json().code, 'DFG_ERR_UPLOAD_TOO_MANY_FILES');
 
   const gallery = (await app.inject({ url: '/v1/gallery' })).json();
-  t.match(gallery, { model: { id: 'residual-v2' }, counts: { algorithms: 3, samples: 15, enabledAlgorithms: 2 } });
+  t.match(gallery, { model: { id: 'residual-v3' }, counts: { algorithms: 3, samples: 15, enabledAlgorithms: 2 } });
   t.equal(gallery.index.size - gallery.index.deleted, 15);
-  t.equal(gallery.decision.margin, 0, "DFG_MARGIN unset: residual-v2's own default margin (models/residual-v2/model.json)");
+  t.equal(gallery.decision.margin, 0, "DFG_MARGIN unset: the default model's own margin (models/residual-v3/model.json, inherited from residual-v2)");
 
   const metrics = await app.inject({ url: '/metrics' });
   t.equal(metrics.statusCode, 200);

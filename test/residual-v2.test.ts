@@ -1,5 +1,5 @@
 /**
- * residual-v2, the default model: a fresh build equals the committed models/residual-v2 files
+ * residual-v2 (the base of the default residual-v3): a fresh build equals the committed models/residual-v2 files
  * byte for byte, and in onnxruntime the graph does what its definitions say: the first group
  * is residual-v1's vector at unit length, each DCT group is a unit-length profile whose peak
  * sits at the frequency a pattern has, in the channel that carries it, and flat crops give zeros.

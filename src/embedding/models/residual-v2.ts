@@ -1,5 +1,5 @@
 /**
- * residual-v2: the default embedding model. residual-v1's residual descriptor plus, per colour
+ * residual-v2 (the base of the default, residual-v3, which projects it to 256 dims): residual-v1's residual descriptor plus, per colour
  * channel, the block-DCT energy profile and the share of near-zero DCT coefficients per
  * frequency; every group is scaled to unit length so that cosine similarity weighs the seven
  * groups equally. Like residual-v1 it is written as an ONNX
