@@ -1,9 +1,11 @@
 /**
  * `dfg genome fit`: embeds every image of a simulated genome with a base model's raw
  * per-crop features averaged over the crops (the runtime's pooling, before any L2
- * normalisation, so the projection commutes with it), fits the discriminant projection with
- * the genome's algorithms as classes, and writes the projection file. Only folders written by
- * `dfg genome synth` are accepted, so a validation set cannot be fitted on by mistake.
+ * normalisation, so the projection commutes with it), fits the projection (discriminant ones
+ * with the genome's algorithms as classes; PCA without labels, optionally on real-photo patches
+ * too) and writes the projection file. Only folders written by `dfg genome synth` (and, for
+ * `--real`, patch folders of `dfg genome photos`) are accepted, so a validation set cannot be
+ * fitted on by mistake.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
