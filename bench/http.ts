@@ -44,7 +44,11 @@ async function closedLoop(concurrency: number, seconds: number, fn: () => Promis
 export async function runHttpBench(opts: { seconds?: number; gallerySamples?: number; rounds?: number } = {}): Promise<Row[]> {
   const seconds = opts.seconds ?? 5;
   const galleryDir = path.join(os.tmpdir(), `dfg-bench-${process.pid}`);
-  const env = { DFG_GALLERY_DIR: galleryDir, DFG_MODELS_DIR: path.join(ROOT, 'models'), LOG_LEVEL: 'warn', DFG_MAX_QUEUE: '1000' };
+  // DFG_MODEL from the environment picks the model(s) to measure (default: the configured default).
+  const env: Record<string, string> = {
+    DFG_GALLERY_DIR: galleryDir, DFG_MODELS_DIR: path.join(ROOT, 'models'), LOG_LEVEL: 'warn', DFG_MAX_QUEUE: '1000',
+    ...(process.env.DFG_MODEL ? { DFG_MODEL: process.env.DFG_MODEL } : {}),
+  };
   const config = loadConfig(env);
   const image = await jpeg(1024, 1024, 4242, 90);
 
