@@ -7,6 +7,7 @@ import t from 'tap';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { files } from './helpers/multipart.js';
 import { generatorImage } from './helpers/images.js';
 import { jobHarness } from './helpers/jobs.js';
@@ -48,4 +49,25 @@ t.test('reembed job: kept images embedded with a new model, not-kept ones report
   const again = await app.inject({ method: 'POST', url: '/v1/jobs/reembeddings', payload: { modelId: 'tiny-clip' } });
   t.match(again.json(), { total: 1 });
   t.same((await h.finished(again.json().jobId, 60_000)).counts, { stored: 0, present: 0, 'not-kept': 1, error: 0 });
+
+  // The same through `dfg jobs reembed`, which follows the job and exits 1 when items failed.
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const cli = await dfg(['jobs', 'reembed', 'tiny-clip', '--url', url, '--json']);
+  t.equal(cli.code, 1, 'the sample without kept bytes fails the run');
+  t.match(cli.out, /submitted re-embedding for tiny-clip as \S+ \(1 samples\)/);
+  t.match(cli.out, /DFG_ERR_SAMPLE_NOT_REEMBEDDABLE/);
+  t.match(cli.out, /"kind": "reembed"/);
+  const unknown = await dfg(['jobs', 'reembed', 'no-such-model', '--url', url]);
+  t.equal(unknown.code, 1);
+  t.match(unknown.out, /DFG_ERR_MODEL_NOT_FOUND/);
 });
+
+function dfg(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'index.js'), ...args], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}

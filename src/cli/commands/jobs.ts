@@ -243,6 +243,22 @@ export function registerJobCommands(program: Command): void {
 
   const withApi = (c: Command) => c.option('--url <url>', 'service URL').option('--key <key>', 'API key (default $DFG_API_KEY)');
 
+  withApi(jobs.command('reembed')
+    .description('Re-embed every sample lacking a vector of a model, from the kept image bytes, as a batch job (the service keeps serving its models)')
+    .argument('<modelId>', 'model to embed with (models/<id>/ on the workers)')
+    .option('--no-wait', 'print the job id and return at once')
+    .option('--json', 'print the final job record as JSON'))
+    .action(async (modelId: string, o: ApiOptions & { wait: boolean; json?: boolean }) => {
+      const client = api(o);
+      const res = await client.json<{ jobId: string; total: number }>('POST', '/v1/jobs/reembeddings', { modelId });
+      console.error(`submitted re-embedding for ${modelId} as ${res.jobId} (${res.total} samples)`);
+      if (!o.wait) {
+        console.log(res.jobId);
+        return;
+      }
+      report(await follow(client, [res.jobId], `reembed ${modelId}`), o.json);
+    });
+
   withApi(jobs.command('status').description('Show one job').argument('<id>').option('--follow', 'show a progress bar until it ends'))
     .action(async (id: string, o: ApiOptions & { follow?: boolean }) => {
       const client = api(o);
