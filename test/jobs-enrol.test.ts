@@ -3,15 +3,15 @@
  * gallery store → the API's periodic refresh → attributable through /v1/attribute.
  */
 import t from 'tap';
+import { dfg } from './helpers/cli.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { files, multipart } from './helpers/multipart.js';
 import { generatorImage } from './helpers/images.js';
 import { jobHarness, REDIS_URL, waitFor, zip } from './helpers/jobs.js';
-import { ROOT, tempDir } from './helpers/app.js';
+import { tempDir } from './helpers/app.js';
 import type { JobView } from '../src/jobs/view.js';
 
 const CORRUPT_PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('this is not a PNG body at all, just text')]);
@@ -157,13 +157,3 @@ t.test('dfg jobs enrol / audit: files, folders and archives submitted from the c
   t.equal(down.code, 1);
   t.match(down.out, /cannot reach the service at http:\/\/127\.0\.0\.1:1/);
 });
-
-function dfg(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'index.js'), ...args], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-}

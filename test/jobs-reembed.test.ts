@@ -4,10 +4,10 @@
  * samples without kept bytes are reported per item. The API keeps serving its own model.
  */
 import t from 'tap';
+import { dfg } from './helpers/cli.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { files } from './helpers/multipart.js';
 import { generatorImage } from './helpers/images.js';
 import { jobHarness } from './helpers/jobs.js';
@@ -61,13 +61,3 @@ t.test('reembed job: kept images embedded with a new model, not-kept ones report
   t.equal(unknown.code, 1);
   t.match(unknown.out, /DFG_ERR_MODEL_NOT_FOUND/);
 });
-
-function dfg(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'index.js'), ...args], { env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    child.on('exit', (code) => resolve({ code, out }));
-  });
-}
