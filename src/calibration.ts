@@ -3,7 +3,8 @@
  * (pure maths in attribution/calibrate.ts), stored as the gallery's current calibration. Shared by
  * `dfg calibrate` and `POST /v1/calibration`.
  */
-import { calibrateThresholds, type Calibration } from './attribution/calibrate.js';
+import { calibrateThresholds, unitVector, type Calibration } from './attribution/calibrate.js';
+import { applyMetric, fitGalleryMetric, type GalleryMetric, type MetricSetting } from './attribution/gallery-metric.js';
 import { createRng, shuffled } from './evaluation/random.js';
 import type { CalibrationRecord, Gallery } from './gallery/index.js';
 
@@ -17,6 +18,12 @@ export interface CalibrateGalleryOptions {
   maxSamplesPerAlgorithm?: number;
   /** Store the result as the gallery's current calibration (default true). */
   save?: boolean;
+  /**
+   * Similarity to calibrate in (default cosine). `wccn` fits the gallery-adapted metric on the
+   * enabled algorithms' samples; the thresholds are then in its similarity, and the stored
+   * calibration carries it, so searches use it while the calibration is current.
+   */
+  metric?: MetricSetting;
 }
 
 export interface GalleryCalibration {
@@ -26,6 +33,8 @@ export interface GalleryCalibration {
   /** Samples of disabled algorithms, used as impostors for every enabled one. */
   negatives: number;
   record?: CalibrationRecord;
+  /** The fitted metric; absent for cosine or when the gallery is too small to fit one. */
+  metric?: GalleryMetric;
 }
 
 /**
@@ -48,11 +57,22 @@ export function calibrateGallery(gallery: Pick<Gallery, 'vectors' | 'algorithmSu
     else target.set(algorithmId, [vector]);
   }
   const capped = (m: Map<string, Float32Array[]>) => new Map([...m].map(([id, v]) => [id, v.length > cap ? shuffled(v, createRng(`calibrate:${id}`)).slice(0, cap) : v]));
-  const negatives = [...capped(disabled).values()].flat();
-  const calibration = calibrateThresholds({ vectorsByAlgorithm: capped(byAlgorithm), topM: opts.topM, targetFpir: opts.targetFpir, negatives });
-  const result: GalleryCalibration = { calibration, names, negatives: negatives.length };
+  let enabled = capped(byAlgorithm);
+  let negatives = [...capped(disabled).values()].flat();
+  const setting = opts.metric ?? { kind: 'cosine' };
+  const metric = setting.kind === 'wccn'
+    ? fitGalleryMetric(new Map([...enabled].map(([id, vs]) => [id, vs.map(unitVector)])), { shrinkage: setting.shrinkage }) ?? undefined
+    : undefined;
+  if (metric) {
+    const map = (v: Float32Array) => applyMetric(metric, v);
+    enabled = new Map([...enabled].map(([id, vs]) => [id, vs.map(map)]));
+    negatives = negatives.map(map);
+  }
+  const calibration = calibrateThresholds({ vectorsByAlgorithm: enabled, topM: opts.topM, targetFpir: opts.targetFpir, negatives });
+  const result: GalleryCalibration = { calibration, names, negatives: negatives.length, ...(metric ? { metric } : {}) };
   if (opts.save !== false) {
     result.record = gallery.saveCalibration({
+      ...(metric ? { metric } : {}),
       targetFpir: opts.targetFpir,
       global: calibration.global,
       perAlgorithm: calibration.perAlgorithm,

@@ -172,3 +172,60 @@ t.test('calibrateGallery: a real gallery, disabled algorithms as impostors, stor
   t.match(calibrationTable(saved), /alpha\s+8\s+/);
   t.ok(saved.calibration.stats.perAlgorithm[a.id].genuineAcceptance === 1, 'well-separated clusters keep their genuine scores');
 });
+
+t.test('calibrateGallery with wccn: the metric is stored with the calibration, survives a reopen and re-scores searches', async (t) => {
+  const { default: fs } = await import('node:fs/promises');
+  const { default: os } = await import('node:os');
+  const { default: path } = await import('node:path');
+  const { createHash } = await import('node:crypto');
+  const { openGallery } = await import('../src/gallery/index.js');
+  const { calibrateGallery } = await import('../src/calibration.js');
+  const { applyMetric } = await import('../src/attribution/gallery-metric.js');
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dfg-calibrate-wccn-'));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  let gallery = await openGallery({ dir, modelId: 'wccn-test', dim: 6 });
+  const rng = createRng('calibrate-wccn');
+  let n = 0;
+  // Each algorithm: a small signature on axes 1-2, a large shared "content" spread along axis 0.
+  const sample = (sig: number[]) => unitVector(new Float32Array([(rng.next() - 0.5) * 4, sig[0]!, sig[1]!, 1, (rng.next() - 0.5) * 0.05, (rng.next() - 0.5) * 0.05]));
+  const enrol = (name: string, sig: number[]) => {
+    const alg = gallery.createAlgorithm({ name });
+    gallery.addSamples(alg.id, Array.from({ length: 10 }, () => ({ sha256: createHash('sha256').update(String(n++)).digest('hex'), vector: sample(sig), width: 8, height: 8 })));
+    return alg;
+  };
+  const a = enrol('alpha', [0.5, 0]);
+  const b = enrol('beta', [-0.5, 0]);
+  const query = unitVector(new Float32Array([1.8, 0.5, 0, 1, 0, 0])); // alpha's signature, content far out on axis 0
+  const before = gallery.search(query, 20);
+
+  const cosineCal = calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, metric: { kind: 'cosine' } });
+  t.equal(cosineCal.metric, undefined, 'cosine fits nothing');
+  t.equal(gallery.currentCalibration()!.metric, undefined);
+  t.same(gallery.search(query, 20), before, 'a cosine calibration leaves searches as they were');
+
+  const cal = calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, metric: { kind: 'wccn', shrinkage: 0.3 } });
+  t.ok(cal.metric, 'fitted');
+  t.equal(cal.metric!.samples, 20);
+  t.same(gallery.currentCalibration()!.params.metric, { kind: 'wccn', shrinkage: 0.3, dim: 6, directions: cal.metric!.coeffs.length, samples: 20, algorithms: 2 });
+  const after = gallery.search(query, 20);
+  t.equal(after.length, before.length, 'the same neighbours');
+  t.same(after.map((x) => x.sampleId).sort(), before.map((x) => x.sampleId).sort());
+  const vectors = new Map([...gallery.vectors()].map((s) => [s.sampleId, s.vector]));
+  const q = applyMetric(cal.metric!, query);
+  for (const nb of after) {
+    const x = applyMetric(cal.metric!, unitVector(vectors.get(nb.sampleId)!));
+    const want = x.reduce((s, v, j) => s + v * q[j]!, 0);
+    t.ok(Math.abs(nb.similarity - want) < 1e-5, 'similarity in the metric');
+  }
+  for (let i = 1; i < after.length; i += 1) t.ok(after[i - 1]!.similarity >= after[i]!.similarity, 'best first');
+  const top = (list: typeof after) => list.slice(0, 5).filter((x) => x.algorithmId === a.id).length;
+  t.ok(top(after) > top(before), `more of alpha among the best five (${top(before)} → ${top(after)})`);
+  t.ok(b.id);
+
+  await gallery.close();
+  gallery = await openGallery({ dir, modelId: 'wccn-test', dim: 6 });
+  t.teardown(() => gallery.close());
+  const reopened = gallery.currentCalibration()!;
+  t.same(Array.from(reopened.metric!.basis), Array.from(cal.metric!.basis), 'the metric survives a reopen');
+  t.same(gallery.search(query, 20), after, 'and searches the same way');
+});

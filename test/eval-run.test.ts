@@ -138,6 +138,22 @@ t.test('runEvaluation end to end on a generated dataset', async (t) => {
   t.match(summaryTable(report), /^metric\s+thumb-as-model\s+content baseline/);
 });
 
+t.test('--metric wccn is fitted per repeat on the shots and named in the report', async (t) => {
+  const root = await makeDataset();
+  t.teardown(() => fs.rm(root, { recursive: true, force: true }));
+  const embed: EmbedFn = async (file) => contentEmbedding(await fs.readFile(file.path), limits);
+  const base = { dataDir: root, shots: 4, unknownFraction: 0.4, seed: 'metric', repeats: 2, topM: 2, targetFpir: 0.01, margin: 0, model } as const;
+  const plain = await runEvaluation(base, embed);
+  const wccn = await runEvaluation({ ...base, metric: { kind: 'wccn', shrinkage: 0.5 } }, embed);
+  t.equal(plain.protocol.metric, 'cosine');
+  t.equal(wccn.protocol.metric, 'wccn:0.5');
+  t.same(wccn.protocol.splits, plain.protocol.splits, 'the same splits');
+  t.not(JSON.stringify(wccn.calibration), JSON.stringify(plain.calibration), 'thresholds taken in another space');
+  t.equal(wccn.rank1.mean, 1, 'separable classes stay separable');
+  const ident = await runEvaluation({ ...base, metric: { kind: 'wccn', shrinkage: 1 } }, embed);
+  t.same(stats(ident).map((s) => s.mean!.toFixed(6)), stats(plain).map((s) => s.mean!.toFixed(6)), 'shrinkage 1 is the cosine');
+});
+
 t.test('no unknown algorithms: open-set metrics are null, closed-set ones defined', async (t) => {
   const root = await makeDataset();
   t.teardown(() => fs.rm(root, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { buildTestApp } from './helpers/app.js';
+import { buildTestApp, testConfig } from './helpers/app.js';
 import { files } from './helpers/multipart.js';
 import { generatorImage, type Family } from './helpers/images.js';
 import { generateKey } from '../src/http/plugins/auth.js';
@@ -34,6 +34,10 @@ t.test('POST /v1/calibration stores versioned thresholds that /v1/gallery shows 
   t.equal(cal.version, 1);
   t.equal(cal.targetFpir, 0.05);
   t.equal(cal.perAlgorithm.length, 3);
+  t.equal(cal.metric.kind, 'wccn', 'DFG_METRIC default: the gallery-adapted metric');
+  t.equal(cal.metric.shrinkage, 0.5);
+  t.equal(cal.metric.samples, 18);
+  t.ok(cal.metric.directions > 0);
   for (const row of cal.perAlgorithm) {
     t.ok(row.threshold >= -1 && row.threshold <= 1);
     t.equal(row.samples, 6);
@@ -43,6 +47,7 @@ t.test('POST /v1/calibration stores versioned thresholds that /v1/gallery shows 
   t.equal(gallery.calibration.version, 1);
   t.equal(gallery.calibration.targetFpir, 0.05);
   t.equal(gallery.calibration.global, cal.global);
+  t.same(gallery.calibration.metric, cal.metric);
 
   const probe = await generatorImage('nearest2', 999);
   const answer = (await app.inject({ method: 'POST', url: '/v1/attribute', ...upload(reg.key, files(['p.png', probe])) })).json();
@@ -57,6 +62,21 @@ t.test('POST /v1/calibration stores versioned thresholds that /v1/gallery shows 
 
   const again = (await app.inject({ method: 'POST', url: '/v1/calibration', headers: as(admin.key), payload: {} })).json();
   t.equal(again.version, 2, 'versions increase');
+});
+
+t.test('DFG_METRIC=cosine calibrates in the plain cosine; an invalid DFG_METRIC is a config error', async (t) => {
+  const { app } = await buildTestApp(t, { env: { DFG_METRIC: 'cosine' } });
+  for (const [i, fam] of (['nearest2', 'bilinear4'] as Family[]).entries()) {
+    const alg = (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name: fam, forgeryType: 'EFS', architecture: 'GAN' } })).json();
+    const imgs = await Promise.all([0, 1, 2, 3].map((s) => generatorImage(fam, 50 * i + s + 1)));
+    t.equal((await app.inject({ method: 'POST', url: `/v1/algorithms/${alg.id}/samples`, ...files(...imgs.map((b, j) => [`${j}.png`, b] as [string, Buffer])) })).statusCode, 201);
+  }
+  const cal = (await app.inject({ method: 'POST', url: '/v1/calibration', payload: { targetFpir: 0.1 } })).json();
+  t.same(cal.metric, { kind: 'cosine', shrinkage: null, directions: 0, samples: 0 });
+  t.same((await app.inject({ url: '/v1/gallery' })).json().calibration.metric, cal.metric);
+  for (const bad of ['lda', 'wccn:0', 'wccn:2']) {
+    t.throws(() => testConfig({ DFG_METRIC: bad }), { code: 'DFG_ERR_CONFIG_INVALID' }, bad);
+  }
 });
 
 t.test('calibration of an empty gallery is a coded 422', async (t) => {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { dfgError } from '../errors.js';
 import { parseModelList, type ModelChoice } from '../embedding/model-list.js';
+import { parseMetric, type MetricSetting } from '../attribution/gallery-metric.js';
 
 const Int = (min: number, max: number, dflt: number, description: string) =>
   Type.Integer({ minimum: min, maximum: max, default: dflt, description });
@@ -35,6 +36,7 @@ export const ConfigSchema = Type.Object({
   DFG_MAX_QUEUE: Int(1, 100_000, 64, 'Images waiting for inference before requests are shed with 503.'),
   DFG_SNAPSHOT_EVERY: Int(1, 10_000_000, 1000, 'Write an index snapshot after this many new samples.'),
   DFG_EF_SEARCH: Int(1, 4096, 128, 'HNSW search breadth (ef); at least DFG_K is used. Higher = better recall, slower search.'),
+  DFG_METRIC: Type.String({ default: 'wccn:0.5', pattern: '^(cosine|wccn(:[0-9.]+)?)$', description: 'Similarity a calibration fits and its thresholds use: `cosine`, or `wccn[:shrinkage]`, cosine after whitening the within-algorithm scatter of the enrolled samples (shrinkage in (0, 1], default 0.5). Searches use the metric of the current calibration; none before the first.' }),
   DFG_TARGET_FPIR: Num(0.0001, 0.5, 0.01, 'Target false-positive identification rate for calibration (POST /v1/calibration, dfg calibrate).'),
   // batch jobs (src/jobs)
   DFG_IMPORT_ROOTS: Type.String({ default: '', description: 'Colon-separated absolute directories that directory-source jobs may read below. Empty: directory sources are refused.' }),
@@ -78,6 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       lines.push(`  DFG_MODEL: ${(err as Error).message}`);
     }
   }
+  const metric = (withDefaults as Config).DFG_METRIC;
+  if (typeof metric === 'string' && parseMetric(metric) === null) lines.push(`  DFG_METRIC: Expected cosine, wccn or wccn:<shrinkage in (0, 1]> (got ${JSON.stringify(metric)})`);
   if (lines.length > 0) {
     throw dfgError('DFG_ERR_CONFIG_INVALID', [...new Set(lines)].join('\n'));
   }
@@ -86,6 +90,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   cfg.DFG_MODELS_DIR = path.resolve(cwd, cfg.DFG_MODELS_DIR);
   if (cfg.DFG_API_KEYS_FILE) cfg.DFG_API_KEYS_FILE = path.resolve(cwd, cfg.DFG_API_KEYS_FILE);
   return cfg;
+}
+
+/** The similarity setting of DFG_METRIC (loadConfig has validated it). */
+export function metricSetting(cfg: Pick<Config, 'DFG_METRIC'>): MetricSetting {
+  return parseMetric(cfg.DFG_METRIC) ?? { kind: 'cosine' };
 }
 
 /** The models of DFG_MODEL with their weights (loadConfig has validated the list). */

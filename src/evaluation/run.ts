@@ -15,6 +15,7 @@ import { evaluateSplit, type ApBasis, type Probe, type SplitResult } from './eva
 import { forEachLimit } from './pool.js';
 import { makeSplit, validateProtocol, type ProtocolOptions, type Split } from './protocol.js';
 import type { ModelInfo, Report, SpaceReport, SplitSummary } from './types.js';
+import { applyMetric, fitGalleryMetric, metricText, type MetricSetting } from '../attribution/gallery-metric.js';
 
 /** Returns the embedding of one dataset file; rejects with a catalogue error for a bad image. */
 export type EmbedFn = (file: DatasetFile) => Promise<Float32Array>;
@@ -44,6 +45,8 @@ export interface EvalOptions extends ProtocolSettings {
   topM: number;
   targetFpir: number;
   margin: number;
+  /** Similarity of the model's space (default cosine); the content baseline always uses cosine. */
+  metric?: MetricSetting;
   model: ModelInfo;
   /** The content-only baseline; null or absent to skip it. */
   baseline?: { model: ModelInfo; embed: EmbedFn } | null;
@@ -139,7 +142,7 @@ export function summarisePlan(plan: ProtocolPlan, results: readonly SplitResult[
 export interface ReportParts {
   /** Files left out, by dataset-relative path, with the reason. */
   unreadable: ReadonlyMap<string, string>;
-  scoring: { topM: number; targetFpir: number | null; margin: number };
+  scoring: { topM: number; targetFpir: number | null; margin: number; metric?: string };
   model: ModelInfo;
   main: SpaceReport;
   baselines: Report['baselines'];
@@ -188,6 +191,7 @@ export function assembleReport(plan: ProtocolPlan, parts: ReportParts): Report {
       topM: parts.scoring.topM,
       targetFpir: parts.scoring.targetFpir,
       margin: parts.scoring.margin,
+      ...(parts.scoring.metric ? { metric: parts.scoring.metric } : {}),
       splits: summaries,
     },
     ...parts.main,
@@ -214,10 +218,16 @@ async function embedAll(files: readonly DatasetFile[], embed: EmbedFn, phase: Pr
   return out;
 }
 
-function runSpace(plan: ProtocolPlan, vectors: ReadonlyMap<string, Float32Array>, opts: EvalOptions): SplitResult[] {
-  const probe = (f: DatasetFile): Probe => ({ id: f.rel, algorithm: f.algorithm, vector: vectors.get(f.rel)! });
-  return plan.splits.map((s) => evaluateSplit({
-    gallery: new Map([...s.gallery].map(([a, files]) => [a, files.map((f) => vectors.get(f.rel)!)])),
+function runSpace(plan: ProtocolPlan, vectors: ReadonlyMap<string, Float32Array>, opts: EvalOptions, metric: MetricSetting = { kind: 'cosine' }): SplitResult[] {
+  return plan.splits.map((s) => {
+    const gallery = new Map([...s.gallery].map(([a, files]) => [a, files.map((f) => vectors.get(f.rel)!)]));
+    // A gallery-adapted metric is fitted on each split's registration shots alone, as the service
+    // fits it on its enrolled samples; probes and shots are then compared in its space.
+    const fitted = metric.kind === 'wccn' ? fitGalleryMetric(gallery, { shrinkage: metric.shrinkage }) : null;
+    const map = fitted ? (v: Float32Array) => applyMetric(fitted, v) : (v: Float32Array) => v;
+    const probe = (f: DatasetFile): Probe => ({ id: f.rel, algorithm: f.algorithm, vector: map(vectors.get(f.rel)!) });
+    return evaluateSplit({
+    gallery: fitted ? new Map([...gallery].map(([a, vs]) => [a, vs.map(map)])) : gallery,
     knownProbes: s.knownProbes.map(probe),
     unknownProbes: s.unknownProbes.map(probe),
     topM: opts.topM,
@@ -225,7 +235,8 @@ function runSpace(plan: ProtocolPlan, vectors: ReadonlyMap<string, Float32Array>
     margin: opts.margin,
     authentic: plan.authentic,
     maxRank: plan.maxRank,
-  }));
+    });
+  });
 }
 
 /**
@@ -246,13 +257,13 @@ export async function runEvaluation(opts: EvalOptions, embed: EmbedFn): Promise<
   const t1 = performance.now();
 
   const plan = planProtocol(opened, (f) => modelVectors.has(f.rel) && (!baselineVectors || baselineVectors.has(f.rel)), unreadable.size);
-  const main = summarisePlan(plan, runSpace(plan, modelVectors, opts));
+  const main = summarisePlan(plan, runSpace(plan, modelVectors, opts, opts.metric));
   const content = baselineVectors && opts.baseline ? { ...summarisePlan(plan, runSpace(plan, baselineVectors, opts)), model: opts.baseline.model } : undefined;
   const t2 = performance.now();
 
   return assembleReport(plan, {
     unreadable,
-    scoring: { topM: opts.topM, targetFpir: opts.targetFpir, margin: opts.margin },
+    scoring: { topM: opts.topM, targetFpir: opts.targetFpir, margin: opts.margin, metric: metricText(opts.metric ?? { kind: 'cosine' }) },
     model: opts.model,
     main,
     baselines: content ? { content } : {},

@@ -127,6 +127,8 @@ export interface Report extends SpaceReport {
     /** FPIR the decision thresholds were calibrated for; null when a service decided with its configured threshold. */
     targetFpir: number | null;
     margin: number;
+    /** Similarity of the model's space: `cosine`, or `wccn:<shrinkage>` (gallery-adapted whitening fitted on each split's shots). Absent: cosine. */
+    metric?: string;
     splits: SplitSummary[];
   };
   baselines: { content?: SpaceReport & { model: ModelInfo } };

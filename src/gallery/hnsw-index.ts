@@ -41,6 +41,8 @@ export interface HnswIndex {
   search(vector: Float32Array, k: number, ef: number, filter?: (label: number) => boolean): HnswSearchResult;
   /** Every label in the index, deleted ones included. */
   labels(): number[];
+  /** The stored vector of a label (unit length: the cosine space normalises on add). */
+  point(label: number): Float32Array;
   /** Writes the whole index to `file` synchronously (it must not change while being written). */
   writeSync(file: string): void;
 }
@@ -78,6 +80,7 @@ function wrap(raw: InstanceType<typeof HierarchicalNSW>, dim: number): HnswIndex
       return { labels: res.neighbors, distances: res.distances };
     },
     labels: () => raw.getIdsList(),
+    point: (label) => Float32Array.from(raw.getPoint(label)),
     writeSync: (file) => raw.writeIndexSync(file),
   };
 }

@@ -9,6 +9,7 @@ import { createHnswIndex, readHnswIndex, type HnswIndex, type HnswParams } from 
 import { checkSnapshot, publishSnapshot, snapshotPaths, tempPath, type SnapshotManifest } from './snapshot.js';
 import type { SampleVectors, Store } from './store.js';
 import { indexFileKey, indexVector, type FusionMember } from './fusion.js';
+import { createMetricRescorer } from './metric-search.js';
 import type { AlgorithmSummary, CalibrationRecord, GalleryLogger, Neighbour } from './types.js';
 
 const PAGE = 1000;
@@ -102,6 +103,7 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
   const paths = snapshotPaths(opts.dir, indexFileKey(modelId));
   let algorithms = new Map<string, CachedAlgorithm>();
   let calibration: CalibrationRecord | null = null;
+  const rescorer = createMetricRescorer();
   const reloadAlgorithms = (): void => {
     algorithms = new Map(store.algorithmSummaries().map((a) => [a.id, a]));
   };
@@ -388,12 +390,16 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
       }
       const res = slot.index.search(vector, k, ef, filter);
       const out: Neighbour[] = [];
+      const labels: number[] = [];
       for (let i = 0; i < res.labels.length; i++) {
         const e = slot.entries.get(res.labels[i]!);
         if (!e) continue;
         out.push({ sampleId: e.sampleId, algorithmId: e.algorithmId, similarity: Math.max(-1, Math.min(1, 1 - res.distances[i]!)) });
+        labels.push(res.labels[i]!);
       }
-      return out;
+      // The current calibration's thresholds are in its metric's similarity (calibration.ts).
+      const metric = calibration?.metric;
+      return metric ? rescorer.rescore(metric, vector, out, labels, (label) => slot.index.point(label)) : out;
     },
 
     snapshot,

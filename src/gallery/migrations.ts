@@ -121,8 +121,16 @@ function v2(db: Database.Database): void {
   `);
 }
 
+/**
+ * v3: a calibration may carry the gallery-adapted metric it was computed in (its thresholds are
+ * in that metric's similarity): `metric` holds the numbers (float32), `params.metric` the header.
+ */
+function v3(db: Database.Database): void {
+  db.exec('ALTER TABLE calibrations ADD COLUMN metric BLOB');
+}
+
 /** Index i brings the schema from version i to version i + 1. */
-export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2];
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

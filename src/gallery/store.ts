@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { dfgError } from '../errors.js';
 import { migrate } from './migrations.js';
 import { newId, toAlgorithm, withCount, type AlgorithmRow } from './store-rows.js';
+import { metricFromBytes, metricHeader, metricToBytes, type MetricHeader } from '../attribution/gallery-metric.js';
 import { requireVectors, sampleStatements, type CheckedSample, type IndexedSample, type SampleVectors } from './store-samples.js';
 import type {
   AddSampleResult,
@@ -98,16 +99,17 @@ export function openStore(file: string, opts: StoreOptions = {}) {
       WHERE c.seq > @after AND c.seq <= @upto ORDER BY c.seq LIMIT @limit`),
     deletedAfter: db.prepare(`SELECT label, sample_id, algorithm_id FROM changes
       WHERE kind = 'delete' AND seq > @after AND label <= @after`),
-    insertCalibration: db.prepare(`INSERT INTO calibrations (model_id, created_at, target_fpir, params, thresholds)
-      VALUES (?, ?, ?, ?, ?)`),
+    insertCalibration: db.prepare(`INSERT INTO calibrations (model_id, created_at, target_fpir, params, thresholds, metric)
+      VALUES (?, ?, ?, ?, ?, ?)`),
     logCalibration: db.prepare("INSERT INTO changes (kind, model_id, created_at) VALUES ('calibration', ?, ?)"),
     calibrations: db.prepare('SELECT * FROM calibrations WHERE model_id = ? ORDER BY id DESC LIMIT ?'),
   };
 
   const samples = sampleStatements(db, q.logAdd, q.logDelete);
 
-  const toCalibration = (r: { id: number; model_id: string; created_at: string; target_fpir: number; params: string; thresholds: string }): CalibrationRecord => {
+  const toCalibration = (r: { id: number; model_id: string; created_at: string; target_fpir: number; params: string; thresholds: string; metric: Buffer | null }): CalibrationRecord => {
     const thresholds = JSON.parse(r.thresholds) as { global: number; perAlgorithm: Record<string, number> };
+    const params = JSON.parse(r.params) as Record<string, unknown>;
     return {
       version: r.id,
       modelId: r.model_id,
@@ -115,7 +117,8 @@ export function openStore(file: string, opts: StoreOptions = {}) {
       targetFpir: r.target_fpir,
       global: thresholds.global,
       perAlgorithm: thresholds.perAlgorithm,
-      params: JSON.parse(r.params) as Record<string, unknown>,
+      params,
+      ...(r.metric ? { metric: metricFromBytes(params.metric as MetricHeader, r.metric) } : {}),
     };
   };
 
@@ -291,14 +294,16 @@ export function openStore(file: string, opts: StoreOptions = {}) {
       })),
 
     /** Stores a calibration of index `modelId` and logs it, so other processes pick it up on refresh. */
-    saveCalibration: (modelId: string, input: Required<CalibrationInput>): CalibrationRecord =>
+    saveCalibration: (modelId: string, input: Required<Omit<CalibrationInput, 'metric'>> & Pick<CalibrationInput, 'metric'>): CalibrationRecord =>
       db
         .transaction(() => {
           const ts = now();
           const thresholds = JSON.stringify({ global: input.global, perAlgorithm: input.perAlgorithm });
-          const version = Number(q.insertCalibration.run(modelId, ts, input.targetFpir, JSON.stringify(input.params), thresholds).lastInsertRowid);
+          const params = JSON.stringify(input.metric ? { ...input.params, metric: metricHeader(input.metric) } : input.params);
+          const metric = input.metric ? metricToBytes(input.metric) : null;
+          const version = Number(q.insertCalibration.run(modelId, ts, input.targetFpir, params, thresholds, metric).lastInsertRowid);
           q.logCalibration.run(modelId, ts);
-          return toCalibration({ id: version, model_id: modelId, created_at: ts, target_fpir: input.targetFpir, params: JSON.stringify(input.params), thresholds });
+          return toCalibration({ id: version, model_id: modelId, created_at: ts, target_fpir: input.targetFpir, params, thresholds, metric });
         })
         .immediate(),
 

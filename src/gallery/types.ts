@@ -5,6 +5,7 @@
 import type { HnswParams } from './hnsw-index.js';
 import type { IndexInfo } from './live-index.js';
 import type { SnapshotManifest } from './snapshot.js';
+import type { GalleryMetric } from '../attribution/gallery-metric.js';
 
 /** Forgery types of the DeepfakeGenome taxonomy, plus `authentic` reference classes and `unknown`. */
 export const FORGERY_TYPES = ['FS', 'FR', 'EFS', 'FE', 'authentic', 'unknown'] as const;
@@ -133,6 +134,8 @@ export interface CalibrationThresholds {
 export interface CalibrationInput extends CalibrationThresholds {
   targetFpir: number;
   params?: Record<string, unknown>;
+  /** The gallery-adapted metric the thresholds were computed in; searches use it while this calibration is current. */
+  metric?: GalleryMetric;
 }
 
 /** A stored calibration; the newest per model (highest version) is the current one. */
@@ -143,6 +146,8 @@ export interface CalibrationRecord extends CalibrationThresholds {
   createdAt: string;
   targetFpir: number;
   params: Record<string, unknown>;
+  /** Present when the calibration fitted a gallery-adapted metric (header in params.metric). */
+  metric?: GalleryMetric;
 }
 
 /** Thresholds to decide with: the calibrated global one (if any) and per-algorithm values (manual overrides win over calibrated ones). */

@@ -16,6 +16,7 @@ import {
   type PageOptions,
 } from './types.js';
 import type { FusionMember } from './fusion.js';
+import { metricHeader, type GalleryMetric } from '../attribution/gallery-metric.js';
 
 export const MAX_NAME_LENGTH = 200;
 export const MAX_TEXT_LENGTH = 4000;
@@ -197,7 +198,7 @@ export function checkJsonObject(value: unknown, name: string): Record<string, un
 }
 
 /** A calibration to store, checked: target FPIR in (0, 1), thresholds in [-1, 1], JSON params. */
-export function checkCalibrationInput(input: unknown): Required<CalibrationInput> {
+export function checkCalibrationInput(input: unknown): Required<Omit<CalibrationInput, 'metric'>> & Pick<CalibrationInput, 'metric'> {
   if (typeof input !== 'object' || input === null) throw invalid('an object', 'calibration', input);
   const c = input as CalibrationInput;
   const { targetFpir } = c;
@@ -213,7 +214,16 @@ export function checkCalibrationInput(input: unknown): Required<CalibrationInput
     global,
     perAlgorithm: perAlgorithm as Record<string, number>,
     params: c.params === undefined ? {} : checkJsonObject(c.params, 'params'),
+    ...(c.metric ? { metric: checkMetric(c.metric) } : {}),
   };
+}
+
+/** A metric to store with a calibration: consistent sizes and finite numbers. */
+function checkMetric(m: GalleryMetric): GalleryMetric {
+  const ok = m.kind === 'wccn' && Number.isInteger(m.dim) && m.dim > 0 && m.basis.length === m.coeffs.length * m.dim
+    && m.shrinkage > 0 && m.shrinkage <= 1 && m.coeffs.every(Number.isFinite) && m.basis.every(Number.isFinite);
+  if (!ok) throw invalid('a fitted gallery metric', 'metric', metricHeader(m));
+  return m;
 }
 
 /** Per-model vectors of an item, checked: one of every model of the index (`vector` alone for one model), no other. */

@@ -4,7 +4,9 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { loadConfig } from '../../config/index.js';
+import { loadConfig, metricSetting } from '../../config/index.js';
+import { metricHeader, type MetricSetting } from '../../attribution/gallery-metric.js';
+import { METRIC_HELP, metricArg } from '../metric-arg.js';
 import { configuredGalleryModels } from '../../services.js';
 import { openGallery } from '../../gallery/index.js';
 import { calibrateGallery, type GalleryCalibration } from '../../calibration.js';
@@ -47,14 +49,16 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--target-fpir <fraction>', 'false-positive identification rate to calibrate for', fraction, 0.01)
     .option('--top-m <m>', 'per-algorithm score = mean of the best m similarities (default: DFG_TOP_M)', positiveInt)
     .option('--max-samples <n>', 'samples per algorithm used at most (calibration is quadratic)', positiveInt, 200)
+    .option('--metric <m>', `${METRIC_HELP} (default: DFG_METRIC)`, metricArg)
     .option('--dry-run', 'compute and print, store nothing')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { targetFpir: number; topM?: number; maxSamples: number; dryRun?: boolean; json?: boolean }) => {
+    .action(async (o: { targetFpir: number; topM?: number; maxSamples: number; metric?: MetricSetting; dryRun?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models: await configuredGalleryModels(config), snapshotEvery: config.DFG_SNAPSHOT_EVERY });
       try {
-        const result = calibrateGallery(gallery, { topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun });
-        if (o.json) console.log(JSON.stringify({ ...result.calibration, names: result.names, negatives: result.negatives, version: result.record?.version ?? null }, null, 2));
+        const result = calibrateGallery(gallery, { topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun, metric: o.metric ?? metricSetting(config) });
+        const metric = result.metric ? metricHeader(result.metric) : null;
+        if (o.json) console.log(JSON.stringify({ ...result.calibration, names: result.names, negatives: result.negatives, metric, version: result.record?.version ?? null }, null, 2));
         else {
           console.log(calibrationTable(result));
           console.log(result.record ? `stored as calibration version ${result.record.version}` : 'dry run: nothing stored');

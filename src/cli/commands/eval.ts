@@ -7,11 +7,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, modelList, threadCount, type Config } from '../../config/index.js';
+import { loadConfig, metricSetting, modelList, threadCount, type Config } from '../../config/index.js';
 import { createEmbedder, loadManifest, type Embedder } from '../../embedding/index.js';
 import { svgToPng } from '../../embedding/render.js';
 import { dfgError, isDfgError } from '../../errors.js';
 import { resolveMargin } from '../../attribution/decide.js';
+import type { MetricSetting } from '../../attribution/gallery-metric.js';
+import { METRIC_HELP, metricArg } from '../metric-arg.js';
 import { createEmbeddingCache, defaultCacheRoot, sha256Hex, type EmbeddingCache } from '../../evaluation/cache.js';
 import { CONTENT_BASELINE, contentEmbedding } from '../../evaluation/content-baseline.js';
 import { DEFAULT_GROUP_PATTERN, readDatasetImage, scanDataset, type Dataset } from '../../evaluation/dataset.js';
@@ -39,6 +41,7 @@ export interface EvalCommandOptions {
   /** Default 0.01. */
   targetFpir?: number;
   margin?: number;
+  metric?: MetricSetting;
   baseline: boolean;
   cache: boolean;
   cacheDir?: string;
@@ -177,6 +180,7 @@ async function libraryReport(o: EvalCommandOptions, config: Config, dataset: Dat
       topM: o.topM ?? config.DFG_TOP_M,
       targetFpir: o.targetFpir ?? DEFAULT_TARGET_FPIR,
       margin: resolveMargin(o.margin ?? config.DFG_MARGIN, embedders.map((e) => e.manifest.decision?.margin)),
+      metric: o.metric ?? metricSetting(config),
       model,
       baseline: o.baseline ? { model: { ...CONTENT_BASELINE, members: [{ ...CONTENT_BASELINE, weight: 1 }] }, embed: baselineEmbed } : null,
       // Enough in flight to keep every worker busy, never enough to trip load shedding.
@@ -190,7 +194,7 @@ async function libraryReport(o: EvalCommandOptions, config: Config, dataset: Dat
 
 /** The service evaluation: Ctrl-C stops the requests and deletes what the run registered; a second Ctrl-C quits at once. */
 async function serviceReport(o: EvalCommandOptions, config: Config, dataset: Dataset, progress: Progress): Promise<Report> {
-  const set = (['model', 'weights', 'topM', 'margin', 'targetFpir', 'threads'] as const).filter((k) => o[k] !== undefined);
+  const set = (['model', 'weights', 'topM', 'margin', 'metric', 'targetFpir', 'threads'] as const).filter((k) => o[k] !== undefined);
   if (set.length > 0) {
     const flags = set.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
     throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `${flags} cannot be combined with --url: the service's own model and decision settings are evaluated (GET /v1/gallery shows them)`);
@@ -270,6 +274,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--top-m <m>', 'per-algorithm score = mean of the best m similarities (default: DFG_TOP_M)', integer(1))
     .option('--target-fpir <fraction>', `false-positive identification rate the thresholds are calibrated for (default: ${DEFAULT_TARGET_FPIR})`, fraction)
     .option('--margin <m>', 'minimum score margin over the runner-up (default: DFG_MARGIN, else the model\'s own default, else 0.02)', marginArg)
+    .option('--metric <m>', `${METRIC_HELP}, fitted on each repeat's registration shots (default: DFG_METRIC)`, metricArg)
     .option('--no-baseline', 'skip the content-only baseline')
     .option('--no-cache', 'embed everything again, ignoring and not writing the embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder (default: $XDG_CACHE_HOME/dfg/embeddings or ~/.cache/dfg/embeddings)')

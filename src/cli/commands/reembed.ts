@@ -6,7 +6,7 @@
  * DFG_MODEL starts at once with calibrated thresholds.
  */
 import type { Command } from 'commander';
-import { loadConfig, threadCount, type Config } from '../../config/index.js';
+import { loadConfig, metricSetting, threadCount, type Config } from '../../config/index.js';
 import { createEmbedder, formatModelList, loadManifest, parseModelList } from '../../embedding/index.js';
 import { openGallery } from '../../gallery/index.js';
 import { reembedGallery, type ReembedResult } from '../../reembed.js';
@@ -40,7 +40,7 @@ export async function prepareSwitch(config: Config, target: string): Promise<Swi
     const coverage = gallery.coverage();
     let calibration: SwitchReport['calibration'];
     try {
-      const rec = calibrateGallery(gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR }).record!;
+      const rec = calibrateGallery(gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config) }).record!;
       calibration = { version: rec.version, global: rec.global };
     } catch (err) {
       if (!isDfgError(err, 'DFG_ERR_CALIBRATION_INSUFFICIENT')) throw err;

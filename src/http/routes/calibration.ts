@@ -2,7 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { errorResponses } from '../schemas/common.js';
+import { MetricInfo } from '../schemas/attribution.js';
+import { metricInfo } from '../../attribution/gallery-metric.js';
 import { calibrateGallery } from '../../calibration.js';
+import { metricSetting } from '../../config/index.js';
 
 const CalibrationRequest = Type.Object(
   {
@@ -29,6 +32,7 @@ const CalibrationResult = Type.Object({
     }),
   ),
   negatives: Type.Integer({ description: 'Samples of disabled algorithms used as impostors.' }),
+  metric: MetricInfo,
 });
 
 export async function calibrationRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
@@ -46,9 +50,9 @@ export async function calibrationRoutes(app: FastifyInstance, { services }: Rout
     const { gallery } = services.need();
     const body = (request.body ?? {}) as Static<typeof CalibrationRequest>;
     const targetFpir = body.targetFpir ?? cfg.DFG_TARGET_FPIR;
-    const result = calibrateGallery(gallery, { topM: cfg.DFG_TOP_M, targetFpir, maxSamplesPerAlgorithm: body.maxSamplesPerAlgorithm, save: !body.dryRun });
+    const result = calibrateGallery(gallery, { topM: cfg.DFG_TOP_M, targetFpir, maxSamplesPerAlgorithm: body.maxSamplesPerAlgorithm, save: !body.dryRun, metric: metricSetting(cfg) });
     const nullIfNaN = (x: number) => (Number.isFinite(x) ? x : null);
-    request.log.info({ version: result.record?.version, targetFpir, global: result.calibration.global }, 'calibrated');
+    request.log.info({ version: result.record?.version, targetFpir, global: result.calibration.global, metric: metricInfo(result.metric) }, 'calibrated');
     return reply.status(result.record ? 201 : 200).send({
       version: result.record?.version ?? null,
       targetFpir,
@@ -59,6 +63,7 @@ export async function calibrationRoutes(app: FastifyInstance, { services }: Rout
         genuineAcceptance: nullIfNaN(s.genuineAcceptance), impostorAcceptance: nullIfNaN(s.impostorAcceptance),
       })),
       negatives: result.negatives,
+      metric: metricInfo(result.metric),
     });
   });
 }

@@ -3,6 +3,7 @@ import type { RouteDeps } from '../deps.js';
 import { GalleryInfo } from '../schemas/attribution.js';
 import { errorResponses } from '../schemas/common.js';
 import { resolveMargin } from '../../attribution/decide.js';
+import { metricInfo } from '../../attribution/gallery-metric.js';
 
 export async function galleryRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
   const cfg = services.config;
@@ -28,7 +29,7 @@ export async function galleryRoutes(app: FastifyInstance, { services }: RouteDep
       counts: { ...info.counts, stored: coverage.stored, needsReembedding: coverage.incomplete },
       index: info.index,
       decision: { threshold: cfg.DFG_THRESHOLD, margin: resolveMargin(cfg.DFG_MARGIN, embedder.manifests.map((m) => m.decision?.margin)), topM: cfg.DFG_TOP_M, k: cfg.DFG_K },
-      calibration: cal ? { version: cal.version, createdAt: cal.createdAt, targetFpir: cal.targetFpir, global: cal.global, perAlgorithm: cal.perAlgorithm } : null,
+      calibration: cal ? { version: cal.version, createdAt: cal.createdAt, targetFpir: cal.targetFpir, global: cal.global, perAlgorithm: cal.perAlgorithm, metric: metricInfo(cal.metric) } : null,
     };
   });
 }

@@ -43,6 +43,14 @@ export const AttributionBatch = Type.Object({
   ),
 });
 
+/** The similarity a calibration was computed in, which searches use while it is current. */
+export const MetricInfo = Type.Object({
+  kind: Type.Union([Type.Literal('cosine'), Type.Literal('wccn')], { description: 'cosine, or wccn: cosine after whitening the within-algorithm scatter of the enrolled samples (DFG_METRIC).' }),
+  shrinkage: Type.Union([Type.Number(), Type.Null()], { description: 'wccn: weight of the identity in the whitened scatter, (0, 1].' }),
+  directions: Type.Integer({ description: 'wccn: within-algorithm directions damped (0 for cosine).' }),
+  samples: Type.Integer({ description: 'wccn: samples it was fitted on (0 for cosine).' }),
+}, { description: 'Similarity of the calibration: its thresholds, and the scores /v1/attribute returns while it is current.' });
+
 export const GalleryInfo = Type.Object({
   model: Type.Object({
     id: Type.String({ description: 'Index id: the model id, or for a fusion the models and weights (`a:1+b:0.5`); calibrations belong to it.' }),
@@ -80,6 +88,7 @@ export const GalleryInfo = Type.Object({
       targetFpir: Type.Number(),
       global: Type.Number(),
       perAlgorithm: Type.Record(Type.String(), Type.Number()),
+      metric: MetricInfo,
     }),
     Type.Null(),
   ]),
