@@ -101,7 +101,7 @@ t.test('both routes (Gram below the dimension, scatter above) equal the explicit
 
 t.test('settings and bytes round-trip', async (t) => {
   t.same(parseMetric('cosine'), { kind: 'cosine' });
-  t.same(parseMetric('WCCN'), { kind: 'wccn', shrinkage: 0.5 });
+  t.same(parseMetric('WCCN'), { kind: 'wccn', shrinkage: 0.2 });
   t.same(parseMetric('wccn:0.25'), { kind: 'wccn', shrinkage: 0.25 });
   t.same(parseMetric('wccn:1'), { kind: 'wccn', shrinkage: 1 });
   for (const bad of ['', 'wccn:0', 'wccn:1.5', 'wccn:x', 'lda', 'wccn:']) t.equal(parseMetric(bad), null, bad);

@@ -35,7 +35,7 @@ t.test('POST /v1/calibration stores versioned thresholds that /v1/gallery shows 
   t.equal(cal.targetFpir, 0.05);
   t.equal(cal.perAlgorithm.length, 3);
   t.equal(cal.metric.kind, 'wccn', 'DFG_METRIC default: the gallery-adapted metric');
-  t.equal(cal.metric.shrinkage, 0.5);
+  t.equal(cal.metric.shrinkage, 0.2);
   t.equal(cal.metric.samples, 18);
   t.ok(cal.metric.directions > 0);
   for (const row of cal.perAlgorithm) {

@@ -33,7 +33,7 @@ export interface GalleryMetric {
 }
 
 export interface FitMetricOptions {
-  /** α in (0, 1] (default 0.5). */
+  /** α in (0, 1] (default DEFAULT_METRIC_SHRINKAGE). */
   shrinkage?: number;
   /** Samples per algorithm used at most (the first ones; callers subsample). Default 200. */
   maxPerAlgorithm?: number;
@@ -44,7 +44,7 @@ export const METRIC_MIN_ALGORITHMS = 2;
 export const METRIC_MIN_SAMPLES = 6;
 /** Largest eigen-problem solved (Jacobi, cubic): beyond it the Gram matrix of a sample subset. */
 const MAX_EIGEN = 384;
-export const DEFAULT_METRIC_SHRINKAGE = 0.5;
+export const DEFAULT_METRIC_SHRINKAGE = 0.2;
 
 /**
  * Fits the metric from unit vectors grouped by algorithm. Algorithms with one sample have no

@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { parseMetric, type MetricSetting } from '../attribution/gallery-metric.js';
 
-export const METRIC_HELP = 'similarity: cosine, or wccn[:shrinkage] (cosine after whitening the within-algorithm scatter of the registered samples; shrinkage in (0, 1], default 0.5)';
+export const METRIC_HELP = 'similarity: cosine, or wccn[:shrinkage] (cosine after whitening the within-algorithm scatter of the registered samples; shrinkage in (0, 1], default 0.2)';
 
 export function metricArg(v: string): MetricSetting {
   const m = parseMetric(v);

@@ -36,7 +36,7 @@ export const ConfigSchema = Type.Object({
   DFG_MAX_QUEUE: Int(1, 100_000, 64, 'Images waiting for inference before requests are shed with 503.'),
   DFG_SNAPSHOT_EVERY: Int(1, 10_000_000, 1000, 'Write an index snapshot after this many new samples.'),
   DFG_EF_SEARCH: Int(1, 4096, 128, 'HNSW search breadth (ef); at least DFG_K is used. Higher = better recall, slower search.'),
-  DFG_METRIC: Type.String({ default: 'wccn:0.5', pattern: '^(cosine|wccn(:[0-9.]+)?)$', description: 'Similarity a calibration fits and its thresholds use: `cosine`, or `wccn[:shrinkage]`, cosine after whitening the within-algorithm scatter of the enrolled samples (shrinkage in (0, 1], default 0.5). Searches use the metric of the current calibration; none before the first.' }),
+  DFG_METRIC: Type.String({ default: 'wccn:0.2', pattern: '^(cosine|wccn(:[0-9.]+)?)$', description: 'Similarity a calibration fits and its thresholds use: `cosine`, or `wccn[:shrinkage]`, cosine after whitening the within-algorithm scatter of the enrolled samples (shrinkage in (0, 1], default 0.2, chosen on the simulated genome). Searches use the metric of the current calibration; none before the first.' }),
   DFG_TARGET_FPIR: Num(0.0001, 0.5, 0.01, 'Target false-positive identification rate for calibration (POST /v1/calibration, dfg calibrate).'),
   // batch jobs (src/jobs)
   DFG_IMPORT_ROOTS: Type.String({ default: '', description: 'Colon-separated absolute directories that directory-source jobs may read below. Empty: directory sources are refused.' }),
