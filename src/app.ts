@@ -20,6 +20,7 @@ import { attributeRoutes } from './http/routes/attribute.js';
 import { galleryRoutes } from './http/routes/gallery.js';
 import { healthRoutes } from './http/routes/health.js';
 import { calibrationRoutes } from './http/routes/calibration.js';
+import { modelRoutes } from './http/routes/model.js';
 import { ERRORS } from './errors.js';
 import type { RouteDeps } from './http/deps.js';
 
@@ -119,7 +120,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
   });
 
   const deps: RouteDeps = { services, metrics, keyRing };
-  for (const plugin of [healthRoutes, algorithmRoutes, sampleRoutes, attributeRoutes, galleryRoutes, calibrationRoutes, ...(opts.extraRoutes ?? [])]) {
+  for (const plugin of [healthRoutes, algorithmRoutes, sampleRoutes, attributeRoutes, galleryRoutes, calibrationRoutes, modelRoutes, ...(opts.extraRoutes ?? [])]) {
     await app.register(async (scoped) => plugin(scoped, deps));
   }
   return { app, metrics };

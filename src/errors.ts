@@ -59,6 +59,10 @@ export const ERRORS = {
   DFG_ERR_MODEL_MANIFEST_INVALID: { status: 500, message: 'Invalid model manifest %s: %s', doc: 'model.json fails its schema.' },
   DFG_ERR_MODEL_LIST_INVALID: { status: 400, message: 'Invalid model list %s: %s', doc: 'DFG_MODEL or --model is not `id[:weight],...` with distinct model ids and positive weights.' },
   DFG_ERR_MODEL_LOAD_FAILED: { status: 500, message: 'Model %s failed to load: %s', doc: 'onnxruntime could not load the model.' },
+  // hot model switch (PUT /v1/model, dfg model switch)
+  DFG_ERR_MODEL_UNUSABLE: { status: 422, message: 'Model %s cannot be served: %s', doc: 'Model switch: a listed model has an invalid manifest or its ONNX file fails to load; the old models keep serving.' },
+  DFG_ERR_MODEL_SWITCH_INCOMPLETE: { status: 409, message: 'Cannot switch to %s: %s', doc: 'Model switch: stored samples lack a vector of a listed model (re-embed them first, or force the switch to serve without them); the old models keep serving.' },
+  DFG_ERR_MODEL_SWITCH_BUSY: { status: 409, message: 'A model switch is already running (to %s)', doc: 'Model switch: another switch has not finished; retry when it has.' },
   DFG_ERR_GALLERY_DIMENSION_MISMATCH: { status: 409, message: 'Vector of dimension %s does not fit the gallery of model %s (dimension %s)', doc: 'A vector from another model.' },
   DFG_ERR_CALIBRATION_INSUFFICIENT: { status: 422, message: 'Cannot calibrate: %s', doc: 'Too few samples or algorithms to calibrate thresholds.' },
   // evaluation (dfg eval)

@@ -1,22 +1,42 @@
 /**
  * The long-lived parts a server or CLI needs: embedder (worker pool) and gallery (store + index).
- * They load in the background so the HTTP server can answer /livez at once and /readyz when done.
+ * They load in the background so the HTTP server can answer /livez at once and /readyz when done,
+ * and can be replaced by another model list while serving (a hot model switch, model-switch.ts).
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { modelList, threadCount } from './config/index.js';
-import { createEmbedder, loadManifest, type Embedder } from './embedding/index.js';
-import { openGallery, type Gallery, type GalleryModel } from './gallery/index.js';
+import { modelList } from './config/index.js';
+import { loadManifest } from './embedding/index.js';
+import type { GalleryModel } from './gallery/index.js';
 import { dfgError } from './errors.js';
+import { openServingPair, type Parts, type ServingPair } from './serving-pair.js';
+import { createModelSwitcher, type ModelSwitchResult, type SwitchOptions } from './model-switch.js';
+
+export type { Parts } from './serving-pair.js';
+export type { ModelSwitchResult, SwitchOptions } from './model-switch.js';
 
 export interface Services {
   readonly config: Config;
   /** Resolves when model and index are loaded; rejects with the load error. */
   readonly whenReady: Promise<void>;
-  /** The loaded parts, or a 503 DFG_ERR_SERVER_NOT_READY while loading. */
-  need(): { embedder: Embedder; gallery: Gallery };
+  /**
+   * The serving parts, or a 503 DFG_ERR_SERVER_NOT_READY while loading. For synchronous use only:
+   * across an await, a model switch may close them; hold them with `use`.
+   */
+  need(): Parts;
+  /**
+   * Runs `fn` with the serving parts held: a model switch meanwhile leaves them open until `fn`
+   * settles, so a request embeds and searches with one model list from start to end.
+   */
+  use<T>(fn: (parts: Parts) => Promise<T>): Promise<T>;
   /** Loaded parts or undefined (for health and metrics). */
-  peek(): { embedder?: Embedder; gallery?: Gallery; error?: Error };
+  peek(): { embedder?: Parts['embedder']; gallery?: Parts['gallery']; error?: Error };
+  /**
+   * Hot model switch to a DFG_MODEL list (see model-switch.ts): 400/404/422 for a bad list or
+   * model, 409 DFG_ERR_MODEL_SWITCH_INCOMPLETE (unless `force`), 409 DFG_ERR_MODEL_SWITCH_BUSY while
+   * another runs. Resolves once the new models serve and the old ones are closed.
+   */
+  switchModels(list: string, opts?: SwitchOptions): Promise<ModelSwitchResult>;
   close(): Promise<void>;
 }
 
@@ -26,38 +46,19 @@ export interface ServiceOptions {
 }
 
 export function startServices(config: Config, log: Logger, opts: ServiceOptions = {}): Services {
-  let embedder: Embedder | undefined;
-  let gallery: Gallery | undefined;
+  let current: ServingPair | undefined;
   let error: Error | undefined;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
   const whenReady = (async () => {
-    const t0 = performance.now();
-    embedder = await createEmbedder({
-      modelsDir: config.DFG_MODELS_DIR,
-      models: modelList(config),
-      threads: threadCount(config),
-      maxQueue: config.DFG_MAX_QUEUE,
-      limits: { maxBytes: config.DFG_MAX_IMAGE_BYTES, maxPixels: config.DFG_MAX_PIXELS },
-    });
-    log.info({ model: embedder.model, models: embedder.models, threads: threadCount(config), ms: Math.round(performance.now() - t0) }, 'model loaded');
-    gallery = await openGallery({
-      dir: config.DFG_GALLERY_DIR,
-      // One index over the fused vector of every listed model (the model itself when there is one).
-      models: embedder.models.map((m) => ({ id: m.id, dim: m.dim, weight: m.weight })),
-      keepImages: config.DFG_KEEP_IMAGES,
-      snapshotEvery: config.DFG_SNAPSHOT_EVERY,
-      efSearch: Math.max(config.DFG_EF_SEARCH, config.DFG_K),
-      log,
-    });
-    log.info({ gallery: gallery.info() }, 'gallery ready');
+    current = await openServingPair(config, modelList(config), log);
     if (closed) return;
     const refreshMs = opts.refreshMs ?? 1000;
     if (refreshMs > 0) {
       timer = setInterval(() => {
         try {
-          gallery?.refresh();
+          current?.parts.gallery.refresh();
         } catch (err) {
           log.warn({ err }, 'gallery refresh failed');
         }
@@ -72,23 +73,41 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
   // Callers that never await whenReady must not crash the process with an unhandled rejection.
   whenReady.catch(() => {});
 
+  const switcher = createModelSwitcher({
+    config,
+    log,
+    current: () => current,
+    install: (next) => { current = next; },
+    closing: () => closed,
+  });
+
+  const need = (): ServingPair => {
+    if (current) return current;
+    throw dfgError('DFG_ERR_SERVER_NOT_READY', error ? `start-up failed: ${error.message}` : 'model and gallery are loading');
+  };
+
   return {
     config,
     whenReady,
-    need() {
-      if (embedder && gallery) return { embedder, gallery };
-      throw dfgError('DFG_ERR_SERVER_NOT_READY', error ? `start-up failed: ${error.message}` : 'model and gallery are loading');
+    need: () => need().parts,
+    async use(fn) {
+      const pair = need();
+      const release = pair.hold();
+      try {
+        return await fn(pair.parts);
+      } finally {
+        release();
+      }
     },
-    peek: () => ({ embedder, gallery, error }),
+    peek: () => ({ embedder: current?.parts.embedder, gallery: current?.parts.gallery, error }),
+    switchModels: (list, switchOpts) => switcher.switchModels(list, switchOpts),
     async close() {
       closed = true;
       if (timer) clearInterval(timer);
       await whenReady.catch(() => {});
-      // The embedder first: it settles every accepted image, and the callers' continuations
-      // (search, enrolment commit) run before the gallery closes under them.
-      await embedder?.close();
-      await new Promise((resolve) => setImmediate(resolve));
-      await gallery?.close();
+      // A switch still loading closes what it loaded; one past its swap closes the old pair.
+      await switcher.settled();
+      await current?.close();
     },
   };
 }
@@ -112,7 +131,9 @@ export function unloadedServices(config: Config): Services {
     config,
     whenReady,
     need() { throw dfgError('DFG_ERR_SERVER_NOT_READY', 'services not started'); },
+    use: async () => { throw dfgError('DFG_ERR_SERVER_NOT_READY', 'services not started'); },
     peek: () => ({}),
+    switchModels: async () => { throw dfgError('DFG_ERR_SERVER_NOT_READY', 'services not started'); },
     close: async () => {},
   };
 }

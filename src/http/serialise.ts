@@ -1,4 +1,9 @@
 import type { AlgorithmRecord, SampleRecord } from '../gallery/index.js';
+import type { Config } from '../config/index.js';
+import type { Parts } from '../services.js';
+import { formatModelList } from '../embedding/index.js';
+import { resolveMargin } from '../attribution/decide.js';
+import { metricInfo } from '../attribution/gallery-metric.js';
 
 export function toAlgorithmBody(a: AlgorithmRecord) {
   return {
@@ -13,5 +18,26 @@ export function toSampleBody(s: SampleRecord) {
   return {
     id: s.id, algorithmId: s.algorithmId, models: s.models, sha256: s.sha256,
     width: s.width, height: s.height, filename: s.filename ?? null, createdAt: s.createdAt,
+  };
+}
+
+/** The GalleryInfo body of a serving pair: models, counts, index state, decision settings, calibration. */
+export function toGalleryInfo({ embedder, gallery }: Parts, cfg: Pick<Config, 'DFG_THRESHOLD' | 'DFG_MARGIN' | 'DFG_TOP_M' | 'DFG_K'>) {
+  const info = gallery.info();
+  const coverage = gallery.coverage();
+  const cal = gallery.currentCalibration();
+  return {
+    model: {
+      id: embedder.model.id,
+      list: formatModelList(embedder.models),
+      version: embedder.model.version,
+      dimension: embedder.model.dim,
+      members: embedder.models.map((m) => ({ id: m.id, version: m.version, dimension: m.dim, weight: m.weight, missingSamples: coverage.missing[m.id] ?? 0 })),
+    },
+    version: info.version,
+    counts: { ...info.counts, stored: coverage.stored, needsReembedding: coverage.incomplete },
+    index: info.index,
+    decision: { threshold: cfg.DFG_THRESHOLD, margin: resolveMargin(cfg.DFG_MARGIN, embedder.manifests.map((m) => m.decision?.margin)), topM: cfg.DFG_TOP_M, k: cfg.DFG_K },
+    calibration: cal ? { version: cal.version, createdAt: cal.createdAt, targetFpir: cal.targetFpir, global: cal.global, perAlgorithm: cal.perAlgorithm, metric: metricInfo(cal.metric) } : null,
   };
 }

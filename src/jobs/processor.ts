@@ -26,8 +26,11 @@ export type ProcessorConfig = Pick<Config,
 
 export interface ProcessorDeps {
   store: JobStore;
-  /** The loaded embedder and gallery (throws DFG_ERR_SERVER_NOT_READY while loading: the chunk retries). */
-  parts: () => { embedder: Embedder; gallery: Gallery };
+  /**
+   * Runs a step with the loaded embedder and gallery held for its duration (Services.use; rejects
+   * with DFG_ERR_SERVER_NOT_READY while loading: the chunk retries).
+   */
+  use: <T>(fn: (parts: { embedder: Embedder; gallery: Gallery }) => Promise<T>) => Promise<T>;
   /** An embedder of one model for re-embedding chunks (loaded once per worker process). */
   embedderFor?: (modelId: string) => Promise<Embedder>;
   config: ProcessorConfig;
@@ -113,11 +116,10 @@ interface Processed {
 }
 
 async function enrolChunk(data: ChunkData, inputs: Input[], deps: ProcessorDeps): Promise<Processed> {
-  const parts = deps.parts();
   const ready = inputs.map((inp, i) => ({ inp, i })).filter((x) => x.inp.bytes);
-  const summary = ready.length
-    ? await enrolImages(parts, data.algorithmId!, ready.map((x) => ({ filename: x.inp.name.slice(0, 255), bytes: x.inp.bytes!, sha256: sha256Hex(x.inp.bytes!) })))
-    : { results: [] };
+  const summary = await deps.use(async (parts) => (ready.length
+    ? enrolImages(parts, data.algorithmId!, ready.map((x) => ({ filename: x.inp.name.slice(0, 255), bytes: x.inp.bytes!, sha256: sha256Hex(x.inp.bytes!) })))
+    : { results: [] }));
   const createdNow = summary.results.filter((r) => r.status === 'created').map((r) => r.sha256!);
   await deps.store.noteCreated(data.jobId, data.index, createdNow);
   const earlier = await deps.store.createdEarlier(data.jobId, data.index);
@@ -142,11 +144,12 @@ async function enrolChunk(data: ChunkData, inputs: Input[], deps: ProcessorDeps)
 }
 
 async function auditChunk(inputs: Input[], deps: ProcessorDeps): Promise<Processed> {
-  const { embedder, gallery } = deps.parts();
-  // Catch up with the store now rather than on the next periodic refresh: an audit submitted right
-  // after an enrolment must see it, as /v1/attribute on the API would.
-  gallery.refresh();
-  const settled = await Promise.allSettled(inputs.map((inp) => (inp.bytes ? attributeImage({ embedder, gallery, config: deps.config }, inp.bytes, { k: 1 }) : Promise.resolve(null))));
+  const settled = await deps.use(({ embedder, gallery }) => {
+    // Catch up with the store now rather than on the next periodic refresh: an audit submitted right
+    // after an enrolment must see it, as /v1/attribute on the API would.
+    gallery.refresh();
+    return Promise.allSettled(inputs.map((inp) => (inp.bytes ? attributeImage({ embedder, gallery, config: deps.config }, inp.bytes, { k: 1 }) : Promise.resolve(null))));
+  });
   let transient = inputs.some((inp) => inp.transient);
   const fields: Record<string, string> = {};
   const rows: AuditRow[] = inputs.map((inp, i) => {
@@ -169,9 +172,8 @@ async function auditChunk(inputs: Input[], deps: ProcessorDeps): Promise<Process
 
 async function reembedChunkOf(data: ChunkData, deps: ProcessorDeps): Promise<Processed> {
   if (!deps.embedderFor || !data.modelId) throw dfgError('DFG_ERR_REQUEST_INVALID', 're-embedding chunk without a model, or a worker that cannot re-embed');
-  const { gallery } = deps.parts();
   const embedder = await deps.embedderFor(data.modelId);
-  const { rows, transient } = await reembedChunk(data, gallery, embedder);
+  const { rows, transient } = await deps.use(({ gallery }) => reembedChunk(data, gallery, embedder));
   return { outcome: summarise(rows, rows.map((r) => r.outcome)), transient };
 }
 

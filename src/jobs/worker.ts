@@ -60,7 +60,7 @@ export function createJobWorker(opts: JobWorkerOptions): JobWorker {
     return e;
   };
   const closeEmbedders = () => Promise.allSettled([...embedders.values()].map(async (e) => (await e).close()));
-  const processChunk = createChunkProcessor({ store, parts: () => opts.services.need(), embedderFor, config: cfg, log });
+  const processChunk = createChunkProcessor({ store, use: (fn) => opts.services.use(fn), embedderFor, config: cfg, log });
 
   // Running chunks and their lock tokens, so a shutdown past its grace can hand them back at once.
   const running = new Map<string, { job: Job; token?: string }>();

@@ -5,12 +5,12 @@ import { AttributeQuery, AttributionBatch } from '../schemas/attribution.js';
 import { errorResponses } from '../schemas/common.js';
 import { errorItem, readImageParts } from '../multipart.js';
 import { attributeImage } from '../../attribute.js';
+import type { Parts } from '../../services.js';
 
 export async function attributeRoutes(app: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
   const cfg = services.config;
 
-  const run = async (bytes: Uint8Array, sha256: string | undefined, query: Static<typeof AttributeQuery>) => {
-    const { embedder, gallery } = services.need();
+  const run = async ({ embedder, gallery }: Parts, bytes: Uint8Array, sha256: string | undefined, query: Static<typeof AttributeQuery>) => {
     const result = await attributeImage({ embedder, gallery, config: cfg }, bytes, { ...query, sha256 });
     metrics.decisions.inc({ decision: result.decision });
     metrics.embedSeconds.observe({ model: result.model.id }, (result.timings.decodeMs + result.timings.embedMs) / 1000);
@@ -32,7 +32,8 @@ export async function attributeRoutes(app: FastifyInstance, { services, metrics 
     const { files } = await readImageParts(request, 1, cfg.DFG_MAX_IMAGE_BYTES);
     const file = files[0]!;
     if (file.error) throw file.error;
-    const result = await run(file.bytes!, file.sha256, request.query as Static<typeof AttributeQuery>);
+    // The models are held from here (not during the upload): a model switch meanwhile waits for this answer.
+    const result = await services.use((parts) => run(parts, file.bytes!, file.sha256, request.query as Static<typeof AttributeQuery>));
     request.logFields = { decision: result.decision, algorithmId: result.algorithm?.id, score: result.score, sha256: result.image.sha256 };
     return result;
   });
@@ -50,7 +51,8 @@ export async function attributeRoutes(app: FastifyInstance, { services, metrics 
     services.need();
     const { files } = await readImageParts(request, cfg.DFG_MAX_FILES, cfg.DFG_MAX_IMAGE_BYTES);
     const query = request.query as Static<typeof AttributeQuery>;
-    const settled = await Promise.allSettled(files.map((f) => (f.error ? Promise.reject(f.error) : run(f.bytes!, f.sha256, query))));
+    // Every file of the batch with the same models, even when they are switched meanwhile.
+    const settled = await services.use((parts) => Promise.allSettled(files.map((f) => (f.error ? Promise.reject(f.error) : run(parts, f.bytes!, f.sha256, query)))));
     // Shedding applies to the request as a whole: a client retries the batch, not single files.
     const shed = settled.find((s) => s.status === 'rejected' && (s.reason as { code?: string }).code === 'DFG_ERR_SERVER_OVERLOADED');
     if (shed && settled.every((s) => s.status === 'rejected')) throw (shed as PromiseRejectedResult).reason;

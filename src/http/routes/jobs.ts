@@ -143,7 +143,7 @@ export async function jobRoutes(app: FastifyInstance, { services, keyRing }: Rou
     schema: {
       operationId: 'createReembedJob', tags: ['jobs'], summary: 'Re-embed the gallery for a model, from the kept image bytes, as a background job',
       description: 'Every sample lacking a vector of `modelId` is queued; `dfg worker` processes embed its kept image with that model and add the vector ' +
-        'to the same sample. The service keeps serving with DFG_MODEL meanwhile; restart it with the model listed to use the vectors. Samples whose ' +
+        'to the same sample. The service keeps serving with its models meanwhile; switch to a list naming the model (PUT /v1/model) to use the vectors. Samples whose ' +
         'bytes are not kept are reported as `not-kept` (DFG_ERR_SAMPLE_NOT_REEMBEDDABLE).',
       body: ReembedJobJson,
       response: { 202: JobAccepted, ...errorResponses(400, 401, 403, 404, 500, 503) },
@@ -152,14 +152,16 @@ export async function jobRoutes(app: FastifyInstance, { services, keyRing }: Rou
     const { modelId } = request.body as Static<typeof ReembedJobJson>;
     await client.available();
     await loadManifest(cfg.DFG_MODELS_DIR, modelId);
-    const { gallery } = services.need();
-    function* sampleIds(): Generator<string> {
-      for (let after = 0, page = gallery.samplesMissing(modelId, 0, 1000); page.length > 0; page = gallery.samplesMissing(modelId, after, 1000)) {
-        for (const s of page) yield s.id;
-        after = page[page.length - 1]!.seq;
+    // The gallery is read while the chunks are submitted: held, so a model switch meanwhile leaves it open.
+    const view = await services.use(({ gallery }) => {
+      function* sampleIds(): Generator<string> {
+        for (let after = 0, page = gallery.samplesMissing(modelId, 0, 1000); page.length > 0; page = gallery.samplesMissing(modelId, after, 1000)) {
+          for (const s of page) yield s.id;
+          after = page[page.length - 1]!.seq;
+        }
       }
-    }
-    const view = await client.submitReembed({ modelId, sampleIds: sampleIds() });
+      return client.submitReembed({ modelId, sampleIds: sampleIds() });
+    });
     request.log.info({ jobId: view.id, modelId, samples: view.progress.total }, 're-embedding queued');
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));
   });

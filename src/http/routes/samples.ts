@@ -24,11 +24,11 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
       },
     },
   }, async (request, reply) => {
-    const { embedder, gallery } = services.need();
     const id = (request.params as Static<typeof IdParam>).id;
-    gallery.getAlgorithm(id);
+    services.need().gallery.getAlgorithm(id);
     const { files } = await readImageParts(request, cfg.DFG_MAX_FILES, cfg.DFG_MAX_IMAGE_BYTES);
-    const summary = await enrolImages({ embedder, gallery }, id, files);
+    // Embedded and committed with the models serving now, held until committed (a model switch waits).
+    const summary = await services.use((parts) => enrolImages(parts, id, files));
     for (const r of summary.results) metrics.enrolled.inc({ outcome: r.status });
     request.log.info({ algorithmId: id, created: summary.created, duplicates: summary.duplicates, failed: summary.failed }, 'samples enrolled');
     if (summary.created === 0 && summary.duplicates === 0) throw summary.firstError!;

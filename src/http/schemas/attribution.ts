@@ -54,6 +54,7 @@ export const MetricInfo = Type.Object({
 export const GalleryInfo = Type.Object({
   model: Type.Object({
     id: Type.String({ description: 'Index id: the model id, or for a fusion the models and weights (`a:1+b:0.5`); calibrations belong to it.' }),
+    list: Type.String({ description: 'The served model list in DFG_MODEL syntax (`a,b:0.5`): DFG_MODEL at start, or the list of the last model switch (PUT /v1/model).' }),
     version: Type.String(),
     dimension: Type.Integer({ description: 'Dimension of the index vectors (the sum of the models\' dimensions for a fusion).' }),
     members: Type.Array(Type.Object({
