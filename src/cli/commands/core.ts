@@ -15,6 +15,7 @@ import { buildModels } from '../../embedding/models/index.js';
 import { listModels } from '../../embedding/manifest.js';
 import type { Gallery } from '../../gallery/index.js';
 import { registerReembedCommand } from './reembed.js';
+import { registerModelSwitchCommand } from './model-switch.js';
 
 const CHUNK = 32;
 
@@ -124,7 +125,7 @@ export function registerCoreCommands(program: Command): void {
     });
   });
 
-  const models = program.command('models').description('Default models: build from their definitions, list');
+  const models = program.command('models').alias('model').description('Models: build the default ones from their definitions, list, switch a running service');
   models
     .command('build')
     .description('Build the project-defined models into DFG_MODELS_DIR (deterministic)')
@@ -136,6 +137,7 @@ export function registerCoreCommands(program: Command): void {
   models.command('list').description('Models with a valid manifest in DFG_MODELS_DIR').action(async () => {
     for (const id of await listModels(loadConfig().DFG_MODELS_DIR)) console.log(id);
   });
+  registerModelSwitchCommand(models);
 
   const keys = program.command('keys').description('API keys');
   keys

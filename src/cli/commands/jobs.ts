@@ -13,39 +13,11 @@ import { sniffArchive } from '../../jobs/sources/archive/index.js';
 import type { JobView } from '../../jobs/view.js';
 import { expandImagePaths } from '../files.js';
 import { progressBar } from '../progress.js';
+import { api, withApiOptions, type ApiOptions } from '../api.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 /** Loose files are packed into tar uploads of at most this many bytes (below the default upload limit). */
 const PACK_BYTES = 200 * 1024 * 1024;
-
-interface ApiOptions { url?: string; key?: string }
-
-function api(o: ApiOptions) {
-  const cfg = loadConfig();
-  const host = ['0.0.0.0', '::', ''].includes(cfg.HOST) ? '127.0.0.1' : cfg.HOST.includes(':') ? `[${cfg.HOST}]` : cfg.HOST;
-  const base = (o.url ?? `http://${host}:${cfg.PORT}`).replace(/\/$/, '');
-  const key = o.key ?? process.env.DFG_API_KEY;
-  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
-  const call = async (method: string, p: string, body?: BodyInit, extra: Record<string, string> = {}): Promise<Response> => {
-    let res: Response;
-    try {
-      res = await fetch(`${base}${p}`, { method, body, headers: { ...headers, ...extra } });
-    } catch (err) {
-      throw new Error(`cannot reach the service at ${base} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); start it with \`dfg serve\` or pass --url`);
-    }
-    if (!res.ok) {
-      const e = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
-      throw new Error(`${e.code ?? `HTTP ${res.status}`}: ${e.message ?? res.statusText}`);
-    }
-    return res;
-  };
-  return {
-    base,
-    call,
-    json: async <T>(method: string, p: string, body?: unknown): Promise<T> =>
-      (await (await call(method, p, body === undefined ? undefined : JSON.stringify(body), body === undefined ? {} : { 'content-type': 'application/json' })).json()) as T,
-  };
-}
 
 async function isArchive(file: string): Promise<boolean> {
   const h = await fsp.open(file, 'r');
@@ -241,7 +213,7 @@ export function registerJobCommands(program: Command): void {
       .option('--results <file>', 'save the per-image results when done (.csv for CSV, else NDJSON)'),
   ).action(async (paths: string[], o: SubmitOptions) => submitAndFollow('audit', undefined, paths, o));
 
-  const withApi = (c: Command) => c.option('--url <url>', 'service URL').option('--key <key>', 'API key (default $DFG_API_KEY)');
+  const withApi = withApiOptions;
 
   withApi(jobs.command('reembed')
     .description('Re-embed every sample lacking a vector of a model, from the kept image bytes, as a batch job (the service keeps serving its models)')

@@ -2,8 +2,8 @@
  * `dfg gallery reembed --model <id> [--switch [models]]`: embeds every kept image of the gallery
  * with a new model and stores the vectors beside the old ones, while a running service keeps
  * serving with its own model list. `--switch` then prepares the switch: it builds and snapshots
- * the index of the target model list and calibrates it, so a service restarted with that
- * DFG_MODEL starts at once with calibrated thresholds.
+ * the index of the target model list and calibrates it, so a running service switched to that
+ * list (`dfg model switch`, PUT /v1/model) or restarted with it loads it at once, calibrated.
  */
 import type { Command } from 'commander';
 import { loadConfig, metricSetting, threadCount, type Config } from '../../config/index.js';
@@ -103,7 +103,7 @@ export function registerReembedCommand(gallery: Command): void {
         if (switched) {
           console.log(`index ${switched.indexId}: ${switched.indexed} samples, ${switched.needsReembedding} still lacking a vector; ` +
             ('version' in switched.calibration ? `calibrated (version ${switched.calibration.version}, global ${switched.calibration.global.toFixed(3)})` : `not calibrated: ${switched.calibration.skipped}`));
-          console.log(`restart the service with DFG_MODEL=${switched.model}`);
+          console.log(`switch the running service with \`dfg model switch ${switched.model}\` (no restart; then set DFG_MODEL=${switched.model} for restarts and workers), or restart it with DFG_MODEL=${switched.model}`);
         }
       }
       if (result.notKept + result.failed > 0 || (switched && switched.needsReembedding > 0)) process.exitCode = 2;

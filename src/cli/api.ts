@@ -1,0 +1,38 @@
+/** The running service's HTTP API for `dfg` commands: base URL from --url or HOST/PORT, key from --key or $DFG_API_KEY. */
+import type { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+
+export interface ApiOptions { url?: string; key?: string }
+
+/** A client of the service; non-2xx answers throw `CODE: message`. */
+export function api(o: ApiOptions) {
+  const cfg = loadConfig();
+  const host = ['0.0.0.0', '::', ''].includes(cfg.HOST) ? '127.0.0.1' : cfg.HOST.includes(':') ? `[${cfg.HOST}]` : cfg.HOST;
+  const base = (o.url ?? `http://${host}:${cfg.PORT}`).replace(/\/$/, '');
+  const key = o.key ?? process.env.DFG_API_KEY;
+  const headers: Record<string, string> = key ? { authorization: `Bearer ${key}` } : {};
+  const call = async (method: string, p: string, body?: BodyInit, extra: Record<string, string> = {}): Promise<Response> => {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${p}`, { method, body, headers: { ...headers, ...extra } });
+    } catch (err) {
+      throw new Error(`cannot reach the service at ${base} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); start it with \`dfg serve\` or pass --url`);
+    }
+    if (!res.ok) {
+      const e = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
+      throw new Error(`${e.code ?? `HTTP ${res.status}`}: ${e.message ?? res.statusText}`);
+    }
+    return res;
+  };
+  return {
+    base,
+    call,
+    json: async <T>(method: string, p: string, body?: unknown): Promise<T> =>
+      (await (await call(method, p, body === undefined ? undefined : JSON.stringify(body), body === undefined ? {} : { 'content-type': 'application/json' })).json()) as T,
+  };
+}
+
+/** Adds --url and --key to a command that calls the service. */
+export function withApiOptions(c: Command): Command {
+  return c.option('--url <url>', 'service URL (default http://HOST:PORT from the environment)').option('--key <key>', 'API key (default $DFG_API_KEY)');
+}

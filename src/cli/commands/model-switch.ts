@@ -1,0 +1,46 @@
+/**
+ * `dfg model switch <list>` (also `dfg models switch`): switches a running service to another
+ * model list without a restart (PUT /v1/model, scope admin).
+ */
+import type { Command } from 'commander';
+import { api, withApiOptions, type ApiOptions } from '../api.js';
+
+/** The PUT /v1/model answer, as far as the command prints it. */
+interface ModelSwitchBody {
+  switched: boolean;
+  previous: string;
+  model: string;
+  calibrated: boolean;
+  loadMs: number;
+  drainMs: number;
+  gallery: {
+    model: { id: string };
+    counts: { samples: number; stored: number; needsReembedding: number };
+    calibration: { version: number; global: number } | null;
+  };
+}
+
+/** Registers `switch` under the `dfg models` command. */
+export function registerModelSwitchCommand(models: Command): void {
+  withApiOptions(models
+    .command('switch')
+    .description('Switch the running service to another model list without a restart (after `dfg gallery reembed` or a reembed job)')
+    .argument('<list>', 'model list in DFG_MODEL syntax: `residual-v3`, or `a,b:0.5` for a fusion')
+    .option('--force', 'switch even though stored samples lack a vector of a listed model (they are not searched until re-embedded)')
+    .option('--json', 'print the answer as JSON'))
+    .action(async (list: string, o: ApiOptions & { force?: boolean; json?: boolean }) => {
+      const r = await api(o).json<ModelSwitchBody>('PUT', '/v1/model', { model: list, ...(o.force ? { force: true } : {}) });
+      if (o.json) {
+        console.log(JSON.stringify(r, null, 2));
+        return;
+      }
+      const g = r.gallery;
+      if (!r.switched) console.log(`already serving ${r.model}; nothing changed`);
+      else console.log(`serving ${r.model} (was ${r.previous}): loaded in ${r.loadMs} ms, old models closed after ${r.drainMs} ms`);
+      console.log(`index ${g.model.id}: ${g.counts.samples} samples searched of ${g.counts.stored} stored, ${g.counts.needsReembedding} lacking a vector of a listed model`);
+      console.log(g.calibration
+        ? `calibrated (version ${g.calibration.version}, global ${g.calibration.global.toFixed(3)})`
+        : 'not calibrated: DFG_THRESHOLD applies; calibrate with POST /v1/calibration (or DFG_MODEL=<list> dfg calibrate)');
+      console.log(`set DFG_MODEL=${r.model} for restarts and for dfg worker processes`);
+    });
+}
