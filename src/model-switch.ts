@@ -96,6 +96,7 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
     const choices = await checkTarget(config, old.parts.gallery, list, force);
     const model = formatModelList(choices);
     if (model === previous) return { switched: false, previous, model, parts: old.parts, loadMs: 0, drainMs: 0 };
+    if (host.closing()) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the service is closing');
     log.info({ from: previous, to: model, force }, 'model switch: loading');
     let next: ServingPair;
     try {
