@@ -3,7 +3,8 @@
  * embedded again from its kept image bytes (gallery/blobs.ts) and the vector is added to the same
  * sample (stable id). Shared by `dfg gallery reembed` and the reembed job. The service keeps
  * serving with its model list meanwhile: vectors of a model it does not list are not indexed by
- * it; restarting with the new model listed uses them without re-enrolling.
+ * it; switching to a list naming the new model (PUT /v1/model, `dfg model switch`) uses them
+ * without re-enrolling.
  */
 import type { Embedder } from './embedding/index.js';
 import type { Gallery } from './gallery/index.js';

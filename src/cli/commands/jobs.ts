@@ -213,9 +213,7 @@ export function registerJobCommands(program: Command): void {
       .option('--results <file>', 'save the per-image results when done (.csv for CSV, else NDJSON)'),
   ).action(async (paths: string[], o: SubmitOptions) => submitAndFollow('audit', undefined, paths, o));
 
-  const withApi = withApiOptions;
-
-  withApi(jobs.command('reembed')
+  withApiOptions(jobs.command('reembed')
     .description('Re-embed every sample lacking a vector of a model, from the kept image bytes, as a batch job (the service keeps serving its models)')
     .argument('<modelId>', 'model to embed with (models/<id>/ on the workers)')
     .option('--no-wait', 'print the job id and return at once')
@@ -229,28 +227,29 @@ export function registerJobCommands(program: Command): void {
         return;
       }
       report(await follow(client, [res.jobId], `reembed ${modelId}`), o.json);
+      if (!o.json) console.error(`then serve a list naming ${modelId} without a restart: dfg model switch ${modelId} (or e.g. <old models>,${modelId}:0.5)`);
     });
 
-  withApi(jobs.command('status').description('Show one job').argument('<id>').option('--follow', 'show a progress bar until it ends'))
+  withApiOptions(jobs.command('status').description('Show one job').argument('<id>').option('--follow', 'show a progress bar until it ends'))
     .action(async (id: string, o: ApiOptions & { follow?: boolean }) => {
       const client = api(o);
       const views = o.follow ? await follow(client, [id], id) : [await client.json<JobView>('GET', `/v1/jobs/${id}`)];
       console.log(JSON.stringify(views[0], null, 2));
     });
 
-  withApi(jobs.command('list').description('Recent jobs').option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20))
+  withApiOptions(jobs.command('list').description('Recent jobs').option('--limit <n>', 'how many', (v) => Number.parseInt(v, 10), 20))
     .action(async (o: ApiOptions & { limit: number }) => {
       const page = await api(o).json<{ items: JobView[] }>('GET', `/v1/jobs?limit=${o.limit}`);
       for (const v of page.items) console.log([v.id, v.kind, v.state, `${v.progress.done}/${v.progress.total}`, v.timings.createdAt, v.source.name].join('\t'));
     });
 
-  withApi(jobs.command('cancel').description('Cancel a waiting or running job').argument('<id>'))
+  withApiOptions(jobs.command('cancel').description('Cancel a waiting or running job').argument('<id>'))
     .action(async (id: string, o: ApiOptions) => {
       const v = await api(o).json<JobView>('DELETE', `/v1/jobs/${id}`);
       console.log(`${v.id} ${v.state} (${v.progress.done}/${v.progress.total} done)`);
     });
 
-  withApi(jobs.command('results').description('Download per-image results').argument('<id>')
+  withApiOptions(jobs.command('results').description('Download per-image results').argument('<id>')
     .option('--format <f>', 'ndjson or csv', 'ndjson').option('--output <file>', 'write to a file instead of stdout'))
     .action(async (id: string, o: ApiOptions & { format: string; output?: string }) => {
       const res = await api(o).call('GET', `/v1/jobs/${id}/results?format=${o.format === 'csv' ? 'csv' : 'ndjson'}`);
