@@ -45,16 +45,15 @@ def auroc(pos, neg):
     ranks = (sums / cnt)[inv]
     return (ranks[:len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
 
-def evaluate(items, X, repeats=30, shots=5, unknown=0.3, top_m=3, seed=1, authentic=('real-afhq', 'real-stock-human', 'real'), per_repeat=False):
-    """X: [n, d] embeddings (L2-normalised here). Returns (rank1 mean, sd, auroc mean, sd)."""
-    X = np.asarray(X, dtype=np.float64)
-    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+AUTHENTIC = ('real-afhq', 'real-stock-human', 'real')
+
+def splits(items, repeats=30, shots=5, unknown=0.3, seed=1, authentic=AUTHENTIC):
+    """The protocol's repeats: (gallery indices, gallery labels, known probes, unknown probes, labels)."""
     algs = np.array([it['algorithm'] for it in items])
     grp = np.array(groups_of(items))
     names = sorted(set(algs))
     forg = [a for a in names if a not in authentic]
     n_unk = min(len(forg) - 1, max(1, round(unknown * len(forg))))
-    r1s, aus = [], []
     for r in range(repeats):
         rng = np.random.default_rng(seed * 1000 + r)
         unk = set(rng.permutation(forg)[:n_unk])
@@ -72,7 +71,14 @@ def evaluate(items, X, repeats=30, shots=5, unknown=0.3, top_m=3, seed=1, authen
             gal_idx.extend(chosen); gal_lab.extend([a] * len(chosen))
             probes = [i for g in order[used:] for i in idx[grp[idx] == g]]
             if a not in authentic: kp.extend(probes)
-        gal_idx = np.array(gal_idx); gal_lab = np.array(gal_lab)
+        yield np.array(gal_idx), np.array(gal_lab), np.array(kp), np.array(up), algs
+
+def evaluate(items, X, repeats=30, shots=5, unknown=0.3, top_m=3, seed=1, authentic=AUTHENTIC, per_repeat=False):
+    """X: [n, d] embeddings (L2-normalised here). Returns (rank1 mean, sd, auroc mean, sd)."""
+    X = np.asarray(X, dtype=np.float64)
+    X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
+    r1s, aus = [], []
+    for gal_idx, gal_lab, kp, up, algs in splits(items, repeats, shots, unknown, seed, authentic):
         classes = sorted(set(gal_lab))
         def scores(pidx):
             S = X[pidx] @ X[gal_idx].T
@@ -81,7 +87,7 @@ def evaluate(items, X, repeats=30, shots=5, unknown=0.3, top_m=3, seed=1, authen
                 s = np.sort(S[:, gal_lab == a], axis=1)[:, ::-1][:, :top_m]
                 out[:, c] = s.mean(axis=1)
             return out
-        Sk = scores(np.array(kp)); Su = scores(np.array(up))
+        Sk = scores(kp); Su = scores(up)
         truth = np.array([classes.index(algs[i]) for i in kp])
         r1s.append(np.mean(Sk.argmax(1) == truth))
         aus.append(auroc(Sk.max(1), Su.max(1)))

@@ -11,30 +11,7 @@ split's registered shots, as the service fits on its enrolled samples.
 import sys, os
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np
-from evalproto import auroc, groups_of, load_feats, load_index
-
-AUTH = ('real-afhq', 'real-stock-human', 'real')
-
-def splits(items, repeats=30, shots=5, unknown=0.3, seed=1):
-    algs = np.array([it['algorithm'] for it in items]); grp = np.array(groups_of(items))
-    names = sorted(set(algs)); forg = [a for a in names if a not in AUTH]
-    n_unk = min(len(forg) - 1, max(1, round(unknown * len(forg))))
-    for r in range(repeats):
-        rng = np.random.default_rng(seed * 1000 + r)
-        unk = set(rng.permutation(forg)[:n_unk])
-        gal_idx, gal_lab, kp, up = [], [], [], []
-        for a in names:
-            idx = np.where(algs == a)[0]
-            if a in unk: up.extend(idx); continue
-            gs = sorted(set(grp[idx])); order = rng.permutation(gs)
-            chosen, used = [], 0
-            while len(chosen) < shots:
-                members = rng.permutation(idx[grp[idx] == order[used]])
-                chosen.extend(members[:shots - len(chosen)]); used += 1
-            gal_idx.extend(chosen); gal_lab.extend([a] * len(chosen))
-            probes = [i for g in order[used:] for i in idx[grp[idx] == g]]
-            if a not in AUTH: kp.extend(probes)
-        yield np.array(gal_idx), np.array(gal_lab), np.array(kp), np.array(up), algs
+from evalproto import auroc, load_feats, load_index, splits
 
 def l2(X): return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
 

@@ -12,7 +12,7 @@ Choose on a simulated genome; run wild-dev only to check (validation only, nothi
 import os, sys
 import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from evalproto import auroc, groups_of, load_feats, load_index
+from evalproto import auroc, load_feats, load_index, splits
 
 def topm(S, mask, m):
     s = np.sort(np.where(mask, S, -np.inf), axis=1)[:, ::-1][:, :m]
@@ -62,32 +62,15 @@ def variants(P, gen, imp, classes):
 
 def run(items, X, repeats=40, shots=5, unknown=0.3, top_m=3, seed=1, authentic=('real-afhq', 'real-stock-human', 'real')):
     X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
-    algs = np.array([it['algorithm'] for it in items]); grp = np.array(groups_of(items))
-    names = sorted(set(algs)); forg = [a for a in names if a not in authentic]
-    n_unk = min(len(forg) - 1, max(1, round(unknown * len(forg))))
     res = {}
-    for r in range(repeats):
-        rng = np.random.default_rng(seed * 1000 + r)
-        unk = set(rng.permutation(forg)[:n_unk])
-        gal_idx, gal_lab, kp, up = [], [], [], []
-        for a in names:
-            idx = np.where(algs == a)[0]
-            if a in unk: up.extend(idx); continue
-            gs = sorted(set(grp[idx])); order = rng.permutation(gs)
-            chosen, used = [], 0
-            while len(chosen) < shots:
-                members = rng.permutation(idx[grp[idx] == order[used]])
-                chosen.extend(members[:shots - len(chosen)]); used += 1
-            gal_idx.extend(chosen); gal_lab.extend([a] * len(chosen))
-            probes = [i for g in order[used:] for i in idx[grp[idx] == g]]
-            if a not in authentic: kp.extend(probes)
-        gal_idx = np.array(gal_idx); gal_lab = np.array(gal_lab); classes = sorted(set(gal_lab))
+    for gal_idx, gal_lab, kp, up, algs in splits(items, repeats, shots, unknown, seed, authentic):
+        classes = sorted(set(gal_lab))
         G = X[gal_idx]
         gen, imp = gallery_stats(G, gal_lab, classes, top_m)
         def scores(pidx):
             S = X[pidx] @ G.T
             return np.stack([topm(S, np.broadcast_to(gal_lab == a, S.shape), top_m) for a in classes], 1)
-        Vk = variants(scores(np.array(kp)), gen, imp, classes); Vu = variants(scores(np.array(up)), gen, imp, classes)
+        Vk = variants(scores(kp), gen, imp, classes); Vu = variants(scores(up), gen, imp, classes)
         truth = np.array([classes.index(algs[i]) for i in kp])
         for name in Vk:
             r1 = np.mean(Vk[name].argmax(1) == truth)
