@@ -1,6 +1,6 @@
 import t from 'tap';
 import {
-  applyMetric, fitGalleryMetric, metricFromBytes, metricHeader, metricInfo, metricText, metricToBytes, parseMetric,
+  applyMetric, fitGalleryMetric, metricFromBytes, metricHeader, metricInfo, metricNormSq, metricSquare, metricText, metricToBytes, parseMetric,
 } from '../src/attribution/gallery-metric.js';
 import { symmetricEigen } from '../src/genome/eigen.js';
 import { cosine, near, randomUnit, rng } from './helpers/gallery.js';
@@ -96,6 +96,20 @@ t.test('both routes (Gram below the dimension, scatter above) equal the explicit
     let err = 0;
     for (let j = 0; j < dim; j += 1) err = Math.max(err, Math.abs(got[j]! - want[j]!));
     t.ok(err < 1e-4, `dim ${dim}, ${3 * per} samples: max error ${err}`);
+  }
+});
+
+t.test('the W²·q form of the similarity equals the cosine of whitened vectors', async (t) => {
+  const rand = rng(16);
+  const data = new Map(['A', 'B', 'C', 'D'].map((k) => [k, [0, 1, 2, 3, 4].map(() => randomUnit(16, rand))]));
+  const m = fitGalleryMetric(data, { shrinkage: 0.2 })!;
+  for (let i = 0; i < 5; i += 1) {
+    const q = randomUnit(16, rand);
+    const x = randomUnit(16, rand);
+    const want = cosine(applyMetric(m, q), applyMetric(m, x));
+    const u = metricSquare(m, q);
+    const got = u.reduce((s, v, j) => s + v * x[j]!, 0) / Math.sqrt(metricNormSq(m, q) * metricNormSq(m, x));
+    t.ok(Math.abs(got - want) < 1e-6, `pair ${i}: ${got} vs ${want}`);
   }
 });
 

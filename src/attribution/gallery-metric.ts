@@ -224,3 +224,38 @@ export function metricFromBytes(h: MetricHeader, bytes: Uint8Array): GalleryMetr
 export function metricInfo(m: GalleryMetric | undefined): { kind: 'cosine' | 'wccn'; shrinkage: number | null; directions: number; samples: number } {
   return m ? { kind: m.kind, shrinkage: m.shrinkage, directions: m.coeffs.length, samples: m.samples } : { kind: 'cosine', shrinkage: null, directions: 0, samples: 0 };
 }
+
+/**
+ * |W·v|² and W²·v without forming W·v twice: with p_k = basis_k·v, W·v = v + Σ c_k p_k basis_k, so
+ * |W·v|² = |v|² + Σ (2c_k + c_k²) p_k² and W²·v = v + Σ (2c_k + c_k²) p_k basis_k. Then
+ * cos(W·q, W·x) = (W²·q)·x / (|W·q| |W·x|): one W²·q per query, one dot product per sample, and a
+ * cached norm per sample (metric-search.ts).
+ */
+export function metricNormSq(metric: GalleryMetric, v: ArrayLike<number>): number {
+  const { dim, basis, coeffs } = metric;
+  let sq = 0;
+  for (let j = 0; j < dim; j += 1) sq += v[j]! * v[j]!;
+  for (let k = 0; k < coeffs.length; k += 1) {
+    const off = k * dim;
+    let p = 0;
+    for (let j = 0; j < dim; j += 1) p += basis[off + j]! * v[j]!;
+    const c = coeffs[k]!;
+    sq += (2 * c + c * c) * p * p;
+  }
+  return Math.max(sq, 0);
+}
+
+export function metricSquare(metric: GalleryMetric, v: ArrayLike<number>): Float64Array {
+  const { dim, basis, coeffs } = metric;
+  const out = Float64Array.from(v as ArrayLike<number>);
+  for (let k = 0; k < coeffs.length; k += 1) {
+    const off = k * dim;
+    let p = 0;
+    for (let j = 0; j < dim; j += 1) p += basis[off + j]! * v[j]!;
+    const c = coeffs[k]!;
+    const f = (2 * c + c * c) * p;
+    if (f === 0) continue;
+    for (let j = 0; j < dim; j += 1) out[j] += f * basis[off + j]!;
+  }
+  return out;
+}

@@ -42,7 +42,7 @@ export interface HnswIndex {
   /** Every label in the index, deleted ones included. */
   labels(): number[];
   /** The stored vector of a label (unit length: the cosine space normalises on add). */
-  point(label: number): Float32Array;
+  point(label: number): ArrayLike<number>;
   /** Writes the whole index to `file` synchronously (it must not change while being written). */
   writeSync(file: string): void;
 }
@@ -80,7 +80,7 @@ function wrap(raw: InstanceType<typeof HierarchicalNSW>, dim: number): HnswIndex
       return { labels: res.neighbors, distances: res.distances };
     },
     labels: () => raw.getIdsList(),
-    point: (label) => Float32Array.from(raw.getPoint(label)),
+    point: (label) => raw.getPoint(label),
     writeSync: (file) => raw.writeIndexSync(file),
   };
 }
