@@ -5,7 +5,7 @@
 import type { Embedder } from './embedding/index.js';
 import type { Gallery } from './gallery/index.js';
 import type { Config } from './config/index.js';
-import { decide, resolveMargin } from './attribution/decide.js';
+import { decide, resolveMargin, resolveThreshold } from './attribution/decide.js';
 import { sha256Hex } from './enrol.js';
 
 export interface AttributeOptions {
@@ -33,7 +33,7 @@ export async function attributeImage(
   const thresholds = gallery.effectiveThresholds();
   const searchMs = performance.now() - s0;
   const result = decide(neighbours, (id) => gallery.algorithmSummary(id), {
-    threshold: opts.threshold ?? thresholds.global ?? config.DFG_THRESHOLD,
+    threshold: opts.threshold ?? thresholds.global ?? resolveThreshold(config.DFG_THRESHOLD, parts.embedder.manifests.map((m) => m.decision?.threshold)),
     perAlgorithm: opts.threshold === undefined ? thresholds.perAlgorithm : {},
     margin: resolveMargin(config.DFG_MARGIN, parts.embedder.manifests.map((m) => m.decision?.margin)),
     topM: config.DFG_TOP_M,

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DEFAULT_MARGIN, decide, resolveMargin, scoreAlgorithms, type DecisionAlgorithm, type Neighbour } from '../src/attribution/decide.js';
+import { DEFAULT_MARGIN, DEFAULT_THRESHOLD, decide, resolveMargin, resolveThreshold, scoreAlgorithms, type DecisionAlgorithm, type Neighbour } from '../src/attribution/decide.js';
 
 interface Alg extends DecisionAlgorithm {
   name: string;
@@ -179,6 +179,17 @@ t.test('resolveMargin: override, else the model default, else 0.02; fusions only
   t.equal(resolveMargin(undefined, [0, 0.01]), 0.02, 'fusion of members that disagree');
   t.equal(resolveMargin(undefined, [0, undefined]), 0.02, 'fusion with a member without a default');
   t.equal(resolveMargin(undefined, []), 0.02);
+});
+
+t.test('resolveThreshold: DFG_THRESHOLD, else the models\' own default when they agree, else 0.5', async (t) => {
+  t.equal(DEFAULT_THRESHOLD, 0.5);
+  t.equal(resolveThreshold(undefined, [undefined]), 0.5);
+  t.equal(resolveThreshold(undefined, [0.97]), 0.97);
+  t.equal(resolveThreshold(0.3, [0.97]), 0.3, 'DFG_THRESHOLD wins');
+  t.equal(resolveThreshold(-1, [0.97]), -1, 'even at the bottom of the range');
+  t.equal(resolveThreshold(undefined, [0.97, 0.97]), 0.97);
+  t.equal(resolveThreshold(undefined, [0.97, 0.9]), 0.5, 'members that disagree');
+  t.equal(resolveThreshold(undefined, [0.97, undefined]), 0.5);
 });
 
 t.test('a close runner-up: attributed at margin 0, unknown at the default 0.02', async (t) => {

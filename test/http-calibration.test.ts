@@ -23,6 +23,12 @@ t.test('POST /v1/calibration stores versioned thresholds that /v1/gallery shows 
   const bad = await app.inject({ method: 'POST', url: '/v1/calibration', headers: as(admin.key), payload: { targetFpir: 2 } });
   t.equal(bad.statusCode, 400);
 
+  // Uncalibrated: the default model's own threshold (residual-v3: 0.97, chosen on the genome), not the generic 0.5.
+  const before = (await app.inject({ url: '/v1/gallery', headers: as(reg.key) })).json();
+  t.equal(before.decision.threshold, 0.97);
+  const first = (await app.inject({ method: 'POST', url: '/v1/attribute', ...upload(reg.key, files(['p.png', await generatorImage('jpeg50', 777)])) })).json();
+  t.equal(first.threshold, 0.97, 'an answer before calibration uses the model default');
+
   const dry = await app.inject({ method: 'POST', url: '/v1/calibration', headers: as(admin.key), payload: { dryRun: true } });
   t.equal(dry.statusCode, 200);
   t.equal(dry.json().version, null);

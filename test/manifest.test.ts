@@ -134,12 +134,17 @@ t.test('decision defaults: optional, and validated when present', async (t) => {
   writeModel(root, 'with-margin', { ...validManifest('with-margin'), decision: { margin: 0.005 } });
   t.same((await loadManifest(root, 'with-margin')).manifest.decision, { margin: 0.005 });
   t.equal((await loadManifest(root, 'with-margin')).manifest.id, 'with-margin');
+  writeModel(root, 'with-threshold', { ...validManifest('with-threshold'), decision: { threshold: 0.97 } });
+  t.same((await loadManifest(root, 'with-threshold')).manifest.decision, { threshold: 0.97 }, 'either default alone');
+  writeModel(root, 'empty-decision', { ...validManifest('empty-decision'), decision: {} });
+  t.same((await loadManifest(root, 'empty-decision')).manifest.decision, {}, 'an empty decision block states no default');
   const cases: Array<[string, unknown, RegExp]> = [
     ['negative', { margin: -0.01 }, /decision\.margin:/],
     ['too-large', { margin: 2.5 }, /decision\.margin:/],
     ['not-a-number', { margin: '0.01' }, /decision\.margin:/],
-    ['missing', {}, /decision:|decision\.margin:/],
-    ['extra-key', { margin: 0, threshold: 0.5 }, /decision/],
+    ['threshold-too-large', { threshold: 1.5 }, /decision\.threshold:/],
+    ['threshold-not-a-number', { margin: 0, threshold: 'high' }, /decision\.threshold:/],
+    ['extra-key', { margin: 0, topM: 3 }, /decision/],
   ];
   for (const [id, decision, re] of cases) {
     writeModel(root, id, { ...validManifest(id), decision });

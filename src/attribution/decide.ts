@@ -78,9 +78,24 @@ export const DEFAULT_MARGIN = 0.02;
  * are on none of their scales.
  */
 export function resolveMargin(override: number | undefined, modelDefaults: readonly (number | undefined)[]): number {
+  return resolveDefault(override, modelDefaults, DEFAULT_MARGIN);
+}
+
+/** Threshold of an uncalibrated gallery when neither DFG_THRESHOLD nor the model states one. */
+export const DEFAULT_THRESHOLD = 0.5;
+
+/**
+ * The threshold to decide with before any calibration: DFG_THRESHOLD when set, else the models'
+ * own `decision.threshold` when every model states the same one, else DEFAULT_THRESHOLD.
+ */
+export function resolveThreshold(override: number | undefined, modelDefaults: readonly (number | undefined)[]): number {
+  return resolveDefault(override, modelDefaults, DEFAULT_THRESHOLD);
+}
+
+function resolveDefault(override: number | undefined, modelDefaults: readonly (number | undefined)[], fallback: number): number {
   if (override !== undefined) return override;
   const first = modelDefaults[0];
-  if (first === undefined || modelDefaults.some((m) => m !== first)) return DEFAULT_MARGIN;
+  if (first === undefined || modelDefaults.some((m) => m !== first)) return fallback;
   return first;
 }
 

@@ -25,7 +25,7 @@ export const ConfigSchema = Type.Object({
   DFG_KEEP_IMAGES: Type.Boolean({ default: true, description: 'Keep enrolled image bytes under DFG_GALLERY_DIR/blobs (content-addressed) so the gallery can be re-embedded for a new model. false: only embeddings are stored.' }),
   DFG_API_KEYS_FILE: Type.String({ default: '', description: 'JSON file of hashed API keys with scopes (see README). Empty: no auth, loopback only.' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis for batch jobs.' }),
-  DFG_THRESHOLD: Num(-1, 1, 0.5, 'Global default similarity threshold for an attribution.'),
+  DFG_THRESHOLD: Type.Optional(Type.Number({ minimum: -1, maximum: 1, description: 'Similarity an attribution needs while the gallery has no calibration. Unset: the model\'s default (`decision.threshold` in its model.json), else 0.5.' })),
   DFG_MARGIN: Type.Optional(Type.Number({ minimum: 0, maximum: 2, description: 'Minimum score margin of the best algorithm over the runner-up. Unset: the model\'s default (`decision.margin` in its model.json), else 0.02.' })),
   DFG_TOP_M: Int(1, 50, 3, 'Per-algorithm score = mean of its best M similarities.'),
   DFG_K: Int(1, 1000, 50, 'Nearest samples retrieved per query.'),

@@ -52,13 +52,15 @@ export const ManifestSchema = Type.Object({
     dynamic: Type.Boolean(),
   }),
   /**
-   * Decision defaults suited to this model's score scale (optional; DFG_MARGIN overrides them).
+   * Decision defaults suited to this model's score scale (optional; DFG_MARGIN and DFG_THRESHOLD override them).
    * A model whose scores sit close together needs a smaller margin than one whose classes spread
    * apart; how the value was chosen belongs in the model card, never on validation data.
    */
   decision: Type.Optional(Type.Object({
     /** Required lead of the best algorithm's score over the runner-up, in cosine units. */
-    margin: Type.Number({ minimum: 0, maximum: 2 }),
+    margin: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
+    /** Similarity an attribution needs while the gallery has no calibration (cosine). */
+    threshold: Type.Optional(Type.Number({ minimum: -1, maximum: 1 })),
   }, { additionalProperties: false })),
 });
 

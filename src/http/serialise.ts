@@ -2,7 +2,7 @@ import type { AlgorithmRecord, SampleRecord } from '../gallery/index.js';
 import type { Config } from '../config/index.js';
 import type { Parts } from '../services.js';
 import { formatModelList } from '../embedding/index.js';
-import { resolveMargin } from '../attribution/decide.js';
+import { resolveMargin, resolveThreshold } from '../attribution/decide.js';
 import { metricInfo } from '../attribution/gallery-metric.js';
 
 export function toAlgorithmBody(a: AlgorithmRecord) {
@@ -37,7 +37,7 @@ export function toGalleryInfo({ embedder, gallery }: Parts, cfg: Pick<Config, 'D
     version: info.version,
     counts: { ...info.counts, stored: coverage.stored, needsReembedding: coverage.incomplete },
     index: info.index,
-    decision: { threshold: cfg.DFG_THRESHOLD, margin: resolveMargin(cfg.DFG_MARGIN, embedder.manifests.map((m) => m.decision?.margin)), topM: cfg.DFG_TOP_M, k: cfg.DFG_K },
+    decision: { threshold: resolveThreshold(cfg.DFG_THRESHOLD, embedder.manifests.map((m) => m.decision?.threshold)), margin: resolveMargin(cfg.DFG_MARGIN, embedder.manifests.map((m) => m.decision?.margin)), topM: cfg.DFG_TOP_M, k: cfg.DFG_K },
     calibration: cal ? { version: cal.version, createdAt: cal.createdAt, targetFpir: cal.targetFpir, global: cal.global, perAlgorithm: cal.perAlgorithm, metric: metricInfo(cal.metric) } : null,
   };
 }

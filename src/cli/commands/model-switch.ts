@@ -40,7 +40,7 @@ export function registerModelSwitchCommand(models: Command): void {
       console.log(`index ${g.model.id}: ${g.counts.samples} samples searched of ${g.counts.stored} stored, ${g.counts.needsReembedding} lacking a vector of a listed model`);
       console.log(g.calibration
         ? `calibrated (version ${g.calibration.version}, global ${g.calibration.global.toFixed(3)})`
-        : 'not calibrated: DFG_THRESHOLD applies; calibrate with POST /v1/calibration (or DFG_MODEL=<list> dfg calibrate)');
+        : 'not calibrated: DFG_THRESHOLD (else the model\'s default threshold) applies; calibrate with POST /v1/calibration (or DFG_MODEL=<list> dfg calibrate)');
       console.log(`set DFG_MODEL=${r.model} for restarts and for dfg worker processes`);
     });
 }

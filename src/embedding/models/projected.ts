@@ -43,6 +43,8 @@ export interface ProjectedModelSpec {
   /** Manifest description and provenance.training from the loaded projection. */
   description: (p: ProjectionFile) => string;
   training: (p: ProjectionFile) => string;
+  /** Decision defaults of the projected model (default: the base model's). */
+  decision?: Manifest['decision'];
 }
 
 /** The repository root: the nearest folder above this module with a package.json (works from src/ and dist/). */
@@ -121,6 +123,7 @@ export function buildProjectedModel(spec: ProjectedModelSpec, file?: string): { 
       projection: { file: spec.projectionFile, sha256, method: p.method, inputDim: p.inputDim, outputDim: p.outputDim },
     },
     output: { ...base.output, dim: p.outputDim },
+    ...(spec.decision ? { decision: spec.decision } : {}),
   };
   return { onnx, manifest };
 }

@@ -160,6 +160,14 @@ function defineGraph(g: GraphBuilder): void {
  */
 export const RESIDUAL_V2_MARGIN = 0;
 
+/**
+ * Default threshold before a gallery is calibrated, in plain cosine: the calibrated global
+ * threshold (target FPIR 0.01) averaged over `dfg eval --data GENOME --model residual-v2
+ * --metric cosine --repeats 10` on the same simulated genome (0.971 ± 0.001), never on wild-dev.
+ * The descriptor's cosines all sit near 1, so the generic 0.5 would attribute every image.
+ */
+export const RESIDUAL_V2_THRESHOLD = 0.97;
+
 /** The manifest of residual-v2: residual-v1's preprocessing, crops cut to multiples of 16. */
 export function residualV2Manifest(): Manifest {
   const base = residualV1Manifest();
@@ -178,7 +186,7 @@ export function residualV2Manifest(): Manifest {
     },
     output: { name: 'embedding', dim: RESIDUAL_V2_DIM, normalise: 'l2' },
     crop: { ...base.crop, multiple: DCT_BLOCK },
-    decision: { margin: RESIDUAL_V2_MARGIN },
+    decision: { margin: RESIDUAL_V2_MARGIN, threshold: RESIDUAL_V2_THRESHOLD },
   };
 }
 

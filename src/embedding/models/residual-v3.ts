@@ -15,12 +15,20 @@
 import type { ProjectionFile } from '../../genome/projection-file.js';
 import type { Manifest } from '../manifest-schema.js';
 import { buildProjectedModel, loadProjection, type ProjectedModelSpec } from './projected.js';
-import { buildResidualV2, defineResidualV2Features, RESIDUAL_V2_DIM, RESIDUAL_V2_ID, residualV2Manifest } from './residual-v2.js';
+import { buildResidualV2, defineResidualV2Features, RESIDUAL_V2_DIM, RESIDUAL_V2_ID, RESIDUAL_V2_MARGIN, residualV2Manifest } from './residual-v2.js';
 
 export const RESIDUAL_V3_ID = 'residual-v3';
 export const RESIDUAL_V3_VERSION = '3.0.0';
 /** The projection file, relative to the repository root. */
 export const RESIDUAL_V3_PROJECTION = 'models/residual-v3/projection.json';
+
+/**
+ * Default threshold before a gallery is calibrated, in plain cosine: the calibrated global
+ * threshold (target FPIR 0.01) averaged over `dfg eval --data GENOME --metric cosine --repeats 10`
+ * on the simulated genome of MODEL_CARD.md (0.972 ± 0.001), never on wild-dev. Every residual
+ * descriptor sits near 1 in cosine, so the generic 0.5 would attribute every image to something.
+ */
+export const RESIDUAL_V3_THRESHOLD = 0.97;
 
 const SPEC: ProjectedModelSpec = {
   id: RESIDUAL_V3_ID,
@@ -28,6 +36,7 @@ const SPEC: ProjectedModelSpec = {
   modelVersion: 3,
   projectionFile: RESIDUAL_V3_PROJECTION,
   base: { id: RESIDUAL_V2_ID, dim: RESIDUAL_V2_DIM, build: buildResidualV2, manifest: residualV2Manifest, defineFeatures: defineResidualV2Features },
+  decision: { margin: RESIDUAL_V2_MARGIN, threshold: RESIDUAL_V3_THRESHOLD }, // v2's margin, its own threshold
   meanDoc: 'Mean of the fitting features (simulated genome and real-photo patches).',
   matrixDoc: 'Principal axes of the fitting features, one column each, leading first.',
   outputDoc: 'residual-v2 descriptor per crop projected onto its principal axes.',

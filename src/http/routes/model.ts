@@ -20,7 +20,7 @@ const ModelSwitch = Type.Object({
   switched: Type.Boolean({ description: 'false when the list was already served (nothing reloaded).' }),
   previous: Type.String({ description: 'The list served before.' }),
   model: Type.String({ description: 'The list served now.' }),
-  calibrated: Type.Boolean({ description: 'The new index id has a stored calibration (its own; else DFG_THRESHOLD applies until POST /v1/calibration).' }),
+  calibrated: Type.Boolean({ description: 'The new index id has a stored calibration (its own; else DFG_THRESHOLD or the model default threshold applies until POST /v1/calibration).' }),
   loadMs: Type.Integer({ description: 'Checking and loading the new models and index, until they served.' }),
   drainMs: Type.Integer({ description: 'Waiting for requests in flight on the old models, and closing them.' }),
   gallery: GalleryInfo,
