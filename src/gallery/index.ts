@@ -12,7 +12,8 @@ import { openLiveIndex } from './live-index.js';
 import { openStore, type CheckedSample } from './store.js';
 import { fusionIndexId, indexVector, type FusionMember } from './fusion.js';
 import { createBlobStore } from './blobs.js';
-import type { AlgorithmRecord, EffectiveThresholds, Gallery, GalleryLogger, GalleryOptions, SampleInput } from './types.js';
+import type { AlgorithmRecord, EffectiveThresholds, GalleryLogger, SampleInput } from './types.js';
+import type { Gallery, GalleryOptions } from './gallery-api.js';
 import {
   checkAlgorithmInput,
   checkAlgorithmPatch,
@@ -31,6 +32,7 @@ import {
 } from './validate.js';
 
 export * from './types.js';
+export * from './gallery-api.js';
 export type { IndexInfo } from './live-index.js';
 export type { SnapshotManifest } from './snapshot.js';
 export { fuseVectors, fusionIndexId, type FusionMember } from './fusion.js';

@@ -12,9 +12,9 @@ import {
   type Architecture,
   type ForgeryType,
   type CalibrationInput,
-  type GalleryOptions,
   type PageOptions,
 } from './types.js';
+import type { GalleryOptions } from './gallery-api.js';
 import type { FusionMember } from './fusion.js';
 import { metricHeader, type GalleryMetric } from '../attribution/gallery-metric.js';
 

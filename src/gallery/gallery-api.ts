@@ -1,0 +1,173 @@
+/**
+ * The Gallery interface that openGallery returns, with its options and the shape of its info.
+ * Types only: no behaviour here.
+ */
+import type { HnswParams } from './hnsw-index.js';
+import type { IndexInfo } from './live-index.js';
+import type { SnapshotManifest } from './snapshot.js';
+import type {
+  AddSampleResult,
+  AlgorithmInput,
+  AlgorithmPatch,
+  AlgorithmRecord,
+  AlgorithmSummary,
+  CalibrationInput,
+  CalibrationRecord,
+  EffectiveThresholds,
+  GalleryLogger,
+  GalleryModel,
+  Neighbour,
+  Page,
+  PageOptions,
+  SampleInput,
+  SampleRecord,
+} from './types.js';
+
+export interface GalleryOptions {
+  /** Data directory; created if missing. Holds `gallery.sqlite` and `index/<index key>.{hnsw,json}`. */
+  dir: string;
+  /**
+   * Models of the index, fused by weight (see fusionIndexId). Samples lacking a vector of one of
+   * them stay out of the index until they get one. Alternative to `modelId` + `dim`.
+   */
+  models?: GalleryModel[];
+  /** A single embedding model id; vectors of other models never share this index. */
+  modelId?: string;
+  /** Embedding dimension of `modelId`. */
+  dim?: number;
+  /** Write a snapshot after this many index changes (default 1000). */
+  snapshotEvery?: number;
+  /** Rebuild the index when deleted entries exceed this share of it (default 0.2). */
+  compactRatio?: number;
+  /** HNSW search breadth (default DEFAULT_EF_SEARCH, 256); raised to k, and to the index size for small galleries. */
+  efSearch?: number;
+  /** Indexes of at most this many elements are searched exhaustively (default 2000). */
+  exactBelow?: number;
+  /** HNSW graph parameters (default M 16, efConstruction 200). */
+  hnsw?: Partial<HnswParams>;
+  /** Keep enrolled image bytes under `<dir>/blobs/` for re-embedding (default false; the service default is DFG_KEEP_IMAGES=true). */
+  keepImages?: boolean;
+  /** How long a write waits for another process's lock (default 10 s). */
+  busyTimeoutMs?: number;
+  log?: GalleryLogger;
+}
+
+export interface SearchOptions {
+  /** Hide samples of disabled algorithms (default true). */
+  enabledOnly?: boolean;
+}
+
+export interface GalleryInfo {
+  /** Index id: the model id, or for a fusion the models and weights (`a:1+b:0.5`). */
+  modelId: string;
+  dim: number;
+  /** The index's models with their fusion weights. */
+  models: Array<{ id: string; dim: number; weight: number }>;
+  /** Gallery version: the last change-log seq applied to the index. */
+  version: number;
+  /** samples: live in the index. */
+  counts: { algorithms: number; enabledAlgorithms: number; samples: number };
+  index: IndexInfo;
+}
+
+/**
+ * Store calls are synchronous (better-sqlite3): each write is committed when the call returns.
+ * Only the index maintenance that may take long (snapshot, rebuild, close) is asynchronous.
+ */
+export interface Gallery {
+  /** Index id (see GalleryInfo.modelId). */
+  readonly modelId: string;
+  /** Dimension of the (fused) index vectors. */
+  readonly dim: number;
+  readonly models: ReadonlyArray<Required<GalleryModel>>;
+  /**
+   * The index vector of per-model vectors: for one model its vector as is, for several their
+   * weighted fusion (evaluation/fusion.ts). Throws DFG_ERR_GALLERY_DIMENSION_MISMATCH or
+   * DFG_ERR_REQUEST_INVALID when a model's vector is missing or malformed.
+   */
+  fuse(vectors: Readonly<Record<string, Float32Array>>): Float32Array;
+  /** Registers an algorithm. Throws DFG_ERR_ALGORITHM_NAME_TAKEN when the name (case-insensitive) exists. */
+  createAlgorithm(input: AlgorithmInput): AlgorithmRecord;
+  /** A page of algorithms in registration order, each with its sample count for this model. */
+  listAlgorithms(opts?: PageOptions): Page<AlgorithmRecord>;
+  /** Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
+  getAlgorithm(id: string): AlgorithmRecord;
+  /** Changes the given fields. Throws DFG_ERR_ALGORITHM_NOT_FOUND or DFG_ERR_ALGORITHM_NAME_TAKEN. */
+  updateAlgorithm(id: string, patch: AlgorithmPatch): AlgorithmRecord;
+  /** Deletes the algorithm and its samples under every model. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
+  deleteAlgorithm(id: string): { deletedSamples: number };
+  /** Identity and enabled flag from memory (cheap, for decisions); undefined for an unknown id. */
+  algorithmSummary(id: string): AlgorithmSummary | undefined;
+  /**
+   * Enrols samples in one transaction, committed before the call returns, then indexes them.
+   * An item whose sha256 the algorithm already has (or that repeats one earlier in `items`) comes
+   * back with `duplicate: true` and the stored sample, which gains the vectors of models it lacked. Throws DFG_ERR_ALGORITHM_NOT_FOUND,
+   * DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID, and then writes nothing.
+   */
+  addSamples(algorithmId: string, items: SampleInput[]): AddSampleResult[];
+  /**
+   * Stores vectors of `modelId` (any model, served or not: re-embedding) for existing samples;
+   * samples gone or already holding one are skipped. Returns how many were stored.
+   */
+  addVectors(modelId: string, dim: number, items: Array<{ sampleId: string; vector: Float32Array }>): number;
+  /** How many samples lack a vector of `modelId`. */
+  countMissing(modelId: string): number;
+  /** Samples lacking a vector of `modelId`, a page after seq `after` (re-embedding works through them). */
+  samplesMissing(modelId: string, after: number, limit: number): SampleRecord[];
+  /** A page of the algorithm's samples, oldest first. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
+  listSamples(algorithmId: string, opts?: PageOptions): Page<SampleRecord>;
+  /** Throws DFG_ERR_SAMPLE_NOT_FOUND (also when it belongs to another algorithm). */
+  getSample(algorithmId: string, sampleId: string): SampleRecord;
+  /** A sample by id whatever its algorithm, or undefined. */
+  findSample(sampleId: string): SampleRecord | undefined;
+  /** Throws DFG_ERR_SAMPLE_NOT_FOUND. The kept image goes with the last sample that names it. */
+  deleteSample(algorithmId: string, sampleId: string): void;
+  /** Whether enrolled image bytes are kept (`keepImages`). */
+  readonly keepsImages: boolean;
+  /**
+   * Writes the image bytes under their sha256 (temp file, fsync, rename) when the gallery keeps
+   * images; call before addSamples so an acknowledged sample always has its bytes. No-op otherwise.
+   * Throws DFG_ERR_REQUEST_INVALID when bytes and sha256 disagree.
+   */
+  keepImages(items: ReadonlyArray<{ sha256: string; bytes: Uint8Array }>): Promise<void>;
+  /** The kept bytes of an image, or null (not kept, or removed with its last sample). */
+  readImage(sha256: string): Promise<Buffer | null>;
+  /** Samples with these image bytes, under any algorithm. */
+  findBySha(sha256: string): SampleRecord[];
+  /** Every indexed sample with its index (fused) vector, in enrolment order (for calibration). */
+  vectors(opts?: { batchSize?: number }): Generator<{ sampleId: string; algorithmId: string; vector: Float32Array }>;
+  /**
+   * The k nearest samples by cosine similarity, best first; samples of disabled algorithms are left
+   * out unless `enabledOnly` is false. Throws DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID.
+   */
+  search(vector: Float32Array, k: number, opts?: SearchOptions): Neighbour[];
+  /** Applies changes committed by other processes since the last call; one indexed query when there are none. */
+  refresh(): { applied: number; version: number };
+  /** Cheap (from memory): safe on every request. */
+  info(): GalleryInfo;
+  /**
+   * Store counts (queries; for /v1/gallery, not per request): samples stored, those lacking a
+   * vector of some model of the index (left out of it until re-embedded), and per model the
+   * samples lacking its vector.
+   */
+  coverage(): { stored: number; incomplete: number; missing: Record<string, number> };
+  /** Writes the index snapshot now. */
+  snapshot(): Promise<SnapshotManifest>;
+  /** Rebuilds the index from the store (searches keep using the old one until it is ready), then snapshots it. */
+  rebuild(): Promise<void>;
+  /** Resolves when no background rebuild or snapshot is running. */
+  idle(): Promise<void>;
+  /** The newest calibration of this model, or null. */
+  currentCalibration(): CalibrationRecord | null;
+  /** Calibrations of this model, newest first. */
+  listCalibrations(opts?: { limit?: number }): CalibrationRecord[];
+  /** Stores a calibration; it becomes the current one (for every process, after its next refresh). */
+  saveCalibration(input: CalibrationInput): CalibrationRecord;
+  /**
+   * Thresholds to decide with: `global` from the current calibration (absent without one) and, per
+   * algorithm, its manual threshold or else its calibrated one.
+   */
+  effectiveThresholds(): EffectiveThresholds;
+  /** Waits for background work, snapshots the index if it changed, closes the store. Later calls throw DFG_ERR_SERVER_NOT_READY. */
+  close(): Promise<void>;
+}
