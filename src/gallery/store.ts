@@ -6,9 +6,9 @@
 import Database from 'better-sqlite3';
 import { dfgError } from '../errors.js';
 import { migrate } from './migrations.js';
-import { newId, toAlgorithm, withCount, type AlgorithmRow } from './store-rows.js';
-import { metricFromBytes, metricHeader, metricToBytes, type MetricHeader } from '../attribution/gallery-metric.js';
 import { requireVectors, sampleStatements, type CheckedSample, type IndexedSample, type SampleVectors } from './store-samples.js';
+import { algorithmStatements } from './store-algorithms.js';
+import { calibrationStatements, type CheckedCalibration } from './store-calibrations.js';
 import type {
   AddSampleResult,
   Algorithm,
@@ -16,7 +16,6 @@ import type {
   AlgorithmPatch,
   AlgorithmRecord,
   AlgorithmSummary,
-  CalibrationInput,
   CalibrationRecord,
   Page,
   SampleRecord,
@@ -47,14 +46,6 @@ export interface StoreOptions {
 
 export type Store = ReturnType<typeof openStore>;
 
-const ALG_COLS = 'a.id, a.name, a.forgery_type, a.architecture, a.description, a.reference, a.enabled, a.threshold, a.created_at, a.updated_at';
-const COUNT_COL = '(SELECT count(*) FROM samples s WHERE s.algorithm_id = a.id) AS sample_count';
-
-function isNameConflict(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return e.code === 'SQLITE_CONSTRAINT_UNIQUE' && /algorithms\.name/.test(e.message ?? '');
-}
-
 /**
  * Opens (creating and migrating if needed) the SQLite store at `file`. Every write is one
  * IMMEDIATE transaction committed with `synchronous = FULL`, so a call that returned survives
@@ -83,49 +74,18 @@ export function openStore(file: string, opts: StoreOptions = {}) {
 
   const q = {
     maxSeq: db.prepare('SELECT coalesce(max(seq), 0) AS seq FROM changes').pluck(),
-    logAlgorithm: db.prepare("INSERT INTO changes (kind, algorithm_id, created_at) VALUES ('algorithm', ?, ?)"),
     logAdd: db.prepare("INSERT INTO changes (kind, sample_id, model_id, algorithm_id, created_at) VALUES ('add', ?, ?, ?, ?)"),
     logDelete: db.prepare("INSERT INTO changes (kind, sample_id, model_id, algorithm_id, label, created_at) VALUES ('delete', ?, ?, ?, ?, ?)"),
-    insertAlgorithm: db.prepare(`INSERT INTO algorithms (id, name, forgery_type, architecture, description, reference, enabled, threshold, created_at, updated_at)
-      VALUES (@id, @name, @forgeryType, @architecture, @description, @reference, @enabled, @threshold, @now, @now)`),
-    algorithm: db.prepare(`SELECT ${ALG_COLS}, ${COUNT_COL} FROM algorithms a WHERE a.id = @id`),
-    algorithmExists: db.prepare('SELECT 1 FROM algorithms WHERE id = ?').pluck(),
-    algorithms: db.prepare(`SELECT ${ALG_COLS}, ${COUNT_COL} FROM algorithms a ORDER BY a.rowid LIMIT @limit OFFSET @offset`),
-    algorithmTotal: db.prepare('SELECT count(*) FROM algorithms').pluck(),
-    algorithmSummaries: db.prepare('SELECT id, name, forgery_type, architecture, enabled, threshold FROM algorithms'),
-    deleteAlgorithm: db.prepare('DELETE FROM algorithms WHERE id = ?'),
     changesAfter: db.prepare(`SELECT c.seq, c.kind, c.sample_id, c.model_id, c.algorithm_id, c.label, s.seq AS sample_seq, s.algorithm_id AS sample_alg
       FROM changes c LEFT JOIN samples s ON c.kind = 'add' AND s.id = c.sample_id
       WHERE c.seq > @after AND c.seq <= @upto ORDER BY c.seq LIMIT @limit`),
     deletedAfter: db.prepare(`SELECT label, sample_id, algorithm_id FROM changes
       WHERE kind = 'delete' AND seq > @after AND label <= @after`),
-    insertCalibration: db.prepare(`INSERT INTO calibrations (model_id, created_at, target_fpir, params, thresholds, metric)
-      VALUES (?, ?, ?, ?, ?, ?)`),
-    logCalibration: db.prepare("INSERT INTO changes (kind, model_id, created_at) VALUES ('calibration', ?, ?)"),
-    calibrations: db.prepare('SELECT * FROM calibrations WHERE model_id = ? ORDER BY id DESC LIMIT ?'),
   };
 
   const samples = sampleStatements(db, q.logAdd, q.logDelete);
-
-  const toCalibration = (r: { id: number; model_id: string; created_at: string; target_fpir: number; params: string; thresholds: string; metric: Buffer | null }): CalibrationRecord => {
-    const thresholds = JSON.parse(r.thresholds) as { global: number; perAlgorithm: Record<string, number> };
-    const params = JSON.parse(r.params) as Record<string, unknown>;
-    return {
-      version: r.id,
-      modelId: r.model_id,
-      createdAt: r.created_at,
-      targetFpir: r.target_fpir,
-      global: thresholds.global,
-      perAlgorithm: thresholds.perAlgorithm,
-      params,
-      ...(r.metric ? { metric: metricFromBytes(params.metric as MetricHeader, r.metric) } : {}),
-    };
-  };
-
-  const getAlgorithm = (id: string): AlgorithmRecord | undefined => {
-    const row = q.algorithm.get({ id }) as AlgorithmRow | undefined;
-    return row && withCount(row);
-  };
+  const algorithms = algorithmStatements(db, samples);
+  const calibrations = calibrationStatements(db);
 
   return {
     file,
@@ -136,79 +96,22 @@ export function openStore(file: string, opts: StoreOptions = {}) {
     /** Highest committed change seq (the store's gallery version). */
     maxSeq: (): number => q.maxSeq.get() as number,
 
-    createAlgorithm: (input: Required<AlgorithmInput>): Algorithm =>
-      db
-        .transaction(() => {
-          const id = newId('alg');
-          const ts = now();
-          try {
-            q.insertAlgorithm.run({ ...input, id, enabled: input.enabled ? 1 : 0, now: ts });
-          } catch (err) {
-            if (isNameConflict(err)) throw dfgError('DFG_ERR_ALGORITHM_NAME_TAKEN', input.name);
-            throw err;
-          }
-          q.logAlgorithm.run(id, ts);
-          return toAlgorithm(q.algorithm.get({ id }) as AlgorithmRow);
-        })
-        .immediate(),
+    createAlgorithm: (input: Required<AlgorithmInput>): Algorithm => db.transaction(() => algorithms.create(input, now())).immediate(),
 
-    getAlgorithm,
+    getAlgorithm: algorithms.get,
 
-    listAlgorithms: (limit: number, offset: number): Page<AlgorithmRecord> =>
-      db
-        .transaction(() => ({
-          items: (q.algorithms.all({ limit, offset }) as AlgorithmRow[]).map(withCount),
-          total: q.algorithmTotal.get() as number,
-        }))
-        .deferred(),
+    listAlgorithms: (limit: number, offset: number): Page<AlgorithmRecord> => db.transaction(() => algorithms.page(limit, offset)).deferred(),
 
     /** Applies a checked patch; undefined when no such algorithm. */
     updateAlgorithm: (id: string, patch: AlgorithmPatch): AlgorithmRecord | undefined =>
-      db
-        .transaction(() => {
-          if (!q.algorithmExists.get(id)) return undefined;
-          const cols: Record<string, string> = {
-            name: 'name', forgeryType: 'forgery_type', architecture: 'architecture', description: 'description',
-            reference: 'reference', enabled: 'enabled', threshold: 'threshold',
-          };
-          const sets: string[] = [];
-          const params: Record<string, unknown> = { id, now: now() };
-          for (const [key, col] of Object.entries(cols)) {
-            const value = (patch as Record<string, unknown>)[key];
-            if (value === undefined) continue;
-            sets.push(`${col} = @${key}`);
-            params[key] = typeof value === 'boolean' ? (value ? 1 : 0) : value;
-          }
-          sets.push('updated_at = @now');
-          try {
-            db.prepare(`UPDATE algorithms SET ${sets.join(', ')} WHERE id = @id`).run(params);
-          } catch (err) {
-            if (isNameConflict(err)) throw dfgError('DFG_ERR_ALGORITHM_NAME_TAKEN', patch.name);
-            throw err;
-          }
-          q.logAlgorithm.run(id, params.now);
-          return getAlgorithm(id);
-        })
-        .immediate(),
+      db.transaction(() => algorithms.update(id, patch, now())).immediate(),
 
     /** Deletes the algorithm and all its samples (with their vectors), logging one delete per sample. */
     deleteAlgorithm: (id: string): { samples: number; sha256s: string[] } | undefined =>
-      db
-        .transaction(() => {
-          if (!q.algorithmExists.get(id)) return undefined;
-          const ts = now();
-          const sha256s = samples.deleteOfAlgorithm(id, ts);
-          q.deleteAlgorithm.run(id);
-          q.logAlgorithm.run(id, ts);
-          return { samples: sha256s.length, sha256s };
-        })
-        .immediate(),
+      db.transaction(() => algorithms.delete(id, now())).immediate(),
 
     /** Every algorithm's identity, enabled flag and manual threshold (the index keeps these in memory). */
-    algorithmSummaries: (): Array<AlgorithmSummary & { threshold: number | null }> =>
-      (q.algorithmSummaries.all() as AlgorithmRow[]).map((r) => ({
-        id: r.id, name: r.name, forgeryType: r.forgery_type, architecture: r.architecture, enabled: r.enabled === 1, threshold: r.threshold,
-      })),
+    algorithmSummaries: (): Array<AlgorithmSummary & { threshold: number | null }> => algorithms.summaries(),
 
     /**
      * Enrols items in one transaction: a new (algorithm, sha256) becomes a sample with the item's
@@ -219,7 +122,7 @@ export function openStore(file: string, opts: StoreOptions = {}) {
       db
         .transaction(() => {
           requireVectors(items);
-          if (!q.algorithmExists.get(algorithmId)) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
+          if (!algorithms.exists(algorithmId)) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
           return samples.add(algorithmId, items, now());
         })
         .immediate(),
@@ -294,21 +197,10 @@ export function openStore(file: string, opts: StoreOptions = {}) {
       })),
 
     /** Stores a calibration of index `modelId` and logs it, so other processes pick it up on refresh. */
-    saveCalibration: (modelId: string, input: Required<Omit<CalibrationInput, 'metric'>> & Pick<CalibrationInput, 'metric'>): CalibrationRecord =>
-      db
-        .transaction(() => {
-          const ts = now();
-          const thresholds = JSON.stringify({ global: input.global, perAlgorithm: input.perAlgorithm });
-          const params = JSON.stringify(input.metric ? { ...input.params, metric: metricHeader(input.metric) } : input.params);
-          const metric = input.metric ? metricToBytes(input.metric) : null;
-          const version = Number(q.insertCalibration.run(modelId, ts, input.targetFpir, params, thresholds, metric).lastInsertRowid);
-          q.logCalibration.run(modelId, ts);
-          return toCalibration({ id: version, model_id: modelId, created_at: ts, target_fpir: input.targetFpir, params, thresholds, metric });
-        })
-        .immediate(),
+    saveCalibration: (modelId: string, input: CheckedCalibration): CalibrationRecord =>
+      db.transaction(() => calibrations.save(modelId, input, now())).immediate(),
 
-    listCalibrations: (modelId: string, limit: number): CalibrationRecord[] =>
-      (q.calibrations.all(modelId, limit) as Parameters<typeof toCalibration>[0][]).map(toCalibration),
+    listCalibrations: (modelId: string, limit: number): CalibrationRecord[] => calibrations.list(modelId, limit),
 
     /** Runs `fn` inside one read transaction, so several reads see the same committed state. */
     read: <T>(fn: () => T): T => db.transaction(fn).deferred(),
