@@ -1,0 +1,121 @@
+/**
+ * Where an index comes from when a process opens it or rebuilds it: a snapshot that is verified
+ * against its manifest and the store, or a fresh build from the store's samples that yields to
+ * the event loop so an API keeps answering while it runs.
+ */
+import fs from 'node:fs/promises';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { createHnswIndex, readHnswIndex, type HnswIndex, type HnswParams } from './hnsw-index.js';
+import { checkSnapshot, tempPath, type SnapshotPaths } from './snapshot.js';
+import { addEntry, addSample, newSlot, PAGE, reportWrongDim, type IndexSource, type Slot } from './index-slot.js';
+
+/** A rebuild hands the event loop back this often, so an API keeps answering while it runs. */
+const BUILD_SLICE_MS = 50;
+
+export class BuildCancelled extends Error {}
+
+/** Loads the snapshot if it is trustworthy; otherwise says why not. */
+async function loadSnapshot(src: IndexSource, paths: SnapshotPaths): Promise<{ slot: Slot } | { reason: string }> {
+  // Check and load through a hard link of our own, so another process renaming a newer snapshot
+  // into place in between cannot make us load bytes other than the ones we verified.
+  const pinned = tempPath(paths.index);
+  let source = paths.index;
+  try {
+    await fs.link(paths.index, pinned);
+    source = pinned;
+  } catch {
+    // no index file (reported by the check) or no hard links on this filesystem: read in place
+  }
+  try {
+    return await loadVerified(src, paths, source);
+  } finally {
+    if (source === pinned) await fs.rm(pinned, { force: true });
+  }
+}
+
+async function loadVerified(src: IndexSource, paths: SnapshotPaths, indexFile: string): Promise<{ slot: Slot } | { reason: string }> {
+  const { store, modelId, modelIds, dim } = src;
+  const check = await checkSnapshot({ index: indexFile, manifest: paths.manifest }, { modelId, dim, galleryId: store.galleryId, maxSeq: store.maxSeq() });
+  if (!check.ok) return { reason: check.reason };
+  const m = check.manifest;
+  let index: HnswIndex;
+  try {
+    index = await readHnswIndex(indexFile, dim);
+  } catch (err) {
+    return { reason: `index file unreadable: ${(err as Error).message}` };
+  }
+  if (index.size() !== m.count) return { reason: `index holds ${index.size()} elements, manifest says ${m.count}` };
+  const slot = newSlot(index, m.lastSeq);
+  // What the snapshot must hold live: samples still stored that held every model's vector at
+  // lastSeq. Samples deleted since may be there or not (whether they were complete then is no
+  // longer known); their delete rows are replayed next either way.
+  const [expected, deletedSince] = store.read(() => [
+    store.indexedSamples(modelIds, 0, m.lastSeq, Number.MAX_SAFE_INTEGER),
+    store.deletedAfter(m.lastSeq),
+  ]);
+  const present = new Set(index.labels());
+  for (const s of expected) {
+    if (!present.has(s.label)) return { reason: `snapshot lacks sample ${s.sampleId}` };
+    addEntry(slot, s.label, { sampleId: s.sampleId, algorithmId: s.algorithmId });
+  }
+  for (const s of deletedSince) {
+    if (present.has(s.label) && !slot.entries.has(s.label)) addEntry(slot, s.label, { sampleId: s.sampleId, algorithmId: s.algorithmId });
+  }
+  let unexpectedLive = 0;
+  for (const label of present) {
+    if (!slot.entries.has(label) && index.markDeleted(label)) unexpectedLive++;
+  }
+  const deleted = present.size - slot.entries.size;
+  if (unexpectedLive > 0 || deleted !== m.deleted) {
+    return { reason: `snapshot disagrees with the store (${unexpectedLive} unknown live labels, ${deleted} deleted vs ${m.deleted})` };
+  }
+  slot.deleted = deleted;
+  return { slot };
+}
+
+/**
+ * Builds a fresh index from the store's samples, yielding to the event loop between slices;
+ * throws BuildCancelled at a slice boundary once `cancelled()` says so.
+ */
+export async function buildFromStore(src: IndexSource, params: HnswParams, cancelled: () => boolean): Promise<Slot> {
+  const { store, modelIds, dim } = src;
+  const upto = store.maxSeq();
+  const slot = newSlot(createHnswIndex(dim, Math.ceil(store.countComplete(modelIds) * 1.1), params), upto);
+  let wrongDim = 0;
+  let after = 0;
+  let sliceStart = Date.now();
+  for (;;) {
+    const page = store.indexedVectors(modelIds, after, upto, PAGE);
+    for (const s of page) {
+      if (addSample(src, slot, s) === 'wrong-dim') {
+        wrongDim++;
+        continue;
+      }
+      if (Date.now() - sliceStart >= BUILD_SLICE_MS) {
+        await yieldToLoop();
+        if (cancelled()) throw new BuildCancelled('index build cancelled');
+        sliceStart = Date.now();
+      }
+    }
+    if (page.length < PAGE) break;
+    after = page[page.length - 1]!.label;
+  }
+  if (wrongDim > 0) reportWrongDim(src, wrongDim);
+  return slot;
+}
+
+/** The index a process opens with: the snapshot when it is trustworthy, else a build from the store. */
+export async function openSlot(src: IndexSource, paths: SnapshotPaths, params: HnswParams): Promise<{ slot: Slot; builtFrom: 'snapshot' | 'rebuild' }> {
+  const { modelId, log } = src;
+  const loaded = await loadSnapshot(src, paths);
+  if ('slot' in loaded) {
+    log.info({ modelId, lastSeq: loaded.slot.seq, size: loaded.slot.index.size() }, 'index loaded from snapshot');
+    return { slot: loaded.slot, builtFrom: 'snapshot' };
+  }
+  log.warn({ modelId, reason: loaded.reason }, 'index snapshot not used; rebuilding from the store');
+  const started = Date.now();
+  // Nothing can cancel this build: the index is not handed out before it is done.
+  const slot = await buildFromStore(src, params, () => false);
+  log.info({ modelId, samples: slot.entries.size, ms: Date.now() - started }, 'index rebuilt from the store');
+  return { slot, builtFrom: 'rebuild' };
+}
