@@ -2,33 +2,34 @@
  * The gallery: registered algorithms and their enrolled samples (a vector per model id), in a
  * durable SQLite store, with an HNSW index over one model or a weighted fusion of several,
  * derived from it. See DESIGN.md, "The store is the
- * truth, the index is derived".
+ * truth, the index is derived". This module opens and closes it and makes the changes; options
+ * are checked in gallery-options.ts, read-side helpers live in gallery-reads.ts and the Gallery
+ * interface in gallery-api.ts.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { dfgError } from '../errors.js';
-import { DEFAULT_HNSW_PARAMS, type HnswParams } from './hnsw-index.js';
-import { openLiveIndex } from './live-index.js';
-import { openStore, type CheckedSample } from './store.js';
-import { fusionIndexId, indexVector, type FusionMember } from './fusion.js';
+import { openLiveIndex, type LiveIndex } from './live-index.js';
+import { openStore } from './store.js';
+import { indexVector } from './fusion.js';
 import { createBlobStore } from './blobs.js';
-import type { AlgorithmRecord, EffectiveThresholds, GalleryLogger, SampleInput } from './types.js';
+import { resolveGalleryOptions } from './gallery-options.js';
+import { createGalleryReads } from './gallery-reads.js';
+import type { AlgorithmRecord } from './types.js';
 import type { Gallery, GalleryOptions } from './gallery-api.js';
 import {
   checkAlgorithmInput,
   checkAlgorithmPatch,
-  checkDim,
-  checkModelId,
-  checkPage,
-  checkSha256,
-  checkSide,
-  checkVector,
-  cleanFilename,
-  invalid,
-  checkPositiveInt,
-  checkModels,
   checkCalibrationInput,
+  checkDim,
+  checkId,
+  checkModelId,
   checkModelVectors,
+  checkPage,
+  checkSampleItems,
+  checkSha256,
+  checkVector,
+  invalid,
 } from './validate.js';
 
 export * from './types.js';
@@ -36,41 +37,20 @@ export * from './gallery-api.js';
 export type { IndexInfo } from './live-index.js';
 export type { SnapshotManifest } from './snapshot.js';
 export { fuseVectors, fusionIndexId, type FusionMember } from './fusion.js';
-
-/**
- * Default HNSW search breadth. On 100k x 256 random vectors (the hardest case) ef 128 found a
- * query's source sample first in 92% of cases and ef 256 in 99%, for 0.7 vs 1.3 ms: the extra
- * half millisecond is small next to decoding and embedding an image (bench/gallery-search.ts).
- */
-export const DEFAULT_EF_SEARCH = 256;
-
-const noopLog: GalleryLogger = { debug() {}, info() {}, warn() {}, error() {} };
+export { DEFAULT_EF_SEARCH } from './gallery-options.js';
 
 /**
  * Opens (creating if needed) the gallery in `opts.dir` for one model: migrates the store, then
  * loads the index snapshot if its manifest and checksum match, or rebuilds it from the store.
  */
 export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
-  const models = checkModels(opts);
-  const modelIds = models.map((m) => m.id);
-  const modelId = fusionIndexId(models);
-  const dim = models.reduce((n, m) => n + m.dim, 0);
-  const snapshotEvery = checkPositiveInt(opts.snapshotEvery ?? 1000, 'snapshotEvery');
-  const compactRatio = opts.compactRatio ?? 0.2;
-  if (typeof compactRatio !== 'number' || !(compactRatio > 0 && compactRatio <= 1)) throw invalid('a number in (0, 1]', 'compactRatio', compactRatio);
-  const efSearch = checkPositiveInt(opts.efSearch ?? DEFAULT_EF_SEARCH, 'efSearch');
-  const exactBelow = opts.exactBelow ?? 2000;
-  if (!Number.isInteger(exactBelow) || exactBelow < 0) throw invalid('a non-negative integer', 'exactBelow', exactBelow);
-  const params: HnswParams = { ...DEFAULT_HNSW_PARAMS, ...opts.hnsw };
-  checkPositiveInt(params.m, 'hnsw.m');
-  checkPositiveInt(params.efConstruction, 'hnsw.efConstruction');
-  const log = opts.log ?? noopLog;
+  const { models, modelIds, modelId, dim, snapshotEvery, compactRatio, efSearch, exactBelow, params, log } = resolveGalleryOptions(opts);
 
   const indexDir = path.join(opts.dir, 'index');
   await fs.mkdir(indexDir, { recursive: true });
   const store = openStore(path.join(opts.dir, 'gallery.sqlite'), { busyTimeoutMs: opts.busyTimeoutMs });
   if (store.schema.from !== store.schema.to) log.info({ from: store.schema.from, to: store.schema.to }, 'gallery store migrated');
-  let live: Awaited<ReturnType<typeof openLiveIndex>>;
+  let live: LiveIndex;
   try {
     live = await openLiveIndex({ store, modelId, models, dim, dir: indexDir, params, efSearch, exactBelow, snapshotEvery, compactRatio, log });
   } catch (err) {
@@ -90,14 +70,9 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     }
   };
   let closed = false;
-  let thresholdCache: { algorithms: unknown; cal: unknown; value: EffectiveThresholds } | undefined;
 
   const open = (): void => {
     if (closed) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the gallery is closed');
-  };
-  const checkId = (value: unknown, name: string): string => {
-    if (typeof value !== 'string' || value.length === 0 || value.length > 64) throw invalid('an id string', name, value);
-    return value;
   };
   const mustGetAlgorithm = (id: string): AlgorithmRecord => {
     const alg = store.getAlgorithm(checkId(id, 'algorithmId'));
@@ -105,7 +80,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     return alg;
   };
 
-  const checkVectors = (item: Pick<SampleInput, 'vector' | 'vectors'>, name: string, nonZero: boolean) => checkModelVectors(models, item, name, nonZero);
+  const reads = createGalleryReads({ store, live, models, modelIds, modelId, dim, open });
 
   return {
     modelId,
@@ -113,7 +88,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     models: models.map((m) => Object.freeze({ ...m })),
 
     fuse(vectors) {
-      return indexVector(models, checkVectors({ vectors }, 'vectors', false));
+      return indexVector(models, checkModelVectors(models, { vectors }, 'vectors', false));
     },
 
     createAlgorithm(input) {
@@ -161,17 +136,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     addSamples(algorithmId, items) {
       open();
       checkId(algorithmId, 'algorithmId');
-      if (!Array.isArray(items)) throw invalid('an array', 'items', items);
-      const checked: CheckedSample[] = items.map((item, i) => {
-        if (typeof item !== 'object' || item === null) throw invalid('an object', `items[${i}]`, item);
-        return {
-          sha256: checkSha256(item.sha256),
-          vectors: checkVectors(item, `items[${i}].${item.vectors ? 'vectors' : 'vector'}`, true),
-          width: checkSide(item.width, `items[${i}].width`),
-          height: checkSide(item.height, `items[${i}].height`),
-          filename: cleanFilename(item.filename),
-        };
-      });
+      const checked = checkSampleItems(models, items);
       const results = store.addSamples(algorithmId, checked);
       live.refresh();
       return results;
@@ -247,22 +212,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return store.findBySha(checkSha256(sha256));
     },
 
-    *vectors(vOpts) {
-      open();
-      const batch = checkPositiveInt(vOpts?.batchSize ?? 1000, 'batchSize');
-      const upto = store.maxSeq();
-      let after = 0;
-      for (;;) {
-        const page = store.indexedVectors(modelIds, after, upto, batch);
-        for (const s of page) {
-          if (models.every((m) => s.vectors.get(m.id)?.length === m.dim)) {
-            yield { sampleId: s.sampleId, algorithmId: s.algorithmId, vector: indexVector(models, s.vectors) };
-          }
-        }
-        if (page.length < batch) return;
-        after = page[page.length - 1]!.label;
-      }
-    },
+    vectors: reads.vectors,
 
     search(vector, k, searchOpts) {
       open();
@@ -277,32 +227,9 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return { applied, version: live.info().lastSeq };
     },
 
-    info() {
-      let enabledAlgorithms = 0;
-      const algorithms = live.algorithms();
-      for (const a of algorithms.values()) if (a.enabled) enabledAlgorithms++;
-      const index = live.info();
-      return {
-        modelId,
-        dim,
-        models: models.map((m) => ({ ...m })),
-        version: index.lastSeq,
-        counts: { algorithms: algorithms.size, enabledAlgorithms, samples: live.liveSamples() },
-        index,
-      };
-    },
+    info: reads.info,
 
-    coverage() {
-      open();
-      return store.read(() => {
-        const stored = store.countSamples();
-        return {
-          stored,
-          incomplete: stored - store.countComplete(modelIds),
-          missing: Object.fromEntries(modelIds.map((id) => [id, store.countMissing(id)])),
-        };
-      });
-    },
+    coverage: reads.coverage,
 
     async snapshot() {
       open();
@@ -334,21 +261,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return saved;
     },
 
-    effectiveThresholds() {
-      const cal = live.calibration();
-      const algorithms = live.algorithms();
-      // Recomputed only when refresh replaced the algorithm or calibration cache (new objects).
-      if (thresholdCache?.algorithms === algorithms && thresholdCache.cal === cal) return thresholdCache.value;
-      const perAlgorithm: Record<string, number> = {};
-      for (const a of algorithms.values()) {
-        const value = a.threshold ?? cal?.perAlgorithm[a.id];
-        if (value !== undefined) perAlgorithm[a.id] = value;
-      }
-      Object.freeze(perAlgorithm);
-      const value = Object.freeze(cal ? { global: cal.global, perAlgorithm } : { perAlgorithm });
-      thresholdCache = { algorithms, cal, value };
-      return value;
-    },
+    effectiveThresholds: reads.effectiveThresholds,
 
     async close() {
       if (closed) return;

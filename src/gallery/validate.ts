@@ -13,7 +13,9 @@ import {
   type ForgeryType,
   type CalibrationInput,
   type PageOptions,
+  type SampleInput,
 } from './types.js';
+import type { CheckedSample } from './store-samples.js';
 import type { GalleryOptions } from './gallery-api.js';
 import type { FusionMember } from './fusion.js';
 import { metricHeader, type GalleryMetric } from '../attribution/gallery-metric.js';
@@ -112,6 +114,12 @@ export function checkPage(opts: PageOptions | undefined): { limit: number; offse
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) throw invalid(`an integer between 1 and ${MAX_PAGE_LIMIT}`, 'limit', limit);
   if (!Number.isInteger(offset) || offset < 0) throw invalid('a non-negative integer', 'offset', offset);
   return { limit, offset };
+}
+
+/** Algorithm and sample ids: looked up as they are, never parsed. */
+export function checkId(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 64) throw invalid('an id string', name, value);
+  return value;
 }
 
 const SHA256 = /^[0-9a-fA-F]{64}$/;
@@ -243,4 +251,19 @@ export function checkModelVectors(
   }
   for (const key of Object.keys(given)) if (!out.has(key)) throw invalid(`only models ${ids.join(', ')}`, name, `a vector of ${key}`);
   return out;
+}
+
+/** Enrolment items, checked: sha256, a non-zero vector of every model of the index, image sides, the filename cleaned. */
+export function checkSampleItems(models: readonly FusionMember[], items: SampleInput[]): CheckedSample[] {
+  if (!Array.isArray(items)) throw invalid('an array', 'items', items);
+  return items.map((item, i) => {
+    if (typeof item !== 'object' || item === null) throw invalid('an object', `items[${i}]`, item);
+    return {
+      sha256: checkSha256(item.sha256),
+      vectors: checkModelVectors(models, item, `items[${i}].${item.vectors ? 'vectors' : 'vector'}`, true),
+      width: checkSide(item.width, `items[${i}].width`),
+      height: checkSide(item.height, `items[${i}].height`),
+      filename: cleanFilename(item.filename),
+    };
+  });
 }
