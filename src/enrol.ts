@@ -84,10 +84,11 @@ export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery 
   // Kept bytes are durable before the commit that acknowledges their samples; duplicates enrolled
   // before images were kept get theirs now, so they become re-embeddable.
   const keep = [...toAdd.map((t) => t.index), ...results.flatMap((r, i) => (r.status === 'duplicate' ? [i] : []))];
-  await gallery.keepImages(keep.map((i) => ({ sha256: results[i]!.sha256!, bytes: inputs[i]!.bytes! })));
+  const keepAll = () => gallery.keepImages(keep.map((i) => ({ sha256: results[i]!.sha256!, bytes: inputs[i]!.bytes! })));
+  await keepAll();
 
   if (toAdd.length > 0) {
-    const added = gallery.addSamples(algorithmId, toAdd.map((t) => t.item));
+    const added = await commitKept(() => gallery.addSamples(algorithmId, toAdd.map((t) => t.item)), keepAll);
     added.forEach((a, i) => {
       const index = toAdd[i]!.index;
       results[index] = { filename: inputs[index]!.filename, status: a.duplicate ? 'duplicate' : 'created', sampleId: a.sample.id, sha256: a.sample.sha256 };
@@ -113,4 +114,16 @@ export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery 
   });
   const count = (s: EnrolItemResult['status']) => results.filter((r) => r.status === s).length;
   return { created: count('created'), duplicates: count('duplicate'), failed: count('error'), results, firstError };
+}
+
+/** Commits an enrolment; when a concurrent delete removed kept bytes first, writes them again and retries. */
+async function commitKept<T>(commit: () => T, keep: () => Promise<void>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i += 1) {
+    try {
+      return commit();
+    } catch (err) {
+      if (i >= attempts || !isDfgError(err, 'DFG_ERR_IMAGE_NOT_KEPT')) throw err;
+      await keep();
+    }
+  }
 }

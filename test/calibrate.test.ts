@@ -218,6 +218,9 @@ t.test('calibrateGallery with wccn: the metric is stored with the calibration, s
     t.ok(Math.abs(nb.similarity - want) < 1e-5, 'similarity in the metric');
   }
   for (let i = 1; i < after.length; i += 1) t.ok(after[i - 1]!.similarity >= after[i]!.similarity, 'best first');
+  const five = gallery.search(query, 5);
+  t.equal(five.length, 5, 'k neighbours, chosen from 2k cosine candidates');
+  t.same(five, after.slice(0, 5), 'the best five in the metric');
   const top = (list: typeof after) => list.slice(0, 5).filter((x) => x.algorithmId === a.id).length;
   t.ok(top(after) > top(before), `more of alpha among the best five (${top(before)} → ${top(after)})`);
   t.ok(b.id);

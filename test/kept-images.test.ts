@@ -60,3 +60,47 @@ t.test('the blob store refuses bytes that do not match their hash and names that
   t.equal(await g.readImage(sha(Buffer.from('never kept'))), null);
   t.same(fs.readdirSync(path.join(dir, 'blobs', sha(bytes).slice(0, 2))), [sha(bytes)], 'no temp file left behind');
 });
+
+t.test('a delete racing an enrolment of the same bytes never leaves a sample without its bytes', async (t) => {
+  const { app, services, config } = await buildTestApp(t);
+  await services.whenReady;
+  const { embedder, gallery } = services.need();
+  const { enrolImages } = await import('../src/enrol.js');
+  const img = await generatorImage('bilinear4', 7);
+  const blob = path.join(config.DFG_GALLERY_DIR, 'blobs', sha(img).slice(0, 2), sha(img));
+  const register = async (name: string) => (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name, forgeryType: 'EFS', architecture: 'GAN' } })).json();
+  const a = await register('A');
+  const b = await register('B');
+  const first = (await app.inject({ method: 'POST', url: `/v1/algorithms/${a.id}/samples`, ...files(['x.png', img]) })).json();
+  const vector = (await embedder.embed(img)).vectors;
+
+  // The interleaving: B's bytes are "already kept", then A's sample (the last naming them) goes.
+  await gallery.keepImages([{ sha256: sha(img), bytes: img }]);
+  gallery.deleteSample(a.id, first.results[0].sampleId);
+  t.notOk(fs.existsSync(blob), 'the delete removed the bytes');
+  t.throws(() => gallery.addSamples(b.id, [{ sha256: sha(img), vectors: vector, width: 64, height: 64 }]), { code: 'DFG_ERR_IMAGE_NOT_KEPT' }, 'the commit sees they are gone');
+  t.equal(gallery.getAlgorithm(b.id).sampleCount, 0, 'and commits nothing');
+
+  // Through enrolImages the same race is retried: the bytes are written again, then committed.
+  const again = (await app.inject({ method: 'POST', url: `/v1/algorithms/${a.id}/samples`, ...files(['x.png', img]) })).json();
+  let raced = false;
+  const racing = new Proxy(gallery, {
+    get(target, prop, receiver) {
+      if (prop === 'addSamples') {
+        return (...args: Parameters<typeof gallery.addSamples>) => {
+          if (!raced) {
+            raced = true;
+            target.deleteSample(a.id, again.results[0].sampleId);
+          }
+          return target.addSamples(...args);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  const res = await enrolImages({ embedder, gallery: racing }, b.id, [{ filename: 'x.png', bytes: img }]);
+  t.ok(raced, 'the delete ran between keeping and committing');
+  t.equal(res.created, 1);
+  t.ok(fs.existsSync(blob), 'the acknowledged sample has its bytes');
+  t.same(await gallery.readImage(sha(img)), img);
+});

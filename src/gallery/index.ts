@@ -63,7 +63,12 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
   const dropUnreferenced = (sha256s: Iterable<string>): void => {
     for (const sha of new Set(sha256s)) {
       try {
-        if (store.findBySha(sha).length === 0) blobs.remove(sha);
+        // Check and unlink under the write lock: an enrolment of the same bytes commits either
+        // before (its sample is seen, the blob stays) or after (it finds the blob gone and writes
+        // it again, see addSamples), never in between.
+        store.exclusive(() => {
+          if (store.findBySha(sha).length === 0) blobs.remove(sha);
+        });
       } catch (err) {
         log.warn({ err, sha256: sha }, 'kept image not removed');
       }
@@ -137,7 +142,14 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       open();
       checkId(algorithmId, 'algorithmId');
       const checked = checkSampleItems(models, items);
-      const results = store.addSamples(algorithmId, checked);
+      // Kept bytes must still be there at the commit (a concurrent delete may have removed them).
+      const requireKept = keepImages
+        ? () => {
+          const missing = checked.filter((it) => !blobs.has(it.sha256)).length;
+          if (missing > 0) throw dfgError('DFG_ERR_IMAGE_NOT_KEPT', missing);
+        }
+        : undefined;
+      const results = store.addSamples(algorithmId, checked, requireKept);
       live.refresh();
       return results;
     },

@@ -9,7 +9,7 @@ import type { HnswParams } from './hnsw-index.js';
 import { snapshotPaths } from './snapshot.js';
 import type { Store } from './store.js';
 import { indexFileKey, type FusionMember } from './fusion.js';
-import { createMetricRescorer } from './metric-search.js';
+import { createMetricRescorer, METRIC_OVERFETCH } from './metric-search.js';
 import type { IndexSource } from './index-slot.js';
 import { catchUp, type CatchUpResult } from './index-catch-up.js';
 import { BuildCancelled, openSlot } from './index-load.js';
@@ -115,7 +115,10 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
           };
         }
       }
-      const res = slot.index.search(vector, k, ef, filter);
+      // The current calibration's thresholds are in its metric's similarity (calibration.ts). The
+      // metric re-orders the cosine neighbours, so it gets twice as many to choose the k best from.
+      const metric = calibration?.metric;
+      const res = slot.index.search(vector, metric ? k * METRIC_OVERFETCH : k, ef, filter);
       const out: Neighbour[] = [];
       const labels: number[] = [];
       for (let i = 0; i < res.labels.length; i++) {
@@ -124,9 +127,7 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
         out.push({ sampleId: e.sampleId, algorithmId: e.algorithmId, similarity: Math.max(-1, Math.min(1, 1 - res.distances[i]!)) });
         labels.push(res.labels[i]!);
       }
-      // The current calibration's thresholds are in its metric's similarity (calibration.ts).
-      const metric = calibration?.metric;
-      return metric ? rescorer.rescore(metric, vector, out, labels, (label) => slot.index.point(label)) : out;
+      return metric ? rescorer.rescore(metric, vector, out, labels, (label) => slot.index.point(label)).slice(0, k) : out;
     },
 
     snapshot: maintenance.snapshot,

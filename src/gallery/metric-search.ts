@@ -10,6 +10,9 @@ import { metricNormSq, metricSquare, type GalleryMetric } from '../attribution/g
 import { byNeighbourRank } from '../attribution/score.js';
 import type { Neighbour } from './types.js';
 
+/** Cosine candidates fetched per neighbour returned when a metric re-orders them. */
+export const METRIC_OVERFETCH = 2;
+
 export interface MetricRescorer {
   /**
    * The neighbours (labels[i] is neighbours[i]'s index label) with similarities in `metric`, best

@@ -118,9 +118,11 @@ export function openStore(file: string, opts: StoreOptions = {}) {
      * vectors; a stored one (or a repeat within the batch) is a duplicate that only gains the
      * vectors of models it lacks.
      */
-    addSamples: (algorithmId: string, items: CheckedSample[]): AddSampleResult[] =>
+    addSamples: (algorithmId: string, items: CheckedSample[], precheck?: () => void): AddSampleResult[] =>
       db
         .transaction(() => {
+          // Under the write lock: what precheck sees cannot change before the commit.
+          precheck?.();
           requireVectors(items);
           if (!algorithms.exists(algorithmId)) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
           return samples.add(algorithmId, items, now());
@@ -204,6 +206,9 @@ export function openStore(file: string, opts: StoreOptions = {}) {
 
     /** Runs `fn` inside one read transaction, so several reads see the same committed state. */
     read: <T>(fn: () => T): T => db.transaction(fn).deferred(),
+
+    /** Runs `fn` holding the store's write lock (an IMMEDIATE transaction), across processes. */
+    exclusive: <T>(fn: () => T): T => db.transaction(fn).immediate(),
 
     close: (): void => {
       if (db.open) db.close();
