@@ -97,6 +97,7 @@ t.test('service evaluation: same splits as the library, sensible numbers, every 
   t.equal(s.thresholdSource, 'configured', 'no calibration stored: the configured threshold decides');
   t.equal(s.decision.threshold, 0.3);
   t.equal(report.protocol.targetFpir, null);
+  t.equal(report.protocol.metric, 'cosine', 'no calibration: the service scored in plain cosine');
   t.equal(s.candidates, 20);
   t.same(s.existingAlgorithms, []);
   t.equal(s.missingScores.pairs, 0, 'k = 20 candidates cover four classes');

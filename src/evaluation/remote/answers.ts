@@ -33,7 +33,11 @@ export const EnrolAnswer = Type.Object({
 export const GalleryAnswer = Type.Object({
   model: Type.Object({ id: Type.String(), version: Type.String(), dimension: Type.Integer({ minimum: 1 }) }),
   decision: Type.Object({ threshold: Type.Number(), margin: Type.Number(), topM: Type.Integer({ minimum: 1 }), k: Type.Integer({ minimum: 1 }) }),
-  calibration: Type.Union([Type.Object({ version: Type.Integer(), targetFpir: Type.Number(), global: Type.Number() }), Type.Null()]),
+  calibration: Type.Union([Type.Object({
+    version: Type.Integer(), targetFpir: Type.Number(), global: Type.Number(),
+    // Absent from services older than the gallery-adapted similarity: their scores are cosine.
+    metric: Type.Optional(Type.Object({ kind: Type.String(), shrinkage: Type.Union([Type.Number(), Type.Null()]) })),
+  }), Type.Null()]),
 });
 export type GalleryAnswer = Static<typeof GalleryAnswer>;
 

@@ -224,11 +224,17 @@ export async function runServiceEvaluation(opts: ServiceEvalOptions): Promise<Re
   const m = gallery.model;
   const report = assembleReport(plan, {
     unreadable,
-    scoring: { topM: gallery.decision.topM, targetFpir: cal ? cal.targetFpir : null, margin: gallery.decision.margin },
+    scoring: { topM: gallery.decision.topM, targetFpir: cal ? cal.targetFpir : null, margin: gallery.decision.margin, metric: serviceMetric(cal) },
     model: { id: m.id, version: m.version, dim: m.dimension, members: [{ id: m.id, version: m.version, dim: m.dimension, weight: 1 }] },
     main: summarisePlan(plan, results, 'algorithms'),
     baselines: {},
     timings: { embedSeconds: (t1 - t0) / 1000, evaluateSeconds: (t2 - t1) / 1000 },
   });
   return { ...report, service };
+}
+
+/** The similarity the service scored in: its current calibration's metric (cosine without one). */
+function serviceMetric(cal: GalleryAnswer['calibration']): string {
+  const m = cal?.metric;
+  return m && m.kind !== 'cosine' ? `${m.kind}${m.shrinkage === null ? '' : `:${m.shrinkage}`} (the service's calibration ${cal!.version})` : 'cosine';
 }
