@@ -49,6 +49,7 @@ export const ERRORS = {
   DFG_ERR_INTERNAL: { status: 500, message: 'Internal error', doc: 'Unexpected failure; details are in the server log under the request id.' },
   // jobs
   DFG_ERR_JOBS_UNAVAILABLE: { status: 503, message: 'Job queue unavailable: %s', doc: 'Redis is not reachable; set REDIS_URL to a running Redis.' },
+  DFG_ERR_REEMBED_NOTHING_LEFT: { status: 409, message: 'Every sample already has a vector of %s: nothing to re-embed', doc: 'POST /v1/jobs/reembeddings: the re-embedding for this model is complete; switch to it (PUT /v1/model) or choose another model.' },
   DFG_ERR_JOB_NOT_FOUND: { status: 404, message: 'Job %s not found', doc: 'Unknown job id.' },
   DFG_ERR_ARCHIVE_INVALID: { status: 400, message: 'Archive rejected: %s', doc: 'Corrupt archive, traversal entry, or over entry/size/ratio limits.' },
   DFG_ERR_IMPORT_PATH_FORBIDDEN: { status: 403, message: 'Import path %s is outside the configured import roots', doc: 'Server-side directory not under DFG_IMPORT_ROOTS.' },

@@ -60,4 +60,19 @@ t.test('reembed job: kept images embedded with a new model, not-kept ones report
   const unknown = await dfg(['jobs', 'reembed', 'no-such-model', '--url', url]);
   t.equal(unknown.code, 1);
   t.match(unknown.out, /DFG_ERR_MODEL_NOT_FOUND/);
+
+  // --switch: an incomplete re-embedding never switches; a complete one does, without a restart.
+  const refused = await dfg(['jobs', 'reembed', 'tiny-clip', '--url', url, '--switch', 'residual-v1,tiny-clip:0.5']);
+  t.equal(refused.code, 1);
+  t.match(refused.out, /not switching: the job ended completed with 1 failed sample/);
+  t.equal((await app.inject({ method: 'GET', url: '/v1/gallery' })).json().model.id, 'residual-v1', 'still serving the old list');
+  t.equal((await app.inject({ method: 'DELETE', url: `/v1/algorithms/${alg.id}/samples/${enrolled.results[4].sampleId}` })).statusCode, 204);
+  const switched = await dfg(['jobs', 'reembed', 'tiny-clip', '--url', url, '--switch', 'residual-v1,tiny-clip:0.5']);
+  t.equal(switched.code, 0, switched.out);
+  t.match(switched.out, /serving residual-v1,tiny-clip:0\.5 \(was residual-v1\)/);
+  t.match((await app.inject({ method: 'GET', url: '/v1/gallery' })).json(), { model: { id: 'residual-v1:1+tiny-clip:0.5' }, counts: { samples: 4, needsReembedding: 0 } });
+  t.equal((await dfg(['jobs', 'reembed', 'tiny-clip', '--url', url, '--switch', '--no-wait'])).code, 1, '--switch needs to wait');
+  const done = await app.inject({ method: 'POST', url: '/v1/jobs/reembeddings', payload: { modelId: 'tiny-clip' } });
+  t.equal(done.statusCode, 409);
+  t.equal(done.json().code, 'DFG_ERR_REEMBED_NOTHING_LEFT', 'nothing left to re-embed');
 });

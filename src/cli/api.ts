@@ -4,7 +4,7 @@ import { loadConfig } from '../config/index.js';
 
 export interface ApiOptions { url?: string; key?: string }
 
-/** A client of the service; non-2xx answers throw `CODE: message`. */
+/** A client of the service; non-2xx answers throw an Error `CODE: message` carrying `code` and `status`. */
 export function api(o: ApiOptions) {
   const cfg = loadConfig();
   const host = ['0.0.0.0', '::', ''].includes(cfg.HOST) ? '127.0.0.1' : cfg.HOST.includes(':') ? `[${cfg.HOST}]` : cfg.HOST;
@@ -20,7 +20,7 @@ export function api(o: ApiOptions) {
     }
     if (!res.ok) {
       const e = (await res.json().catch(() => ({}))) as { code?: string; message?: string };
-      throw new Error(`${e.code ?? `HTTP ${res.status}`}: ${e.message ?? res.statusText}`);
+      throw Object.assign(new Error(`${e.code ?? `HTTP ${res.status}`}: ${e.message ?? res.statusText}`), { code: e.code, status: res.status });
     }
     return res;
   };

@@ -225,7 +225,7 @@ export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
         for (const name of t.sampleIds) yield { name };
       }
       return plan({ kind: 'reembed', modelId: t.modelId }, { type: 'gallery', name: t.modelId }, items(),
-        () => dfgError('DFG_ERR_REQUEST_INVALID', `every sample already has a vector of ${t.modelId}: nothing to re-embed`));
+        () => dfgError('DFG_ERR_REEMBED_NOTHING_LEFT', t.modelId));
     },
 
     async get(id, opts = {}) {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../server.js';
 import { startWorkerProcess } from '../../jobs/run.js';
@@ -14,6 +14,7 @@ import type { JobView } from '../../jobs/view.js';
 import { expandImagePaths } from '../files.js';
 import { progressBar } from '../progress.js';
 import { api, withApiOptions, type ApiOptions } from '../api.js';
+import { switchModels } from './model-switch.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 /** Loose files are packed into tar uploads of at most this many bytes (below the default upload limit). */
@@ -217,17 +218,38 @@ export function registerJobCommands(program: Command): void {
     .description('Re-embed every sample lacking a vector of a model, from the kept image bytes, as a batch job (the service keeps serving its models)')
     .argument('<modelId>', 'model to embed with (models/<id>/ on the workers)')
     .option('--no-wait', 'print the job id and return at once')
+    .option('--switch [list]', 'when every sample got its vector, switch the service to this model list (default: the model alone) with PUT /v1/model')
     .option('--json', 'print the final job record as JSON'))
-    .action(async (modelId: string, o: ApiOptions & { wait: boolean; json?: boolean }) => {
+    .action(async (modelId: string, o: ApiOptions & { wait: boolean; json?: boolean; switch?: boolean | string }) => {
       const client = api(o);
-      const res = await client.json<{ jobId: string; total: number }>('POST', '/v1/jobs/reembeddings', { modelId });
+      if (o.switch && !o.wait) throw new InvalidArgumentError('--switch waits for the job: it cannot be combined with --no-wait');
+      const target = o.switch === true ? modelId : o.switch;
+      let res: { jobId: string; total: number };
+      try {
+        res = await client.json<{ jobId: string; total: number }>('POST', '/v1/jobs/reembeddings', { modelId });
+      } catch (err) {
+        // Already complete: with --switch there is nothing left but the switch.
+        if (!target || (err as { code?: string }).code !== 'DFG_ERR_REEMBED_NOTHING_LEFT') throw err;
+        console.error(`every sample already has a vector of ${modelId}`);
+        await switchModels(client, target, { json: o.json });
+        return;
+      }
       console.error(`submitted re-embedding for ${modelId} as ${res.jobId} (${res.total} samples)`);
       if (!o.wait) {
         console.log(res.jobId);
         return;
       }
-      report(await follow(client, [res.jobId], `reembed ${modelId}`), o.json);
-      if (!o.json) console.error(`then serve a list naming ${modelId} without a restart: dfg model switch ${modelId} (or e.g. <old models>,${modelId}:0.5)`);
+      const [view] = await follow(client, [res.jobId], `reembed ${modelId}`);
+      report([view!], o.json);
+      if (target) {
+        // Only a complete re-embedding switches: a sample without its vector would drop out of search.
+        if (view!.state !== 'completed' || view!.progress.failed > 0) {
+          console.error(`not switching: the job ended ${view!.state} with ${view!.progress.failed} failed sample(s)`);
+          process.exitCode = 1;
+          return;
+        }
+        await switchModels(client, target, { json: o.json });
+      } else if (!o.json) console.error(`then serve a list naming ${modelId} without a restart: dfg model switch ${modelId} (or e.g. <old models>,${modelId}:0.5), or pass --switch`);
     });
 
   withApiOptions(jobs.command('status').description('Show one job').argument('<id>').option('--follow', 'show a progress bar until it ends'))

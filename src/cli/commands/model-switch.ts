@@ -29,18 +29,23 @@ export function registerModelSwitchCommand(models: Command): void {
     .option('--force', 'switch even though stored samples lack a vector of a listed model (they are not searched until re-embedded)')
     .option('--json', 'print the answer as JSON'))
     .action(async (list: string, o: ApiOptions & { force?: boolean; json?: boolean }) => {
-      const r = await api(o).json<ModelSwitchBody>('PUT', '/v1/model', { model: list, ...(o.force ? { force: true } : {}) });
-      if (o.json) {
-        console.log(JSON.stringify(r, null, 2));
-        return;
-      }
-      const g = r.gallery;
-      if (!r.switched) console.log(`already serving ${r.model}; nothing changed`);
-      else console.log(`serving ${r.model} (was ${r.previous}): loaded in ${r.loadMs} ms, old models closed after ${r.drainMs} ms`);
-      console.log(`index ${g.model.id}: ${g.counts.samples} samples searched of ${g.counts.stored} stored, ${g.counts.needsReembedding} lacking a vector of a listed model`);
-      console.log(g.calibration
-        ? `calibrated (version ${g.calibration.version}, global ${g.calibration.global.toFixed(3)})`
-        : 'not calibrated: DFG_THRESHOLD (else the model\'s default threshold) applies; calibrate with POST /v1/calibration (or DFG_MODEL=<list> dfg calibrate)');
-      console.log(`set DFG_MODEL=${r.model} for restarts and for dfg worker processes`);
+      await switchModels(api(o), list, o);
     });
+}
+
+/** PUT /v1/model, then prints the answer (JSON, or the lines a person reads). */
+export async function switchModels(client: ReturnType<typeof api>, list: string, o: { force?: boolean; json?: boolean }): Promise<void> {
+  const r = await client.json<ModelSwitchBody>('PUT', '/v1/model', { model: list, ...(o.force ? { force: true } : {}) });
+  if (o.json) {
+    console.log(JSON.stringify(r, null, 2));
+    return;
+  }
+  const g = r.gallery;
+  if (!r.switched) console.log(`already serving ${r.model}; nothing changed`);
+  else console.log(`serving ${r.model} (was ${r.previous}): loaded in ${r.loadMs} ms, old models closed after ${r.drainMs} ms`);
+  console.log(`index ${g.model.id}: ${g.counts.samples} samples searched of ${g.counts.stored} stored, ${g.counts.needsReembedding} lacking a vector of a listed model`);
+  console.log(g.calibration
+    ? `calibrated (version ${g.calibration.version}, global ${g.calibration.global.toFixed(3)})`
+    : 'not calibrated: DFG_THRESHOLD (else the model\'s default threshold) applies; calibrate with POST /v1/calibration (or DFG_MODEL=<list> dfg calibrate)');
+  console.log(`set DFG_MODEL=${r.model} for restarts and for dfg worker processes`);
 }

@@ -146,7 +146,7 @@ export async function jobRoutes(app: FastifyInstance, { services, keyRing }: Rou
         'to the same sample. The service keeps serving with its models meanwhile; switch to a list naming the model (PUT /v1/model) to use the vectors. Samples whose ' +
         'bytes are not kept are reported as `not-kept` (DFG_ERR_SAMPLE_NOT_REEMBEDDABLE).',
       body: ReembedJobJson,
-      response: { 202: JobAccepted, ...errorResponses(400, 401, 403, 404, 500, 503) },
+      response: { 202: JobAccepted, ...errorResponses(400, 401, 403, 404, 409, 500, 503) },
     },
   }, async (request, reply) => {
     const { modelId } = request.body as Static<typeof ReembedJobJson>;
