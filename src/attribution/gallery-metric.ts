@@ -56,7 +56,8 @@ export function fitGalleryMetric(byAlgorithm: ReadonlyMap<string, readonly Float
   const alpha = opts.shrinkage ?? DEFAULT_METRIC_SHRINKAGE;
   if (!(alpha > 0 && alpha <= 1)) throw new RangeError(`shrinkage must be in (0, 1], got ${alpha}`);
   const cap = opts.maxPerAlgorithm ?? 200;
-  const rows: Float64Array[] = [];
+  // Rows are centred on their algorithm's mean when read, so a large gallery is never copied.
+  const members: Array<{ vector: ArrayLike<number>; mean: Float64Array }> = [];
   let dim = -1;
   let algorithms = 0;
   for (const vectors of byAlgorithm.values()) {
@@ -68,11 +69,15 @@ export function fitGalleryMetric(byAlgorithm: ReadonlyMap<string, readonly Float
       if (v.length !== dim) throw new RangeError(`Expected vectors of dimension ${dim} but received ${v.length}`);
       for (let j = 0; j < dim; j += 1) mean[j] += v[j]! / vs.length;
     }
-    for (const v of vs) rows.push(Float64Array.from(v, (x, j) => x - mean[j]!));
+    for (const v of vs) members.push({ vector: v, mean });
     algorithms += 1;
   }
-  if (algorithms < METRIC_MIN_ALGORITHMS || rows.length < METRIC_MIN_SAMPLES) return null;
-  const { values, vectors } = scatterEigen(rows, dim);
+  if (algorithms < METRIC_MIN_ALGORITHMS || members.length < METRIC_MIN_SAMPLES) return null;
+  const row = (i: number): Float64Array => {
+    const { vector, mean } = members[i]!;
+    return Float64Array.from({ length: dim }, (_, j) => vector[j]! - mean[j]!);
+  };
+  const { values, vectors } = scatterEigen({ n: members.length, row }, dim);
   const r = values.length;
   let trace = 0;
   for (let k = 0; k < r; k += 1) trace += values[k]!;
@@ -86,7 +91,7 @@ export function fitGalleryMetric(byAlgorithm: ReadonlyMap<string, readonly Float
     coeffs[i] = Math.sqrt(alpha / s) - 1;
     basis.set(vectors.subarray(k * dim, (k + 1) * dim), i * dim);
   });
-  return { kind: 'wccn', dim, shrinkage: alpha, basis, coeffs, samples: rows.length, algorithms };
+  return { kind: 'wccn', dim, shrinkage: alpha, basis, coeffs, samples: members.length, algorithms };
 }
 
 /**
@@ -94,11 +99,12 @@ export function fitGalleryMetric(byAlgorithm: ReadonlyMap<string, readonly Float
  * the n × n Gram matrix when the rows are fewer than the dimension (or the dimension is too big
  * for Jacobi, on an evenly spaced subset of rows), else through the dim × dim scatter.
  */
-function scatterEigen(allRows: readonly Float64Array[], dim: number): { values: Float64Array; vectors: Float64Array } {
-  const n = allRows.length;
+function scatterEigen(rowsIn: { n: number; row: (i: number) => Float64Array }, dim: number): { values: Float64Array; vectors: Float64Array } {
+  const { n } = rowsIn;
   if (n > dim && dim <= MAX_EIGEN) {
     const s = new Float64Array(dim * dim);
-    for (const row of allRows) {
+    for (let r = 0; r < n; r += 1) {
+      const row = rowsIn.row(r);
       for (let i = 0; i < dim; i += 1) {
         const ri = row[i]!;
         if (ri === 0) continue;
@@ -115,7 +121,7 @@ function scatterEigen(allRows: readonly Float64Array[], dim: number): { values: 
   }
   const step = Math.max(1, n / MAX_EIGEN);
   const rows: Float64Array[] = [];
-  for (let t = 0; Math.floor(t) < n && rows.length < MAX_EIGEN; t += step) rows.push(allRows[Math.floor(t)]!);
+  for (let t = 0; Math.floor(t) < n && rows.length < MAX_EIGEN; t += step) rows.push(rowsIn.row(Math.floor(t)));
   const m = rows.length;
   const g = new Float64Array(m * m);
   for (let a = 0; a < m; a += 1) {
