@@ -15,7 +15,7 @@ import { loadConfig, metricSetting, threadCount } from '../src/config/index.js';
 import { startServices } from '../src/services.js';
 import { attributeImage } from '../src/attribute.js';
 import { enrolImages } from '../src/enrol.js';
-import { calibrateGallery } from '../src/calibration.js';
+import { calibrateGallery } from '../src/calibration/index.js';
 import { jpeg, generatorImage } from '../test/helpers/images.js';
 import { multipart } from '../test/helpers/multipart.js';
 

@@ -103,6 +103,20 @@ export function isDfgError(err: unknown, code?: ErrorCode): err is DfgError {
   return typeof c === 'string' && c in ERRORS && (code === undefined || c === code);
 }
 
+/** A catalogue error as plain data, for `reviveError` (crosses worker-thread boundaries). */
+export interface SerialisedError {
+  code?: string;
+  message: string;
+}
+
+export function serialiseError(err: unknown): SerialisedError {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  return {
+    code: typeof e?.code === 'string' ? e.code : undefined,
+    message: typeof e?.message === 'string' ? e.message : String(err),
+  };
+}
+
 /** Rebuilds a catalogue error from `{ code, message }` (used across worker-thread boundaries). */
 export function reviveError(obj: { code?: string; message?: string }): Error {
   if (obj.code && obj.code in ERRORS) {

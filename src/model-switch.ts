@@ -48,6 +48,8 @@ export interface ModelSwitcher {
   switchModels(list: string, opts?: SwitchOptions): Promise<ModelSwitchResult>;
   /** Resolves once no switch runs (close() waits for it, so it never leaks a pair being loaded). */
   settled(): Promise<void>;
+  /** A switch is running now. */
+  busy(): boolean;
 }
 
 /** The served list in DFG_MODEL syntax. */
@@ -151,5 +153,6 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
     settled: async () => {
       await running?.done.catch(() => {});
     },
+    busy: () => running !== undefined,
   };
 }

@@ -57,7 +57,7 @@ export async function startServer(cfg: Config = loadConfig(), log: Logger = crea
     if (!isLoopbackHost(cfg.HOST)) throw dfgError('DFG_ERR_CONFIG_UNSAFE_BIND', cfg.HOST);
     log.warn({ host: cfg.HOST }, 'no API keys configured: serving without authentication on loopback only');
   }
-  const services = startServices(cfg, log);
+  const services = startServices(cfg, log, { autoCalibrateMs: cfg.DFG_AUTO_CALIBRATE_MS });
   const { app } = await buildApp({ services, keyRing, logger: log, extraRoutes: jobRouteSet() });
   const address = await app.listen({ host: cfg.HOST, port: cfg.PORT });
   log.info({ address, gallery: cfg.DFG_GALLERY_DIR, model: cfg.DFG_MODEL }, 'listening');

@@ -5,12 +5,13 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { modelList } from './config/index.js';
+import { metricSetting, modelList } from './config/index.js';
 import { loadManifest } from './embedding/index.js';
 import type { GalleryModel } from './gallery/index.js';
 import { dfgError } from './errors.js';
 import { openServingPair, type Parts, type ServingPair } from './serving-pair.js';
 import { createModelSwitcher, type ModelSwitchResult, type SwitchOptions } from './model-switch.js';
+import { startAutoCalibration, type AutoCalibrator } from './calibration/auto.js';
 
 export type { Parts } from './serving-pair.js';
 export type { ModelSwitchResult, SwitchOptions } from './model-switch.js';
@@ -43,12 +44,18 @@ export interface Services {
 export interface ServiceOptions {
   /** Catch up with samples that other processes (job workers, CLI) committed, every this many ms. 0 = never. */
   refreshMs?: number;
+  /**
+   * Calibrate the serving gallery automatically (calibration/auto.ts), checking every this many
+   * ms (DFG_AUTO_CALIBRATE_MS; the HTTP server passes it). 0 or absent = never.
+   */
+  autoCalibrateMs?: number;
 }
 
 export function startServices(config: Config, log: Logger, opts: ServiceOptions = {}): Services {
   let current: ServingPair | undefined;
   let error: Error | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let auto: AutoCalibrator | undefined;
   let closed = false;
 
   const whenReady = (async () => {
@@ -65,6 +72,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       }, refreshMs);
       timer.unref();
     }
+    if ((opts.autoCalibrateMs ?? 0) > 0) auto = autoCalibration(opts.autoCalibrateMs!);
   })().catch((err: Error) => {
     error = err;
     log.error({ err }, 'start-up failed');
@@ -77,9 +85,28 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
     config,
     log,
     current: () => current,
-    install: (next) => { current = next; },
+    install: (next) => {
+      current = next;
+      // A calibration of the replaced gallery would be stored for models no longer served.
+      auto?.cancel();
+    },
     closing: () => closed,
   });
+
+  function autoCalibration(everyMs: number): AutoCalibrator {
+    return startAutoCalibration({
+      everyMs,
+      topM: config.DFG_TOP_M,
+      targetFpir: config.DFG_TARGET_FPIR,
+      metric: metricSetting(config),
+      log,
+      acquire() {
+        // Never beside a model switch (it checks, loads and swaps the gallery) or a close.
+        if (closed || !current || switcher.busy()) return undefined;
+        return { gallery: current.parts.gallery, release: current.hold() };
+      },
+    });
+  }
 
   const need = (): ServingPair => {
     if (current) return current;
@@ -105,6 +132,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       closed = true;
       if (timer) clearInterval(timer);
       await whenReady.catch(() => {});
+      await auto?.close();
       // A switch still loading closes what it loaded; one past its swap closes the old pair.
       await switcher.settled();
       await current?.close();

@@ -179,7 +179,7 @@ t.test('calibrateGallery with wccn: the metric is stored with the calibration, s
   const { default: path } = await import('node:path');
   const { createHash } = await import('node:crypto');
   const { openGallery } = await import('../src/gallery/index.js');
-  const { calibrateGallery } = await import('../src/calibration.js');
+  const { calibrateGallery } = await import('../src/calibration/index.js');
   const { applyMetric } = await import('../src/attribution/gallery-metric.js');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dfg-calibrate-wccn-'));
   t.teardown(() => fs.rm(dir, { recursive: true, force: true }));

@@ -37,7 +37,8 @@ export const ConfigSchema = Type.Object({
   DFG_SNAPSHOT_EVERY: Int(1, 10_000_000, 1000, 'Write an index snapshot after this many new samples.'),
   DFG_EF_SEARCH: Int(1, 4096, 128, 'HNSW search breadth (ef); at least DFG_K is used. Higher = better recall, slower search.'),
   DFG_METRIC: Type.String({ default: 'wccn:0.2', pattern: '^(cosine|wccn(:[0-9.]+)?)$', description: 'Similarity a calibration fits and its thresholds use: `cosine`, or `wccn[:shrinkage]`, cosine after whitening the within-algorithm scatter of the enrolled samples (shrinkage in (0, 1], default 0.2, chosen on the simulated genome). Searches use the metric of the current calibration; none before the first.' }),
-  DFG_TARGET_FPIR: Num(0.0001, 0.5, 0.01, 'Target false-positive identification rate for calibration (POST /v1/calibration, dfg calibrate).'),
+  DFG_TARGET_FPIR: Num(0.0001, 0.5, 0.01, 'Target false-positive identification rate for calibration (automatic, POST /v1/calibration, dfg calibrate).'),
+  DFG_AUTO_CALIBRATE_MS: Int(0, 86_400_000, 10_000, 'The server calibrates the gallery on its own (in a worker thread, with DFG_TARGET_FPIR, DFG_TOP_M and DFG_METRIC) once its enabled algorithms or their sample counts changed and then stayed unchanged this many ms; also at start-up when they changed since the current calibration. 0 = only on request.'),
   // batch jobs (src/jobs)
   DFG_IMPORT_ROOTS: Type.String({ default: '', description: 'Colon-separated absolute directories that directory-source jobs may read below. Empty: directory sources are refused.' }),
   DFG_URL_ALLOWLIST: Type.String({ default: '', description: 'Comma-separated hosts that URL-source jobs may fetch from: `host`, `host:port` or `*.domain`. Empty: URL sources are refused.' }),

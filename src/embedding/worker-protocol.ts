@@ -4,6 +4,9 @@
  */
 import type { DecodeLimits } from './decode.js';
 import type { MultiEmbedResult } from './pipeline.js';
+import type { SerialisedError } from '../errors.js';
+
+export { serialiseError, type SerialisedError } from '../errors.js';
 
 /** What the pool passes as `workerData`. */
 export interface EmbedWorkerData {
@@ -17,12 +20,6 @@ export interface EmbedTask {
   bytes: Uint8Array;
 }
 
-/** A catalogue error as plain data, for `reviveError`. */
-export interface SerialisedError {
-  code?: string;
-  message: string;
-}
-
 /** A task's outcome; `taskMs` is the worker's own time on it (queue wait excluded). */
 export type EmbedReply =
   | { ok: true; result: MultiEmbedResult; taskMs: number }
@@ -34,11 +31,3 @@ export const WORKER_STATUS_KEY = 'dfgEmbedWorker';
 export type WorkerStatus =
   | { [WORKER_STATUS_KEY]: 'ready'; threadId: number }
   | { [WORKER_STATUS_KEY]: 'failed'; threadId: number; error: SerialisedError };
-
-export function serialiseError(err: unknown): SerialisedError {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  return {
-    code: typeof e?.code === 'string' ? e.code : undefined,
-    message: typeof e?.message === 'string' ? e.message : String(err),
-  };
-}

@@ -146,6 +146,11 @@ export interface Gallery {
   /** Cheap (from memory): safe on every request. */
   info(): GalleryInfo;
   /**
+   * Indexed samples of each enabled algorithm that has any (from memory): the counts a calibration
+   * made now would read, to tell whether the current one is stale (calibration/auto.ts).
+   */
+  enabledSampleCounts(): Record<string, number>;
+  /**
    * Store counts (queries; for /v1/gallery, not per request): samples stored, those lacking a
    * vector of some model of the index (left out of it until re-embedded), and per model the
    * samples lacking its vector.

@@ -21,7 +21,7 @@ export interface GalleryReadContext {
   open(): void;
 }
 
-export function createGalleryReads(ctx: GalleryReadContext): Pick<Gallery, 'vectors' | 'info' | 'coverage' | 'effectiveThresholds'> {
+export function createGalleryReads(ctx: GalleryReadContext): Pick<Gallery, 'vectors' | 'info' | 'enabledSampleCounts' | 'coverage' | 'effectiveThresholds'> {
   const { store, live, models, modelIds, modelId, dim, open } = ctx;
   let thresholdCache: { algorithms: unknown; cal: unknown; value: EffectiveThresholds } | undefined;
 
@@ -56,6 +56,13 @@ export function createGalleryReads(ctx: GalleryReadContext): Pick<Gallery, 'vect
         counts: { algorithms: algorithms.size, enabledAlgorithms, samples: live.liveSamples() },
         index,
       };
+    },
+
+    enabledSampleCounts() {
+      const algorithms = live.algorithms();
+      const out: Record<string, number> = Object.create(null);
+      for (const [id, n] of live.samplesPerAlgorithm()) if (n > 0 && algorithms.get(id)?.enabled) out[id] = n;
+      return out;
     },
 
     coverage() {

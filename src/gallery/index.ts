@@ -241,6 +241,8 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
 
     info: reads.info,
 
+    enabledSampleCounts: reads.enabledSampleCounts,
+
     coverage: reads.coverage,
 
     async snapshot() {

@@ -138,6 +138,8 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
     /** The model's newest calibration as last read from the store. */
     calibration: (): CalibrationRecord | null => calibration,
     liveSamples: (): number => state.live.entries.size,
+    /** Live samples per algorithm (the index's own bookkeeping; do not modify). */
+    samplesPerAlgorithm: (): ReadonlyMap<string, number> => state.live.perAlgorithm,
 
     info(): IndexInfo & { lastSeq: number } {
       const live = state.live;

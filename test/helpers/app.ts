@@ -26,10 +26,21 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 interface Teardown { teardown(fn: () => unknown): void }
 
-export async function buildTestApp(t: Teardown, opts: { env?: Record<string, string>; keys?: KeysFile['keys']; config?: Config; logger?: pino.Logger } = {}) {
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  keys?: KeysFile['keys'];
+  config?: Config;
+  logger?: pino.Logger;
+  /** Logger of the services (default silent). */
+  servicesLog?: pino.Logger;
+  /** Calibrate automatically every DFG_AUTO_CALIBRATE_MS, as the server does (default off: tests calibrate on request). */
+  autoCalibrate?: boolean;
+}
+
+export async function buildTestApp(t: Teardown, opts: TestAppOptions = {}) {
   const config = opts.config ?? testConfig(opts.env);
-  const log = pino({ level: 'silent' });
-  const services = startServices(config, log, { refreshMs: 0 });
+  const log = opts.servicesLog ?? pino({ level: 'silent' });
+  const services = startServices(config, log, { refreshMs: 0, ...(opts.autoCalibrate ? { autoCalibrateMs: config.DFG_AUTO_CALIBRATE_MS } : {}) });
   const { app, metrics } = await buildApp({ services, keyRing: createKeyRing(opts.keys ?? []), logger: opts.logger });
   await services.whenReady;
   t.teardown(async () => {

@@ -9,9 +9,9 @@ import { metricHeader, type MetricSetting } from '../../attribution/gallery-metr
 import { METRIC_HELP, metricArg } from '../metric-arg.js';
 import { configuredGalleryModels } from '../../services.js';
 import { openGallery } from '../../gallery/index.js';
-import { calibrateGallery, type GalleryCalibration } from '../../calibration.js';
+import { calibrateGallery, type GalleryCalibration } from '../../calibration/index.js';
 
-export { calibrateGallery, type GalleryCalibration, type CalibrateGalleryOptions } from '../../calibration.js';
+export { calibrateGallery, type GalleryCalibration, type CalibrateGalleryOptions } from '../../calibration/index.js';
 
 const pct = (x: number) => (Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
 

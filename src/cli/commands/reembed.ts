@@ -10,7 +10,7 @@ import { loadConfig, metricSetting, threadCount, type Config } from '../../confi
 import { createEmbedder, formatModelList, loadManifest, parseModelList } from '../../embedding/index.js';
 import { openGallery } from '../../gallery/index.js';
 import { reembedGallery, type ReembedResult } from '../../reembed.js';
-import { calibrateGallery } from '../../calibration.js';
+import { calibrateGallery } from '../../calibration/index.js';
 import { isDfgError } from '../../errors.js';
 import { progressBar } from '../progress.js';
 

@@ -4,7 +4,7 @@ import type { RouteDeps } from '../deps.js';
 import { errorResponses } from '../schemas/common.js';
 import { MetricInfo } from '../schemas/attribution.js';
 import { metricInfo } from '../../attribution/gallery-metric.js';
-import { calibrateGallery } from '../../calibration.js';
+import { calibrateGalleryInWorker } from '../../calibration/index.js';
 import { metricSetting } from '../../config/index.js';
 
 const CalibrationRequest = Type.Object(
@@ -47,10 +47,12 @@ export async function calibrationRoutes(app: FastifyInstance, { services }: Rout
       response: { 201: CalibrationResult, 200: CalibrationResult, ...errorResponses(400, 401, 403, 415, 422, 503) },
     },
   }, async (request, reply) => {
-    const { gallery } = services.need();
     const body = (request.body ?? {}) as Static<typeof CalibrationRequest>;
     const targetFpir = body.targetFpir ?? cfg.DFG_TARGET_FPIR;
-    const result = calibrateGallery(gallery, { topM: cfg.DFG_TOP_M, targetFpir, maxSamplesPerAlgorithm: body.maxSamplesPerAlgorithm, save: !body.dryRun, metric: metricSetting(cfg) });
+    // The quadratic part runs in a worker thread; the gallery stays open (held) until it is saved.
+    const result = await services.use(({ gallery }) => calibrateGalleryInWorker(gallery, {
+      topM: cfg.DFG_TOP_M, targetFpir, maxSamplesPerAlgorithm: body.maxSamplesPerAlgorithm, save: !body.dryRun, metric: metricSetting(cfg),
+    }));
     const nullIfNaN = (x: number) => (Number.isFinite(x) ? x : null);
     request.log.info({ version: result.record?.version, targetFpir, global: result.calibration.global, metric: metricInfo(result.metric) }, 'calibrated');
     return reply.status(result.record ? 201 : 200).send({

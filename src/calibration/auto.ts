@@ -1,0 +1,121 @@
+/**
+ * Automatic calibration (the HTTP server only): a timer watches the enabled algorithms and their
+ * sample counts, and once they have changed since the current calibration, and then stayed put
+ * for `everyMs` (a batch of enrolments is calibrated once, at its end), calibrates the gallery in
+ * a worker thread with the configured target FPIR, top-M and metric, and stores the result with
+ * params.auto = true. At start it calibrates at once when the gallery changed since (or has no)
+ * calibration. One run at a time; a gallery that cannot be calibrated yet (fewer than two enabled
+ * algorithms with samples, or none with two) is left alone until it changes.
+ */
+import type { Logger } from 'pino';
+import { metricInfo, type MetricSetting } from '../attribution/gallery-metric.js';
+import { isDfgError } from '../errors.js';
+import type { CalibrationRecord, Gallery } from '../gallery/index.js';
+import { calibrateGalleryInWorker, fingerprintKey } from './index.js';
+
+/** A gallery held open for a calibration; `release` lets it close. */
+export interface HeldGallery {
+  gallery: Pick<Gallery, 'vectors' | 'algorithmSummary' | 'saveCalibration' | 'enabledSampleCounts' | 'currentCalibration'>;
+  release(): void;
+}
+
+export interface AutoCalibrationOptions {
+  /** Check period and quiet time after the last change, in ms (> 0). */
+  everyMs: number;
+  topM: number;
+  targetFpir: number;
+  metric: MetricSetting;
+  log: Logger;
+  /** The serving gallery, held, or undefined when it must not be calibrated now (loading, switching, closing). */
+  acquire(): HeldGallery | undefined;
+}
+
+export interface AutoCalibrator {
+  /** Aborts a running calibration, storing nothing (the serving gallery was replaced); the next check starts over. */
+  cancel(): void;
+  /** Stops the timer and any running calibration; resolves once it has let go of the gallery. */
+  close(): Promise<void>;
+}
+
+/** What a calibration needs: two enabled algorithms with samples, one of them with two (leave-one-out). */
+function calibratable(counts: Record<string, number>): boolean {
+  const ns = Object.values(counts);
+  return ns.length >= 2 && ns.some((n) => n >= 2);
+}
+
+export function startAutoCalibration(opts: AutoCalibrationOptions): AutoCalibrator {
+  const { everyMs, log } = opts;
+  let seen: string | undefined;
+  let changedAt = -Infinity;
+  /** The gallery state last calibrated (or found uncalibratable): not tried again until it changes. */
+  let tried: string | undefined;
+  let running: { controller: AbortController; done: Promise<void> } | undefined;
+  let stopped = false;
+  let calKey: { record: CalibrationRecord | null; key: string | undefined } | undefined;
+
+  const currentKey = (record: CalibrationRecord | null): string | undefined => {
+    if (calKey?.record !== record) calKey = { record, key: fingerprintKey(record?.params.fingerprint) };
+    return calKey.key;
+  };
+
+  const run = (held: HeldGallery, key: string): void => {
+    const controller = new AbortController();
+    const t0 = performance.now();
+    const done = calibrateGalleryInWorker(held.gallery, { topM: opts.topM, targetFpir: opts.targetFpir, metric: opts.metric, auto: true }, controller.signal)
+      .then((result) => {
+        tried = key;
+        const record = result.record!;
+        log.info({ version: record.version, global: record.global, metric: metricInfo(result.metric).kind, algorithms: Object.keys(record.perAlgorithm).length, ms: Math.round(performance.now() - t0) }, 'calibrated automatically');
+      }, (err: unknown) => {
+        if (controller.signal.aborted) return log.debug({ ms: Math.round(performance.now() - t0) }, 'automatic calibration cancelled');
+        tried = key;
+        if (isDfgError(err, 'DFG_ERR_CALIBRATION_INSUFFICIENT')) log.debug({ reason: err.message }, 'automatic calibration: not yet');
+        else log.error({ err }, 'automatic calibration failed');
+      })
+      .finally(() => {
+        held.release();
+        running = undefined;
+      });
+    running = { controller, done };
+  };
+
+  const check = (): void => {
+    if (stopped || running) return;
+    const held = opts.acquire();
+    if (!held) return;
+    let started = false;
+    try {
+      const counts = held.gallery.enabledSampleCounts();
+      const key = fingerprintKey(counts)!;
+      const now = performance.now();
+      if (key !== seen) {
+        // The first look (start-up) needs no quiet time; later changes do.
+        changedAt = seen === undefined ? -Infinity : now;
+        seen = key;
+      }
+      if (key === tried || key === currentKey(held.gallery.currentCalibration()) || !calibratable(counts) || now - changedAt < everyMs) return;
+      run(held, key);
+      started = true;
+    } catch (err) {
+      log.warn({ err }, 'automatic calibration check failed');
+    } finally {
+      if (!started) held.release();
+    }
+  };
+
+  const timer = setInterval(check, everyMs);
+  timer.unref();
+  check();
+
+  return {
+    cancel() {
+      running?.controller.abort(new Error('automatic calibration cancelled'));
+    },
+    async close() {
+      stopped = true;
+      clearInterval(timer);
+      running?.controller.abort(new Error('automatic calibration cancelled: closing'));
+      await running?.done;
+    },
+  };
+}

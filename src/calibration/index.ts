@@ -1,0 +1,134 @@
+/**
+ * Calibration of a live gallery: per-algorithm and global thresholds from its own stored vectors,
+ * stored as the gallery's current calibration. Three steps: collecting the vectors (here, on the
+ * caller's thread, reading the gallery), the pure computation (compute.ts, in a worker thread for
+ * the server: runner.ts) and saving. Shared by `dfg calibrate`, `POST /v1/calibration` and the
+ * server's automatic calibration (auto.ts).
+ */
+import type { Calibration } from '../attribution/calibrate.js';
+import type { GalleryMetric, MetricSetting } from '../attribution/gallery-metric.js';
+import { createRng, shuffled } from '../evaluation/random.js';
+import type { CalibrationRecord, Gallery } from '../gallery/index.js';
+import { computeCalibration, type CalibrationVectors, type ComputedCalibration } from './compute.js';
+import { computeInWorker } from './runner.js';
+
+export { computeCalibration, type CalibrationVectors, type ComputeOptions, type ComputedCalibration } from './compute.js';
+export { computeInWorker } from './runner.js';
+
+export interface CalibrateGalleryOptions {
+  topM: number;
+  targetFpir: number;
+  /**
+   * Calibration is O(n²) in samples: an algorithm with more samples than this contributes a
+   * seeded random subset of them (default 200; 13 algorithms × 200 = 2600 samples, seconds).
+   */
+  maxSamplesPerAlgorithm?: number;
+  /** Store the result as the gallery's current calibration (default true). */
+  save?: boolean;
+  /**
+   * Similarity to calibrate in (default cosine). `wccn` fits the gallery-adapted metric on the
+   * enabled algorithms' samples; the thresholds are then in its similarity, and the stored
+   * calibration carries it, so searches use it while the calibration is current.
+   */
+  metric?: MetricSetting;
+  /** Recorded as params.auto: the server calibrated on its own (auto.ts). */
+  auto?: boolean;
+}
+
+export interface GalleryCalibration {
+  calibration: Calibration;
+  /** Names by algorithm id, for display. */
+  names: Record<string, string>;
+  /** Samples of disabled algorithms, used as impostors for every enabled one. */
+  negatives: number;
+  record?: CalibrationRecord;
+  /** The fitted metric; absent for cosine or when the gallery is too small to fit one. */
+  metric?: GalleryMetric;
+}
+
+/** Enabled algorithm id → its samples in the gallery: what a calibration was made from (params.fingerprint). */
+export type CalibrationFingerprint = Record<string, number>;
+
+export interface CollectedVectors extends CalibrationVectors {
+  names: Record<string, string>;
+  fingerprint: CalibrationFingerprint;
+  /** The per-algorithm cap applied. */
+  cap: number;
+}
+
+/** A canonical text of a fingerprint (stored params are JSON objects), or undefined for anything else. */
+export function fingerprintKey(fp: unknown): string | undefined {
+  if (fp === null || typeof fp !== 'object' || Array.isArray(fp)) return undefined;
+  const entries = Object.entries(fp as Record<string, unknown>);
+  if (!entries.every(([, n]) => Number.isInteger(n))) return undefined;
+  return JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+type CalibrationSource = Pick<Gallery, 'vectors' | 'algorithmSummary'>;
+
+/**
+ * Reads the gallery's vectors by algorithm: enabled algorithms' samples to calibrate, disabled
+ * ones' as negatives (they are never searched, so they play unregistered sources), each algorithm
+ * capped at `maxSamplesPerAlgorithm` by a seeded random subset.
+ */
+export function collectCalibrationVectors(gallery: CalibrationSource, maxSamplesPerAlgorithm = 200): CollectedVectors {
+  const cap = maxSamplesPerAlgorithm;
+  const byAlgorithm = new Map<string, Float32Array[]>();
+  const disabled = new Map<string, Float32Array[]>();
+  const names: Record<string, string> = Object.create(null);
+  for (const { algorithmId, vector } of gallery.vectors()) {
+    const summary = gallery.algorithmSummary(algorithmId);
+    if (!summary) continue; // deleted since the read began
+    names[algorithmId] = summary.name;
+    const target = summary.enabled ? byAlgorithm : disabled;
+    const list = target.get(algorithmId);
+    if (list) list.push(vector);
+    else target.set(algorithmId, [vector]);
+  }
+  const fingerprint: CalibrationFingerprint = Object.fromEntries([...byAlgorithm].map(([id, vs]) => [id, vs.length]));
+  const capped = (m: Map<string, Float32Array[]>) => new Map([...m].map(([id, v]) => [id, v.length > cap ? shuffled(v, createRng(`calibrate:${id}`)).slice(0, cap) : v]));
+  return { byAlgorithm: capped(byAlgorithm), negatives: [...capped(disabled).values()].flat(), names, fingerprint, cap };
+}
+
+/** Stores a computed calibration as the gallery's current one, with what it was made from in params. */
+export function saveGalleryCalibration(gallery: Pick<Gallery, 'saveCalibration'>, collected: CollectedVectors, computed: ComputedCalibration, opts: CalibrateGalleryOptions): CalibrationRecord {
+  const { calibration, metric } = computed;
+  return gallery.saveCalibration({
+    ...(metric ? { metric } : {}),
+    targetFpir: opts.targetFpir,
+    global: calibration.global,
+    perAlgorithm: calibration.perAlgorithm,
+    // NaN (no leave-one-out score) is not JSON: JSON.stringify would write null anyway, say so.
+    params: JSON.parse(JSON.stringify({
+      topM: opts.topM, maxSamplesPerAlgorithm: collected.cap, negatives: collected.negatives.length, stats: calibration.stats,
+      fingerprint: collected.fingerprint, ...(opts.auto ? { auto: true } : {}),
+    })) as Record<string, unknown>,
+  });
+}
+
+function finish(gallery: Pick<Gallery, 'saveCalibration'>, collected: CollectedVectors, computed: ComputedCalibration, opts: CalibrateGalleryOptions): GalleryCalibration {
+  const result: GalleryCalibration = { ...computed, names: collected.names, negatives: collected.negatives.length };
+  if (opts.save !== false) result.record = saveGalleryCalibration(gallery, collected, computed, opts);
+  return result;
+}
+
+/**
+ * Calibrates the enabled algorithms of a gallery from its stored vectors, on this thread (the
+ * CLI). Throws DFG_ERR_CALIBRATION_INSUFFICIENT when there is nothing to compare.
+ */
+export function calibrateGallery(gallery: CalibrationSource & Pick<Gallery, 'saveCalibration'>, opts: CalibrateGalleryOptions): GalleryCalibration {
+  const collected = collectCalibrationVectors(gallery, opts.maxSamplesPerAlgorithm);
+  return finish(gallery, collected, computeCalibration(collected, opts), opts);
+}
+
+/**
+ * calibrateGallery with the computation in a worker thread (the server). The caller keeps the
+ * gallery open until this settles (services.use). Rejects with `signal.reason` when aborted,
+ * saving nothing.
+ */
+export async function calibrateGalleryInWorker(gallery: CalibrationSource & Pick<Gallery, 'saveCalibration'>, opts: CalibrateGalleryOptions, signal?: AbortSignal): Promise<GalleryCalibration> {
+  const collected = collectCalibrationVectors(gallery, opts.maxSamplesPerAlgorithm);
+  const computed = await computeInWorker(collected, { topM: opts.topM, targetFpir: opts.targetFpir, metric: opts.metric }, signal);
+  signal?.throwIfAborted();
+  return finish(gallery, collected, computed, opts);
+}
