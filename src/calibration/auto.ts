@@ -58,9 +58,10 @@ export function startAutoCalibration(opts: AutoCalibrationOptions): AutoCalibrat
     return calKey.key;
   };
 
-  const run = (held: HeldGallery, key: string): void => {
+  const run = (held: HeldGallery, key: string, counts: Record<string, number>): void => {
     const controller = new AbortController();
     const t0 = performance.now();
+    log.debug({ samples: counts }, 'automatic calibration started');
     const done = calibrateGalleryInWorker(held.gallery, { topM: opts.topM, targetFpir: opts.targetFpir, metric: opts.metric, auto: true }, controller.signal)
       .then((result) => {
         tried = key;
@@ -94,7 +95,7 @@ export function startAutoCalibration(opts: AutoCalibrationOptions): AutoCalibrat
         seen = key;
       }
       if (key === tried || key === currentKey(held.gallery.currentCalibration()) || !calibratable(counts) || now - changedAt < everyMs) return;
-      run(held, key);
+      run(held, key, counts);
       started = true;
     } catch (err) {
       log.warn({ err }, 'automatic calibration check failed');
