@@ -43,6 +43,9 @@ function calibratable(counts: Record<string, number>): boolean {
   return ns.length >= 2 && ns.some((n) => n >= 2);
 }
 
+/** Longest pause between two looks at the gallery. */
+const CHECK_MS = 1000;
+
 export function startAutoCalibration(opts: AutoCalibrationOptions): AutoCalibrator {
   const { everyMs, log } = opts;
   let seen: string | undefined;
@@ -104,7 +107,9 @@ export function startAutoCalibration(opts: AutoCalibrationOptions): AutoCalibrat
     }
   };
 
-  const timer = setInterval(check, everyMs);
+  // Look often (the check reads counts kept in memory), so a calibration follows the last change
+  // by about everyMs, not by up to twice that.
+  const timer = setInterval(check, Math.min(everyMs, CHECK_MS));
   timer.unref();
   check();
 
