@@ -98,6 +98,7 @@ t.test('service evaluation: same splits as the library, sensible numbers, every 
   t.equal(s.decision.threshold, 0.3);
   t.equal(report.protocol.targetFpir, null);
   t.equal(report.protocol.metric, 'cosine', 'no calibration: the service scored in plain cosine');
+  t.notMatch(report.dataset.warnings.join('\n'), /calibration changed/, 'no calibration happened during the run');
   t.equal(s.candidates, 20);
   t.same(s.existingAlgorithms, []);
   t.equal(s.missingScores.pairs, 0, 'k = 20 candidates cover four classes');
@@ -146,6 +147,30 @@ t.test('service evaluation: same splits as the library, sensible numbers, every 
   const json = JSON.parse(await fs.readFile(path.join(out, 'report.json'), 'utf8')) as Report;
   t.equal(json.service!.runId, s.runId);
   t.notOk(JSON.stringify(json).includes(evalKey.key), 'the key never reaches the report');
+});
+
+t.test('service evaluation: a calibration during the run is reported', async (t) => {
+  const root = await makeDataset();
+  t.teardown(() => fs.rm(root, { recursive: true, force: true }));
+  const key = generateKey('eval', ['register', 'attribute']);
+  const { app, services } = await buildTestApp(t, { keys: [key.entry] });
+  const url = await listen(app);
+  const { calibrateGallery } = await import('../src/calibration/index.js');
+  let calibrated = false;
+  const report = await runServiceEvaluation({
+    dataDir: root, shots: 3, unknownFraction: 0.34, seed: 'url', repeats: 1, url, apiKey: key.key, maxBytes: 1 << 20,
+    onProgress: (e) => {
+      if (calibrated || e.phase !== 'service') return;
+      // As DFG_AUTO_CALIBRATE_MS would, once the run's classes are in.
+      const { gallery } = services.need();
+      const counts = Object.values(gallery.enabledSampleCounts());
+      if (counts.length < 2 || counts.filter((n) => n >= 2).length < 2) return;
+      calibrateGallery(gallery, { topM: 3, targetFpir: 0.05 });
+      calibrated = true;
+    },
+  });
+  t.ok(calibrated, 'calibrated in the middle of the repeat');
+  t.match(report.dataset.warnings.join('\n'), /calibration changed during the run \(version none → 1\)/);
 });
 
 t.test('service evaluation: pre-existing algorithms, 503 + Retry-After, abort cleans up', async (t) => {

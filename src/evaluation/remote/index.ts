@@ -204,6 +204,12 @@ export async function runServiceEvaluation(opts: ServiceEvalOptions): Promise<Re
   const t2 = performance.now();
 
   const { tally, timings } = session;
+  // A service that calibrates on its own (DFG_AUTO_CALIBRATE_MS) may change its thresholds and
+  // similarity while the repeats enrol and delete their classes: say so, the decisions then mix rules.
+  const after = checked(GalleryAnswer, await client.json<unknown>('GET', '/v1/gallery'), `GET ${client.base}/v1/gallery`);
+  if ((after.calibration?.version ?? null) !== (gallery.calibration?.version ?? null)) {
+    plan.warnings.push(`the service's calibration changed during the run (version ${gallery.calibration?.version ?? 'none'} → ${after.calibration?.version ?? 'none'}), so its thresholds and similarity were not the same for every repeat; for a fixed decision rule, run against a service with DFG_AUTO_CALIBRATE_MS=0`);
+  }
   if (tally.missingPairs > 0) plan.warnings.push(`${tally.missingPairs} probe × registered-class score(s) were not among the service's ${candidates} candidates (or its k = ${gallery.decision.k} nearest samples) and were counted as −1; ${tally.missingProbes} known probe(s) missed their own class that way`);
   if (tally.foreignBest > 0) plan.warnings.push(`${tally.foreignBest} answer(s) were led by an algorithm this run did not register`);
   const cal = gallery.calibration;
