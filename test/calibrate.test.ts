@@ -170,6 +170,7 @@ t.test('calibrateGallery: a real gallery, disabled algorithms as impostors, stor
   t.same(current.perAlgorithm, { ...saved.calibration.perAlgorithm });
   t.equal(current.targetFpir, 0.05);
   t.match(calibrationTable(saved), /alpha\s+8\s+/);
+  t.match(calibrationTable(saved), /similarity cosine/, 'no metric asked for');
   t.ok(saved.calibration.stats.perAlgorithm[a.id].genuineAcceptance === 1, 'well-separated clusters keep their genuine scores');
 });
 
@@ -205,6 +206,8 @@ t.test('calibrateGallery with wccn: the metric is stored with the calibration, s
 
   const cal = calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, metric: { kind: 'wccn', shrinkage: 0.3 } });
   t.ok(cal.metric, 'fitted');
+  const { calibrationTable } = await import('../src/cli/commands/calibrate.js');
+  t.match(calibrationTable(cal), /similarity wccn:0\.3 \(within-algorithm whitening of 20 samples, \d+ directions damped\)/);
   t.equal(cal.metric!.samples, 20);
   t.same(gallery.currentCalibration()!.params.metric, { kind: 'wccn', shrinkage: 0.3, dim: 6, directions: cal.metric!.coeffs.length, samples: 20, algorithms: 2 });
   const after = gallery.search(query, 20);

@@ -27,6 +27,9 @@ export function calibrationTable(c: GalleryCalibration): string {
   return [
     line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '',
     `global threshold ${c.calibration.global.toFixed(4)} (identification impostors accepted ${pct(g.impostorAcceptance)} of ${g.impostors}; leave-one-out genuine accepted ${pct(g.genuineAcceptance)})`,
+    c.metric
+      ? `similarity wccn:${c.metric.shrinkage} (within-algorithm whitening of ${c.metric.samples} samples, ${c.metric.coeffs.length} directions damped)`
+      : 'similarity cosine',
   ].join('\n');
 }
 
