@@ -66,6 +66,7 @@ export const ERRORS = {
   DFG_ERR_MODEL_SWITCH_INCOMPLETE: { status: 409, message: 'Cannot switch to %s: %s', doc: 'Model switch: stored samples lack a vector of a listed model (re-embed them first, or force the switch to serve without them); the old models keep serving.' },
   DFG_ERR_MODEL_SWITCH_BUSY: { status: 409, message: 'A model switch is already running (to %s)', doc: 'Model switch: another switch has not finished; retry when it has.' },
   DFG_ERR_GALLERY_DIMENSION_MISMATCH: { status: 409, message: 'Vector of dimension %s does not fit the gallery of model %s (dimension %s)', doc: 'A vector from another model.' },
+  DFG_ERR_CALIBRATION_NOT_FOUND: { status: 404, message: 'No calibration of %s yet', doc: 'The served model has not been calibrated (POST /v1/calibration, or the automatic calibration once samples are enrolled).' },
   DFG_ERR_CALIBRATION_INSUFFICIENT: { status: 422, message: 'Cannot calibrate: %s', doc: 'Too few samples or algorithms to calibrate thresholds.' },
   // evaluation (dfg eval)
   DFG_ERR_EVAL_DATASET_INVALID: { status: 422, message: 'Invalid evaluation dataset: %s', doc: 'dfg eval: the dataset folder or its genome.json cannot be used (missing, empty, malformed).' },

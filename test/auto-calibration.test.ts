@@ -56,6 +56,10 @@ t.test('the server calibrates on its own once two algorithms are enrolled, and a
   const shown = (await app.inject({ url: '/v1/gallery' })).json();
   t.equal(shown.calibration.version, first.version);
   t.equal(shown.calibration.metric.kind, 'wccn');
+  const report = (await app.inject({ url: '/v1/calibration' })).json();
+  t.equal(report.version, first.version, 'GET /v1/calibration shows what the server calibrated on its own');
+  t.equal(report.automatic, true);
+  t.ok(report.perAlgorithm.length >= 2 && report.perAlgorithm.every((r: { looRank1: number | null }) => r.looRank1 === null || (r.looRank1 >= 0 && r.looRank1 <= 1)));
   const logged = records.find((r) => r.msg === 'calibrated automatically');
   t.match(logged, { version: first.version, global: first.global, metric: 'wccn', ms: Number });
 

@@ -66,7 +66,7 @@ t.test('hand-computed thresholds', async (t) => {
   t.equal(c.global, above(-8.5 / 16), 'global: k = floor(0.2 × 6) = 1, just above the second-highest impostor');
   t.equal(c.perAlgorithm.A, above(-3.5 / 16), 'A: k = 0 of 3, above the highest impostor');
   t.equal(c.perAlgorithm.B, above(-5.5 / 16), 'B: k = 0 of 4');
-  t.same(c.stats.perAlgorithm.A, { samples: 3, genuine: 3, impostors: 3, threshold: above(-3.5 / 16), source: 'algorithm', genuineAcceptance: 1, impostorAcceptance: 0 });
+  t.same(c.stats.perAlgorithm.A, { samples: 3, genuine: 3, impostors: 3, threshold: above(-3.5 / 16), source: 'algorithm', genuineAcceptance: 1, impostorAcceptance: 0, looRank1: 1, confusedWith: null });
   t.equal(c.stats.perAlgorithm.B.genuine, 2);
   t.equal(c.stats.perAlgorithm.B.impostors, 4);
   t.same(c.stats.global, { impostors: 6, genuine: 5, impostorAcceptance: 1 / 6, genuineAcceptance: 1 });
@@ -74,6 +74,21 @@ t.test('hand-computed thresholds', async (t) => {
   const loose = calibrateThresholds({ ...base, targetFpir: 0.5 });
   t.equal(loose.perAlgorithm.B, above(-9.5 / 16), 'B at 50%: k = 2 of 4 -> above -9.5, accepting -5.5 and -8.5');
   t.equal(loose.stats.perAlgorithm.B.impostorAcceptance, 0.5);
+});
+
+t.test('leave-one-out identification: which algorithm takes whose samples', async (t) => {
+  // topM 1. A10 is nearer B11 (1) than A's own 0 and 20 (10); A20 is nearer C21 (1) than A10 (10).
+  const c = calibrateThresholds({ vectorsByAlgorithm: { A: [v(0), v(10), v(20)], B: [v(11), v(11.5)], C: [v(21)] }, similarity: negDistance, topM: 1, targetFpir: 0.2, minImpostors: 1 });
+  t.equal(c.stats.perAlgorithm.A.looRank1, 1 / 3, 'only A0 scores A highest');
+  t.same(c.stats.perAlgorithm.A.confusedWith, { algorithm: 'B', share: 1 / 3 }, 'B and C take one each: the first registered is named');
+  t.equal(c.stats.perAlgorithm.B.looRank1, 1);
+  t.equal(c.stats.perAlgorithm.B.confusedWith, null);
+  t.ok(Number.isNaN(c.stats.perAlgorithm.C.looRank1), 'one sample: nothing to leave out');
+  t.equal(c.stats.perAlgorithm.C.confusedWith, null);
+
+  const tie = calibrateThresholds({ vectorsByAlgorithm: { A: [v(0), v(2)], B: [v(4), v(8)] }, similarity: negDistance, topM: 1, targetFpir: 0.2, minImpostors: 1 });
+  t.equal(tie.stats.perAlgorithm.A.looRank1, 0.5, 'A2 ties A0 and B4: a tie is not ranked first');
+  t.same(tie.stats.perAlgorithm.A.confusedWith, { algorithm: 'B', share: 0.5 });
 });
 
 t.test('fallbacks to the global threshold', async (t) => {
@@ -171,6 +186,8 @@ t.test('calibrateGallery: a real gallery, disabled algorithms as impostors, stor
   t.equal(current.targetFpir, 0.05);
   t.match(calibrationTable(saved), /alpha\s+8\s+/);
   t.match(calibrationTable(saved), /similarity cosine/, 'no metric asked for');
+  t.match(calibrationTable(saved), /LOO rank-1\s+most confused with/);
+  t.match(calibrationTable(saved), /alpha\s+8\s+.*100\.0%\s+—/, 'separated clusters: every sample ranks its own algorithm first');
   t.ok(saved.calibration.stats.perAlgorithm[a.id].genuineAcceptance === 1, 'well-separated clusters keep their genuine scores');
 });
 

@@ -29,6 +29,10 @@ t.test('POST /v1/calibration stores versioned thresholds that /v1/gallery shows 
   const first = (await app.inject({ method: 'POST', url: '/v1/attribute', ...upload(reg.key, files(['p.png', await generatorImage('jpeg50', 777)])) })).json();
   t.equal(first.threshold, 0.97, 'an answer before calibration uses the model default');
 
+  const none = await app.inject({ url: '/v1/calibration', headers: as(reg.key) });
+  t.equal(none.statusCode, 404);
+  t.equal(none.json().code, 'DFG_ERR_CALIBRATION_NOT_FOUND');
+
   const dry = await app.inject({ method: 'POST', url: '/v1/calibration', headers: as(admin.key), payload: { dryRun: true } });
   t.equal(dry.statusCode, 200);
   t.equal(dry.json().version, null);
@@ -47,7 +51,22 @@ t.test('POST /v1/calibration stores versioned thresholds that /v1/gallery shows 
   for (const row of cal.perAlgorithm) {
     t.ok(row.threshold >= -1 && row.threshold <= 1);
     t.equal(row.samples, 6);
+    t.ok(row.looRank1 >= 0 && row.looRank1 <= 1, 'leave-one-out rank-1 is a share');
+    if (row.confusedWith) t.ok(Object.values(ids).includes(row.confusedWith.algorithmId) && row.confusedWith.algorithmId !== row.algorithmId, 'confused with another registered algorithm');
   }
+
+  // GET /v1/calibration: the stored calibration with what POST answered.
+  const stored = await app.inject({ url: '/v1/calibration', headers: as(reg.key) });
+  t.equal(stored.statusCode, 200);
+  const got = stored.json();
+  t.equal(got.version, 1);
+  t.equal(got.automatic, false);
+  t.equal(got.targetFpir, 0.05);
+  t.equal(got.global, cal.global);
+  t.equal(got.negatives, cal.negatives);
+  t.same(got.metric, cal.metric);
+  t.same(got.perAlgorithm, cal.perAlgorithm, 'same rows, names and statistics as the POST answer');
+  t.ok(!Number.isNaN(Date.parse(got.createdAt)));
 
   const gallery = (await app.inject({ url: '/v1/gallery', headers: as(reg.key) })).json();
   t.equal(gallery.calibration.version, 1);

@@ -20,6 +20,9 @@
  * - Global threshold: the same rule over identification impostors: for every sample, its best
  *   score among the algorithms it does not belong to (for a negative: among all algorithms). It
  *   is what a query from an unregistered source would be attributed with.
+ * - Leave-one-out identification (`looRank1`, `confusedWith`): how often each sample of A scores
+ *   A highest among all algorithms with the sample left out, and which other algorithm most often
+ *   scores higher instead: which registered algorithms the model (and similarity) mixes up.
  * - Fallback to the global threshold, recorded in `stats`, for an algorithm with fewer than
  *   `minSamples` samples (no leave-one-out evidence of how it scores its own kind) or fewer than
  *   `minImpostors` impostor scores (the tail quantile would be a guess).
@@ -67,6 +70,10 @@ export interface AlgorithmCalibration {
   genuineAcceptance: number;
   /** Share of impostor scores at or above the threshold. */
   impostorAcceptance: number;
+  /** Share of the leave-one-out samples that score this algorithm strictly highest of all (NaN without any). */
+  looRank1: number;
+  /** The other algorithm that most often scores a sample of this one higher, with the share of samples it takes; null when none does. */
+  confusedWith: { algorithm: string; share: number } | null;
 }
 
 export interface CalibrationStats {
@@ -140,6 +147,14 @@ export function topMeanScore(similarities: ArrayLike<number>, topM: number): num
 const share = (scores: readonly number[], t: number) =>
   scores.length === 0 ? NaN : scores.reduce((c, s) => c + (s >= t - DECISION_EPSILON ? 1 : 0), 0) / scores.length;
 
+/** The algorithm that took most of `n` samples (ties: the first registered), or null. */
+function topConfusion(winners: ReadonlyMap<number, number>, n: number, ids: readonly string[]): AlgorithmCalibration['confusedWith'] {
+  let best = -1;
+  let count = 0;
+  for (const [a, c] of winners) if (c > count || (c === count && a < best)) [best, count] = [a, c];
+  return best < 0 ? null : { algorithm: ids[best], share: count / n };
+}
+
 /**
  * Per-algorithm and global thresholds for a target FPIR, from leave-one-out genuine scores and
  * impostor scores of the gallery (see the module comment for the exact rules). Throws
@@ -173,6 +188,9 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
   const genuine = ids.map(() => [] as number[]);
   const impostor = ids.map(() => [] as number[]);
   const identificationImpostors: number[] = [];
+  // Leave-one-out identification: per algorithm, samples ranked first and who outscored the others.
+  const looCorrect = ids.map(() => 0);
+  const looWinners = ids.map(() => new Map<number, number>());
   const perAlgorithmSims = ids.map(() => [] as number[]);
   for (let q = 0; q < queries.length; q += 1) {
     for (const list of perAlgorithmSims) list.length = 0;
@@ -182,16 +200,27 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
     }
     const owner = queries[q].owner;
     let bestOther = -Infinity;
+    let bestOtherAlgorithm = -1;
+    let own = NaN;
     for (let a = 0; a < ids.length; a += 1) {
       const score = topMeanScore(perAlgorithmSims[a], topM);
       if (Number.isNaN(score)) continue; // a one-sample algorithm scoring its own sample
-      if (a === owner) genuine[a].push(score);
-      else {
+      if (a === owner) {
+        genuine[a].push(score);
+        own = score;
+      } else {
         impostor[a].push(score);
-        if (score > bestOther) bestOther = score;
+        if (score > bestOther) {
+          bestOther = score;
+          bestOtherAlgorithm = a;
+        }
       }
     }
     if (bestOther > -Infinity) identificationImpostors.push(bestOther);
+    if (owner >= 0 && !Number.isNaN(own)) {
+      if (bestOtherAlgorithm < 0 || own > bestOther) looCorrect[owner] += 1;
+      else looWinners[owner].set(bestOtherAlgorithm, (looWinners[owner].get(bestOtherAlgorithm) ?? 0) + 1);
+    }
   }
 
   const global = thresholdForDecision(identificationImpostors, targetFpir);
@@ -225,6 +254,8 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
       ...(reason === undefined ? {} : { reason }),
       genuineAcceptance: share(genuine[a], threshold),
       impostorAcceptance: share(impostor[a], threshold),
+      looRank1: genuine[a].length === 0 ? NaN : looCorrect[a] / genuine[a].length,
+      confusedWith: topConfusion(looWinners[a], genuine[a].length, ids),
     };
   });
   return { global, perAlgorithm, stats };

@@ -19,8 +19,9 @@ const pct = (x: number) => (Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`
 export function calibrationTable(c: GalleryCalibration): string {
   const rows = Object.entries(c.calibration.stats.perAlgorithm).map(([id, s]) => [
     c.names[id] ?? id, String(s.samples), s.threshold.toFixed(4), s.source === 'global' ? `global (${s.reason})` : 'own', pct(s.genuineAcceptance), pct(s.impostorAcceptance),
+    pct(s.looRank1), s.confusedWith ? `${c.names[s.confusedWith.algorithm] ?? s.confusedWith.algorithm} (${pct(s.confusedWith.share)})` : '—',
   ]);
-  const head = ['algorithm', 'samples', 'threshold', 'source', 'genuine accepted', 'impostors accepted'];
+  const head = ['algorithm', 'samples', 'threshold', 'source', 'genuine accepted', 'impostors accepted', 'LOO rank-1', 'most confused with'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cols: string[]) => cols.map((x, i) => x.padEnd(widths[i])).join('  ');
   const g = c.calibration.stats.global;
@@ -30,6 +31,7 @@ export function calibrationTable(c: GalleryCalibration): string {
     c.metric
       ? `similarity wccn:${c.metric.shrinkage} (within-algorithm whitening of ${c.metric.samples} samples, ${c.metric.coeffs.length} directions damped)`
       : 'similarity cosine',
+    'LOO rank-1: share of an algorithm\'s samples that, left out one at a time, score it highest; most confused with: the algorithm that takes most of the others',
   ].join('\n');
 }
 

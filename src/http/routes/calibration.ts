@@ -6,6 +6,8 @@ import { MetricInfo } from '../schemas/attribution.js';
 import { metricInfo } from '../../attribution/gallery-metric.js';
 import { calibrateGalleryInWorker } from '../../calibration/index.js';
 import { metricSetting } from '../../config/index.js';
+import type { AlgorithmCalibration } from '../../attribution/calibrate.js';
+import { dfgError } from '../../errors.js';
 
 const CalibrationRequest = Type.Object(
   {
@@ -16,24 +18,66 @@ const CalibrationRequest = Type.Object(
   { additionalProperties: false },
 );
 
+const Share = Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()]);
+
+const AlgorithmCalibrationRow = Type.Object({
+  algorithmId: Type.String(),
+  name: Type.String({ description: 'The name now; the id when the algorithm has been deleted since.' }),
+  samples: Type.Integer(),
+  threshold: Type.Number(),
+  source: Type.String({ description: 'own, or global with the reason' }),
+  genuineAcceptance: Type.Union([Type.Number(), Type.Null()], { description: 'Share of its leave-one-out genuine scores at or above its threshold.' }),
+  impostorAcceptance: Type.Union([Type.Number(), Type.Null()], { description: 'Share of impostor scores (other algorithms\' samples, negatives) at or above its threshold.' }),
+  looRank1: Type.Optional(Share),
+  confusedWith: Type.Optional(Type.Union([
+    Type.Object({ algorithmId: Type.String(), name: Type.String(), share: Type.Number({ minimum: 0, maximum: 1 }) }),
+    Type.Null(),
+  ], { description: 'The other algorithm that most often outscores it on its own samples (left out one at a time), with the share of its samples it takes; null when none does.' })),
+});
+
 const CalibrationResult = Type.Object({
   version: Type.Union([Type.Integer(), Type.Null()], { description: 'Stored calibration version (null on a dry run).' }),
   targetFpir: Type.Number(),
   global: Type.Number(),
-  perAlgorithm: Type.Array(
-    Type.Object({
-      algorithmId: Type.String(),
-      name: Type.String(),
-      samples: Type.Integer(),
-      threshold: Type.Number(),
-      source: Type.String({ description: 'own, or global with the reason' }),
-      genuineAcceptance: Type.Union([Type.Number(), Type.Null()]),
-      impostorAcceptance: Type.Union([Type.Number(), Type.Null()]),
-    }),
-  ),
+  perAlgorithm: Type.Array(AlgorithmCalibrationRow, {
+    description: 'Per enabled algorithm: its threshold and, left out one sample at a time, how often its samples score it highest (`looRank1`) and which algorithm takes the others (`confusedWith`): the registered algorithms the model mixes up, where more or more varied samples help. Absent in calibrations stored before these statistics existed.',
+  }),
   negatives: Type.Integer({ description: 'Samples of disabled algorithms used as impostors.' }),
   metric: MetricInfo,
 });
+
+const StoredCalibration = Type.Intersect([
+  CalibrationResult,
+  Type.Object({
+    createdAt: Type.String(),
+    automatic: Type.Boolean({ description: 'Made by the server on its own (DFG_AUTO_CALIBRATE_MS) rather than requested.' }),
+    model: Type.String({ description: 'The index id it belongs to (the served model list).' }),
+  }),
+]);
+
+type Row = Static<typeof AlgorithmCalibrationRow>;
+
+const nullIfNaN = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+
+/**
+ * Response rows from calibration statistics (fresh, or as stored in a calibration's params, where
+ * JSON has turned NaN into null and older versions lack the leave-one-out fields).
+ */
+export function calibrationRows(perAlgorithm: Record<string, Partial<AlgorithmCalibration>>, name: (id: string) => string): Row[] {
+  return Object.entries(perAlgorithm).map(([id, s]) => {
+    const row: Row = {
+      algorithmId: id, name: name(id), samples: s.samples ?? 0, threshold: s.threshold ?? NaN,
+      source: s.source === 'global' ? `global (${s.reason})` : 'own',
+      genuineAcceptance: nullIfNaN(s.genuineAcceptance), impostorAcceptance: nullIfNaN(s.impostorAcceptance),
+    };
+    if ('looRank1' in s) row.looRank1 = nullIfNaN(s.looRank1);
+    if ('confusedWith' in s) {
+      const c = s.confusedWith;
+      row.confusedWith = c && typeof c.algorithm === 'string' ? { algorithmId: c.algorithm, name: name(c.algorithm), share: c.share } : null;
+    }
+    return row;
+  });
+}
 
 export async function calibrationRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
   const cfg = services.config;
@@ -53,19 +97,40 @@ export async function calibrationRoutes(app: FastifyInstance, { services }: Rout
     const result = await services.use(({ gallery }) => calibrateGalleryInWorker(gallery, {
       topM: cfg.DFG_TOP_M, targetFpir, maxSamplesPerAlgorithm: body.maxSamplesPerAlgorithm, save: !body.dryRun, metric: metricSetting(cfg),
     }));
-    const nullIfNaN = (x: number) => (Number.isFinite(x) ? x : null);
     request.log.info({ version: result.record?.version, targetFpir, global: result.calibration.global, metric: metricInfo(result.metric) }, 'calibrated');
     return reply.status(result.record ? 201 : 200).send({
       version: result.record?.version ?? null,
       targetFpir,
       global: result.calibration.global,
-      perAlgorithm: Object.entries(result.calibration.stats.perAlgorithm).map(([id, s]) => ({
-        algorithmId: id, name: result.names[id] ?? id, samples: s.samples, threshold: s.threshold,
-        source: s.source === 'global' ? `global (${s.reason})` : 'own',
-        genuineAcceptance: nullIfNaN(s.genuineAcceptance), impostorAcceptance: nullIfNaN(s.impostorAcceptance),
-      })),
+      perAlgorithm: calibrationRows(result.calibration.stats.perAlgorithm, (id) => result.names[id] ?? id),
       negatives: result.negatives,
       metric: metricInfo(result.metric),
     });
   });
+
+  app.get('/v1/calibration', {
+    config: { scope: 'register' },
+    schema: {
+      operationId: 'getCalibration', tags: ['gallery'],
+      summary: 'The current calibration of the served model: thresholds and what they were computed from, per algorithm',
+      description: 'What POST /v1/calibration answered when it made the current calibration, or what the server computed on its own (automatic calibrations answer nobody): per-algorithm thresholds, genuine and impostor acceptance, and the leave-one-out identification that shows which registered algorithms the model mixes up. 404 DFG_ERR_CALIBRATION_NOT_FOUND before any calibration of the served model.',
+      response: { 200: StoredCalibration, ...errorResponses(401, 403, 404, 503) },
+    },
+  }, async () => services.use(async ({ gallery }) => {
+    const record = gallery.currentCalibration();
+    if (!record) throw dfgError('DFG_ERR_CALIBRATION_NOT_FOUND', gallery.modelId);
+    const stats = record.params.stats as { perAlgorithm?: Record<string, Partial<AlgorithmCalibration>> } | undefined;
+    const name = (id: string) => gallery.algorithmSummary(id)?.name ?? id;
+    return {
+      version: record.version,
+      createdAt: record.createdAt,
+      automatic: record.params.auto === true,
+      model: gallery.modelId,
+      targetFpir: record.targetFpir,
+      global: record.global,
+      perAlgorithm: calibrationRows(stats?.perAlgorithm ?? {}, name),
+      negatives: typeof record.params.negatives === 'number' ? record.params.negatives : 0,
+      metric: metricInfo(record.metric),
+    };
+  }));
 }
