@@ -14,6 +14,8 @@ import { generateKey, SCOPES, type Scope } from '../../http/plugins/auth.js';
 import { buildModels } from '../../embedding/models/index.js';
 import { listModels } from '../../embedding/manifest.js';
 import type { Gallery } from '../../gallery/index.js';
+import type { AlgorithmRecord } from '../../gallery/types.js';
+import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
 import { registerReembedCommand } from './reembed.js';
 import { registerModelSwitchCommand } from './model-switch.js';
 
@@ -36,9 +38,20 @@ async function open() {
   return { config, ...services.need(), close: () => services.close() };
 }
 
-function resolveAlgorithm(gallery: Gallery, ref: string) {
-  const byId = gallery.listAlgorithms({ limit: 100000, offset: 0 }).items.find((a) => a.id === ref || a.name.toLowerCase() === ref.toLowerCase());
-  return byId;
+/** The algorithm with id `ref`, else the one named `ref` (case-insensitive), else undefined. */
+export function resolveAlgorithm(gallery: Gallery, ref: string): AlgorithmRecord | undefined {
+  try {
+    return gallery.getAlgorithm(ref);
+  } catch (err) {
+    if (!isDfgError(err) || err.code !== 'DFG_ERR_ALGORITHM_NOT_FOUND') throw err;
+  }
+  const wanted = ref.toLowerCase();
+  for (let offset = 0; ; offset += MAX_PAGE_LIMIT) {
+    const page = gallery.listAlgorithms({ limit: MAX_PAGE_LIMIT, offset });
+    const found = page.items.find((a) => a.name.toLowerCase() === wanted);
+    if (found) return found;
+    if (page.items.length < MAX_PAGE_LIMIT) return undefined;
+  }
 }
 
 export function registerCoreCommands(program: Command): void {
