@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import type { Manifest } from '../../src/embedding/manifest-schema.js';
 import { cropTensor, decodeRgb, listDataset, type Item, type Rgb } from '../quick-eval-model.js';
 
@@ -39,6 +40,20 @@ function boxPool(img: Rgb, p: number): Rgb {
   return { width, height, data };
 }
 
+async function transformed(file: string, spec: string): Promise<Rgb> {
+  const [kind, value] = spec.split(':');
+  const v = Number(value);
+  let img = sharp(file).removeAlpha().toColourspace('srgb');
+  if (kind === 'jpeg') img = sharp(await img.jpeg({ quality: v }).toBuffer());
+  else if (kind === 'webp') img = sharp(await img.webp({ quality: v }).toBuffer());
+  else if (kind === 'resize') {
+    const m = await sharp(file).metadata();
+    img = sharp(await img.resize(Math.round(m.width! * v), Math.round(m.height! * v), { kernel: 'lanczos3' }).png().toBuffer());
+  } else throw new Error(`unknown --transform ${spec}`);
+  const { data, info } = await img.removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data };
+}
+
 async function main(): Promise<void> {
   const root = arg('data', '/work/shared/data/wild-dev');
   const out = arg('out', '/work/genome-data/dump/wild-dev');
@@ -54,6 +69,9 @@ async function main(): Promise<void> {
   // --pool P: average P x P pixel blocks first (a coarser scale of the same image).
   const pool = Number(arg('pool', '1'));
   const minSize = Number(arg('min-size', '0'));
+  // --transform jpeg:Q | resize:F | webp:Q: post-process every image first (a re-encoded or
+  // rescaled copy), for gallery-augmentation experiments.
+  const transform = arg('transform', '');
   let items: Item[];
   if (process.argv.includes('--flat')) {
     items = fs.readdirSync(root).filter((n) => /\.(png|jpe?g|webp)$/i.test(n)).sort().map((n) => ({ algorithm: 'real', source: n, file: path.join(root, n) }));
@@ -79,7 +97,7 @@ async function main(): Promise<void> {
   const index: Array<Item & { width: number; height: number; offset: number }> = [];
   let offset = 0;
   for (const it of items) {
-    const img = boxPool(await decodeRgb(it.file), pool);
+    const img = boxPool(transform ? await transformed(it.file, transform) : await decodeRgb(it.file), pool);
     const w = Math.min(crop, Math.floor(img.width / 8) * 8);
     const h = Math.min(crop, Math.floor(img.height / 8) * 8);
     const left = Math.floor((img.width - w) / 2);
