@@ -126,3 +126,31 @@ t.test('at start-up, a gallery changed since its calibration is calibrated at on
   await sleep(500);
   t.equal(current(third.services)!.version, cal.version, 'a current calibration is kept');
 });
+
+t.test('automatic calibrations keep the target FPIR and sample cap of the last requested one', async (t) => {
+  const { app, services } = await buildTestApp(t, { env: { DFG_AUTO_CALIBRATE_MS: '100' }, autoCalibrate: true });
+  const a = await enrol(app, 'nearest2', [1, 2, 3, 4]);
+  await enrol(app, 'bilinear4', [11, 12, 13, 14]);
+  const auto1 = await until('an automatic calibration', () => current(services));
+  t.equal(auto1.targetFpir, 0.01, 'nothing requested yet: DFG_TARGET_FPIR');
+  t.equal(auto1.params.requested, undefined);
+
+  const asked = await app.inject({ method: 'POST', url: '/v1/calibration', payload: { targetFpir: 0.05, maxSamplesPerAlgorithm: 3 } });
+  t.equal(asked.statusCode, 201);
+  const manual = asked.json();
+
+  await enrol(app, 'nearest2', [5, 6], a);
+  const auto2 = await until('an automatic calibration after the request', () => { const c = current(services); return c && c.version > manual.version ? c : null; });
+  t.equal(auto2.params.auto, true);
+  t.equal(auto2.targetFpir, 0.05, 'the requested target, not DFG_TARGET_FPIR');
+  t.equal(auto2.params.maxSamplesPerAlgorithm, 3, 'the requested cap');
+  t.same(auto2.params.requested, { targetFpir: 0.05, maxSamplesPerAlgorithm: 3, version: manual.version });
+
+  await enrol(app, 'nearest2', [7], a);
+  const auto3 = await until('a second automatic calibration', () => { const c = current(services); return c && c.version > auto2.version ? c : null; });
+  t.equal(auto3.targetFpir, 0.05, 'carried from one automatic calibration to the next');
+  t.same(auto3.params.requested, auto2.params.requested);
+  const shown = (await app.inject({ url: '/v1/calibration' })).json();
+  t.equal(shown.targetFpir, 0.05);
+  t.equal(shown.automatic, true);
+});

@@ -252,3 +252,14 @@ t.test('calibrateGallery with wccn: the metric is stored with the calibration, s
   t.same(Array.from(reopened.metric!.basis), Array.from(cal.metric!.basis), 'the metric survives a reopen');
   t.same(gallery.search(query, 20), after, 'and searches the same way');
 });
+
+t.test('requestedSettings: what an automatic calibration keeps from the current one', async (t) => {
+  const { requestedSettings } = await import('../src/calibration/auto.js');
+  const rec = (params: Record<string, unknown>, targetFpir = 0.05, version = 7) => ({ version, modelId: 'm', createdAt: '', targetFpir, global: 0.9, perAlgorithm: {}, params });
+  t.equal(requestedSettings(null), undefined, 'no calibration');
+  t.same(requestedSettings(rec({ maxSamplesPerAlgorithm: 50 })), { targetFpir: 0.05, maxSamplesPerAlgorithm: 50, version: 7 }, 'a requested one');
+  t.equal(requestedSettings(rec({ auto: true })), undefined, 'automatic, nothing requested before');
+  t.same(requestedSettings(rec({ auto: true, requested: { targetFpir: 0.02, version: 3 } }, 0.02, 9)), { targetFpir: 0.02, version: 3 }, 'carried');
+  t.equal(requestedSettings(rec({ auto: true, requested: { targetFpir: 7, version: 3 } })), undefined, 'a corrupt record is ignored');
+  t.same(requestedSettings(rec({ auto: true, requested: { targetFpir: 0.02, maxSamplesPerAlgorithm: -1, version: 3 } })), { targetFpir: 0.02, version: 3 }, 'a bad cap is dropped');
+});

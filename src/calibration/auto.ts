@@ -2,8 +2,11 @@
  * Automatic calibration (the HTTP server only): a timer watches the enabled algorithms and their
  * sample counts, and once they have changed since the current calibration, and then stayed put
  * for `everyMs` (a batch of enrolments is calibrated once, at its end), calibrates the gallery in
- * a worker thread with the configured target FPIR, top-M and metric, and stores the result with
- * params.auto = true. At start it calibrates at once when the gallery changed since (or has no)
+ * a worker thread with the configured top-M and metric, and stores the result with
+ * params.auto = true. The target FPIR and sample cap are those of the last calibration someone
+ * requested (POST /v1/calibration, `dfg calibrate`), carried from one automatic calibration to the
+ * next in params.requested, so a chosen operating point survives enrolments; without one, the
+ * configured target (DFG_TARGET_FPIR) and the default cap. At start it calibrates at once when the gallery changed since (or has no)
  * calibration. One run at a time; a gallery that cannot be calibrated yet (fewer than two enabled
  * algorithms with samples, or none with two) is left alone until it changes.
  */
@@ -43,6 +46,27 @@ function calibratable(counts: Record<string, number>): boolean {
   return ns.length >= 2 && ns.some((n) => n >= 2);
 }
 
+/** A target FPIR and sample cap someone asked for, kept by the automatic calibrations after it. */
+export interface RequestedSettings {
+  targetFpir: number;
+  maxSamplesPerAlgorithm?: number;
+  /** The calibration version that was requested. */
+  version: number;
+}
+
+/** The settings of the last requested calibration, from the current one; undefined when none was requested. */
+export function requestedSettings(record: CalibrationRecord | null): RequestedSettings | undefined {
+  if (!record) return undefined;
+  if (record.params.auto !== true) {
+    const cap = record.params.maxSamplesPerAlgorithm;
+    return { targetFpir: record.targetFpir, ...(typeof cap === 'number' ? { maxSamplesPerAlgorithm: cap } : {}), version: record.version };
+  }
+  const r = record.params.requested as Partial<RequestedSettings> | undefined;
+  if (!r || typeof r.targetFpir !== 'number' || !(r.targetFpir > 0 && r.targetFpir < 0.5) || typeof r.version !== 'number') return undefined;
+  const cap = typeof r.maxSamplesPerAlgorithm === 'number' && Number.isInteger(r.maxSamplesPerAlgorithm) && r.maxSamplesPerAlgorithm >= 2 ? r.maxSamplesPerAlgorithm : undefined;
+  return { targetFpir: r.targetFpir, ...(cap ? { maxSamplesPerAlgorithm: cap } : {}), version: r.version };
+}
+
 /** Longest pause between two looks at the gallery. */
 const CHECK_MS = 1000;
 
@@ -64,12 +88,18 @@ export function startAutoCalibration(opts: AutoCalibrationOptions): AutoCalibrat
   const run = (held: HeldGallery, key: string, counts: Record<string, number>): void => {
     const controller = new AbortController();
     const t0 = performance.now();
-    log.debug({ samples: counts }, 'automatic calibration started');
-    const done = calibrateGalleryInWorker(held.gallery, { topM: opts.topM, targetFpir: opts.targetFpir, metric: opts.metric, auto: true }, controller.signal)
+    const requested = requestedSettings(held.gallery.currentCalibration());
+    const targetFpir = requested?.targetFpir ?? opts.targetFpir;
+    log.debug({ samples: counts, targetFpir, requested: requested?.version }, 'automatic calibration started');
+    const done = calibrateGalleryInWorker(held.gallery, {
+      topM: opts.topM, targetFpir, metric: opts.metric, auto: true,
+      ...(requested?.maxSamplesPerAlgorithm ? { maxSamplesPerAlgorithm: requested.maxSamplesPerAlgorithm } : {}),
+      ...(requested ? { requested } : {}),
+    }, controller.signal)
       .then((result) => {
         tried = key;
         const record = result.record!;
-        log.info({ version: record.version, global: record.global, metric: metricInfo(result.metric).kind, algorithms: Object.keys(record.perAlgorithm).length, ms: Math.round(performance.now() - t0) }, 'calibrated automatically');
+        log.info({ version: record.version, targetFpir, global: record.global, metric: metricInfo(result.metric).kind, algorithms: Object.keys(record.perAlgorithm).length, ms: Math.round(performance.now() - t0) }, 'calibrated automatically');
       }, (err: unknown) => {
         if (controller.signal.aborted) return log.debug({ ms: Math.round(performance.now() - t0) }, 'automatic calibration cancelled');
         tried = key;

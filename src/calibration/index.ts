@@ -33,6 +33,8 @@ export interface CalibrateGalleryOptions {
   metric?: MetricSetting;
   /** Recorded as params.auto: the server calibrated on its own (auto.ts). */
   auto?: boolean;
+  /** With auto: the requested calibration whose target FPIR and cap it kept (params.requested). */
+  requested?: { targetFpir: number; maxSamplesPerAlgorithm?: number; version: number };
 }
 
 export interface GalleryCalibration {
@@ -101,7 +103,7 @@ export function saveGalleryCalibration(gallery: Pick<Gallery, 'saveCalibration'>
     // NaN (no leave-one-out score) is not JSON: JSON.stringify would write null anyway, say so.
     params: JSON.parse(JSON.stringify({
       topM: opts.topM, maxSamplesPerAlgorithm: collected.cap, negatives: collected.negatives.length, stats: calibration.stats,
-      fingerprint: collected.fingerprint, ...(opts.auto ? { auto: true } : {}),
+      fingerprint: collected.fingerprint, ...(opts.auto ? { auto: true } : {}), ...(opts.auto && opts.requested ? { requested: opts.requested } : {}),
     })) as Record<string, unknown>,
   });
 }

@@ -86,7 +86,7 @@ export async function calibrationRoutes(app: FastifyInstance, { services }: Rout
     schema: {
       operationId: 'calibrate', tags: ['gallery'],
       summary: 'Calibrate per-algorithm thresholds from the gallery for a target FPIR and make them current',
-      description: 'Leave-one-out genuine scores of each enabled algorithm against impostor scores of every other one (and of disabled algorithms). The stored result is versioned, shown in GET /v1/gallery and used by /v1/attribute; explicit per-algorithm thresholds still win. The server also calibrates on its own (DFG_AUTO_CALIBRATE_MS) once the enabled algorithms or their sample counts change; request one for another target FPIR or sample cap. The computation runs in a worker thread.',
+      description: 'Leave-one-out genuine scores of each enabled algorithm against impostor scores of every other one (and of disabled algorithms). The stored result is versioned, shown in GET /v1/gallery and used by /v1/attribute; explicit per-algorithm thresholds still win. The server also calibrates on its own (DFG_AUTO_CALIBRATE_MS) once the enabled algorithms or their sample counts change, keeping the target FPIR and sample cap of the last requested calibration: request one to choose another. The computation runs in a worker thread.',
       body: CalibrationRequest,
       response: { 201: CalibrationResult, 200: CalibrationResult, ...errorResponses(400, 401, 403, 415, 422, 503) },
     },
