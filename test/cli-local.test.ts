@@ -46,6 +46,9 @@ t.test('dfg enrol, attribute and calibrate on a local gallery', async (t) => {
   t.equal(info.code, 0, info.out);
   t.equal(JSON.parse(info.out.slice(info.out.indexOf('{'))).counts.algorithms, 2);
 
+  const dry = await dfg(['calibrate', '--dry-run', '--json'], { ...env, DFG_TARGET_FPIR: '0.2' });
+  t.equal(dry.code, 0, dry.out);
+  t.equal(JSON.parse(dry.out.slice(dry.out.indexOf('{'))).stats.targetFpir, 0.2, 'without --target-fpir: DFG_TARGET_FPIR');
   const cal = await dfg(['calibrate', '--target-fpir', '0.1'], env);
   t.equal(cal.code, 0, cal.out);
   t.match(cal.out, /LOO rank-1\s+most confused with/);

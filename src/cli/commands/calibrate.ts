@@ -51,17 +51,17 @@ export function registerCalibrateCommand(program: Command): void {
   program
     .command('calibrate')
     .description('Calibrate per-algorithm thresholds from the gallery (leave-one-out genuine vs impostor scores) for a target FPIR, and store them')
-    .option('--target-fpir <fraction>', 'false-positive identification rate to calibrate for', fraction, 0.01)
+    .option('--target-fpir <fraction>', 'false-positive identification rate to calibrate for (default: DFG_TARGET_FPIR)', fraction)
     .option('--top-m <m>', 'per-algorithm score = mean of the best m similarities (default: DFG_TOP_M)', positiveInt)
     .option('--max-samples <n>', 'samples per algorithm used at most (calibration is quadratic)', positiveInt, 200)
     .option('--metric <m>', `${METRIC_HELP} (default: DFG_METRIC)`, metricArg)
     .option('--dry-run', 'compute and print, store nothing')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { targetFpir: number; topM?: number; maxSamples: number; metric?: MetricSetting; dryRun?: boolean; json?: boolean }) => {
+    .action(async (o: { targetFpir?: number; topM?: number; maxSamples: number; metric?: MetricSetting; dryRun?: boolean; json?: boolean }) => {
       const config = loadConfig();
       const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models: await configuredGalleryModels(config), snapshotEvery: config.DFG_SNAPSHOT_EVERY });
       try {
-        const result = calibrateGallery(gallery, { topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun, metric: o.metric ?? metricSetting(config) });
+        const result = calibrateGallery(gallery, { topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir ?? config.DFG_TARGET_FPIR, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun, metric: o.metric ?? metricSetting(config) });
         const metric = result.metric ? metricHeader(result.metric) : null;
         if (o.json) console.log(JSON.stringify({ ...result.calibration, names: result.names, negatives: result.negatives, metric, version: result.record?.version ?? null }, null, 2));
         else {
