@@ -1,8 +1,8 @@
-/** `dfg serve | enrol | attribute | gallery | models | keys` */
+/** `dfg serve | enrol | attribute | gallery | models` (and `keys`, keys.ts) */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig, type Config } from '../../config/index.js';
 import { createLogger, serveForever } from '../../server.js';
 import { startServices } from '../../services.js';
 import { enrolImages } from '../../enrol.js';
@@ -10,7 +10,6 @@ import { attributeImage } from '../../attribute.js';
 import { expandImagePaths } from '../files.js';
 import { progressBar } from '../progress.js';
 import { isDfgError } from '../../errors.js';
-import { generateKey, SCOPES, type Scope } from '../../http/plugins/auth.js';
 import { buildModels } from '../../embedding/models/index.js';
 import { listModels } from '../../embedding/manifest.js';
 import type { Gallery } from '../../gallery/index.js';
@@ -18,8 +17,17 @@ import type { AlgorithmRecord } from '../../gallery/types.js';
 import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
 import { registerReembedCommand } from './reembed.js';
 import { registerModelSwitchCommand } from './model-switch.js';
+import { registerKeysCommand } from './keys.js';
 
 const CHUNK = 32;
+/** As POST /v1/attribute's k. */
+const MAX_CANDIDATES = 20;
+
+function candidateCount(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_CANDIDATES) throw new InvalidArgumentError(`Expected an integer in [1, ${MAX_CANDIDATES}] but received ${JSON.stringify(v)}`);
+  return n;
+}
 
 async function withServices<T>(fn: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>): Promise<T> {
   const parts = await open();
@@ -30,9 +38,23 @@ async function withServices<T>(fn: (parts: Awaited<ReturnType<typeof open>>) => 
   }
 }
 
+/**
+ * The services' log for a command: on stderr, so stdout carries only the command's output
+ * (`dfg gallery info | jq`, `dfg attribute --json`). Unless LOG_LEVEL is set, warnings only, and
+ * not the services' own 'start-up failed' record: the CLI prints that error as its one line.
+ */
+function cliLogger(config: Config) {
+  const explicit = Boolean(process.env.LOG_LEVEL);
+  return createLogger({ LOG_LEVEL: explicit ? config.LOG_LEVEL : 'warn' }, {
+    write(line: string) {
+      if (explicit || !line.includes('"msg":"start-up failed"')) process.stderr.write(line);
+    },
+  });
+}
+
 async function open() {
   const config = loadConfig();
-  const log = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' });
+  const log = cliLogger(config);
   const services = startServices(config, log, { refreshMs: 0 });
   await services.whenReady;
   return { config, ...services.need(), close: () => services.close() };
@@ -103,9 +125,10 @@ export function registerCoreCommands(program: Command): void {
     .description('Attribute images against the local gallery')
     .argument('<paths...>', 'image files or folders')
     .option('--json', 'print JSON lines instead of a table')
-    .option('-k <k>', 'candidates per image', (v) => Number.parseInt(v, 10), 3)
+    .option('-k <k>', `candidates per image (1 to ${MAX_CANDIDATES})`, candidateCount, 3)
     .action(async (paths: string[], o: { json?: boolean; k: number }) => {
       const files = await expandImagePaths(paths);
+      if (files.length === 0) throw new Error('No image files found');
       await withServices(async ({ config, embedder, gallery }) => {
         const rows: string[][] = [];
         for (const f of files) {
@@ -148,30 +171,15 @@ export function registerCoreCommands(program: Command): void {
       for (const m of out) console.log(`${m.id}\t${m.sha256}\t${m.onnxPath}`);
     });
   models.command('list').description('Models with a valid manifest in DFG_MODELS_DIR').action(async () => {
-    for (const id of await listModels(loadConfig().DFG_MODELS_DIR)) console.log(id);
+    const dir = loadConfig().DFG_MODELS_DIR;
+    const st = await fs.stat(dir).catch(() => null);
+    if (!st?.isDirectory()) throw new Error(`DFG_MODELS_DIR ${dir} is not a folder`);
+    const ids = await listModels(dir);
+    for (const id of ids) console.log(id);
+    if (ids.length === 0) console.error(`no models in ${dir}; build the project's own with \`dfg models build\``);
   });
   registerModelSwitchCommand(models);
-
-  const keys = program.command('keys').description('API keys');
-  keys
-    .command('create')
-    .description('Generate a key; prints the key once and the hashed entry for DFG_API_KEYS_FILE')
-    .requiredOption('--id <id>', 'key name')
-    .option('--scopes <list>', `comma-separated: ${SCOPES.join(',')}`, 'attribute')
-    .option('--file <path>', 'append the hashed entry to this keys file (created if missing)')
-    .action(async (o: { id: string; scopes: string; file?: string }) => {
-      const scopes = o.scopes.split(',').map((s) => s.trim()) as Scope[];
-      const bad = scopes.filter((s) => !SCOPES.includes(s));
-      if (bad.length) throw new Error(`Unknown scope(s) ${bad.join(', ')}; expected ${SCOPES.join(', ')}`);
-      const { key, entry } = generateKey(o.id, scopes);
-      if (o.file) {
-        const existing: { keys: unknown[] } = await fs.readFile(o.file, 'utf8').then((t) => JSON.parse(t) as { keys: unknown[] }, () => ({ keys: [] as unknown[] }));
-        existing.keys.push(entry);
-        await fs.writeFile(o.file, JSON.stringify(existing, null, 2) + '\n', { mode: 0o600 });
-        console.error(`added ${o.id} to ${o.file}`);
-      } else console.error(JSON.stringify(entry));
-      console.log(key);
-    });
+  registerKeysCommand(program);
 }
 
 export function printTable(header: string[], rows: string[][]): void {
