@@ -37,6 +37,7 @@ export function registerGenomeCommands(program: Command): void {
     .action(async (o: { src: string; out: string; size: number; perImage: number; seed: string }) => {
       const r = await cutPhotoPatches({ srcDir: o.src, outDir: o.out, size: o.size, perImage: o.perImage, seed: o.seed });
       for (const s of r.skipped) console.error(`skipped ${s.file}: ${s.reason}`);
+      if (r.patches === 0) throw new Error(`No patches written: none of the ${r.photos + r.skipped.length} photos under ${o.src} has a ${o.size} px square with fine detail`);
       console.log(`${r.patches} patches from ${r.photos} photos written to ${o.out} (${r.skipped.length} skipped)`);
     });
 

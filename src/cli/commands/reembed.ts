@@ -5,14 +5,18 @@
  * the index of the target model list and calibrates it, so a running service switched to that
  * list (`dfg model switch`, PUT /v1/model) or restarted with it loads it at once, calibrated.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig, metricSetting, threadCount, type Config } from '../../config/index.js';
 import { createEmbedder, formatModelList, loadManifest, parseModelList } from '../../embedding/index.js';
 import { openGallery } from '../../gallery/index.js';
 import { reembedGallery, type ReembedResult } from '../../reembed.js';
 import { calibrateGallery } from '../../calibration/index.js';
 import { isDfgError } from '../../errors.js';
+import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
 import { progressBar } from '../progress.js';
+
+/** Images embedded per step at most: a step is one page of the gallery's samples lacking a vector. */
+const MAX_BATCH = MAX_PAGE_LIMIT;
 
 interface ReembedCommandOptions {
   model: string;
@@ -53,6 +57,12 @@ export async function prepareSwitch(config: Config, target: string): Promise<Swi
   }
 }
 
+function batchSize(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_BATCH) throw new InvalidArgumentError(`Expected an integer in [1, ${MAX_BATCH}] but received ${JSON.stringify(v)}`);
+  return n;
+}
+
 /** Registers `reembed` under the `dfg gallery` command. */
 export function registerReembedCommand(gallery: Command): void {
   gallery
@@ -60,12 +70,16 @@ export function registerReembedCommand(gallery: Command): void {
     .description('Embed every kept image with another model and store its vectors (the running service keeps serving); --switch prepares the switch to it')
     .requiredOption('--model <id>', 'model to embed with (models/<id>/), e.g. a new version or a drop-in CLIP export')
     .option('--switch [models]', 'then build, snapshot and calibrate the index of this DFG_MODEL list (default: the model alone)')
-    .option('--batch <n>', 'images embedded per step', (v) => Math.max(1, Number.parseInt(v, 10) || 32), 32)
+    .option('--batch <n>', 'images embedded per step', batchSize, 32)
     .option('--json', 'print the result as JSON')
     .action(async (o: ReembedCommandOptions) => {
       const config = loadConfig();
-      const [choice] = parseModelList(o.model);
-      if (parseModelList(o.model).length !== 1) throw new Error('--model takes one model id');
+      const choices = parseModelList(o.model);
+      if (choices.length !== 1 || o.model.includes(':')) throw new Error(`Expected one model id (no weight) for --model but received ${JSON.stringify(o.model)}`);
+      const choice = choices[0];
+      const target = o.switch === undefined || o.switch === false ? undefined : o.switch === true ? choice!.id : o.switch;
+      // A bad --switch list is refused before anything is embedded or stored.
+      if (target) for (const c of parseModelList(target)) await loadManifest(config.DFG_MODELS_DIR, c.id);
       const embedder = await createEmbedder({
         modelsDir: config.DFG_MODELS_DIR, modelId: choice!.id, threads: threadCount(config),
         maxQueue: Math.max(config.DFG_MAX_QUEUE, o.batch), limits: { maxBytes: config.DFG_MAX_IMAGE_BYTES, maxPixels: config.DFG_MAX_PIXELS },
@@ -92,7 +106,6 @@ export function registerReembedCommand(gallery: Command): void {
       } finally {
         await embedder.close();
       }
-      const target = o.switch === undefined || o.switch === false ? undefined : o.switch === true ? choice!.id : o.switch;
       const switched = target ? await prepareSwitch(config, target) : undefined;
       if (o.json) {
         console.log(JSON.stringify({ ...result, switch: switched ?? null }, null, 2));
