@@ -3,12 +3,13 @@
  * checked (list syntax, manifests, a vector of every listed model for every stored sample), its
  * embedder and gallery load beside the serving pair, new requests then get the new pair at once,
  * and the old pair closes once the requests holding it have finished. A refused or failed switch
- * leaves the serving pair as it was. One switch runs at a time.
+ * leaves the serving pair as it was. One switch runs at a time. Before the new pair serves, the
+ * switch is recorded in the gallery store, so a restart serves the list too (served-models.ts).
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import { formatModelList, loadManifest, parseModelList, type ModelChoice } from './embedding/index.js';
-import type { Gallery } from './gallery/index.js';
+import { readLastSwitch, writeSwitchRecord, type Gallery, type SwitchRecord } from './gallery/index.js';
 import { dfgError, isDfgError } from './errors.js';
 import { openServingPair, type Parts, type ServingPair } from './serving-pair.js';
 
@@ -30,6 +31,8 @@ export interface ModelSwitchResult {
   loadMs: number;
   /** Waiting for requests in flight on the old pair and closing it. */
   drainMs: number;
+  /** The switch record written to the gallery store, or null when it already named this list. */
+  recorded: SwitchRecord | null;
 }
 
 /** What the switcher needs of the services that own the serving pair. */
@@ -40,6 +43,8 @@ export interface SwitchHost {
   current(): ServingPair | undefined;
   /** Makes `next` the serving pair: requests from now on get it. */
   install(next: ServingPair): void;
+  /** A switch to the served list was recorded in the gallery store (called just before install, or alone when the list was already served). */
+  recorded(record: SwitchRecord): void;
   /** The service is closing: a switch still loading gives up and closes what it loaded. */
   closing(): boolean;
 }
@@ -80,6 +85,15 @@ function refuseIncomplete(list: string, missing: Record<string, number>): void {
     `${what}; re-embed them (dfg gallery reembed --model <id>, or POST /v1/jobs/reembeddings) and switch again, or force the switch to serve without them`);
 }
 
+/** The list of the recorded switch; undefined when there is none or it is unreadable (then rewritten). */
+function lastRecorded(dir: string): string | undefined {
+  try {
+    return readLastSwitch(dir)?.list;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Checks a target list against the models folder and the store the serving gallery reads. */
 async function checkTarget(config: Config, serving: Gallery, list: string, force: boolean): Promise<ModelChoice[]> {
   const choices = parseModelList(list);
@@ -97,7 +111,11 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
     const previous = servedList(old.parts);
     const choices = await checkTarget(config, old.parts.gallery, list, force);
     const model = formatModelList(choices);
-    if (model === previous) return { switched: false, previous, model, parts: old.parts, loadMs: 0, drainMs: 0 };
+    if (model === previous) {
+      // Served already, maybe by DFG_MODEL overriding a record of another list: now the record names it too.
+      const recorded = lastRecorded(config.DFG_GALLERY_DIR) === model ? null : record(model, force);
+      return { switched: false, previous, model, parts: old.parts, loadMs: 0, drainMs: 0, recorded };
+    }
     if (host.closing()) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the service is closing');
     log.info({ from: previous, to: model, force }, 'model switch: loading');
     let next: ServingPair;
@@ -106,23 +124,33 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
     } catch (err) {
       throw unusable(err, model);
     }
+    let recorded: SwitchRecord;
     try {
       if (host.closing()) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the service is closing');
       // Catch up with what the serving pair committed while this one loaded, then check again:
       // samples enrolled meanwhile carry vectors of the old models only.
       next.parts.gallery.refresh();
       if (!force) refuseIncomplete(model, next.parts.gallery.coverage().missing);
+      // Committed before the new pair serves, so before the answer: a switch reported done survives kill -9.
+      recorded = writeSwitchRecord(config.DFG_GALLERY_DIR, model, force);
     } catch (err) {
       await next.close();
       throw err;
     }
+    host.recorded(recorded);
     host.install(next);
     const loadMs = Math.round(performance.now() - t0);
     log.info({ from: previous, to: model, indexId: next.parts.gallery.modelId, loadMs, inFlight: old.holders() }, 'model switch: new models serving, closing the old ones');
     const t1 = performance.now();
     // The switch has happened: a failure to close the old pair (its snapshot) is logged, not reported as a failed switch.
     await old.close({ drain: true }).catch((err: unknown) => log.error({ err, model: previous }, 'model switch: closing the old models failed'));
-    return { switched: true, previous, model, parts: next.parts, loadMs, drainMs: Math.round(performance.now() - t1) };
+    return { switched: true, previous, model, parts: next.parts, loadMs, drainMs: Math.round(performance.now() - t1), recorded };
+  };
+
+  const record = (model: string, force: boolean): SwitchRecord => {
+    const recorded = writeSwitchRecord(config.DFG_GALLERY_DIR, model, force);
+    host.recorded(recorded);
+    return recorded;
   };
 
   return {
@@ -140,7 +168,7 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
         log.info({
           from: result.previous, to: result.model, switched: result.switched, force: opts.force ?? false, indexId: info.modelId,
           indexed: info.counts.samples, needsReembedding: coverage.incomplete, calibrated: result.parts.gallery.currentCalibration() !== null,
-          loadMs: result.loadMs, drainMs: result.drainMs,
+          loadMs: result.loadMs, drainMs: result.drainMs, recorded: result.recorded !== null,
         }, result.switched ? 'model switched' : 'model switch: already serving that list');
         return result;
       } catch (err) {

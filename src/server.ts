@@ -60,7 +60,7 @@ export async function startServer(cfg: Config = loadConfig(), log: Logger = crea
   const services = startServices(cfg, log, { autoCalibrateMs: cfg.DFG_AUTO_CALIBRATE_MS });
   const { app } = await buildApp({ services, keyRing, logger: log, extraRoutes: jobRouteSet() });
   const address = await app.listen({ host: cfg.HOST, port: cfg.PORT });
-  log.info({ address, gallery: cfg.DFG_GALLERY_DIR, model: cfg.DFG_MODEL }, 'listening');
+  log.info({ address, gallery: cfg.DFG_GALLERY_DIR, DFG_MODEL: cfg.DFG_MODEL ?? null }, 'listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>

@@ -5,16 +5,18 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { metricSetting, modelList } from './config/index.js';
+import { metricSetting } from './config/index.js';
 import { loadManifest } from './embedding/index.js';
 import type { GalleryModel } from './gallery/index.js';
 import { dfgError } from './errors.js';
-import { openServingPair, type Parts, type ServingPair } from './serving-pair.js';
+import type { Parts, ServingPair } from './serving-pair.js';
+import { chooseStartModels, openStartPair, type ModelOrigin } from './served-models.js';
 import { createModelSwitcher, type ModelSwitchResult, type SwitchOptions } from './model-switch.js';
 import { startAutoCalibration, type AutoCalibrator } from './calibration/auto.js';
 
 export type { Parts } from './serving-pair.js';
 export type { ModelSwitchResult, SwitchOptions } from './model-switch.js';
+export type { ModelOrigin } from './served-models.js';
 
 export interface Services {
   readonly config: Config;
@@ -32,10 +34,13 @@ export interface Services {
   use<T>(fn: (parts: Parts) => Promise<T>): Promise<T>;
   /** Loaded parts or undefined (for health and metrics). */
   peek(): { embedder?: Parts['embedder']; gallery?: Parts['gallery']; error?: Error };
+  /** Where the served list came from (DFG_MODEL or a switch) and the recorded switch; 503 while loading, like need(). */
+  origin(): ModelOrigin;
   /**
    * Hot model switch to a DFG_MODEL list (see model-switch.ts): 400/404/422 for a bad list or
    * model, 409 DFG_ERR_MODEL_SWITCH_INCOMPLETE (unless `force`), 409 DFG_ERR_MODEL_SWITCH_BUSY while
-   * another runs. Resolves once the new models serve and the old ones are closed.
+   * another runs. Resolves once the new models serve and the old ones are closed. A successful
+   * switch is recorded in the gallery store first, so restarts serve the list too (served-models.ts).
    */
   switchModels(list: string, opts?: SwitchOptions): Promise<ModelSwitchResult>;
   close(): Promise<void>;
@@ -53,13 +58,14 @@ export interface ServiceOptions {
 
 export function startServices(config: Config, log: Logger, opts: ServiceOptions = {}): Services {
   let current: ServingPair | undefined;
+  let origin: ModelOrigin | undefined;
   let error: Error | undefined;
   let timer: NodeJS.Timeout | undefined;
   let auto: AutoCalibrator | undefined;
   let closed = false;
 
   const whenReady = (async () => {
-    current = await openServingPair(config, modelList(config), log);
+    ({ pair: current, origin } = await openStartPair(config, log));
     if (closed) return;
     const refreshMs = opts.refreshMs ?? 1000;
     if (refreshMs > 0) {
@@ -89,6 +95,9 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       current = next;
       // A calibration of the replaced gallery would be stored for models no longer served.
       auto?.cancel();
+    },
+    recorded: (lastSwitch) => {
+      origin = { ...origin!, source: 'switch', lastSwitch };
     },
     closing: () => closed,
   });
@@ -127,6 +136,10 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       }
     },
     peek: () => ({ embedder: current?.parts.embedder, gallery: current?.parts.gallery, error }),
+    origin: () => {
+      need();
+      return origin!;
+    },
     switchModels: (list, switchOpts) => switcher.switchModels(list, switchOpts),
     async close() {
       closed = true;
@@ -141,12 +154,13 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
 }
 
 /**
- * The gallery models DFG_MODEL lists (dimensions from their manifests), for tools that open the
- * gallery without embedding anything (calibration). Rejects with the manifest errors.
+ * The gallery models a service started now would serve (DFG_MODEL, else the recorded switch, see
+ * served-models.ts; dimensions from their manifests), for tools that open the gallery without
+ * embedding anything (calibration). Rejects with the manifest errors.
  */
-export async function configuredGalleryModels(config: Config): Promise<GalleryModel[]> {
+export async function configuredGalleryModels(config: Config, log: Logger): Promise<GalleryModel[]> {
   const out: GalleryModel[] = [];
-  for (const m of modelList(config)) out.push({ id: m.id, dim: (await loadManifest(config.DFG_MODELS_DIR, m.id)).manifest.output.dim, weight: m.weight });
+  for (const m of (await chooseStartModels(config, log)).models) out.push({ id: m.id, dim: (await loadManifest(config.DFG_MODELS_DIR, m.id)).manifest.output.dim, weight: m.weight });
   return out;
 }
 
@@ -161,6 +175,7 @@ export function unloadedServices(config: Config): Services {
     need() { throw dfgError('DFG_ERR_SERVER_NOT_READY', 'services not started'); },
     use: async () => { throw dfgError('DFG_ERR_SERVER_NOT_READY', 'services not started'); },
     peek: () => ({}),
+    origin() { throw dfgError('DFG_ERR_SERVER_NOT_READY', 'services not started'); },
     switchModels: async () => { throw dfgError('DFG_ERR_SERVER_NOT_READY', 'services not started'); },
     close: async () => {},
   };

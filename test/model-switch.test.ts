@@ -4,59 +4,15 @@
  * the models they started with; one switch at a time; close() during a switch leaks nothing.
  */
 import t from 'tap';
-import fs from 'node:fs';
-import path from 'node:path';
-import { buildTestApp, ROOT, tempDir } from './helpers/app.js';
-import { files } from './helpers/multipart.js';
 import { generatorImage } from './helpers/images.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
 import { dfg } from './helpers/cli.js';
-import { createEmbedder } from '../src/embedding/index.js';
-import { openGallery } from '../src/gallery/index.js';
-import { reembedGallery } from '../src/reembed.js';
+import { adminKey, reembed, servedGallery } from './helpers/model-switch.js';
 import { attributeImage } from '../src/attribute.js';
 import { generateKey } from '../src/http/plugins/auth.js';
-import type { Config } from '../src/config/index.js';
-import type { KeysFile } from '../src/http/plugins/auth.js';
+import { readLastSwitch } from '../src/gallery/index.js';
 
 const FUSED = 'residual-v1:1+tiny-clip:0.5';
-const adminKey = generateKey('ops', ['admin']);
-
-/** A service on residual-v1 with two algorithms enrolled; tiny-clip is in its models folder. */
-async function servedGallery(t: { teardown(fn: () => unknown): void }, keys?: KeysFile['keys']) {
-  const models = tempDir('dfg-models-');
-  fs.cpSync(path.join(ROOT, 'models', 'residual-v1'), path.join(models, 'residual-v1'), { recursive: true });
-  writeTinyModel(models, 'tiny-clip');
-  const env = { DFG_MODELS_DIR: models, DFG_THRESHOLD: '0', DFG_MODEL: 'residual-v1' };
-  const built = await buildTestApp(t, { env, keys });
-  const admin = keys ? { authorization: `Bearer ${adminKey.key}` } : {};
-  const { app } = built;
-  const withAuth = (form: ReturnType<typeof files>) => ({ ...form, headers: { ...form.headers, ...admin } });
-  const register = async (name: string) => (await app.inject({ method: 'POST', url: '/v1/algorithms', headers: admin, payload: { name, forgeryType: 'EFS', architecture: 'GAN' } })).json();
-  const x = await register('X');
-  const y = await register('Y');
-  const enrol = async (id: string, images: Buffer[]) =>
-    (await app.inject({ method: 'POST', url: `/v1/algorithms/${id}/samples`, ...withAuth(files(...images.map((b, i) => [`s${i}.png`, b] as [string, Buffer]))) })).json();
-  await enrol(x.id, await Promise.all([1, 2, 3].map((s) => generatorImage('nearest2', s))));
-  await enrol(y.id, await Promise.all([11, 12].map((s) => generatorImage('bilinear4', s))));
-  const probe = await generatorImage('nearest2', 50);
-  const attribute = async () => (await app.inject({ method: 'POST', url: '/v1/attribute', ...withAuth(files(['p.png', probe])) })).json();
-  const put = (payload: unknown) => app.inject({ method: 'PUT', url: '/v1/model', headers: admin, payload: payload as object });
-  const served = async () => (await app.inject({ url: '/v1/gallery', headers: admin })).json().model.list as string;
-  return { ...built, models, x, y, enrol, probe, attribute, put, served };
-}
-
-/** Stores a vector of `modelId` for every sample (as `dfg gallery reembed --model` does). */
-async function reembed(config: Config, modelId: string): Promise<void> {
-  const embedder = await createEmbedder({ modelsDir: config.DFG_MODELS_DIR, modelId, threads: 1, maxQueue: 64, limits: { maxBytes: config.DFG_MAX_IMAGE_BYTES, maxPixels: config.DFG_MAX_PIXELS } });
-  const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, modelId, dim: embedder.model.dim });
-  try {
-    await reembedGallery(gallery, embedder);
-  } finally {
-    await gallery.close();
-    await embedder.close();
-  }
-}
 
 /** Worker threads alive in this process beyond those of the test runner (one pool thread per embedder here: DFG_THREADS=1). */
 const RUNNER_WORKERS = workerCount();
@@ -99,6 +55,7 @@ t.test('a refused or failed switch changes nothing: the old model keeps serving'
   }
 
   t.equal(await s.served(), 'residual-v1');
+  t.equal(readLastSwitch(s.config.DFG_GALLERY_DIR), null, 'a refused switch records nothing');
   const after = await s.attribute();
   t.equal(after.model.id, 'residual-v1');
   t.same(after.candidates, before.candidates, 'the same answers after every refusal');
@@ -187,6 +144,7 @@ t.test('requests holding the old models finish on them; close() during a switch 
   const lateRes = await late;
   t.equal(lateRes.statusCode, 503);
   t.equal(lateRes.json().code, 'DFG_ERR_SERVER_NOT_READY');
+  t.equal(readLastSwitch(s.config.DFG_GALLERY_DIR)?.list, 'tiny-clip', 'a switch given up records nothing');
   t.equal(liveWorkers(), 0, 'no embedder left running');
   t.equal((await s.put({ model: 'residual-v1' })).statusCode, 503, 'no switch after close');
 });
@@ -224,6 +182,7 @@ t.test('PUT /v1/model needs the admin scope; dfg model switch calls it', async (
   t.equal(ok.code, 0, ok.out);
   t.match(ok.out, /serving tiny-clip \(was residual-v1\)/);
   t.match(ok.out, /not calibrated/);
+  t.match(ok.out, /DFG_MODEL=residual-v1 wins at its next restart: unset it/, 'the service\'s DFG_MODEL names another list');
   t.equal(await s.served(), 'tiny-clip');
   const unknown = await dfg(['models', 'switch', 'nope', '--json', '--url', url, '--key', adminKey.key]);
   t.equal(unknown.code, 1);

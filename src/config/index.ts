@@ -21,7 +21,7 @@ export const ConfigSchema = Type.Object({
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
   DFG_GALLERY_DIR: Type.String({ default: 'gallery', description: 'Data directory: SQLite store, index snapshots.' }),
   DFG_MODELS_DIR: Type.String({ default: 'models', description: 'Directory of models/<id>/{model.onnx,model.json}.' }),
-  DFG_MODEL: Type.String({ default: 'residual-v3', description: 'Embedding models, `id[:weight],...`: one model id, or several whose similarities are fused by weight (default weight 1).' }),
+  DFG_MODEL: Type.Optional(Type.String({ description: 'Embedding models, `id[:weight],...`: one model id, or several whose similarities are fused by weight (default weight 1). Unset: the list of the last model switch recorded in the gallery (PUT /v1/model), else residual-v3. Set, it wins over a recorded switch.' })),
   DFG_KEEP_IMAGES: Type.Boolean({ default: true, description: 'Keep enrolled image bytes under DFG_GALLERY_DIR/blobs (content-addressed) so the gallery can be re-embedded for a new model. false: only embeddings are stored.' }),
   DFG_API_KEYS_FILE: Type.String({ default: '', description: 'JSON file of hashed API keys with scopes (see README). Empty: no auth, loopback only.' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis for batch jobs.' }),
@@ -74,9 +74,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
   const errors = [...Value.Errors(ConfigSchema, withDefaults)];
   const lines = errors.map((e) => `  ${e.path.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(e.value)})`);
-  if (typeof (withDefaults as Config).DFG_MODEL === 'string') {
+  const model = (withDefaults as Config).DFG_MODEL;
+  if (typeof model === 'string') {
     try {
-      parseModelList((withDefaults as Config).DFG_MODEL);
+      parseModelList(model);
     } catch (err) {
       lines.push(`  DFG_MODEL: ${(err as Error).message}`);
     }
@@ -98,9 +99,15 @@ export function metricSetting(cfg: Pick<Config, 'DFG_METRIC'>): MetricSetting {
   return parseMetric(cfg.DFG_METRIC) ?? { kind: 'cosine' };
 }
 
-/** The models of DFG_MODEL with their weights (loadConfig has validated the list). */
+/** The model list served when DFG_MODEL is unset and no model switch is recorded. */
+export const DEFAULT_MODEL = 'residual-v3';
+
+/**
+ * The models of DFG_MODEL with their weights (loadConfig has validated the list), DEFAULT_MODEL
+ * when unset. A service started without DFG_MODEL may serve a recorded switch instead (served-models.ts).
+ */
 export function modelList(cfg: Pick<Config, 'DFG_MODEL'>): ModelChoice[] {
-  return parseModelList(cfg.DFG_MODEL);
+  return parseModelList(cfg.DFG_MODEL ?? DEFAULT_MODEL);
 }
 
 export function threadCount(cfg: Pick<Config, 'DFG_THREADS'>): number {

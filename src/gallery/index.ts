@@ -38,6 +38,7 @@ export type { IndexInfo } from './live-index.js';
 export type { SnapshotManifest } from './snapshot.js';
 export { fuseVectors, fusionIndexId, type FusionMember } from './fusion.js';
 export { DEFAULT_EF_SEARCH } from './gallery-options.js';
+export { readLastSwitch, writeSwitchRecord } from './switch-record.js';
 
 /**
  * Opens (creating if needed) the gallery in `opts.dir` for one model: migrates the store, then

@@ -19,6 +19,7 @@ import type {
   CalibrationRecord,
   Page,
   SampleRecord,
+  SwitchRecord,
 } from './types.js';
 
 export type { CheckedSample, IndexedSample, SampleVectors };
@@ -45,6 +46,22 @@ export interface StoreOptions {
 }
 
 export type Store = ReturnType<typeof openStore>;
+
+/** meta key of the last model switch. */
+const SWITCH_KEY = 'model_switch';
+
+function parseSwitchRecord(value: string): SwitchRecord {
+  let r: Partial<Record<keyof SwitchRecord, unknown>> | null;
+  try {
+    r = JSON.parse(value) as typeof r;
+  } catch {
+    r = null;
+  }
+  if (!r || typeof r.list !== 'string' || typeof r.at !== 'string' || typeof r.forced !== 'boolean') {
+    throw new Error(`malformed model switch record in the store's meta table: ${value.slice(0, 200)}`);
+  }
+  return { list: r.list, at: r.at, forced: r.forced };
+}
 
 /**
  * Opens (creating and migrating if needed) the SQLite store at `file`. Every write is one
@@ -81,6 +98,8 @@ export function openStore(file: string, opts: StoreOptions = {}) {
       WHERE c.seq > @after AND c.seq <= @upto ORDER BY c.seq LIMIT @limit`),
     deletedAfter: db.prepare(`SELECT label, sample_id, algorithm_id FROM changes
       WHERE kind = 'delete' AND seq > @after AND label <= @after`),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
   };
 
   const samples = sampleStatements(db, q.logAdd, q.logDelete);
@@ -203,6 +222,20 @@ export function openStore(file: string, opts: StoreOptions = {}) {
       db.transaction(() => calibrations.save(modelId, input, now())).immediate(),
 
     listCalibrations: (modelId: string, limit: number): CalibrationRecord[] => calibrations.list(modelId, limit),
+
+    /** The recorded model switch, or null; throws when the meta row is malformed (edited by hand, say). */
+    lastSwitch: (): SwitchRecord | null => {
+      const value = q.getMeta.get(SWITCH_KEY) as string | undefined;
+      return value === undefined ? null : parseSwitchRecord(value);
+    },
+
+    /** Records a successful model switch (replacing the previous record), committed before it returns. */
+    recordSwitch: (list: string, forced: boolean): SwitchRecord =>
+      db.transaction(() => {
+        const record: SwitchRecord = { list, at: now(), forced };
+        q.setMeta.run(SWITCH_KEY, JSON.stringify(record));
+        return record;
+      }).immediate(),
 
     /** Runs `fn` inside one read transaction, so several reads see the same committed state. */
     read: <T>(fn: () => T): T => db.transaction(fn).deferred(),

@@ -161,3 +161,13 @@ export interface GalleryLogger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
+
+/** The last successful model switch (PUT /v1/model), recorded in the store's meta table. */
+export interface SwitchRecord {
+  /** The list switched to, in DFG_MODEL syntax (formatted: `a,b:0.5`). */
+  list: string;
+  /** When, ISO 8601. */
+  at: string;
+  /** Whether it was forced past samples lacking a vector of a listed model. */
+  forced: boolean;
+}

@@ -1,6 +1,6 @@
 import type { AlgorithmRecord, SampleRecord } from '../gallery/index.js';
 import type { Config } from '../config/index.js';
-import type { Parts } from '../services.js';
+import type { ModelOrigin, Parts } from '../services.js';
 import { formatModelList } from '../embedding/index.js';
 import { resolveMargin, resolveThreshold } from '../attribution/decide.js';
 import { metricInfo } from '../attribution/gallery-metric.js';
@@ -21,8 +21,8 @@ export function toSampleBody(s: SampleRecord) {
   };
 }
 
-/** The GalleryInfo body of a serving pair: models, counts, index state, decision settings, calibration. */
-export function toGalleryInfo({ embedder, gallery }: Parts, cfg: Pick<Config, 'DFG_THRESHOLD' | 'DFG_MARGIN' | 'DFG_TOP_M' | 'DFG_K'>) {
+/** The GalleryInfo body of a serving pair: models and where their list came from, counts, index state, decision settings, calibration. */
+export function toGalleryInfo({ embedder, gallery }: Parts, cfg: Pick<Config, 'DFG_THRESHOLD' | 'DFG_MARGIN' | 'DFG_TOP_M' | 'DFG_K'>, origin: ModelOrigin) {
   const info = gallery.info();
   const coverage = gallery.coverage();
   const cal = gallery.currentCalibration();
@@ -30,6 +30,9 @@ export function toGalleryInfo({ embedder, gallery }: Parts, cfg: Pick<Config, 'D
     model: {
       id: embedder.model.id,
       list: formatModelList(embedder.models),
+      source: origin.source,
+      configured: origin.configured,
+      lastSwitch: origin.lastSwitch,
       version: embedder.model.version,
       dimension: embedder.model.dim,
       members: embedder.models.map((m) => ({ id: m.id, version: m.version, dimension: m.dim, weight: m.weight, missingSamples: coverage.missing[m.id] ?? 0 })),

@@ -4,10 +4,12 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import pino from 'pino';
 import { loadConfig, metricSetting } from '../../config/index.js';
 import { metricHeader, type MetricSetting } from '../../attribution/gallery-metric.js';
 import { METRIC_HELP, metricArg } from '../metric-arg.js';
 import { configuredGalleryModels } from '../../services.js';
+import { createLogger } from '../../server.js';
 import { openGallery } from '../../gallery/index.js';
 import { calibrateGallery, type GalleryCalibration } from '../../calibration/index.js';
 
@@ -59,7 +61,9 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (o: { targetFpir?: number; topM?: number; maxSamples: number; metric?: MetricSetting; dryRun?: boolean; json?: boolean }) => {
       const config = loadConfig();
-      const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models: await configuredGalleryModels(config), snapshotEvery: config.DFG_SNAPSHOT_EVERY });
+      // Warnings (a recorded model switch overridden or unservable) go to stderr, apart from the --json output.
+      const log = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' }, pino.destination({ dest: 2, sync: true }));
+      const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models: await configuredGalleryModels(config, log), snapshotEvery: config.DFG_SNAPSHOT_EVERY });
       try {
         const result = calibrateGallery(gallery, { topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir ?? config.DFG_TARGET_FPIR, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun, metric: o.metric ?? metricSetting(config) });
         const metric = result.metric ? metricHeader(result.metric) : null;

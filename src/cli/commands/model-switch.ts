@@ -14,7 +14,7 @@ interface ModelSwitchBody {
   loadMs: number;
   drainMs: number;
   gallery: {
-    model: { id: string };
+    model: { id: string; configured: string | null };
     counts: { samples: number; stored: number; needsReembedding: number };
     calibration: { version: number; global: number } | null;
   };
@@ -47,5 +47,13 @@ export async function switchModels(client: ReturnType<typeof api>, list: string,
   console.log(g.calibration
     ? `calibrated (version ${g.calibration.version}, global ${g.calibration.global.toFixed(3)})`
     : 'not calibrated: DFG_THRESHOLD (else the model\'s default threshold) applies; calibrate with POST /v1/calibration (or DFG_MODEL=<list> dfg calibrate)');
-  console.log(`set DFG_MODEL=${r.model} for restarts and for dfg worker processes`);
+  console.log(restartNote(r.model, g.model.configured));
+}
+
+/** What a restart of the service will serve, given its DFG_MODEL (null: unset), and what workers do. */
+function restartNote(model: string, configured: string | null): string {
+  const restart = configured !== null && configured !== model
+    ? `note: the service's DFG_MODEL=${configured} wins at its next restart: unset it (or set it to ${model}) to keep serving ${model}`
+    : `recorded in the gallery: restarts keep serving ${model} unless DFG_MODEL is set to another list`;
+  return `${restart}\ndfg worker processes embed with their models until restarted (then they follow the same rule)`;
 }

@@ -116,7 +116,7 @@ export function registerReembedCommand(gallery: Command): void {
         if (switched) {
           console.log(`index ${switched.indexId}: ${switched.indexed} samples, ${switched.needsReembedding} still lacking a vector; ` +
             ('version' in switched.calibration ? `calibrated (version ${switched.calibration.version}, global ${switched.calibration.global.toFixed(3)})` : `not calibrated: ${switched.calibration.skipped}`));
-          console.log(`switch the running service with \`dfg model switch ${switched.model}\` (no restart; then set DFG_MODEL=${switched.model} for restarts and workers), or restart it with DFG_MODEL=${switched.model}`);
+          console.log(`switch the running service with \`dfg model switch ${switched.model}\` (no restart; recorded, so restarts keep it unless DFG_MODEL is set to another list), or restart it with DFG_MODEL=${switched.model}`);
         }
       }
       if (result.notKept + result.failed > 0 || (switched && switched.needsReembedding > 0)) process.exitCode = 2;

@@ -11,5 +11,5 @@ export async function galleryRoutes(app: FastifyInstance, { services }: RouteDep
       operationId: 'getGallery', tags: ['gallery'], summary: 'Models and fusion weights, dimension, counts (samples needing re-embedding included), version, index state and decision settings',
       response: { 200: GalleryInfo, ...errorResponses(401, 403, 503) },
     },
-  }, async () => toGalleryInfo(services.need(), services.config));
+  }, async () => toGalleryInfo(services.need(), services.config, services.origin()));
 }

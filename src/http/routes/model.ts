@@ -17,7 +17,7 @@ const ModelSwitchRequest = Type.Object(
 );
 
 const ModelSwitch = Type.Object({
-  switched: Type.Boolean({ description: 'false when the list was already served (nothing reloaded).' }),
+  switched: Type.Boolean({ description: 'false when the list was already served (nothing reloaded; recorded if the record named another list).' }),
   previous: Type.String({ description: 'The list served before.' }),
   model: Type.String({ description: 'The list served now.' }),
   calibrated: Type.Boolean({ description: 'The new index id has a stored calibration (its own; else DFG_THRESHOLD or the model default threshold applies until POST /v1/calibration).' }),
@@ -36,7 +36,9 @@ export async function modelRoutes(app: FastifyInstance, { services }: RouteDeps)
         'requests in flight finish on the old models, which are closed after them. Refused, with the old models still serving, when a model ' +
         'is unknown (404) or unusable (422), when stored samples lack a vector of a listed model (409 DFG_ERR_MODEL_SWITCH_INCOMPLETE: re-embed ' +
         'them first with POST /v1/jobs/reembeddings or `dfg gallery reembed`, or set `force`), and while another switch runs (409). ' +
-        'The switch lasts until the process stops: set DFG_MODEL to the new list for restarts and for `dfg worker` processes.',
+        'A successful switch is recorded in the gallery store before the answer (also when the list was served already but not recorded): ' +
+        'restarts serve it unless DFG_MODEL is set to another list (`gallery.model.configured`; explicit configuration wins) or it can no longer be loaded. ' +
+        'Running `dfg worker` processes keep their models until restarted (then they follow the record the same way).',
       body: ModelSwitchRequest,
       response: { 200: ModelSwitch, ...errorResponses(400, 401, 403, 404, 409, 415, 422, 503) },
     },
@@ -51,7 +53,7 @@ export async function modelRoutes(app: FastifyInstance, { services }: RouteDeps)
       calibrated: result.parts.gallery.currentCalibration() !== null,
       loadMs: result.loadMs,
       drainMs: result.drainMs,
-      gallery: toGalleryInfo(result.parts, services.config),
+      gallery: toGalleryInfo(result.parts, services.config, services.origin()),
     };
   });
 }

@@ -54,7 +54,20 @@ export const MetricInfo = Type.Object({
 export const GalleryInfo = Type.Object({
   model: Type.Object({
     id: Type.String({ description: 'Index id: the model id, or for a fusion the models and weights (`a:1+b:0.5`); calibrations belong to it.' }),
-    list: Type.String({ description: 'The served model list in DFG_MODEL syntax (`a,b:0.5`): DFG_MODEL at start, or the list of the last model switch (PUT /v1/model).' }),
+    list: Type.String({ description: 'The served model list in DFG_MODEL syntax (`a,b:0.5`): see `source`.' }),
+    source: Type.Union([Type.Literal('config'), Type.Literal('switch')], {
+      description: '`switch`: the list of a model switch (PUT /v1/model), made by this process or recorded by an earlier one and served at start because DFG_MODEL is unset. ' +
+        '`config`: DFG_MODEL (unset: the default), also when it overrides a recorded switch or a recorded list could not be loaded.',
+    }),
+    configured: Type.Union([Type.String(), Type.Null()], { description: 'DFG_MODEL of this process when set (it wins over a recorded switch at start), else null.' }),
+    lastSwitch: Type.Union([
+      Type.Object({
+        list: Type.String({ description: 'The list switched to.' }),
+        at: Type.String({ description: 'When (ISO 8601).' }),
+        forced: Type.Boolean({ description: 'Switched with `force` past samples lacking a vector of a listed model.' }),
+      }),
+      Type.Null(),
+    ], { description: 'The last successful model switch, recorded in the gallery store: a restart serves its list unless DFG_MODEL is set or the list can no longer be loaded. null: none.' }),
     version: Type.String(),
     dimension: Type.Integer({ description: 'Dimension of the index vectors (the sum of the models\' dimensions for a fusion).' }),
     members: Type.Array(Type.Object({
