@@ -1,9 +1,11 @@
 /**
  * Folds the repeats of one embedding space into its report section: mean ± std of each metric,
- * pooled per-algorithm rows and their forgery-type / architecture groups, curves for the plots.
+ * pooled per-algorithm rows and their forgery-type / architecture groups, curves for the plots,
+ * confusion matrices.
  * Pure.
  */
 import { DIR_FPIRS, UNKNOWN_LABEL, type ApBasis, type ProbeOutcome, type SplitResult } from './evaluate-split.js';
+import { confusionOf } from './confusion.js';
 import { meanStd } from './metrics.js';
 import type { AlgorithmRow, Curves, GroupRow, SpaceReport, Stat } from './types.js';
 
@@ -129,5 +131,6 @@ export function summariseSpace(results: readonly SplitResult[], algorithms: read
       fallbacks: metric((r) => r.thresholds.fallbacks),
     },
     curves,
+    confusion: confusionOf(results, algorithms, knownIn),
   };
 }

@@ -63,6 +63,45 @@ export interface Curves {
   cmc: (number | null)[];
 }
 
+/** A true class of the confusion matrices: one algorithm's probes while registered, or while held out. */
+export interface ConfusionRow {
+  algorithm: string;
+  /** false: probes taken while the algorithm was held out (not registered), so no column is right for them. */
+  registered: boolean;
+  /** Probe evaluations pooled over repeats: the row total of both matrices. */
+  probes: number;
+}
+
+/** One non-zero cell: how many probes of a row (`algorithm` + `registered`) went to `predicted`. */
+export interface ConfusionCell {
+  algorithm: string;
+  registered: boolean;
+  /** A column, or null: `unknown` in `decisions`; no algorithm ranked at all in `rank1` (a service answer without candidates). */
+  predicted: string | null;
+  count: number;
+}
+
+/**
+ * Where attribution errs, pooled over the repeats. Every probe counts once per repeat: known
+ * probes, authentic reference probes and probes of held-out algorithms (a held-out algorithm's
+ * row shows which registered class it was nearest to / taken for). Sparse: zero cells are left
+ * out; cells are sorted in row order, then column order, the null column last. The cells of a
+ * row sum to its `probes`.
+ */
+export interface Confusion {
+  /** Registered rows first, then held-out ones; each part by genome family, then as in perAlgorithm. */
+  rows: ConfusionRow[];
+  /**
+   * Classes registered in any repeat, by family like the rows; then, sorted, any other label a
+   * probe went to (a service's own algorithm, `service/<name>`).
+   */
+  columns: string[];
+  /** Columns = the registered class ranked first (best per-algorithm score). The diagonal over a registered row's probes is its Rank-1. */
+  rank1: ConfusionCell[];
+  /** Columns = the decision at the calibrated thresholds (a service evaluation: the service's decision); null = unknown. */
+  decisions: ConfusionCell[];
+}
+
 export interface SpaceReport extends MetricSet {
   /**
    * What mAP ranks: `samples`, every gallery sample by similarity (the library); `algorithms`,
@@ -76,6 +115,7 @@ export interface SpaceReport extends MetricSet {
   /** Calibrated thresholds over repeats: global, and how many algorithms fell back to it. */
   calibration: { global: Stat; fallbacks: Stat };
   curves: Curves;
+  confusion: Confusion;
 }
 
 export interface ModelInfo {
