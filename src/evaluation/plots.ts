@@ -1,12 +1,12 @@
 /**
  * The report's plots, written by hand as SVG strings (no plotting dependency): ROC known vs
- * unknown, CMC, per-algorithm Rank-1 bars. PNG comes from a rasteriser passed in, so this module
+ * unknown, CMC, per-algorithm Rank-1 bars, the confusion heatmap. PNG comes from a rasteriser passed in, so this module
  * stays free of native code.
  */
 import type { Report, SpaceReport } from './types.js';
 
 export interface Plot {
-  /** File name without extension: roc, cmc, per-algorithm. */
+  /** File name without extension: roc, cmc, per-algorithm, confusion. */
   name: string;
   svg: string;
 }
@@ -164,12 +164,81 @@ export function perAlgorithmSvg(report: Report): string {
   return frame('Per-algorithm Rank-1', out.join('\n'), W, height);
 }
 
-/** The three plots as SVG. */
+/** A label cut in the middle to `max` characters (variants differ at the end); before escaping, so no entity is cut. */
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, Math.ceil(max / 2) - 1)}…${text.slice(text.length - Math.floor(max / 2))}` : text);
+
+/**
+ * The decisions of the model's space as a heatmap: rows true algorithm (registered, then held
+ * out under "not registered"), columns the decision (registered classes, then unknown), cells
+ * shaded by their share of the row, with the percentage from 5 %.
+ */
+export function confusionSvg(report: Report): string {
+  const { rows, columns, decisions } = report.confusion;
+  const authentic = new Set(report.perAlgorithm.filter((r) => r.authentic).map((r) => r.name));
+  const family = new Map(report.perAlgorithm.map((r) => [r.name, r.family]));
+  const rowLabel = (name: string) => clip(name, 32) + (authentic.has(name) ? ' (authentic)' : '');
+  const colLabels = [...columns.map((c) => clip(c, 28)), 'unknown'];
+  const cs = Math.max(14, Math.min(32, Math.floor(720 / colLabels.length)));
+  const left = 16 + Math.min(260, Math.max(90, 6.5 * Math.max(0, ...rows.map((r) => rowLabel(r.algorithm).length))));
+  const top = 56 + Math.min(170, Math.max(40, 5.4 * Math.max(...colLabels.map((c) => c.length))));
+  const gap = 6; // before the unknown column
+  const head = 18; // a group's header row
+  const held = rows.findIndex((r) => !r.registered);
+  const yOf = (i: number) => top + head + i * cs + (held >= 0 && i >= held ? head : 0);
+  const xOf = (j: number) => left + j * cs + (j === columns.length ? gap : 0);
+  const gridRight = xOf(columns.length) + cs;
+  const width = Math.max(W, gridRight + 110);
+  const height = yOf(rows.length) + 58;
+  const key = (registered: boolean, algorithm: string, predicted: string | null) => JSON.stringify([registered, algorithm, predicted]);
+  const count = new Map(decisions.map((c) => [key(c.registered, c.algorithm, c.predicted), c.count]));
+  const font = Math.max(7, Math.min(11, Math.round(cs * 0.34)));
+  const out: string[] = [];
+  const frames: string[] = [];
+  colLabels.forEach((c, j) => {
+    const x = num(xOf(j) + cs / 2 + 4);
+    out.push(`<text x="${x}" y="${top - 4}" font-size="11" transform="rotate(-55 ${x} ${top - 4})">${esc(c)}</text>`);
+  });
+  const header = (y: number, text: string) => out.push(`<text x="${left}" y="${y + 13}" font-size="12" font-weight="bold" fill="#555">${esc(text)}</text>`);
+  if (rows.length === 0) out.push(`<text x="${left}" y="${top + 40}" font-size="14" fill="#777">no probes</text>`);
+  rows.forEach((r, i) => {
+    const y = yOf(i);
+    if (i === 0 && r.registered) header(top, 'registered');
+    if (i === held) {
+      if (i > 0) out.push(`<line x1="16" y1="${y - head - 1}" x2="${gridRight}" y2="${y - head - 1}" stroke="#333" stroke-width="2"/>`);
+      header(y - head, 'not registered (held out): the right answer is unknown');
+    }
+    out.push(`<text x="${left - 6}" y="${num(y + cs / 2 + 4)}" font-size="11" text-anchor="end">${esc(rowLabel(r.algorithm))}</text>`);
+    colLabels.forEach((_, j) => {
+      const predicted = j < columns.length ? columns[j] : null;
+      const n = count.get(key(r.registered, r.algorithm, predicted)) ?? 0;
+      const share = r.probes > 0 ? n / r.probes : 0;
+      const right = r.registered ? predicted === r.algorithm : predicted === null;
+      out.push(`<rect x="${xOf(j)}" y="${y}" width="${cs}" height="${cs}" fill="${MODEL_COLOUR}" fill-opacity="${num(share)}" stroke="#e5e5e5"/>`);
+      // Framed after the row's cells, so no neighbour's grid line covers it.
+      if (right) frames.push(`<rect x="${xOf(j)}" y="${y}" width="${cs}" height="${cs}" fill="none" stroke="#333" stroke-width="1.5"/>`);
+      if (share >= 0.05) out.push(`<text x="${num(xOf(j) + cs / 2)}" y="${num(y + cs / 2 + font / 3)}" font-size="${font}" text-anchor="middle" fill="${share > 0.55 ? '#ffffff' : '#222222'}">${Math.round(share * 100)}${cs >= 28 ? '%' : ''}</text>`);
+    });
+    out.push(`<text x="${gridRight + 6}" y="${num(y + cs / 2 + 4)}" font-size="10" fill="#555">${r.probes}</text>`);
+    // Thin lines between genome families, so confusions inside one family show as blocks.
+    if (i > 0 && i !== held && family.get(r.algorithm) !== family.get(rows[i - 1].algorithm)) frames.push(`<line x1="${left}" y1="${y}" x2="${xOf(columns.length) - gap}" y2="${y}" stroke="#888"/>`);
+  });
+  columns.forEach((c, j) => {
+    if (j > 0 && family.has(c) && family.has(columns[j - 1]) && family.get(c) !== family.get(columns[j - 1]) && rows.length > 0) frames.push(`<line x1="${xOf(j)}" y1="${top + head}" x2="${xOf(j)}" y2="${yOf(rows.length)}" stroke="#888"/>`);
+  });
+  out.push(`<text x="${gridRight + 6}" y="${top + 13}" font-size="10" fill="#555">probes</text>`);
+  out.push(...frames);
+  out.push(`<text x="16" y="${height - 30}" font-size="12">rows: true algorithm, pooled over repeats; columns: decision; framed: the right one</text>`);
+  out.push(`<text x="16" y="${height - 12}" font-size="12">shade and numbers: % of the row's probes (printed from 5 %)</text>`);
+  return frame(report.service ? 'Confusion: true algorithm × service decision' : 'Confusion: true algorithm × decision at the calibrated thresholds', out.join('\n'), width, height);
+}
+
+/** The plots as SVG. */
 export function reportPlots(report: Report): Plot[] {
   return [
     { name: 'roc', svg: rocSvg(report) },
     { name: 'cmc', svg: cmcSvg(report) },
     { name: 'per-algorithm', svg: perAlgorithmSvg(report) },
+    ...(report.confusion ? [{ name: 'confusion', svg: confusionSvg(report) }] : []),
   ];
 }
 

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { topConfusions } from './confusion.js';
 import { renderPlots, reportPlots } from './plots.js';
 import type { GroupRow, Report, SpaceReport, Stat } from './types.js';
 
@@ -87,6 +88,27 @@ function serviceLines(report: Report): string[] {
   ];
 }
 
+/** The most frequent rank-1 confusions of the model's space, and the heatmap (`pictures`). */
+function confusionLines(report: Report, pictures: string[]): string[] {
+  if (!report.confusion) return [];
+  const top = topConfusions(report.confusion, 10);
+  const name = (c: { algorithm: string; registered: boolean }) => `${cell(c.algorithm)}${c.registered ? '' : ' (not registered)'}`;
+  return [
+    '## Most frequent confusions',
+    '',
+    'Probes whose best-scoring registered class is not their own, pooled over repeats (a held-out algorithm has no own class: its row shows what it is nearest to). Full matrices, ranked first and decided, per space: `confusion` in report.json.',
+    '',
+    top.length === 0
+      ? 'None: every probe ranked its own algorithm first.'
+      : table(['true algorithm', 'ranked first', 'probes', 'share of its probes'], top.map((c) => [name(c), cell(c.predicted), String(c.count), `${(100 * c.share).toFixed(1)} %`])),
+    '',
+    ...pictures.map((f) => `![${f}](${f})`),
+    '',
+  ];
+}
+
+const isConfusionPlot = (file: string) => file.startsWith('confusion.');
+
 /** The report as markdown. */
 export function reportMarkdown(report: Report, plotFiles: string[] = []): string {
   const c = report.baselines.content;
@@ -106,8 +128,9 @@ export function reportMarkdown(report: Report, plotFiles: string[] = []): string
     '',
     table(['metric', cell(report.model.id), ...(c ? ['content baseline'] : [])], rows.map((r) => [r.name, ms(r.model), ...(r.content ? [ms(r.content)] : [])])),
     '',
-    ...plotFiles.map((f) => `![${f}](${f})`),
+    ...plotFiles.filter((f) => !isConfusionPlot(f)).map((f) => `![${f}](${f})`),
     '',
+    ...confusionLines(report, plotFiles.filter(isConfusionPlot)),
     '## Per algorithm',
     '',
     table(
