@@ -136,12 +136,18 @@ t.test('service evaluation: same splits as the library, sensible numbers, every 
   const camera = report.perAlgorithm.find((r) => r.name === 'camera')!;
   t.ok(camera.authentic && camera.probes > 0, 'authentic probes evaluated');
   t.same(Object.keys(report.byArchitecture).sort(), ['CNN', 'Diffusion', 'GAN', 'authentic']);
+  t.same(report.confusion.rows, library.confusion.rows, 'confusion: the library run\'s rows (same probes)');
+  for (const row of report.perAlgorithm.filter((r) => r.probes > 0)) {
+    const diag = report.confusion.rank1.find((c) => c.registered && c.algorithm === row.name && c.predicted === row.name)?.count ?? 0;
+    t.equal(diag / row.probes, row.rank1, `confusion: ${row.name} diagonal = its Rank-1`);
+  }
 
   const out = path.join(root, 'out');
   await writeReport(report, out);
   const md = await fs.readFile(path.join(out, 'report.md'), 'utf8');
   t.match(md, /\| mAP \(over algorithms\) \|/);
   t.match(md, /## Service evaluation/);
+  t.match(md, /## Most frequent confusions/);
   t.match(md, /thresholds from configured threshold 0\.3/);
   t.match(summaryTable(report), /^metric\s+residual-v3/);
   const json = JSON.parse(await fs.readFile(path.join(out, 'report.json'), 'utf8')) as Report;

@@ -1,7 +1,7 @@
 /**
  * The report's plots, written by hand as SVG strings (no plotting dependency): ROC known vs
- * unknown, CMC, per-algorithm Rank-1 bars, the confusion heatmap. PNG comes from a rasteriser passed in, so this module
- * stays free of native code.
+ * unknown, CMC, per-algorithm Rank-1 bars, the confusion heatmap. PNG comes from a rasteriser
+ * passed in, so this module stays free of native code.
  */
 import type { Report, SpaceReport } from './types.js';
 

@@ -259,7 +259,7 @@ export async function evalCommand(o: EvalCommandOptions): Promise<string> {
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
-    .description('Evaluate attribution on a dataset folder DIR/<algorithm>/**/*.{png,jpg,jpeg,webp} (+ optional DIR/genome.json): Rank-1/5, mAP, AUROC, OSCR, DIR@FPIR, macro-F1, per algorithm, vs a content-only baseline')
+    .description('Evaluate attribution on a dataset folder DIR/<algorithm>/**/*.{png,jpg,jpeg,webp} (+ optional DIR/genome.json): Rank-1/5, mAP, AUROC, OSCR, DIR@FPIR, macro-F1, per algorithm, confusion matrix, vs a content-only baseline')
     .requiredOption('--data <dir>', 'dataset folder')
     .option('--shots <n>', 'registration images per known algorithm', integer(1), 5)
     .option('--unknown <fraction>', 'share of the (non-authentic) algorithms held out as unknown', fraction, 0.3)
