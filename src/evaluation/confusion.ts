@@ -31,6 +31,9 @@ export function confusionOf(results: readonly SplitResult[], algorithms: readonl
   const orderOf = (name: string) => rank.get(name) ?? ordered.length + (position.get(name) ?? 0);
   const rows = [...rowsByKey.values()].sort((a, b) => Number(b.registered) - Number(a.registered) || orderOf(a.algorithm) - orderOf(b.algorithm) || byText(a.algorithm, b.algorithm));
 
+  const rowIndex = new Map(rows.map((r, i) => [rowKey({ algorithm: r.algorithm, known: r.registered }), i]));
+  const rowOf = (c: ConfusionCell) => rowIndex.get(rowKey({ algorithm: c.algorithm, known: c.registered }))!;
+
   const registered = new Set(knownIn.flat());
   const columns = ordered.filter((n) => registered.has(n));
   const others = new Set<string>();
@@ -50,9 +53,8 @@ export function confusionOf(results: readonly SplitResult[], algorithms: readonl
       cell.count += 1;
       counts.set(key, cell);
     }
-    const rowIndex = new Map(rows.map((r, i) => [rowKey({ algorithm: r.algorithm, known: r.registered }), i]));
     const col = (c: ConfusionCell) => (c.predicted === null ? columns.length : column.get(c.predicted)!);
-    return [...counts.values()].sort((a, b) => rowIndex.get(rowKey({ algorithm: a.algorithm, known: a.registered }))! - rowIndex.get(rowKey({ algorithm: b.algorithm, known: b.registered }))! || col(a) - col(b));
+    return [...counts.values()].sort((a, b) => rowOf(a) - rowOf(b) || col(a) - col(b));
   };
   return { rows, columns, rank1: cells((p) => p.best), decisions: cells((p) => p.predicted) };
 }
