@@ -106,6 +106,15 @@ t.test('confusion matrices of a designed dataset: known counts, consistent with 
   t.ok(report.baselines.content!.confusion.rows.length > 0, 'the baseline space has its own matrices');
 
   t.same(topConfusions(c).map((x) => [x.algorithm, x.registered, x.predicted, x.count, x.share]), [['X', false, 'A', 12, 1], ['B2', true, 'B', 4, 0.5]]);
+  const wrong = topConfusions(c, 10, 'decisions');
+  for (const x of wrong) {
+    t.not(x.predicted, null, 'unknown answers are not false attributions');
+    t.ok(!(x.registered && x.predicted === x.algorithm), 'no diagonal cell');
+    const attributed = cellsOf(c.decisions, x.algorithm, x.registered).find((y) => y.predicted === x.predicted)!.count;
+    t.equal(x.count, attributed);
+  }
+  const xWrong = wrong.filter((x) => x.algorithm === 'X').reduce((n, x) => n + x.count, 0);
+  t.equal(xWrong, 6 * REPEATS - rejected, 'the held-out probes not rejected are all false attributions');
 
   const svg = confusionSvg(report);
   t.ok(wellFormed(svg), 'the SVG is well-formed');
@@ -127,6 +136,7 @@ t.test('confusion matrices of a designed dataset: known counts, consistent with 
   t.match(md, /## Most frequent confusions/);
   t.match(md, /\| X \(not registered\) \| A \| 12 \| 100\.0 % \|\n\| B2 \| B \| 4 \| 50\.0 % \|/, 'the confusions, most frequent first');
   t.match(md, /!\[confusion\.png\]\(confusion\.png\)/);
+  t.match(md, /### Most frequent false attributions at the calibrated thresholds/);
   const json = JSON.parse(await fs.readFile(path.join(out, 'report.json'), 'utf8')) as Report;
   t.same(json.confusion, c, 'in report.json');
   t.ok(json.baselines.content!.confusion, 'per space');

@@ -66,12 +66,14 @@ export interface TopConfusion extends ConfusionCell {
 }
 
 /**
- * The `n` most frequent off-diagonal cells of the rank-1 matrix (a held-out algorithm has no
- * diagonal: every cell of its row counts), by count, then row share, then matrix order.
+ * The `n` most frequent off-diagonal cells of the rank-1 matrix, or with `matrix` 'decisions' of
+ * the decisions at the thresholds (false attributions: `unknown` answers are not counted). A
+ * held-out algorithm has no diagonal: every cell of its row counts. By count, then row share,
+ * then matrix order.
  */
-export function topConfusions(confusion: Confusion, n = 10): TopConfusion[] {
+export function topConfusions(confusion: Confusion, n = 10, matrix: 'rank1' | 'decisions' = 'rank1'): TopConfusion[] {
   const totals = new Map(confusion.rows.map((r) => [`${r.registered}:${r.algorithm}`, r.probes]));
-  return confusion.rank1
+  return confusion[matrix]
     .filter((c): c is ConfusionCell & { predicted: string } => c.predicted !== null && !(c.registered && c.predicted === c.algorithm))
     .map((c, i) => ({ c: { ...c, share: c.count / totals.get(`${c.registered}:${c.algorithm}`)! }, i }))
     .sort((a, b) => b.c.count - a.c.count || b.c.share - a.c.share || a.i - b.i)

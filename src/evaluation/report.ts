@@ -89,10 +89,11 @@ function serviceLines(report: Report): string[] {
   ];
 }
 
-/** The most frequent rank-1 confusions of the model's space, and the heatmap (`pictures`). */
+/** The most frequent rank-1 confusions and false attributions of the model's space, and the heatmap (`pictures`). */
 function confusionLines(report: Report, pictures: string[]): string[] {
   if (!report.confusion) return [];
   const top = topConfusions(report.confusion, 10);
+  const wrong = topConfusions(report.confusion, 10, 'decisions');
   const name = (c: { algorithm: string; registered: boolean }) => `${cell(c.algorithm)}${c.registered ? '' : ' (not registered)'}`;
   return [
     '## Most frequent confusions',
@@ -102,6 +103,14 @@ function confusionLines(report: Report, pictures: string[]): string[] {
     top.length === 0
       ? 'None: every probe ranked its own algorithm first.'
       : table(['true algorithm', 'ranked first', 'probes', 'share of its probes'], top.map((c) => [name(c), cell(c.predicted), String(c.count), `${(100 * c.share).toFixed(1)} %`])),
+    '',
+    '### Most frequent false attributions at the calibrated thresholds',
+    '',
+    'Probes attributed to an algorithm that is not theirs (a held-out algorithm\'s probes should all be `unknown`): the mistakes a platform would act on.',
+    '',
+    wrong.length === 0
+      ? 'None: every attribution named the right algorithm.'
+      : table(['true algorithm', 'attributed to', 'probes', 'share of its probes'], wrong.map((c) => [name(c), cell(c.predicted), String(c.count), `${(100 * c.share).toFixed(1)} %`])),
     '',
     ...pictures.map((f) => `![${f}](${f})`),
     '',
