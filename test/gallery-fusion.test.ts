@@ -65,10 +65,12 @@ t.test('samples lacking a model vector wait outside the fused index until re-emb
   const old = single.addSamples(alg.id, items.map((it) => ({ ...it, vectors: undefined, vector: it.vectors['model-a'] })));
   await single.close();
 
-  const { log } = recordingLog();
+  const { log, records: fusedRecords } = recordingLog();
   const fused = await openGallery({ dir, models: [A, B], log });
   t.teardown(() => fused.close());
   t.equal(fused.info().counts.samples, 0, 'nothing complete yet');
+  t.same(fusedRecords.filter((r) => r.level === 'warn').map((r) => r.msg), [], 'no snapshot and nothing to index: no warning');
+  t.ok(fusedRecords.some((r) => r.level === 'info' && r.msg === 'new index: no snapshot, and no sample to index yet'));
   t.same(fused.coverage(), { stored: 5, incomplete: 5, missing: { 'model-a': 0, 'model-b': 5 } });
   t.same(fused.samplesMissing(B.id, 0, 2).map((s) => s.id), old.slice(0, 2).map((r) => r.sample.id));
 

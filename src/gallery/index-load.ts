@@ -112,7 +112,9 @@ export async function openSlot(src: IndexSource, paths: SnapshotPaths, params: H
     log.info({ modelId, lastSeq: loaded.slot.seq, size: loaded.slot.index.size() }, 'index loaded from snapshot');
     return { slot: loaded.slot, builtFrom: 'snapshot' };
   }
-  log.warn({ modelId, reason: loaded.reason }, 'index snapshot not used; rebuilding from the store');
+  // A new gallery (or models no sample has vectors of yet) has no snapshot to miss: nothing to warn about.
+  if (loaded.reason === 'no snapshot' && src.store.countComplete(src.modelIds) === 0) log.info({ modelId }, 'new index: no snapshot, and no sample to index yet');
+  else log.warn({ modelId, reason: loaded.reason }, 'index snapshot not used; rebuilding from the store');
   const started = Date.now();
   // Nothing can cancel this build: the index is not handed out before it is done.
   const slot = await buildFromStore(src, params, () => false);
