@@ -64,6 +64,7 @@ export const ERRORS = {
   // hot model switch (PUT /v1/model, dfg model switch)
   DFG_ERR_MODEL_UNUSABLE: { status: 422, message: 'Model %s cannot be served: %s', doc: 'Model switch: a listed model has an invalid manifest or its ONNX file fails to load; the old models keep serving.' },
   DFG_ERR_MODEL_SWITCH_INCOMPLETE: { status: 409, message: 'Cannot switch to %s: %s', doc: 'Model switch: stored samples lack a vector of a listed model (re-embed them first, or force the switch to serve without them); the old models keep serving.' },
+  DFG_ERR_MODEL_SWITCHED: { status: 503, message: 'The gallery switched to another model list (%s) while this enrolment ran; nothing was stored', doc: 'Enrolment: another process switched the gallery to other models between embedding and commit. The service follows the switch and retries once, so this reaches a client only when the new models cannot be loaded here (see the server log) or switches keep coming. Retry.' },
   DFG_ERR_MODEL_SWITCH_BUSY: { status: 409, message: 'A model switch is already running (to %s)', doc: 'Model switch: another switch has not finished; retry when it has.' },
   DFG_ERR_GALLERY_DIMENSION_MISMATCH: { status: 409, message: 'Vector of dimension %s does not fit the gallery of model %s (dimension %s)', doc: 'A vector from another model.' },
   DFG_ERR_CALIBRATION_NOT_FOUND: { status: 404, message: 'No calibration of %s yet', doc: 'The served model has not been calibrated (POST /v1/calibration, or the automatic calibration once samples are enrolled).' },

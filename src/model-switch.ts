@@ -43,7 +43,10 @@ export interface SwitchHost {
   current(): ServingPair | undefined;
   /** Makes `next` the serving pair: requests from now on get it. */
   install(next: ServingPair): void;
-  /** A switch to the served list was recorded in the gallery store (called just before install, or alone when the list was already served). */
+  /**
+   * The served list is now that of `record`, written by this switch or followed (called just
+   * before install, or alone when the list was already served).
+   */
   recorded(record: SwitchRecord): void;
   /** The service is closing: a switch still loading gives up and closes what it loaded. */
   closing(): boolean;
@@ -51,6 +54,12 @@ export interface SwitchHost {
 
 export interface ModelSwitcher {
   switchModels(list: string, opts?: SwitchOptions): Promise<ModelSwitchResult>;
+  /**
+   * Follows a switch that another process sharing the gallery recorded: serves its list (without
+   * checking completeness or writing a record) and fences enrolments to it. 409
+   * DFG_ERR_MODEL_SWITCH_BUSY while a switch runs; the load errors otherwise, and then nothing changes.
+   */
+  follow(record: SwitchRecord): Promise<ModelSwitchResult>;
   /** Resolves once no switch runs (close() waits for it, so it never leaks a pair being loaded). */
   settled(): Promise<void>;
   /** A switch is running now. */
@@ -85,12 +94,12 @@ function refuseIncomplete(list: string, missing: Record<string, number>): void {
     `${what}; re-embed them (dfg gallery reembed --model <id>, or POST /v1/jobs/reembeddings) and switch again, or force the switch to serve without them`);
 }
 
-/** The list of the recorded switch; undefined when there is none or it is unreadable (then rewritten). */
-function lastRecorded(dir: string): string | undefined {
+/** The recorded switch; null when there is none or it is unreadable (then rewritten). */
+function readLast(dir: string): SwitchRecord | null {
   try {
-    return readLastSwitch(dir)?.list;
+    return readLastSwitch(dir);
   } catch {
-    return undefined;
+    return null;
   }
 }
 
@@ -106,14 +115,24 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
   const { config, log } = host;
   let running: { to: string; done: Promise<unknown> } | undefined;
 
-  const run = async (old: ServingPair, list: string, force: boolean): Promise<ModelSwitchResult> => {
+  /**
+   * Switches to `list`. `followed`: the switch another process recorded, which this one follows:
+   * no completeness check (that process made it, or forced it) and no new record.
+   */
+  const run = async (old: ServingPair, list: string, force: boolean, followed?: SwitchRecord): Promise<ModelSwitchResult> => {
     const t0 = performance.now();
     const previous = servedList(old.parts);
-    const choices = await checkTarget(config, old.parts.gallery, list, force);
+    const choices = await checkTarget(config, old.parts.gallery, list, force || followed !== undefined);
     const model = formatModelList(choices);
     if (model === previous) {
+      if (followed) {
+        adopt(old.parts, followed);
+        return { switched: false, previous, model, parts: old.parts, loadMs: 0, drainMs: 0, recorded: null };
+      }
       // Served already, maybe by DFG_MODEL overriding a record of another list: now the record names it too.
-      const recorded = lastRecorded(config.DFG_GALLERY_DIR) === model ? null : record(model, force);
+      const last = readLast(config.DFG_GALLERY_DIR);
+      const recorded = last?.list === model ? null : record(model, force);
+      adopt(old.parts, recorded ?? last!);
       return { switched: false, previous, model, parts: old.parts, loadMs: 0, drainMs: 0, recorded };
     }
     if (host.closing()) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the service is closing');
@@ -130,37 +149,48 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
       // Catch up with what the serving pair committed while this one loaded, then check again:
       // samples enrolled meanwhile carry vectors of the old models only.
       next.parts.gallery.refresh();
-      if (!force) refuseIncomplete(model, next.parts.gallery.coverage().missing);
+      if (!force && !followed) refuseIncomplete(model, next.parts.gallery.coverage().missing);
       // Committed before the new pair serves, so before the answer: a switch reported done survives kill -9.
-      recorded = writeSwitchRecord(config.DFG_GALLERY_DIR, model, force);
+      recorded = followed ?? writeSwitchRecord(config.DFG_GALLERY_DIR, model, force);
     } catch (err) {
       await next.close();
       throw err;
     }
-    host.recorded(recorded);
+    adopt(next.parts, recorded);
     host.install(next);
     const loadMs = Math.round(performance.now() - t0);
     log.info({ from: previous, to: model, indexId: next.parts.gallery.modelId, loadMs, inFlight: old.holders() }, 'model switch: new models serving, closing the old ones');
     const t1 = performance.now();
     // The switch has happened: a failure to close the old pair (its snapshot) is logged, not reported as a failed switch.
     await old.close({ drain: true }).catch((err: unknown) => log.error({ err, model: previous }, 'model switch: closing the old models failed'));
-    return { switched: true, previous, model, parts: next.parts, loadMs, drainMs: Math.round(performance.now() - t1), recorded };
+    return { switched: true, previous, model, parts: next.parts, loadMs, drainMs: Math.round(performance.now() - t1), recorded: followed ? null : recorded };
   };
 
-  const record = (model: string, force: boolean): SwitchRecord => {
-    const recorded = writeSwitchRecord(config.DFG_GALLERY_DIR, model, force);
-    host.recorded(recorded);
-    return recorded;
+  const record = (model: string, force: boolean): SwitchRecord => writeSwitchRecord(config.DFG_GALLERY_DIR, model, force);
+
+  /** `parts` serve under `rec` from now: their enrolments are fenced to it, and the host follows it. */
+  const adopt = (parts: Parts, rec: SwitchRecord): void => {
+    parts.gallery.expectSwitch(rec);
+    host.recorded(rec);
+  };
+
+  const start = (list: string, force: boolean, followed?: SwitchRecord): Promise<ModelSwitchResult> => {
+    if (host.closing()) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the service is closing');
+    const old = host.current();
+    if (!old) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'model and gallery are loading');
+    if (running) throw dfgError('DFG_ERR_MODEL_SWITCH_BUSY', running.to);
+    const done = run(old, list, force, followed);
+    running = { to: String(list), done };
+    void done.finally(() => {
+      if (running?.done === done) running = undefined;
+    }).catch(() => {});
+    return done;
   };
 
   return {
     async switchModels(list, opts = {}) {
-      if (host.closing()) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the service is closing');
       const old = host.current();
-      if (!old) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'model and gallery are loading');
-      if (running) throw dfgError('DFG_ERR_MODEL_SWITCH_BUSY', running.to);
-      const done = run(old, list, opts.force ?? false);
-      running = { to: String(list), done };
+      const done = start(list, opts.force ?? false);
       try {
         const result = await done;
         const info = result.parts.gallery.info();
@@ -172,11 +202,19 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
         }, result.switched ? 'model switched' : 'model switch: already serving that list');
         return result;
       } catch (err) {
-        log.warn({ from: servedList(old.parts), to: list, code: (err as { code?: string }).code, err: (err as Error).message }, 'model switch refused');
+        log.warn({ from: old && servedList(old.parts), to: list, code: (err as { code?: string }).code, err: (err as Error).message }, 'model switch refused');
         throw err;
-      } finally {
-        running = undefined;
       }
+    },
+    async follow(rec) {
+      const result = await start(rec.list, rec.forced, rec);
+      const coverage = result.parts.gallery.coverage();
+      log.info({
+        from: result.previous, to: result.model, switched: result.switched, lastSwitch: rec, indexed: result.parts.gallery.info().counts.samples,
+        needsReembedding: coverage.incomplete, loadMs: result.loadMs, drainMs: result.drainMs,
+      }, 'model switch recorded by another process: followed');
+      if (coverage.incomplete > 0) log.warn({ model: result.model, needsReembedding: coverage.incomplete }, 'some samples lack a vector of the served models: not searched until re-embedded');
+      return result;
     },
     settled: async () => {
       await running?.done.catch(() => {});

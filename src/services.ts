@@ -7,11 +7,11 @@ import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import { metricSetting } from './config/index.js';
 import { loadManifest } from './embedding/index.js';
-import type { GalleryModel } from './gallery/index.js';
-import { dfgError } from './errors.js';
+import { sameSwitch, type GalleryModel, type SwitchRecord } from './gallery/index.js';
+import { dfgError, isDfgError } from './errors.js';
 import type { Parts, ServingPair } from './serving-pair.js';
 import { chooseStartModels, openStartPair, type ModelOrigin } from './served-models.js';
-import { createModelSwitcher, type ModelSwitchResult, type SwitchOptions } from './model-switch.js';
+import { createModelSwitcher, servedList, type ModelSwitchResult, type SwitchOptions } from './model-switch.js';
 import { startAutoCalibration, type AutoCalibrator } from './calibration/auto.js';
 
 export type { Parts } from './serving-pair.js';
@@ -29,7 +29,10 @@ export interface Services {
   need(): Parts;
   /**
    * Runs `fn` with the serving parts held: a model switch meanwhile leaves them open until `fn`
-   * settles, so a request embeds and searches with one model list from start to end.
+   * settles, so a request embeds and searches with one model list from start to end. When `fn`
+   * fails with DFG_ERR_MODEL_SWITCHED (another process switched the gallery's models between its
+   * embedding and its commit; nothing was stored), the service follows that switch and runs `fn`
+   * once more on the new parts.
    */
   use<T>(fn: (parts: Parts) => Promise<T>): Promise<T>;
   /** Loaded parts or undefined (for health and metrics). */
@@ -56,6 +59,9 @@ export interface ServiceOptions {
   autoCalibrateMs?: number;
 }
 
+/** How long a process waits before trying again to follow a switch it could not load. */
+const FOLLOW_RETRY_MS = 10_000;
+
 export function startServices(config: Config, log: Logger, opts: ServiceOptions = {}): Services {
   let current: ServingPair | undefined;
   let origin: ModelOrigin | undefined;
@@ -64,9 +70,44 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
   let auto: AutoCalibrator | undefined;
   let closed = false;
 
+  // The switch record the serving pair follows (undefined: pinned by DFG_MODEL, following none),
+  // and the follow under way, so a retrying enrolment waits for it rather than starting another.
+  let followed: SwitchRecord | null | undefined;
+  let following: Promise<void> | undefined;
+  // A record that failed to load here, tried again only after FOLLOW_RETRY_MS (another record at once).
+  let failed: { record: SwitchRecord; until: number } | undefined;
+
+  /** Serves the list of a switch another process recorded since, if any (one follow at a time). */
+  const followSwitch = (): Promise<void> => {
+    following ??= (async () => {
+      if (followed === undefined || !current || closed || switcher.busy()) return;
+      let now: SwitchRecord | null;
+      try {
+        now = current.parts.gallery.lastSwitch();
+      } catch {
+        return; // malformed: the next switch rewrites it
+      }
+      if (!now || sameSwitch(now, followed)) return;
+      if (failed && sameSwitch(now, failed.record) && Date.now() < failed.until) return;
+      try {
+        await switcher.follow(now);
+        failed = undefined;
+      } catch (err) {
+        failed = { record: now, until: Date.now() + FOLLOW_RETRY_MS };
+        log.error({ err, lastSwitch: now, retryInMs: FOLLOW_RETRY_MS }, 'cannot follow the model switch recorded by another process; enrolments here are refused (DFG_ERR_MODEL_SWITCHED) until it can');
+      }
+    })().finally(() => {
+      following = undefined;
+    });
+    return following;
+  };
+
   const whenReady = (async () => {
     ({ pair: current, origin } = await openStartPair(config, log));
     if (closed) return;
+    // Without DFG_MODEL the service serves the recorded list and follows later switches.
+    followed = config.DFG_MODEL === undefined ? origin.lastSwitch : undefined;
+    current.parts.gallery.expectSwitch(followed);
     const refreshMs = opts.refreshMs ?? 1000;
     if (refreshMs > 0) {
       timer = setInterval(() => {
@@ -75,6 +116,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
         } catch (err) {
           log.warn({ err }, 'gallery refresh failed');
         }
+        void followSwitch();
       }, refreshMs);
       timer.unref();
     }
@@ -98,6 +140,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
     },
     recorded: (lastSwitch) => {
       origin = { ...origin!, source: 'switch', lastSwitch };
+      followed = lastSwitch;
     },
     closing: () => closed,
   });
@@ -127,12 +170,26 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
     whenReady,
     need: () => need().parts,
     async use(fn) {
-      const pair = need();
-      const release = pair.hold();
+      const run = async () => {
+        const pair = need();
+        const release = pair.hold();
+        try {
+          return await fn(pair.parts);
+        } finally {
+          release();
+        }
+      };
+      const before = current;
       try {
-        return await fn(pair.parts);
-      } finally {
-        release();
+        return await run();
+      } catch (err) {
+        // Another process switched models between this call's embedding and its commit (nothing
+        // was stored): follow the switch, then run once more on the new models.
+        if (!isDfgError(err, 'DFG_ERR_MODEL_SWITCHED')) throw err;
+        await followSwitch();
+        if (current === before) throw err;
+        log.info({ model: current && servedList(current.parts) }, 'enrolment raced a model switch: retried on the new models');
+        return run();
       }
     },
     peek: () => ({ embedder: current?.parts.embedder, gallery: current?.parts.gallery, error }),

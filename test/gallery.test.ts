@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { openGallery, type Gallery, type GalleryOptions } from '../src/gallery/index.js';
+import { openGallery, writeSwitchRecord, type Gallery, type GalleryOptions } from '../src/gallery/index.js';
 import { cosine, near, randomUnit, recordingLog, rng, sha, tempDir } from './helpers/gallery.js';
 
 const DIM = 16;
@@ -476,4 +476,31 @@ t.test('refresh() in one process applies adds, deletes and disables made by anot
   t.ok(g.search(items(10, 72, 2)[0]!.vector, 30).every((h) => h.algorithmId === a.id), 'their disable applied');
   t.match(g.info().counts, { algorithms: 2, enabledAlgorithms: 1, samples: 24 });
   t.equal(g.refresh().applied, 0);
+});
+
+t.test('enrolments fenced to a model switch record commit only while it is the store\'s last', async (t) => {
+  const dir = tempDir();
+  const { g } = await open(t, dir);
+  const a = g.createAlgorithm({ name: 'A', forgeryType: 'EFS', architecture: 'GAN' });
+  t.equal(g.lastSwitch(), null);
+  g.expectSwitch(null);
+  t.equal(g.addSamples(a.id, items(1, 1, 1)).length, 1, 'no record, as expected');
+
+  // Another process records a switch: nothing more commits under the old fence.
+  const first = writeSwitchRecord(dir, 'other-model', false);
+  t.same(g.lastSwitch(), first);
+  const before = g.info().version;
+  t.throws(() => g.addSamples(a.id, items(2, 2, 2)), { code: 'DFG_ERR_MODEL_SWITCHED', statusCode: 503, message: /other-model/ });
+  t.equal(g.info().version, before, 'nothing written');
+  t.equal(g.getAlgorithm(a.id).sampleCount, 1);
+
+  g.expectSwitch(first);
+  t.equal(g.addSamples(a.id, items(2, 2, 2)).length, 2, 'fenced to the new record');
+  // Same list again, forced this time: another record.
+  writeSwitchRecord(dir, 'other-model', true);
+  t.throws(() => g.addSamples(a.id, items(1, 3, 3)), { code: 'DFG_ERR_MODEL_SWITCHED' });
+  // No fence (a process pinned by DFG_MODEL): every record is ignored.
+  g.expectSwitch(undefined);
+  t.equal(g.addSamples(a.id, items(1, 3, 3)).length, 1);
+  t.equal(g.getAlgorithm(a.id).sampleCount, 4);
 });

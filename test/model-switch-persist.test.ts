@@ -8,29 +8,15 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { buildTestApp, ROOT, tempDir } from './helpers/app.js';
-import { reembed, servedGallery, switchRoutes } from './helpers/model-switch.js';
+import { ROOT, tempDir } from './helpers/app.js';
+import { reembed, servedGallery, serviceBeside } from './helpers/model-switch.js';
 import { generatorImage } from './helpers/images.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
 import { serve, stop, upload } from './helpers/serve.js';
-import { createLogger } from '../src/server.js';
 import { readLastSwitch, writeSwitchRecord } from '../src/gallery/index.js';
 
-type Line = { level: number; msg: string } & Record<string, unknown>;
-
-/** A services logger whose lines the test reads. */
-function captured() {
-  const lines: Line[] = [];
-  const log = createLogger({ LOG_LEVEL: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as Line); } });
-  return { log, lines, warnings: () => lines.filter((l) => l.level === 40).map((l) => l.msg) };
-}
-
 /** The service again over the same gallery and models folder, with `env` changed (DFG_MODEL '' = unset). */
-async function restart(t: Parameters<typeof buildTestApp>[0], s: Awaited<ReturnType<typeof servedGallery>>, env: Record<string, string>) {
-  const logs = captured();
-  const built = await buildTestApp(t, { env: { ...s.env, DFG_GALLERY_DIR: s.config.DFG_GALLERY_DIR, ...env }, servicesLog: logs.log });
-  return { ...built, ...switchRoutes(built.app, {}, s.probe), logs };
-}
+const restart = (t: Parameters<typeof serviceBeside>[0], s: Parameters<typeof serviceBeside>[1], env: Record<string, string>) => serviceBeside(t, s, env);
 
 async function stopApp(s: { app: { close(): Promise<unknown> }; services: { close(): Promise<void> } }): Promise<void> {
   await s.app.close();

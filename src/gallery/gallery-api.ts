@@ -21,6 +21,7 @@ import type {
   PageOptions,
   SampleInput,
   SampleRecord,
+  SwitchRecord,
 } from './types.js';
 
 export interface GalleryOptions {
@@ -105,6 +106,16 @@ export interface Gallery {
    * DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID, and then writes nothing.
    */
   addSamples(algorithmId: string, items: SampleInput[]): AddSampleResult[];
+  /**
+   * Fences enrolments to a model switch record: from now on addSamples commits only while the
+   * store's last switch record is still `record` (null: no record), and otherwise throws 503
+   * DFG_ERR_MODEL_SWITCHED and writes nothing, so no process enrols with vectors of a model list
+   * that another process has switched away from. undefined (the default): no fence (a process
+   * pinned by DFG_MODEL).
+   */
+  expectSwitch(record: SwitchRecord | null | undefined): void;
+  /** The store's last model switch record now, or null. Throws when it is malformed. */
+  lastSwitch(): SwitchRecord | null;
   /**
    * Stores vectors of `modelId` (any model, served or not: re-embedding) for existing samples;
    * samples gone or already holding one are skipped. Returns how many were stored.

@@ -15,7 +15,7 @@ import { indexVector } from './fusion.js';
 import { createBlobStore } from './blobs.js';
 import { resolveGalleryOptions } from './gallery-options.js';
 import { createGalleryReads } from './gallery-reads.js';
-import type { AlgorithmRecord } from './types.js';
+import { sameSwitch, type AlgorithmRecord, type SwitchRecord } from './types.js';
 import type { Gallery, GalleryOptions } from './gallery-api.js';
 import {
   checkAlgorithmInput,
@@ -76,6 +76,16 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     }
   };
   let closed = false;
+  /** The switch record enrolments are fenced to (expectSwitch); undefined: none. */
+  let switchFence: SwitchRecord | null | undefined;
+  /** The record now; a malformed one fences nothing (the next switch rewrites it). */
+  const currentSwitch = (): SwitchRecord | null | undefined => {
+    try {
+      return store.lastSwitch();
+    } catch {
+      return switchFence;
+    }
+  };
 
   const open = (): void => {
     if (closed) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the gallery is closed');
@@ -143,16 +153,31 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       open();
       checkId(algorithmId, 'algorithmId');
       const checked = checkSampleItems(models, items);
-      // Kept bytes must still be there at the commit (a concurrent delete may have removed them).
-      const requireKept = keepImages
-        ? () => {
+      const fence = switchFence;
+      // Under the write lock, so neither can change before the commit: the kept bytes are still
+      // there (a concurrent delete may have removed them), and no other process switched models.
+      const precheck = (): void => {
+        if (fence !== undefined) {
+          const now = currentSwitch();
+          if (!sameSwitch(now, fence)) throw dfgError('DFG_ERR_MODEL_SWITCHED', now?.list ?? 'no recorded list');
+        }
+        if (keepImages) {
           const missing = checked.filter((it) => !blobs.has(it.sha256)).length;
           if (missing > 0) throw dfgError('DFG_ERR_IMAGE_NOT_KEPT', missing);
         }
-        : undefined;
-      const results = store.addSamples(algorithmId, checked, requireKept);
+      };
+      const results = store.addSamples(algorithmId, checked, precheck);
       live.refresh();
       return results;
+    },
+
+    expectSwitch(record) {
+      switchFence = record === undefined ? undefined : record && { ...record };
+    },
+
+    lastSwitch() {
+      open();
+      return store.lastSwitch();
     },
 
     addVectors(vectorModelId, vectorDim, items) {

@@ -171,3 +171,9 @@ export interface SwitchRecord {
   /** Whether it was forced past samples lacking a vector of a listed model. */
   forced: boolean;
 }
+
+/** Whether two switch records (or their absence, null) are the same record. */
+export function sameSwitch(a: SwitchRecord | null | undefined, b: SwitchRecord | null | undefined): boolean {
+  if (!a || !b) return (a ?? null) === (b ?? null);
+  return a.list === b.list && a.at === b.at && a.forced === b.forced;
+}

@@ -35,12 +35,14 @@ export interface TestAppOptions {
   servicesLog?: pino.Logger;
   /** Calibrate automatically every DFG_AUTO_CALIBRATE_MS, as the server does (default off: tests calibrate on request). */
   autoCalibrate?: boolean;
+  /** Catch up with other processes' commits and model switches every this many ms (default 0: never). */
+  refreshMs?: number;
 }
 
 export async function buildTestApp(t: Teardown, opts: TestAppOptions = {}) {
   const config = opts.config ?? testConfig(opts.env);
   const log = opts.servicesLog ?? pino({ level: 'silent' });
-  const services = startServices(config, log, { refreshMs: 0, ...(opts.autoCalibrate ? { autoCalibrateMs: config.DFG_AUTO_CALIBRATE_MS } : {}) });
+  const services = startServices(config, log, { refreshMs: opts.refreshMs ?? 0, ...(opts.autoCalibrate ? { autoCalibrateMs: config.DFG_AUTO_CALIBRATE_MS } : {}) });
   const { app, metrics } = await buildApp({ services, keyRing: createKeyRing(opts.keys ?? []), logger: opts.logger });
   await services.whenReady;
   t.teardown(async () => {

@@ -10,6 +10,7 @@ import { createEmbedder } from '../../src/embedding/index.js';
 import { openGallery } from '../../src/gallery/index.js';
 import { reembedGallery } from '../../src/reembed.js';
 import type { Config } from '../../src/config/index.js';
+import { createLogger } from '../../src/server.js';
 
 export const adminKey = generateKey('ops', ['admin']);
 
@@ -63,4 +64,29 @@ export async function reembed(config: Config, modelId: string): Promise<void> {
     await gallery.close();
     await embedder.close();
   }
+}
+
+export type LogLine = { level: number; msg: string } & Record<string, unknown>;
+
+/** A services logger whose lines the test reads. */
+export function capturedLog() {
+  const lines: LogLine[] = [];
+  const log = createLogger({ LOG_LEVEL: 'info' }, { write: (line: string) => { lines.push(JSON.parse(line) as LogLine); } });
+  return { log, lines, warnings: () => lines.filter((l) => l.level === 40).map((l) => l.msg) };
+}
+
+/**
+ * Another service over the gallery and models folder of `s`, with `env` changed (DFG_MODEL '' =
+ * unset): a restart once `s` is stopped, or a second process beside it. `refreshMs`: how often it
+ * catches up with the store and follows switches (default never).
+ */
+export async function serviceBeside(
+  t: Parameters<typeof buildTestApp>[0],
+  s: Awaited<ReturnType<typeof servedGallery>>,
+  env: Record<string, string>,
+  opts: { refreshMs?: number } = {},
+) {
+  const logs = capturedLog();
+  const built = await buildTestApp(t, { env: { ...s.env, DFG_GALLERY_DIR: s.config.DFG_GALLERY_DIR, ...env }, servicesLog: logs.log, refreshMs: opts.refreshMs });
+  return { ...built, ...switchRoutes(built.app, {}, s.probe), logs };
 }
