@@ -3,14 +3,17 @@
  * A service without DFG_MODEL serves the list another process switched to; an enrolment that
  * raced a switch is refused at its commit and retried on the new models; a switch this process
  * cannot load refuses its enrolments (503 DFG_ERR_MODEL_SWITCHED, nothing stored) while
- * attribution goes on; a service pinned by DFG_MODEL neither follows nor is fenced.
+ * attribution goes on; a service pinned by DFG_MODEL neither follows nor is fenced. A `dfg worker`
+ * follows too, so an enrolment job run after a switch stores the new models' vectors.
  */
 import t from 'tap';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { files } from './helpers/multipart.js';
+import { files, multipart } from './helpers/multipart.js';
+import { tempDir } from './helpers/app.js';
+import { jobHarness, zip } from './helpers/jobs.js';
 import { generatorImage } from './helpers/images.js';
-import { reembed, servedGallery, serviceBeside } from './helpers/model-switch.js';
+import { reembed, servedGallery, serviceBeside, switchModelsDir } from './helpers/model-switch.js';
 import { readLastSwitch, writeSwitchRecord } from '../src/gallery/index.js';
 
 type Peer = Awaited<ReturnType<typeof serviceBeside>>;
@@ -120,4 +123,25 @@ t.test('a switch this process cannot load refuses its enrolments until one it ca
   await soon(t, async () => (status = (await enrolOne(b, s.x.id, await generatorImage('nearest2', 93))).statusCode) === 201, 'enrolment accepted again');
   t.equal(status, 201);
   t.equal((await b.gallery()).model.lastSwitch.list, 'residual-v1');
+});
+
+t.test('a dfg worker follows a switch made through the API: an enrolment job stores the new models\' vectors', async (t) => {
+  const dir = tempDir();
+  writeSwitchRecord(dir, 'residual-v1', false);
+  const h = await jobHarness(t, { name: 'follow', env: { DFG_MODELS_DIR: switchModelsDir(), DFG_GALLERY_DIR: dir, DFG_MODEL: '', DFG_THRESHOLD: '0' } });
+  const x = (await h.app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name: 'X', forgeryType: 'EFS', architecture: 'GAN' } })).json() as { id: string };
+  const first = await Promise.all([1, 2].map((n) => generatorImage('nearest2', n)));
+  t.equal((await h.app.inject({ method: 'POST', url: `/v1/algorithms/${x.id}/samples`, ...files(...first.map((b, i) => [`a${i}.png`, b] as [string, Buffer])) })).statusCode, 201);
+  await reembed(h.config, 'tiny-clip');
+  t.equal((await h.app.inject({ method: 'PUT', url: '/v1/model', payload: { model: 'tiny-clip' } })).statusCode, 200);
+
+  const imgs = await Promise.all([3, 4, 5, 6, 7].map((n) => generatorImage('nearest2', n)));
+  const form = multipart([{ name: 'algorithmId', data: x.id }, { name: 'archive', filename: 'b.zip', contentType: 'application/zip', data: zip(imgs.map((data, i) => ({ name: `b/${i}.png`, data }))) }]);
+  const res = await h.app.inject({ method: 'POST', url: '/v1/jobs/enrolments', ...form });
+  t.equal(res.statusCode, 202, res.body);
+  const job = await h.finished(res.json().jobId);
+  t.match(job, { state: 'completed', counts: { created: 5 } });
+  const models = vectorModels(dir, x.id);
+  t.equal(models.size, 7);
+  t.ok([...models.values()].every((m) => m.includes('tiny-clip')), 'every sample has a tiny-clip vector');
 });
