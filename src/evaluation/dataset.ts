@@ -8,9 +8,9 @@ import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { dfgError } from '../errors.js';
+import { compileGroupPattern, DEFAULT_GROUP_PATTERN, groupOf } from './group-pattern.js';
 
-/** Tiles cut from one grid are named `<source>__tNN.<ext>`: the source is the part before `__t`. */
-export const DEFAULT_GROUP_PATTERN = '^(.*)__t\\d+\\.[A-Za-z]+$';
+export { compileGroupPattern, DEFAULT_GROUP_PATTERN, groupOf } from './group-pattern.js';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp'] as const;
 
@@ -71,30 +71,6 @@ export interface Dataset {
 export interface ScanOptions {
   /** Regular expression on the file name whose first capture group names its source. */
   groupPattern?: string;
-}
-
-/** Compiles a group pattern, refusing one that is invalid or has no capture group. */
-export function compileGroupPattern(source: string): RegExp {
-  let re: RegExp;
-  try {
-    re = new RegExp(source);
-  } catch (err) {
-    throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `--group-pattern ${JSON.stringify(source)} is not a regular expression (${(err as Error).message})`);
-  }
-  // An alternative that always matches the empty string reveals the group count.
-  const groups = new RegExp(`${source}|`).exec('')!.length - 1;
-  if (groups < 1) throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `--group-pattern ${JSON.stringify(source)} needs a capture group naming the source`);
-  return re;
-}
-
-/**
- * The source group of a file: the pattern's first capture group on the file name, or else the
- * file name without extension; prefixed by its sub-folder inside the algorithm folder.
- */
-export function groupOf(fileName: string, subdir: string, pattern: RegExp): string {
-  const m = pattern.exec(fileName);
-  const name = m && m[1] !== undefined && m[1] !== '' ? m[1] : fileName.slice(0, fileName.length - path.extname(fileName).length);
-  return subdir ? `${subdir}/${name}` : name;
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

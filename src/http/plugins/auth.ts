@@ -9,9 +9,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyRequest } from 'fastify';
 import { dfgError } from '../../errors.js';
+import { SCOPES, type Scope } from './scopes.js';
 
-export const SCOPES = ['attribute', 'register', 'admin'] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope } from './scopes.js';
 
 export const KeysFileSchema = Type.Object({
   keys: Type.Array(
