@@ -147,7 +147,7 @@ t.test('calibrateGallery: a real gallery, disabled algorithms as impostors, stor
   const { default: path } = await import('node:path');
   const { createHash } = await import('node:crypto');
   const { openGallery } = await import('../src/gallery/index.js');
-  const { calibrateGallery, calibrationTable } = await import('../src/cli/commands/calibrate.js');
+  const { calibrateGallery, calibrationTable } = await import('../src/cli/actions/calibrate.js');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dfg-calibrate-'));
   const gallery = await openGallery({ dir, modelId: 'cal-test', dim: 4 });
   t.teardown(async () => {
@@ -223,7 +223,7 @@ t.test('calibrateGallery with wccn: the metric is stored with the calibration, s
 
   const cal = calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, metric: { kind: 'wccn', shrinkage: 0.3 } });
   t.ok(cal.metric, 'fitted');
-  const { calibrationTable } = await import('../src/cli/commands/calibrate.js');
+  const { calibrationTable } = await import('../src/cli/actions/calibrate.js');
   t.match(calibrationTable(cal), /similarity wccn:0\.3 \(within-algorithm whitening of 20 samples, \d+ directions damped\)/);
   t.equal(cal.metric!.samples, 20);
   t.same(gallery.currentCalibration()!.params.metric, { kind: 'wccn', shrinkage: 0.3, dim: 6, directions: cal.metric!.coeffs.length, samples: 20, algorithms: 2 });

@@ -1,8 +1,8 @@
 /** The running service's HTTP API for `dfg` commands: base URL from --url or HOST/PORT, key from --key or $DFG_API_KEY. */
-import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
+import type { ApiOptions } from './api-options.js';
 
-export interface ApiOptions { url?: string; key?: string }
+export type { ApiOptions } from './api-options.js';
 
 /** A client of the service; non-2xx answers throw an Error `CODE: message` carrying `code` and `status`. */
 export function api(o: ApiOptions) {
@@ -30,9 +30,4 @@ export function api(o: ApiOptions) {
     json: async <T>(method: string, p: string, body?: unknown): Promise<T> =>
       (await (await call(method, p, body === undefined ? undefined : JSON.stringify(body), body === undefined ? {} : { 'content-type': 'application/json' })).json()) as T,
   };
-}
-
-/** Adds --url and --key to a command that calls the service. */
-export function withApiOptions(c: Command): Command {
-  return c.option('--url <url>', 'service URL (default http://HOST:PORT from the environment)').option('--key <key>', 'API key (default $DFG_API_KEY)');
 }

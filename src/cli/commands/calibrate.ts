@@ -1,41 +1,10 @@
 /**
- * `dfg calibrate`: per-algorithm and global thresholds from the gallery itself for a target FPIR
- * (attribution/calibrate.ts), stored as the gallery's current calibration.
+ * `dfg calibrate`: per-algorithm and global thresholds from the gallery itself for a target FPIR;
+ * what it does is in ../actions/calibrate.ts.
  */
-import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
-import pino from 'pino';
-import { loadConfig, metricSetting } from '../../config/index.js';
-import { metricHeader, type MetricSetting } from '../../attribution/gallery-metric.js';
+import { InvalidArgumentError, type Command } from 'commander';
 import { METRIC_HELP, metricArg } from '../metric-arg.js';
-import { configuredGalleryModels } from '../../services.js';
-import { createLogger } from '../../server.js';
-import { openGallery } from '../../gallery/index.js';
-import { calibrateGallery, type GalleryCalibration } from '../../calibration/index.js';
-
-export { calibrateGallery, type GalleryCalibration, type CalibrateGalleryOptions } from '../../calibration/index.js';
-
-const pct = (x: number) => (Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
-
-/** The result as a text table. */
-export function calibrationTable(c: GalleryCalibration): string {
-  const rows = Object.entries(c.calibration.stats.perAlgorithm).map(([id, s]) => [
-    c.names[id] ?? id, String(s.samples), s.threshold.toFixed(4), s.source === 'global' ? `global (${s.reason})` : 'own', pct(s.genuineAcceptance), pct(s.impostorAcceptance),
-    pct(s.looRank1), s.confusedWith ? `${c.names[s.confusedWith.algorithm] ?? s.confusedWith.algorithm} (${pct(s.confusedWith.share)})` : '—',
-  ]);
-  const head = ['algorithm', 'samples', 'threshold', 'source', 'genuine accepted', 'impostors accepted', 'LOO rank-1', 'most confused with'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cols: string[]) => cols.map((x, i) => x.padEnd(widths[i])).join('  ');
-  const g = c.calibration.stats.global;
-  return [
-    line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line), '',
-    `global threshold ${c.calibration.global.toFixed(4)} (identification impostors accepted ${pct(g.impostorAcceptance)} of ${g.impostors}; leave-one-out genuine accepted ${pct(g.genuineAcceptance)})`,
-    c.metric
-      ? `similarity wccn:${c.metric.shrinkage} (within-algorithm whitening of ${c.metric.samples} samples, ${c.metric.coeffs.length} directions damped)`
-      : 'similarity cosine',
-    'LOO rank-1: share of an algorithm\'s samples that, left out one at a time, score it highest; most confused with: the algorithm that takes most of the others',
-  ].join('\n');
-}
+import { lazyAction } from '../lazy-action.js';
 
 const fraction = (v: string) => {
   const n = Number(v);
@@ -59,21 +28,5 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--metric <m>', `${METRIC_HELP} (default: DFG_METRIC)`, metricArg)
     .option('--dry-run', 'compute and print, store nothing')
     .option('--json', 'print the result as JSON')
-    .action(async (o: { targetFpir?: number; topM?: number; maxSamples: number; metric?: MetricSetting; dryRun?: boolean; json?: boolean }) => {
-      const config = loadConfig();
-      // Warnings (a recorded model switch overridden or unservable) go to stderr, apart from the --json output.
-      const log = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' }, pino.destination({ dest: 2, sync: true }));
-      const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models: await configuredGalleryModels(config, log), snapshotEvery: config.DFG_SNAPSHOT_EVERY });
-      try {
-        const result = calibrateGallery(gallery, { topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir ?? config.DFG_TARGET_FPIR, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun, metric: o.metric ?? metricSetting(config) });
-        const metric = result.metric ? metricHeader(result.metric) : null;
-        if (o.json) console.log(JSON.stringify({ ...result.calibration, names: result.names, negatives: result.negatives, metric, version: result.record?.version ?? null }, null, 2));
-        else {
-          console.log(calibrationTable(result));
-          console.log(result.record ? `stored as calibration version ${result.record.version}` : 'dry run: nothing stored');
-        }
-      } finally {
-        await gallery.close();
-      }
-    });
+    .action(lazyAction(() => import('../actions/calibrate.js'), 'calibrate'));
 }

@@ -1,25 +1,10 @@
-/** `dfg serve | enrol | attribute | gallery | models` (and `keys`, keys.ts) */
-import fs from 'node:fs/promises';
-import path from 'node:path';
+/** `dfg serve | enrol | attribute | gallery | models` (and `keys`, keys.ts); what they do is in ../actions/core.ts. */
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, type Config } from '../../config/index.js';
-import { createLogger, serveForever } from '../../server.js';
-import { startServices } from '../../services.js';
-import { enrolImages } from '../../enrol.js';
-import { attributeImage } from '../../attribute.js';
-import { expandImagePaths } from '../files.js';
-import { progressBar } from '../progress.js';
-import { isDfgError } from '../../errors.js';
-import { buildModels } from '../../embedding/models/index.js';
-import { listModels } from '../../embedding/manifest.js';
-import type { Gallery } from '../../gallery/index.js';
-import type { AlgorithmRecord } from '../../gallery/types.js';
-import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
+import { lazyAction } from '../lazy-action.js';
 import { registerReembedCommand } from './reembed.js';
 import { registerModelSwitchCommand } from './model-switch.js';
 import { registerKeysCommand } from './keys.js';
 
-const CHUNK = 32;
 /** As POST /v1/attribute's k. */
 const MAX_CANDIDATES = 20;
 
@@ -29,57 +14,10 @@ function candidateCount(v: string): number {
   return n;
 }
 
-async function withServices<T>(fn: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>): Promise<T> {
-  const parts = await open();
-  try {
-    return await fn(parts);
-  } finally {
-    await parts.close();
-  }
-}
-
-/**
- * The services' log for a command: on stderr, so stdout carries only the command's output
- * (`dfg gallery info | jq`, `dfg attribute --json`). Unless LOG_LEVEL is set, warnings only, and
- * not the services' own 'start-up failed' record: the CLI prints that error as its one line.
- */
-function cliLogger(config: Config) {
-  const explicit = Boolean(process.env.LOG_LEVEL);
-  return createLogger({ LOG_LEVEL: explicit ? config.LOG_LEVEL : 'warn' }, {
-    write(line: string) {
-      if (explicit || !line.includes('"msg":"start-up failed"')) process.stderr.write(line);
-    },
-  });
-}
-
-async function open() {
-  const config = loadConfig();
-  const log = cliLogger(config);
-  const services = startServices(config, log, { refreshMs: 0 });
-  await services.whenReady;
-  return { config, ...services.need(), close: () => services.close() };
-}
-
-/** The algorithm with id `ref`, else the one named `ref` (case-insensitive), else undefined. */
-export function resolveAlgorithm(gallery: Gallery, ref: string): AlgorithmRecord | undefined {
-  try {
-    return gallery.getAlgorithm(ref);
-  } catch (err) {
-    if (!isDfgError(err) || err.code !== 'DFG_ERR_ALGORITHM_NOT_FOUND') throw err;
-  }
-  const wanted = ref.toLowerCase();
-  for (let offset = 0; ; offset += MAX_PAGE_LIMIT) {
-    const page = gallery.listAlgorithms({ limit: MAX_PAGE_LIMIT, offset });
-    const found = page.items.find((a) => a.name.toLowerCase() === wanted);
-    if (found) return found;
-    if (page.items.length < MAX_PAGE_LIMIT) return undefined;
-  }
-}
+const actions = () => import('../actions/core.js');
 
 export function registerCoreCommands(program: Command): void {
-  program.command('serve').description('Start the HTTP service (configured by environment variables, see README)').action(async () => {
-    await serveForever();
-  });
+  program.command('serve').description('Start the HTTP service (configured by environment variables, see README)').action(lazyAction(actions, 'serve'));
 
   program
     .command('enrol')
@@ -90,35 +28,7 @@ export function registerCoreCommands(program: Command): void {
     .option('--forgery-type <t>', 'with --create: FS|FR|EFS|FE|authentic|unknown', 'unknown')
     .option('--architecture <a>', 'with --create: CNN|CG|GAN|Diffusion|VAR|closed-source|authentic|other', 'other')
     .option('--json', 'print the per-file results as JSON')
-    .action(async (ref: string, paths: string[], o: { create?: boolean; forgeryType: string; architecture: string; json?: boolean }) => {
-      const files = await expandImagePaths(paths);
-      if (files.length === 0) throw new Error('No image files found');
-      await withServices(async ({ embedder, gallery }) => {
-        let alg = resolveAlgorithm(gallery, ref);
-        if (!alg) {
-          if (!o.create) throw new Error(`Algorithm ${ref} not found (use --create to register it)`);
-          alg = gallery.createAlgorithm({ name: ref, forgeryType: o.forgeryType as never, architecture: o.architecture as never });
-        }
-        const bar = progressBar(`enrol ${alg.name}`, files.length);
-        const totals = { created: 0, duplicates: 0, failed: 0 };
-        const results = [];
-        for (let i = 0; i < files.length; i += CHUNK) {
-          const chunk = files.slice(i, i + CHUNK);
-          const inputs = await Promise.all(chunk.map(async (f) => ({ filename: f, bytes: await fs.readFile(f) })));
-          const summary = await enrolImages({ embedder, gallery }, alg.id, inputs);
-          totals.created += summary.created; totals.duplicates += summary.duplicates; totals.failed += summary.failed;
-          results.push(...summary.results);
-          bar.tick(chunk.length, `${totals.created} new, ${totals.failed} failed`);
-        }
-        bar.stop();
-        if (o.json) console.log(JSON.stringify({ algorithm: alg, ...totals, results }, null, 2));
-        else {
-          for (const r of results.filter((x) => x.status === 'error')) console.error(`  ${r.filename}: ${r.error?.code} ${r.error?.message}`);
-          console.log(`${alg.name} (${alg.id}): ${totals.created} enrolled, ${totals.duplicates} duplicates, ${totals.failed} failed`);
-        }
-        if (totals.created + totals.duplicates === 0) process.exitCode = 1;
-      });
-    });
+    .action(lazyAction(actions, 'enrol'));
 
   program
     .command('attribute')
@@ -126,66 +36,20 @@ export function registerCoreCommands(program: Command): void {
     .argument('<paths...>', 'image files or folders')
     .option('--json', 'print JSON lines instead of a table')
     .option('-k <k>', `candidates per image (1 to ${MAX_CANDIDATES})`, candidateCount, 3)
-    .action(async (paths: string[], o: { json?: boolean; k: number }) => {
-      const files = await expandImagePaths(paths);
-      if (files.length === 0) throw new Error('No image files found');
-      await withServices(async ({ config, embedder, gallery }) => {
-        const rows: string[][] = [];
-        for (const f of files) {
-          try {
-            const r = await attributeImage({ embedder, gallery, config }, await fs.readFile(f), { k: o.k });
-            if (o.json) console.log(JSON.stringify({ file: f, ...r }));
-            else rows.push([path.basename(f), r.decision, r.algorithm?.name ?? '-', r.score.toFixed(3), r.threshold.toFixed(3), r.margin.toFixed(3), r.candidates.map((c) => `${c.algorithm.name}:${c.score.toFixed(3)}`).join(' ')]);
-          } catch (err) {
-            const msg = isDfgError(err) ? `${err.code}: ${err.message}` : String(err);
-            if (o.json) console.log(JSON.stringify({ file: f, error: msg }));
-            else rows.push([path.basename(f), 'error', '-', '-', '-', '-', msg]);
-            process.exitCode = 1;
-          }
-        }
-        if (!o.json) printTable(['file', 'decision', 'algorithm', 'score', 'threshold', 'margin', 'candidates'], rows);
-      });
-    });
+    .action(lazyAction(actions, 'attribute'));
 
   const gallery = program.command('gallery').description('Inspect, rebuild or re-embed the gallery');
-  gallery.command('info').description('Counts, version and index state').action(async () => {
-    await withServices(async ({ gallery: g }) => console.log(JSON.stringify({ ...g.info(), coverage: g.coverage() }, null, 2)));
-  });
+  gallery.command('info').description('Counts, version and index state').action(lazyAction(actions, 'galleryInfo'));
   registerReembedCommand(gallery);
-  gallery.command('rebuild').description('Rebuild the HNSW index of the configured model from the store and snapshot it').action(async () => {
-    await withServices(async ({ gallery: g }) => {
-      const t0 = performance.now();
-      await g.rebuild();
-      await g.snapshot();
-      console.log(`rebuilt ${g.info().index.size} entries in ${Math.round(performance.now() - t0)} ms`);
-    });
-  });
+  gallery.command('rebuild').description('Rebuild the HNSW index of the configured model from the store and snapshot it').action(lazyAction(actions, 'galleryRebuild'));
 
   const models = program.command('models').alias('model').description('Models: build the default ones from their definitions, list, switch a running service');
   models
     .command('build')
     .description('Build the project-defined models into DFG_MODELS_DIR (deterministic)')
     .argument('[ids...]', 'model ids (default: all)')
-    .action(async (ids: string[]) => {
-      const out = await buildModels(loadConfig().DFG_MODELS_DIR, ids.length ? ids : undefined);
-      for (const m of out) console.log(`${m.id}\t${m.sha256}\t${m.onnxPath}`);
-    });
-  models.command('list').description('Models with a valid manifest in DFG_MODELS_DIR').action(async () => {
-    const dir = loadConfig().DFG_MODELS_DIR;
-    const st = await fs.stat(dir).catch(() => null);
-    if (!st?.isDirectory()) throw new Error(`DFG_MODELS_DIR ${dir} is not a folder`);
-    const ids = await listModels(dir);
-    for (const id of ids) console.log(id);
-    if (ids.length === 0) console.error(`no models in ${dir}; build the project's own with \`dfg models build\``);
-  });
+    .action(lazyAction(actions, 'modelsBuild'));
+  models.command('list').description('Models with a valid manifest in DFG_MODELS_DIR').action(lazyAction(actions, 'modelsList'));
   registerModelSwitchCommand(models);
   registerKeysCommand(program);
-}
-
-export function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  console.log(line(header));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const r of rows) console.log(line(r));
 }

@@ -1,0 +1,167 @@
+/**
+ * What `dfg serve | enrol | attribute | gallery info | gallery rebuild | models build | models list`
+ * do (their options: ../commands/core.ts). Loaded only when one of them runs.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../config/index.js';
+import { createLogger, serveForever } from '../../server.js';
+import { startServices } from '../../services.js';
+import { enrolImages } from '../../enrol.js';
+import { attributeImage } from '../../attribute.js';
+import { expandImagePaths } from '../files.js';
+import { progressBar } from '../progress.js';
+import { isDfgError } from '../../errors.js';
+import { buildModels } from '../../embedding/models/index.js';
+import { listModels } from '../../embedding/manifest.js';
+import type { Gallery } from '../../gallery/index.js';
+import type { AlgorithmRecord } from '../../gallery/types.js';
+import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
+
+const CHUNK = 32;
+
+async function withServices<T>(fn: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>): Promise<T> {
+  const parts = await open();
+  try {
+    return await fn(parts);
+  } finally {
+    await parts.close();
+  }
+}
+
+/**
+ * The services' log for a command: on stderr, so stdout carries only the command's output
+ * (`dfg gallery info | jq`, `dfg attribute --json`). Unless LOG_LEVEL is set, warnings only, and
+ * not the services' own 'start-up failed' record: the CLI prints that error as its one line.
+ */
+function cliLogger(config: Config) {
+  const explicit = Boolean(process.env.LOG_LEVEL);
+  return createLogger({ LOG_LEVEL: explicit ? config.LOG_LEVEL : 'warn' }, {
+    write(line: string) {
+      if (explicit || !line.includes('"msg":"start-up failed"')) process.stderr.write(line);
+    },
+  });
+}
+
+async function open() {
+  const config = loadConfig();
+  const log = cliLogger(config);
+  const services = startServices(config, log, { refreshMs: 0 });
+  await services.whenReady;
+  return { config, ...services.need(), close: () => services.close() };
+}
+
+/** The algorithm with id `ref`, else the one named `ref` (case-insensitive), else undefined. */
+export function resolveAlgorithm(gallery: Gallery, ref: string): AlgorithmRecord | undefined {
+  try {
+    return gallery.getAlgorithm(ref);
+  } catch (err) {
+    if (!isDfgError(err) || err.code !== 'DFG_ERR_ALGORITHM_NOT_FOUND') throw err;
+  }
+  const wanted = ref.toLowerCase();
+  for (let offset = 0; ; offset += MAX_PAGE_LIMIT) {
+    const page = gallery.listAlgorithms({ limit: MAX_PAGE_LIMIT, offset });
+    const found = page.items.find((a) => a.name.toLowerCase() === wanted);
+    if (found) return found;
+    if (page.items.length < MAX_PAGE_LIMIT) return undefined;
+  }
+}
+
+/** `dfg serve` */
+export async function serve(): Promise<void> {
+  await serveForever();
+}
+
+export interface EnrolOptions { create?: boolean; forgeryType: string; architecture: string; json?: boolean }
+
+/** `dfg enrol <algorithm> <paths...>` */
+export async function enrol(ref: string, paths: string[], o: EnrolOptions): Promise<void> {
+  const files = await expandImagePaths(paths);
+  if (files.length === 0) throw new Error('No image files found');
+  await withServices(async ({ embedder, gallery }) => {
+    let alg = resolveAlgorithm(gallery, ref);
+    if (!alg) {
+      if (!o.create) throw new Error(`Algorithm ${ref} not found (use --create to register it)`);
+      alg = gallery.createAlgorithm({ name: ref, forgeryType: o.forgeryType as never, architecture: o.architecture as never });
+    }
+    const bar = progressBar(`enrol ${alg.name}`, files.length);
+    const totals = { created: 0, duplicates: 0, failed: 0 };
+    const results = [];
+    for (let i = 0; i < files.length; i += CHUNK) {
+      const chunk = files.slice(i, i + CHUNK);
+      const inputs = await Promise.all(chunk.map(async (f) => ({ filename: f, bytes: await fs.readFile(f) })));
+      const summary = await enrolImages({ embedder, gallery }, alg.id, inputs);
+      totals.created += summary.created; totals.duplicates += summary.duplicates; totals.failed += summary.failed;
+      results.push(...summary.results);
+      bar.tick(chunk.length, `${totals.created} new, ${totals.failed} failed`);
+    }
+    bar.stop();
+    if (o.json) console.log(JSON.stringify({ algorithm: alg, ...totals, results }, null, 2));
+    else {
+      for (const r of results.filter((x) => x.status === 'error')) console.error(`  ${r.filename}: ${r.error?.code} ${r.error?.message}`);
+      console.log(`${alg.name} (${alg.id}): ${totals.created} enrolled, ${totals.duplicates} duplicates, ${totals.failed} failed`);
+    }
+    if (totals.created + totals.duplicates === 0) process.exitCode = 1;
+  });
+}
+
+/** `dfg attribute <paths...>` */
+export async function attribute(paths: string[], o: { json?: boolean; k: number }): Promise<void> {
+  const files = await expandImagePaths(paths);
+  if (files.length === 0) throw new Error('No image files found');
+  await withServices(async ({ config, embedder, gallery }) => {
+    const rows: string[][] = [];
+    for (const f of files) {
+      try {
+        const r = await attributeImage({ embedder, gallery, config }, await fs.readFile(f), { k: o.k });
+        if (o.json) console.log(JSON.stringify({ file: f, ...r }));
+        else rows.push([path.basename(f), r.decision, r.algorithm?.name ?? '-', r.score.toFixed(3), r.threshold.toFixed(3), r.margin.toFixed(3), r.candidates.map((c) => `${c.algorithm.name}:${c.score.toFixed(3)}`).join(' ')]);
+      } catch (err) {
+        const msg = isDfgError(err) ? `${err.code}: ${err.message}` : String(err);
+        if (o.json) console.log(JSON.stringify({ file: f, error: msg }));
+        else rows.push([path.basename(f), 'error', '-', '-', '-', '-', msg]);
+        process.exitCode = 1;
+      }
+    }
+    if (!o.json) printTable(['file', 'decision', 'algorithm', 'score', 'threshold', 'margin', 'candidates'], rows);
+  });
+}
+
+/** `dfg gallery info` */
+export async function galleryInfo(): Promise<void> {
+  await withServices(async ({ gallery: g }) => console.log(JSON.stringify({ ...g.info(), coverage: g.coverage() }, null, 2)));
+}
+
+/** `dfg gallery rebuild` */
+export async function galleryRebuild(): Promise<void> {
+  await withServices(async ({ gallery: g }) => {
+    const t0 = performance.now();
+    await g.rebuild();
+    await g.snapshot();
+    console.log(`rebuilt ${g.info().index.size} entries in ${Math.round(performance.now() - t0)} ms`);
+  });
+}
+
+/** `dfg models build [ids...]` */
+export async function modelsBuild(ids: string[]): Promise<void> {
+  const out = await buildModels(loadConfig().DFG_MODELS_DIR, ids.length ? ids : undefined);
+  for (const m of out) console.log(`${m.id}\t${m.sha256}\t${m.onnxPath}`);
+}
+
+/** `dfg models list` */
+export async function modelsList(): Promise<void> {
+  const dir = loadConfig().DFG_MODELS_DIR;
+  const st = await fs.stat(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new Error(`DFG_MODELS_DIR ${dir} is not a folder`);
+  const ids = await listModels(dir);
+  for (const id of ids) console.log(id);
+  if (ids.length === 0) console.error(`no models in ${dir}; build the project's own with \`dfg models build\``);
+}
+
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const r of rows) console.log(line(r));
+}

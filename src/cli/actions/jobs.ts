@@ -1,0 +1,258 @@
+/**
+ * What `dfg worker` and `dfg jobs enrol | audit | reembed | status | list | cancel | results` (batch
+ * jobs through the HTTP API) do. Their options: ../commands/jobs.ts.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
+import { InvalidArgumentError } from 'commander';
+import { loadConfig } from '../../config/index.js';
+import { createLogger } from '../../server.js';
+import { startWorkerProcess } from '../../jobs/run.js';
+import { sniffArchive } from '../../jobs/sources/archive/index.js';
+import type { JobView } from '../../jobs/view.js';
+import { expandImagePaths } from '../files.js';
+import { progressBar } from '../progress.js';
+import { api, type ApiOptions } from '../api.js';
+import { switchModels } from './model-switch.js';
+
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+/** Loose files are packed into tar uploads of at most this many bytes (below the default upload limit). */
+const PACK_BYTES = 200 * 1024 * 1024;
+
+async function isArchive(file: string): Promise<boolean> {
+  const h = await fsp.open(file, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await h.read(head, 0, 512, 0);
+    return sniffArchive(head.subarray(0, bytesRead)) !== null;
+  } finally {
+    await h.close();
+  }
+}
+
+/** Splits the command line into archives (uploaded as they are) and image files (packed into tars). */
+async function planUploads(paths: string[], tmp: string): Promise<Array<{ file: string; name: string }>> {
+  const uploads: Array<{ file: string; name: string }> = [];
+  const loose: Array<{ file: string; name: string; size: number }> = [];
+  for (const p of paths) {
+    const st = await fsp.stat(p).catch(() => null);
+    if (!st) throw new Error(`No such file or folder: ${p}`);
+    if (st.isFile() && (await isArchive(p))) {
+      uploads.push({ file: p, name: path.basename(p) });
+      continue;
+    }
+    const root = st.isDirectory() ? path.dirname(path.resolve(p)) : null;
+    for (const f of await expandImagePaths([p])) {
+      const name = root ? path.relative(root, path.resolve(f)).split(path.sep).join('/') : path.basename(f);
+      loose.push({ file: f, name, size: (await fsp.stat(f)).size });
+    }
+  }
+  let pack: Array<{ file: string; name: string; size: number }> = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (!pack.length) return;
+    const out = path.join(tmp, `upload-${uploads.length}.tar`);
+    const p = tar.pack();
+    const writing = pipeline(p, fs.createWriteStream(out));
+    for (const item of pack) p.entry({ name: item.name, size: item.size, mode: 0o644 }, await fsp.readFile(item.file));
+    p.finalize();
+    await writing;
+    uploads.push({ file: out, name: `${pack.length}-images.tar` });
+    pack = [];
+    bytes = 0;
+  };
+  for (const item of loose) {
+    if (bytes + item.size > PACK_BYTES) await flush();
+    pack.push(item);
+    bytes += item.size;
+  }
+  await flush();
+  return uploads;
+}
+
+export interface SubmitOptions extends ApiOptions { serverDir?: string; urlsFile?: string; wait: boolean; json?: boolean; results?: string }
+
+async function submitAndFollow(kind: 'enrol' | 'audit', algorithmId: string | undefined, paths: string[], o: SubmitOptions): Promise<void> {
+  const client = api(o);
+  const route = kind === 'enrol' ? '/v1/jobs/enrolments' : '/v1/jobs/audits';
+  const ids: string[] = [];
+  const json = (source: unknown) => client.json<{ jobId: string }>('POST', route, { ...(algorithmId ? { algorithmId } : {}), source });
+  if (o.serverDir) ids.push((await json({ type: 'directory', path: path.resolve(o.serverDir) })).jobId);
+  if (o.urlsFile) {
+    const urls = (await fsp.readFile(o.urlsFile, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
+    for (let i = 0; i < urls.length; i += 10_000) ids.push((await json({ type: 'urls', urls: urls.slice(i, i + 10_000) })).jobId);
+  }
+  if (paths.length) {
+    const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'dfg-jobs-'));
+    try {
+      for (const up of await planUploads(paths, tmp)) {
+        const form = new FormData();
+        if (algorithmId) form.append('algorithmId', algorithmId);
+        form.append('archive', await fs.openAsBlob(up.file), up.name);
+        const res = (await (await client.call('POST', route, form)).json()) as { jobId: string; total: number };
+        console.error(`submitted ${up.name} as ${res.jobId} (${res.total} entries)`);
+        ids.push(res.jobId);
+      }
+    } finally {
+      await fsp.rm(tmp, { recursive: true, force: true });
+    }
+  }
+  if (ids.length === 0) throw new Error('Nothing to submit: give image files, folders or archives, --server-dir or --urls-file');
+  if (!o.wait) {
+    for (const id of ids) console.log(id);
+    return;
+  }
+  const views = await follow(client, ids, kind);
+  if (o.results) await saveResults(client, ids, o.results);
+  report(views, o.json);
+}
+
+async function follow(client: ReturnType<typeof api>, ids: string[], label: string): Promise<JobView[]> {
+  let views = await Promise.all(ids.map((id) => client.json<JobView>('GET', `/v1/jobs/${id}`)));
+  const total = views.reduce((s, v) => s + v.progress.total, 0);
+  const bar = progressBar(label, total);
+  let shown = 0;
+  const onSigint = () => {
+    bar.stop();
+    console.error(`\nstopped following; the job(s) continue: ${ids.join(' ')} (dfg jobs cancel ID to stop them)`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    for (;;) {
+      const done = views.reduce((s, v) => s + v.progress.done, 0);
+      const failed = views.reduce((s, v) => s + v.progress.failed, 0);
+      if (done > shown) bar.tick(done - shown, `${failed} failed`);
+      shown = Math.max(shown, done);
+      if (views.every((v) => TERMINAL.has(v.state))) break;
+      await new Promise((r) => setTimeout(r, 500));
+      views = await Promise.all(ids.map((id) => client.json<JobView>('GET', `/v1/jobs/${id}`)));
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    bar.stop();
+  }
+  return views;
+}
+
+async function saveResults(client: ReturnType<typeof api>, ids: string[], file: string): Promise<void> {
+  const format = file.endsWith('.csv') ? 'csv' : 'ndjson';
+  const out = fs.createWriteStream(file);
+  for (const [i, id] of ids.entries()) {
+    const text = await (await client.call('GET', `/v1/jobs/${id}/results?format=${format}`)).text();
+    // One CSV header for all jobs.
+    out.write(format === 'csv' && i > 0 ? text.slice(text.indexOf('\n') + 1) : text);
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  console.error(`results written to ${file}`);
+}
+
+function report(views: JobView[], asJson?: boolean): void {
+  if (asJson) console.log(JSON.stringify(views.length === 1 ? views[0] : views, null, 2));
+  for (const v of views) {
+    for (const e of v.errors?.items.slice(0, 20) ?? []) console.error(`  ${e.name}: ${e.code} ${e.message}`);
+    if ((v.errors?.total ?? 0) > 20) console.error(`  … ${v.errors!.total - 20} more errors (dfg jobs results ${v.id})`);
+    if (!asJson) {
+      const counts = Object.entries(v.counts).map(([k, n]) => `${n} ${k}`).join(', ');
+      const algs = v.algorithms?.length ? `; ${v.algorithms.slice(0, 10).map((a) => `${a.name}: ${a.count}`).join(', ')}` : '';
+      console.log(`${v.id} ${v.state}: ${counts}${algs} (${v.timings.imagesPerSecond ?? '-'} images/s)`);
+    }
+    if (v.state !== 'completed' || v.progress.failed === v.progress.total) process.exitCode = 1;
+  }
+}
+
+/** `dfg worker`: runs until SIGTERM/SIGINT. */
+export async function worker(o: { concurrency?: number }): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config);
+  const proc = await startWorkerProcess(config, log, { concurrency: o.concurrency || undefined });
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting now; running chunks are retaken after their lock expires');
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal, graceMs: config.DFG_JOB_SHUTDOWN_MS }, 'worker shutting down: finishing current chunks');
+      proc.close().then(() => process.exit(0), (err: unknown) => {
+        log.error({ err }, 'error during worker shutdown');
+        process.exit(1);
+      });
+    });
+  }
+}
+
+/** `dfg jobs enrol <algorithmId> [paths...]` */
+export async function enrol(algorithmId: string, paths: string[], o: SubmitOptions): Promise<void> {
+  await submitAndFollow('enrol', algorithmId, paths, o);
+}
+
+/** `dfg jobs audit [paths...]` */
+export async function audit(paths: string[], o: SubmitOptions): Promise<void> {
+  await submitAndFollow('audit', undefined, paths, o);
+}
+
+/** `dfg jobs reembed <modelId>` */
+export async function reembed(modelId: string, o: ApiOptions & { wait: boolean; json?: boolean; switch?: boolean | string }): Promise<void> {
+  const client = api(o);
+  if (o.switch && !o.wait) throw new InvalidArgumentError('--switch waits for the job: it cannot be combined with --no-wait');
+  const target = o.switch === true ? modelId : o.switch;
+  let res: { jobId: string; total: number };
+  try {
+    res = await client.json<{ jobId: string; total: number }>('POST', '/v1/jobs/reembeddings', { modelId });
+  } catch (err) {
+    // Already complete: with --switch there is nothing left but the switch.
+    if (!target || (err as { code?: string }).code !== 'DFG_ERR_REEMBED_NOTHING_LEFT') throw err;
+    console.error(`every sample already has a vector of ${modelId}`);
+    await switchModels(client, target, { json: o.json });
+    return;
+  }
+  console.error(`submitted re-embedding for ${modelId} as ${res.jobId} (${res.total} samples)`);
+  if (!o.wait) {
+    console.log(res.jobId);
+    return;
+  }
+  const [view] = await follow(client, [res.jobId], `reembed ${modelId}`);
+  report([view!], o.json);
+  if (target) {
+    // Only a complete re-embedding switches: a sample without its vector would drop out of search.
+    if (view!.state !== 'completed' || view!.progress.failed > 0) {
+      console.error(`not switching: the job ended ${view!.state} with ${view!.progress.failed} failed sample(s)`);
+      process.exitCode = 1;
+      return;
+    }
+    await switchModels(client, target, { json: o.json });
+  } else if (!o.json) console.error(`then serve a list naming ${modelId} without a restart: dfg model switch ${modelId} (or e.g. <old models>,${modelId}:0.5), or pass --switch`);
+}
+
+/** `dfg jobs status <id>` */
+export async function status(id: string, o: ApiOptions & { follow?: boolean }): Promise<void> {
+  const client = api(o);
+  const views = o.follow ? await follow(client, [id], id) : [await client.json<JobView>('GET', `/v1/jobs/${id}`)];
+  console.log(JSON.stringify(views[0], null, 2));
+}
+
+/** `dfg jobs list` */
+export async function list(o: ApiOptions & { limit: number }): Promise<void> {
+  const page = await api(o).json<{ items: JobView[] }>('GET', `/v1/jobs?limit=${o.limit}`);
+  for (const v of page.items) console.log([v.id, v.kind, v.state, `${v.progress.done}/${v.progress.total}`, v.timings.createdAt, v.source.name].join('\t'));
+}
+
+/** `dfg jobs cancel <id>` */
+export async function cancel(id: string, o: ApiOptions): Promise<void> {
+  const v = await api(o).json<JobView>('DELETE', `/v1/jobs/${id}`);
+  console.log(`${v.id} ${v.state} (${v.progress.done}/${v.progress.total} done)`);
+}
+
+/** `dfg jobs results <id>` */
+export async function results(id: string, o: ApiOptions & { format: string; output?: string }): Promise<void> {
+  const res = await api(o).call('GET', `/v1/jobs/${id}/results?format=${o.format === 'csv' ? 'csv' : 'ndjson'}`);
+  const text = await res.text();
+  if (o.output) await fsp.writeFile(o.output, text);
+  else process.stdout.write(text);
+}
