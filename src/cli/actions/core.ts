@@ -1,6 +1,6 @@
 /**
- * What `dfg serve | enrol | attribute | gallery info | gallery rebuild | models build | models list`
- * do (their options: ../commands/core.ts). Loaded only when one of them runs.
+ * What `dfg serve | enrol | attribute | gallery info | gallery rebuild` do (their options:
+ * ../commands/core.ts). Loaded only when one of them runs.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -12,8 +12,6 @@ import { attributeImage } from '../../attribute.js';
 import { expandImagePaths } from '../files.js';
 import { progressBar } from '../progress.js';
 import { isDfgError } from '../../errors.js';
-import { buildModels } from '../../embedding/models/index.js';
-import { listModels } from '../../embedding/manifest.js';
 import type { Gallery } from '../../gallery/index.js';
 import type { AlgorithmRecord } from '../../gallery/types.js';
 import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
@@ -140,22 +138,6 @@ export async function galleryRebuild(): Promise<void> {
     await g.snapshot();
     console.log(`rebuilt ${g.info().index.size} entries in ${Math.round(performance.now() - t0)} ms`);
   });
-}
-
-/** `dfg models build [ids...]` */
-export async function modelsBuild(ids: string[]): Promise<void> {
-  const out = await buildModels(loadConfig().DFG_MODELS_DIR, ids.length ? ids : undefined);
-  for (const m of out) console.log(`${m.id}\t${m.sha256}\t${m.onnxPath}`);
-}
-
-/** `dfg models list` */
-export async function modelsList(): Promise<void> {
-  const dir = loadConfig().DFG_MODELS_DIR;
-  const st = await fs.stat(dir).catch(() => null);
-  if (!st?.isDirectory()) throw new Error(`DFG_MODELS_DIR ${dir} is not a folder`);
-  const ids = await listModels(dir);
-  for (const id of ids) console.log(id);
-  if (ids.length === 0) console.error(`no models in ${dir}; build the project's own with \`dfg models build\``);
 }
 
 export function printTable(header: string[], rows: string[][]): void {

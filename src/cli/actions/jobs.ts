@@ -1,6 +1,6 @@
 /**
- * What `dfg worker` and `dfg jobs enrol | audit | reembed | status | list | cancel | results` (batch
- * jobs through the HTTP API) do. Their options: ../commands/jobs.ts.
+ * What `dfg jobs enrol | audit | reembed | status | list | cancel | results` (batch jobs through the
+ * HTTP API) do. Their options: ../commands/jobs.ts.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -9,9 +9,6 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { InvalidArgumentError } from 'commander';
-import { loadConfig } from '../../config/index.js';
-import { createLogger } from '../../server.js';
-import { startWorkerProcess } from '../../jobs/run.js';
 import { sniffArchive } from '../../jobs/sources/archive/index.js';
 import type { JobView } from '../../jobs/view.js';
 import { expandImagePaths } from '../files.js';
@@ -162,28 +159,6 @@ function report(views: JobView[], asJson?: boolean): void {
       console.log(`${v.id} ${v.state}: ${counts}${algs} (${v.timings.imagesPerSecond ?? '-'} images/s)`);
     }
     if (v.state !== 'completed' || v.progress.failed === v.progress.total) process.exitCode = 1;
-  }
-}
-
-/** `dfg worker`: runs until SIGTERM/SIGINT. */
-export async function worker(o: { concurrency?: number }): Promise<void> {
-  const config = loadConfig();
-  const log = createLogger(config);
-  const proc = await startWorkerProcess(config, log, { concurrency: o.concurrency || undefined });
-  let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (stopping) {
-        log.warn({ signal }, 'second signal: exiting now; running chunks are retaken after their lock expires');
-        process.exit(1);
-      }
-      stopping = true;
-      log.info({ signal, graceMs: config.DFG_JOB_SHUTDOWN_MS }, 'worker shutting down: finishing current chunks');
-      proc.close().then(() => process.exit(0), (err: unknown) => {
-        log.error({ err }, 'error during worker shutdown');
-        process.exit(1);
-      });
-    });
   }
 }
 

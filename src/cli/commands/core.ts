@@ -1,4 +1,4 @@
-/** `dfg serve | enrol | attribute | gallery | models` (and `keys`, keys.ts); what they do is in ../actions/core.ts. */
+/** `dfg serve | enrol | attribute | gallery | models` (and `keys`, keys.ts); what they do is in ../actions/core.ts and models.ts. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { lazyAction } from '../lazy-action.js';
 import { registerReembedCommand } from './reembed.js';
@@ -15,6 +15,7 @@ function candidateCount(v: string): number {
 }
 
 const actions = () => import('../actions/core.js');
+const modelActions = () => import('../actions/models.js');
 
 export function registerCoreCommands(program: Command): void {
   program.command('serve').description('Start the HTTP service (configured by environment variables, see README)').action(lazyAction(actions, 'serve'));
@@ -48,8 +49,8 @@ export function registerCoreCommands(program: Command): void {
     .command('build')
     .description('Build the project-defined models into DFG_MODELS_DIR (deterministic)')
     .argument('[ids...]', 'model ids (default: all)')
-    .action(lazyAction(actions, 'modelsBuild'));
-  models.command('list').description('Models with a valid manifest in DFG_MODELS_DIR').action(lazyAction(actions, 'modelsList'));
+    .action(lazyAction(modelActions, 'build'));
+  models.command('list').description('Models with a valid manifest in DFG_MODELS_DIR').action(lazyAction(modelActions, 'list'));
   registerModelSwitchCommand(models);
   registerKeysCommand(program);
 }

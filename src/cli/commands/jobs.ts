@@ -1,4 +1,4 @@
-/** `dfg worker` and `dfg jobs enrol | audit | reembed | status | list | cancel | results`; what they do is in ../actions/jobs.ts. */
+/** `dfg worker` and `dfg jobs enrol | audit | reembed | status | list | cancel | results`; what they do is in ../actions/worker.ts and jobs.ts. */
 import type { Command } from 'commander';
 import { withApiOptions } from '../api-options.js';
 import { lazyAction } from '../lazy-action.js';
@@ -18,7 +18,7 @@ export function registerJobCommands(program: Command): void {
     .command('worker')
     .description('Process batch jobs from Redis (REDIS_URL): embed in this process, write to the gallery store. Stops gracefully on SIGTERM/SIGINT')
     .option('--concurrency <n>', 'chunks at once (default DFG_JOB_CONCURRENCY, 0 = one per core)', (v) => Number.parseInt(v, 10))
-    .action(lazyAction(actions, 'worker'));
+    .action(lazyAction(() => import('../actions/worker.js'), 'worker'));
 
   const jobs = program.command('jobs').description('Batch jobs through the HTTP API: submit, follow with a progress bar, inspect, cancel');
 

@@ -1,0 +1,26 @@
+/** What `dfg worker` does (its options: ../commands/jobs.ts): apart from the jobs client, which needs no BullMQ. */
+import { loadConfig } from '../../config/index.js';
+import { createLogger } from '../../server.js';
+import { startWorkerProcess } from '../../jobs/run.js';
+
+/** `dfg worker`: runs until SIGTERM/SIGINT. */
+export async function worker(o: { concurrency?: number }): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config);
+  const proc = await startWorkerProcess(config, log, { concurrency: o.concurrency || undefined });
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting now; running chunks are retaken after their lock expires');
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal, graceMs: config.DFG_JOB_SHUTDOWN_MS }, 'worker shutting down: finishing current chunks');
+      proc.close().then(() => process.exit(0), (err: unknown) => {
+        log.error({ err }, 'error during worker shutdown');
+        process.exit(1);
+      });
+    });
+  }
+}
