@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-/** The `dfg` command. */
+/**
+ * The `dfg` command. commands/ declares every command (arguments, options, help) and imports little
+ * more than commander; actions/ holds what they do, imported only by the command that runs
+ * (lazy-action.ts), so `dfg --help` or `dfg keys create` never load the model runtime or the server.
+ */
 import { Command } from 'commander';
 import { registerCoreCommands } from './commands/core.js';
 import { registerJobCommands } from './commands/jobs.js';
