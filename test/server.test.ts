@@ -12,6 +12,9 @@ t.test('acknowledged samples survive kill -9; index snapshot and rebuild give th
   const dir = tempDir();
   let p = await serve(dir);
   t.teardown(() => { p.child.kill('SIGKILL'); });
+  // A new gallery is logged with its absolute path, so a mistyped DFG_GALLERY_DIR shows at start.
+  const newGallery = (out: string) => out.split('\n').filter((l) => l.includes('"msg":"new gallery: store created"')).map((l) => JSON.parse(l) as { level: number; gallery: string });
+  t.match(newGallery(p.output()), [{ level: 30, gallery: dir }], 'a new gallery: logged at info with its path');
 
   const alg = await (await fetch(`${p.url}/v1/algorithms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'nn', forgeryType: 'EFS', architecture: 'GAN' }) })).json() as { id: string };
   const other = await (await fetch(`${p.url}/v1/algorithms`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bl', forgeryType: 'EFS', architecture: 'Diffusion' }) })).json() as { id: string };
@@ -24,6 +27,7 @@ t.test('acknowledged samples survive kill -9; index snapshot and rebuild give th
   // kill -9 right after the acknowledgement: no graceful close, no snapshot.
   t.equal(await stop(p, 'SIGKILL'), null);
   p = await serve(dir);
+  t.same(newGallery(p.output()), [], 'an existing gallery: not logged as new');
   const samples = await (await fetch(`${p.url}/v1/algorithms/${alg.id}/samples`)).json() as { total: number };
   t.equal(samples.total, 4, 'every acknowledged sample is there');
   const after = await (await upload(`${p.url}/v1/attribute`, [['p.png', probe]])).json() as typeof before;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { dfgError } from '../errors.js';
 import { openLiveIndex, type LiveIndex } from './live-index.js';
 import { openStore } from './store.js';
+import { storeFile } from './store-file.js';
 import { indexVector } from './fusion.js';
 import { createBlobStore } from './blobs.js';
 import { resolveGalleryOptions } from './gallery-options.js';
@@ -39,6 +40,7 @@ export type { SnapshotManifest } from './snapshot.js';
 export { fuseVectors, fusionIndexId, type FusionMember } from './fusion.js';
 export { DEFAULT_EF_SEARCH } from './gallery-options.js';
 export { readLastSwitch, writeSwitchRecord } from './switch-record.js';
+export { hasGalleryStore, STORE_FILE } from './store-file.js';
 
 /**
  * Opens (creating if needed) the gallery in `opts.dir` for one model: migrates the store, then
@@ -49,8 +51,10 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
 
   const indexDir = path.join(opts.dir, 'index');
   await fs.mkdir(indexDir, { recursive: true });
-  const store = openStore(path.join(opts.dir, 'gallery.sqlite'), { busyTimeoutMs: opts.busyTimeoutMs });
-  if (store.schema.from !== store.schema.to) log.info({ from: store.schema.from, to: store.schema.to }, 'gallery store migrated');
+  const store = openStore(storeFile(opts.dir), { busyTimeoutMs: opts.busyTimeoutMs });
+  // A new gallery's absolute path in the log: a mistyped DFG_GALLERY_DIR shows as a gallery created where none was meant.
+  if (store.schema.from === 0) log.info({ gallery: path.resolve(opts.dir), schema: store.schema.to }, 'new gallery: store created');
+  else if (store.schema.from !== store.schema.to) log.info({ from: store.schema.from, to: store.schema.to }, 'gallery store migrated');
   let live: LiveIndex;
   try {
     live = await openLiveIndex({ store, modelId, models, dim, dir: indexDir, params, efSearch, exactBelow, snapshotEvery, compactRatio, log });

@@ -3,19 +3,16 @@
  * store connection: a service reads it before it knows which models, hence which gallery index,
  * to open, and a switch writes it beside the gallery it is about to serve.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { openStore } from './store.js';
+import { hasGalleryStore, storeFile } from './store-file.js';
 import type { SwitchRecord } from './types.js';
-
-const storeFile = (dir: string) => path.join(dir, 'gallery.sqlite');
 
 /**
  * The last model switch recorded in the gallery in `dir`, or null (none, or no store yet: nothing
  * is created). Throws when the store cannot be opened or the record is malformed.
  */
 export function readLastSwitch(dir: string): SwitchRecord | null {
-  if (!fs.existsSync(storeFile(dir))) return null;
+  if (!hasGalleryStore(dir)) return null;
   const store = openStore(storeFile(dir));
   try {
     return store.lastSwitch();
