@@ -54,10 +54,14 @@ const oneLine = (t: Pick<typeof tap, 'equal' | 'notMatch'>, r: { code: number | 
 t.before(seedGallery);
 
 t.test('stdout carries only the output; warnings and start-up errors are one line on stderr', async (t) => {
-  // A gallery without an index snapshot: the services warn that they rebuild it.
-  const info = await dfg(['gallery', 'info'], { ...env, DFG_GALLERY_DIR: path.join(dir, 'fresh'), LOG_LEVEL: undefined });
+  // A copy of the store without its index snapshot: the services warn that they rebuild it.
+  const copy = path.join(dir, 'copy');
+  await fs.mkdir(copy);
+  await fs.copyFile(path.join(env.DFG_GALLERY_DIR, 'gallery.sqlite'), path.join(copy, 'gallery.sqlite'));
+  const info = await dfg(['gallery', 'info'], { ...env, DFG_GALLERY_DIR: copy, LOG_LEVEL: undefined });
   t.equal(info.code, 0, info.out);
-  t.match(JSON.parse(info.stdout), { counts: { algorithms: 0, samples: 0 }, coverage: { stored: 0 } }, 'stdout is the JSON document alone');
+  t.match(info.stderr, /"level":40,.*"msg":"index snapshot not used; rebuilding from the store"/, 'a warning on stderr');
+  t.match(JSON.parse(info.stdout), { counts: { algorithms: 2, samples: SAMPLES }, coverage: { stored: SAMPLES } }, 'stdout is the JSON document alone');
 
   const missing = await dfg(['gallery', 'info'], { ...env, DFG_MODEL: 'no-such-model', LOG_LEVEL: undefined });
   oneLine(t, missing, 'an unknown DFG_MODEL');
@@ -130,6 +134,7 @@ t.test('dfg calibrate: --dry-run stores nothing, --json prints the stored versio
   t.match(JSON.parse(stored.stdout), { version: 1 }, 'the dry run stored nothing: the first stored calibration is version 1');
 
   process.env.DFG_GALLERY_DIR = path.join(dir, 'empty-gallery');
+  await (await openGallery({ dir: process.env.DFG_GALLERY_DIR, modelId: 'residual-v1', dim: (await loadManifest(env.DFG_MODELS_DIR, 'residual-v1')).manifest.output.dim })).close();
   t.match((await cal([])).error, { code: 'DFG_ERR_CALIBRATION_INSUFFICIENT' }, 'an empty gallery cannot be calibrated');
   process.env.DFG_GALLERY_DIR = env.DFG_GALLERY_DIR;
 });

@@ -19,19 +19,24 @@ t.test('dfg enrol, attribute and calibrate on a local gallery', async (t) => {
     for (let s = 0; s < 4; s += 1) await fs.writeFile(path.join(dir, fam, `${s}.png`), await generatorImage(fam, 10 * i + s + 1));
   }
 
-  const missing = await dfg(['enrol', 'nearest2', path.join(dir, 'nearest2')], env);
-  t.equal(missing.code, 1, 'an unknown algorithm without --create is refused');
-  t.match(missing.out, /not found \(use --create/);
+  const noGallery = await dfg(['enrol', 'nearest2', path.join(dir, 'nearest2')], env);
+  t.equal(noGallery.code, 1, 'without --create, no gallery is created');
+  t.match(noGallery.out, /^No gallery in .*gallery \(DFG_GALLERY_DIR\)/);
 
   const ids: Record<string, string> = {};
-  for (const fam of families) {
+  for (const [i, fam] of families.entries()) {
     const r = await dfg(['enrol', '--create', '--architecture', 'GAN', fam, path.join(dir, fam), '--json'], env);
     t.equal(r.code, 0, `${fam}: ${r.out.slice(-300)}`);
+    t.equal(r.stderr.includes(`created a new gallery in ${env.DFG_GALLERY_DIR} (DFG_GALLERY_DIR)`), i === 0, 'the first --create says it created the gallery, on stderr');
     const body = JSON.parse(r.out.slice(r.out.indexOf('{'))) as { algorithm: { id: string; name: string; architecture: string }; created: number };
     t.equal(body.created, 4);
     t.equal(body.algorithm.architecture, 'GAN');
     ids[fam] = body.algorithm.id;
   }
+
+  const missing = await dfg(['enrol', 'nearest3', path.join(dir, 'nearest2')], env);
+  t.equal(missing.code, 1, 'an unknown algorithm without --create is refused');
+  t.match(missing.out, /^Algorithm nearest3 not found \(use --create/);
 
   // Again, by name in another case and by id: the existing algorithm, no new registration.
   await fs.writeFile(path.join(dir, 'extra.png'), await generatorImage('nearest2', 99));

@@ -12,10 +12,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `env` adds to (or, with undefined values, removes from) the parent's environment. */
-export function dfg(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+/** `env` adds to (or, with undefined values, removes from) the parent's environment; `cwd`: the child's working directory. */
+export function dfg(args: string[], env: Record<string, string | undefined> = {}, opts: { cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'index.js'), ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'cli', 'index.js'), ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let stdout = '';
     let stderr = '';

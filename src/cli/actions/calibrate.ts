@@ -10,6 +10,7 @@ import { configuredGalleryModels } from '../../services.js';
 import { createLogger } from '../../server.js';
 import { openGallery } from '../../gallery/index.js';
 import { calibrateGallery, type GalleryCalibration } from '../../calibration/index.js';
+import { requireGallery } from '../gallery-dir.js';
 
 export { calibrateGallery, type GalleryCalibration, type CalibrateGalleryOptions } from '../../calibration/index.js';
 
@@ -40,6 +41,7 @@ export interface CalibrateCommandOptions { targetFpir?: number; topM?: number; m
 /** `dfg calibrate` */
 export async function calibrate(o: CalibrateCommandOptions): Promise<void> {
   const config = loadConfig();
+  requireGallery(config.DFG_GALLERY_DIR);
   // Warnings (a recorded model switch overridden or unservable) go to stderr, apart from the --json output.
   const log = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' }, pino.destination({ dest: 2, sync: true }));
   const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models: await configuredGalleryModels(config, log), snapshotEvery: config.DFG_SNAPSHOT_EVERY });

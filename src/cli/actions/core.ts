@@ -10,16 +10,22 @@ import { startServices } from '../../services.js';
 import { enrolImages } from '../../enrol.js';
 import { attributeImage } from '../../attribute.js';
 import { expandImagePaths } from '../files.js';
+import { requireGallery } from '../gallery-dir.js';
 import { progressBar } from '../progress.js';
 import { isDfgError } from '../../errors.js';
 import type { Gallery } from '../../gallery/index.js';
 import type { AlgorithmRecord } from '../../gallery/types.js';
 import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
+import { hasGalleryStore } from '../../gallery/store-file.js';
 
 const CHUNK = 32;
 
-async function withServices<T>(fn: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>): Promise<T> {
-  const parts = await open();
+/**
+ * Runs `fn` on the services over DFG_GALLERY_DIR, then closes them. The gallery must exist (see
+ * ../gallery-dir.ts) unless `create`: only `dfg enrol --create` makes a new one (`created` says it did).
+ */
+async function withServices<T>(fn: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>, opts: { create?: boolean } = {}): Promise<T> {
+  const parts = await open(opts);
   try {
     return await fn(parts);
   } finally {
@@ -41,12 +47,14 @@ function cliLogger(config: Config) {
   });
 }
 
-async function open() {
+async function open(opts: { create?: boolean }) {
   const config = loadConfig();
+  const created = !hasGalleryStore(config.DFG_GALLERY_DIR);
+  if (created && !opts.create) requireGallery(config.DFG_GALLERY_DIR);
   const log = cliLogger(config);
   const services = startServices(config, log, { refreshMs: 0 });
   await services.whenReady;
-  return { config, ...services.need(), close: () => services.close() };
+  return { config, created, ...services.need(), close: () => services.close() };
 }
 
 /** The algorithm with id `ref`, else the one named `ref` (case-insensitive), else undefined. */
@@ -76,7 +84,10 @@ export interface EnrolOptions { create?: boolean; forgeryType: string; architect
 export async function enrol(ref: string, paths: string[], o: EnrolOptions): Promise<void> {
   const files = await expandImagePaths(paths);
   if (files.length === 0) throw new Error('No image files found');
-  await withServices(async ({ embedder, gallery }) => {
+  // Without --create nothing is created: neither the algorithm nor, in a DFG_GALLERY_DIR without one, the gallery.
+  await withServices(async ({ config, created, embedder, gallery }) => {
+    // On stderr, so a mistyped DFG_GALLERY_DIR shows at once (stdout may be --json).
+    if (created) console.error(`created a new gallery in ${config.DFG_GALLERY_DIR} (DFG_GALLERY_DIR)`);
     let alg = resolveAlgorithm(gallery, ref);
     if (!alg) {
       if (!o.create) throw new Error(`Algorithm ${ref} not found (use --create to register it)`);
@@ -100,7 +111,7 @@ export async function enrol(ref: string, paths: string[], o: EnrolOptions): Prom
       console.log(`${alg.name} (${alg.id}): ${totals.created} enrolled, ${totals.duplicates} duplicates, ${totals.failed} failed`);
     }
     if (totals.created + totals.duplicates === 0) process.exitCode = 1;
-  });
+  }, { create: o.create });
 }
 
 /** `dfg attribute <paths...>` */

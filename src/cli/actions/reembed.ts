@@ -13,6 +13,7 @@ import { reembedGallery, type ReembedResult } from '../../reembed.js';
 import { calibrateGallery } from '../../calibration/index.js';
 import { isDfgError } from '../../errors.js';
 import { progressBar } from '../progress.js';
+import { requireGallery } from '../gallery-dir.js';
 
 export interface ReembedCommandOptions {
   model: string;
@@ -58,6 +59,8 @@ export async function reembed(o: ReembedCommandOptions): Promise<void> {
   const config = loadConfig();
   const choices = parseModelList(o.model);
   if (choices.length !== 1 || o.model.includes(':')) throw new Error(`Expected one model id (no weight) for --model but received ${JSON.stringify(o.model)}`);
+  // Re-embeds the kept images of an existing gallery: nothing to do in a new one, and a mistyped DFG_GALLERY_DIR must not become one.
+  requireGallery(config.DFG_GALLERY_DIR);
   const choice = choices[0];
   const target = o.switch === undefined || o.switch === false ? undefined : o.switch === true ? choice!.id : o.switch;
   // A bad --switch list is refused before anything is embedded or stored.

@@ -2,10 +2,14 @@
 import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../server.js';
 import { startWorkerProcess } from '../../jobs/run.js';
+import { requireGallery } from '../gallery-dir.js';
 
 /** `dfg worker`: runs until SIGTERM/SIGINT. */
 export async function worker(o: { concurrency?: number }): Promise<void> {
   const config = loadConfig();
+  // A worker enrols into the gallery the service created and reads: in a mistyped
+  // DFG_GALLERY_DIR it would create another one, which the service never searches.
+  requireGallery(config.DFG_GALLERY_DIR);
   const log = createLogger(config);
   const proc = await startWorkerProcess(config, log, { concurrency: o.concurrency || undefined });
   let stopping = false;
