@@ -1,29 +1,15 @@
 /**
- * The server entry: logger, bind safety, listen, periodic store catch-up, graceful close.
+ * The server entry: bind safety, listen, periodic store catch-up, graceful close (its logger: logger.ts).
  */
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config/index.js';
 import { startServices, type Services } from './services.js';
 import { buildApp } from './app.js';
 import { createKeyRing, isLoopbackHost, loadKeysFile } from './http/plugins/auth.js';
 import { dfgError } from './errors.js';
+import { createLogger } from './logger.js';
 import { jobRouteSet } from './http/extra-routes.js';
-
-export function createLogger(cfg: Pick<Config, 'LOG_LEVEL'>, destination?: pino.DestinationStream): Logger {
-  const options: pino.LoggerOptions = {
-    level: cfg.LOG_LEVEL,
-    base: { service: 'dfg' },
-    // Never log bodies or image bytes: only these request fields.
-    serializers: {
-      req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-  };
-  // Asynchronous writes to stdout: under load, lines written while a write is in flight go out
-  // together, and the event loop never waits on a slow log pipe. pino flushes on process exit.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
-}
 
 // Keep-alive connections that were busy when closing began become idle later; Node closes idle
 // connections only once, at the start of close, so a client that keeps its pool open would hold

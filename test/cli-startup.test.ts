@@ -55,3 +55,19 @@ t.test('a command loads its own action module, and only what that needs', async 
   t.match(models.result.stderr, /^DFG_MODELS_DIR .*no-such-models-dir is not a folder\n$/, 'with the same one-line message');
   t.same(['onnxruntime-node', 'sharp', 'bullmq', 'fastify', 'better-sqlite3'].filter((p) => models.packages.has(p)), [], 'listing models opens neither the gallery nor the services');
 });
+
+t.test('the local gallery commands load neither the server nor the job queue', async (t) => {
+  // Refused for want of a gallery, after their action module and its imports have loaded.
+  const dir = tempDir('dfg-startup-gallery-');
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const image = path.join(dir, 'x.png');
+  fs.writeFileSync(image, 'not read');
+  const env = { DFG_GALLERY_DIR: path.join(dir, 'no-gallery') };
+  for (const args of [['gallery', 'info'], ['attribute', image], ['enrol', 'alg', image], ['calibrate']]) {
+    const { result, packages, ours } = await dfgModules(args, env);
+    t.match(result.stderr, /^No gallery in /, `${args[0]}: the action ran (exit ${result.code})`);
+    t.ok(packages.has('pino'), `${args[0]}: the logger is loaded`);
+    t.same(['fastify', 'bullmq', 'ioredis', 'prom-client'].filter((p) => packages.has(p)), [], `${args[0]}: no server, queue or metrics package`);
+    t.notOk(ours.has('src/server.js'), `${args[0]}: not the server entry`);
+  }
+});

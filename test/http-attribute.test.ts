@@ -1,6 +1,6 @@
 import t from 'tap';
 import { buildTestApp } from './helpers/app.js';
-import { createLogger } from '../src/server.js';
+import { createLogger } from '../src/logger.js';
 import { files } from './helpers/multipart.js';
 import { generatorImage, type Family } from './helpers/images.js';
 

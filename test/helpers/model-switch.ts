@@ -10,7 +10,7 @@ import { createEmbedder } from '../../src/embedding/index.js';
 import { openGallery } from '../../src/gallery/index.js';
 import { reembedGallery } from '../../src/reembed.js';
 import type { Config } from '../../src/config/index.js';
-import { createLogger } from '../../src/server.js';
+import { createLogger } from '../../src/logger.js';
 
 export const adminKey = generateKey('ops', ['admin']);
 

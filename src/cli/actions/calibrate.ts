@@ -7,7 +7,7 @@ import pino from 'pino';
 import { loadConfig, metricSetting } from '../../config/index.js';
 import { metricHeader, type MetricSetting } from '../../attribution/gallery-metric.js';
 import { configuredGalleryModels } from '../../services.js';
-import { createLogger } from '../../server.js';
+import { createLogger } from '../../logger.js';
 import { openGallery } from '../../gallery/index.js';
 import { calibrateGallery, type GalleryCalibration } from '../../calibration/index.js';
 import { requireGallery } from '../gallery-dir.js';

@@ -1,11 +1,12 @@
 /**
- * What `dfg serve | enrol | attribute | gallery info | gallery rebuild` do (their options:
- * ../commands/core.ts). Loaded only when one of them runs.
+ * What `dfg enrol | attribute | gallery info | gallery rebuild` do (their options:
+ * ../commands/core.ts). Loaded only when one of them runs; `dfg serve`, which loads the server, is
+ * in serve.ts.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../config/index.js';
-import { createLogger, serveForever } from '../../server.js';
+import { createLogger } from '../../logger.js';
 import { startServices } from '../../services.js';
 import { enrolImages } from '../../enrol.js';
 import { attributeImage } from '../../attribute.js';
@@ -71,11 +72,6 @@ export function resolveAlgorithm(gallery: Gallery, ref: string): AlgorithmRecord
     if (found) return found;
     if (page.items.length < MAX_PAGE_LIMIT) return undefined;
   }
-}
-
-/** `dfg serve` */
-export async function serve(): Promise<void> {
-  await serveForever();
 }
 
 export interface EnrolOptions { create?: boolean; forgeryType: string; architecture: string; json?: boolean }

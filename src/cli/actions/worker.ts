@@ -1,6 +1,6 @@
 /** What `dfg worker` does (its options: ../commands/jobs.ts): apart from the jobs client, which needs no BullMQ. */
 import { loadConfig } from '../../config/index.js';
-import { createLogger } from '../../server.js';
+import { createLogger } from '../../logger.js';
 import { startWorkerProcess } from '../../jobs/run.js';
 import { requireGallery } from '../gallery-dir.js';
 

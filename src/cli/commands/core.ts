@@ -1,4 +1,4 @@
-/** `dfg serve | enrol | attribute | gallery | models` (and `keys`, keys.ts); what they do is in ../actions/core.ts and models.ts. */
+/** `dfg serve | enrol | attribute | gallery | models` (and `keys`, keys.ts); what they do is in ../actions/serve.ts, core.ts and models.ts. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { lazyAction } from '../lazy-action.js';
 import { registerReembedCommand } from './reembed.js';
@@ -18,7 +18,7 @@ const actions = () => import('../actions/core.js');
 const modelActions = () => import('../actions/models.js');
 
 export function registerCoreCommands(program: Command): void {
-  program.command('serve').description('Start the HTTP service (configured by environment variables, see README)').action(lazyAction(actions, 'serve'));
+  program.command('serve').description('Start the HTTP service (configured by environment variables, see README)').action(lazyAction(() => import('../actions/serve.js'), 'serve'));
 
   program
     .command('enrol')
