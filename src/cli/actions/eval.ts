@@ -6,8 +6,12 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig, metricSetting, modelList, threadCount, type Config } from '../../config/index.js';
-import { createEmbedder, loadManifest, type Embedder } from '../../embedding/index.js';
+import pino from 'pino';
+import { loadConfig, metricSetting, threadCount, type Config } from '../../config/index.js';
+import { createEmbedder, formatModelList, loadManifest, type Embedder } from '../../embedding/index.js';
+import { createLogger } from '../../logger.js';
+import { chooseStartModels, type ModelOrigin } from '../../served-models.js';
+import { hasGalleryStore } from '../../gallery/store-file.js';
 import { svgToPng } from '../../embedding/render.js';
 import { dfgError, isDfgError } from '../../errors.js';
 import { resolveMargin } from '../../attribution/decide.js';
@@ -95,13 +99,42 @@ const protocolSettings = (o: EvalCommandOptions, dataset: Dataset): ProtocolSett
   dataset, groupPattern: o.groupPattern, shots: o.shots, unknownFraction: o.unknown, unknownList: o.unknownList, seed: o.seed, repeats: o.repeats,
 });
 
+/** Why the evaluated list is the one a service would serve now (StartModels.origin), for the line on stderr. */
+function originText(origin: ModelOrigin, galleryDir: string): string {
+  const last = origin.lastSwitch;
+  if (origin.source === 'switch') return `the last model switch, recorded in the gallery in ${galleryDir} at ${last!.at}: the service serves it while DFG_MODEL is unset`;
+  if (origin.configured !== null) return last && last.list !== origin.configured ? `DFG_MODEL, which overrides the last model switch recorded in the gallery, to ${last.list}` : 'DFG_MODEL';
+  if (last) return `the default: the last model switch recorded in the gallery, to ${last.list}, cannot be served (see the warning above)`;
+  return `the default: DFG_MODEL is unset and ${hasGalleryStore(galleryDir) ? `the gallery in ${galleryDir} records no model switch` : `there is no gallery in ${galleryDir}`}`;
+}
+
+/**
+ * The models and weights to evaluate: --model (and --weights), else the list and weights a service
+ * started now would serve (served-models.ts: DFG_MODEL, else the last model switch recorded in the
+ * gallery, else the default), so the numbers match what it serves. Says which on stderr. Reads the
+ * switch record, if any, and creates no gallery.
+ */
+async function evaluatedModels(o: EvalCommandOptions, config: Config): Promise<{ ids: string[]; weights: number[] }> {
+  let ids: string[];
+  let weights: number[] | undefined;
+  let why: string;
+  if (o.model && o.model.length > 0) {
+    [ids, weights, why] = [o.model, o.weights, '--model'];
+  } else {
+    // The record's warnings (overridden, unservable, unreadable) on stderr, apart from the --json output.
+    const log = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' }, pino.destination({ dest: 2, sync: true }));
+    const start = await chooseStartModels(config, log);
+    [ids, weights, why] = [start.models.map((m) => m.id), o.weights ?? start.models.map((m) => m.weight), originText(start.origin, config.DFG_GALLERY_DIR)];
+  }
+  if (new Set(ids).size !== ids.length) throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `--model names a model twice (${ids.join(', ')})`);
+  const checked = fusionWeights(ids.length, weights);
+  console.error(`evaluating ${formatModelList(ids.map((id, i) => ({ id, weight: checked[i]! })))} (${why})`);
+  return { ids, weights: checked };
+}
+
 /** The library evaluation: the models here, embedded in worker threads, with the content baseline. */
 async function libraryReport(o: EvalCommandOptions, config: Config, dataset: Dataset, progress: Progress): Promise<Report> {
-  // Without --model, the service's own list and weights (DFG_MODEL), so the numbers match what it serves.
-  const configured = modelList(config);
-  const modelIds = o.model && o.model.length > 0 ? o.model : configured.map((m) => m.id);
-  if (new Set(modelIds).size !== modelIds.length) throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `--model names a model twice (${modelIds.join(', ')})`);
-  const weights = fusionWeights(modelIds.length, o.model && o.model.length > 0 ? o.weights : (o.weights ?? configured.map((m) => m.weight)));
+  const { ids: modelIds, weights } = await evaluatedModels(o, config);
   const limits = { maxBytes: config.DFG_MAX_IMAGE_BYTES, maxPixels: config.DFG_MAX_PIXELS };
   const threads = o.threads ?? threadCount(config);
   const cacheRoot = o.cacheDir ? path.resolve(o.cacheDir) : defaultCacheRoot();
