@@ -1,39 +1,21 @@
 """How fast a compact forensic CNN trains on this machine's CPU (issue 5: "a compact CNN trained on
 the simulated genome, PyTorch from Debian's python3-torch on the CPU").
 
-The network is the issue's probe: 7 conv layers on a fixed high-pass (Laplacian) input, mean + std
-pooling, a 128-d embedding and a cosine-margin (CosFace) loss over `--classes` algorithms. The
+The network is traincnn.py's, in the spirit of the issue's probe: 7 conv layers on a fixed
+high-pass (Laplacian) input, mean + std pooling, a 128-d embedding and a cosine-margin (CosFace)
+loss over `--classes` algorithms. The
 script trains it on random crops for `--seconds` and prints crops per second, so a training budget
 can be sized before any data is made. It reads no dataset: throughput does not depend on content.
 
   apt-get install python3-torch     # Debian bookworm: torch 1.13, CPU only
   /usr/bin/python3 scripts/experiments/cpu-train-rate.py --crop 96 --width 32 --seconds 60
 """
-import argparse, time
+import argparse, os, sys, time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-
-class Probe(nn.Module):
-    def __init__(self, width: int, dim: int = 128, classes: int = 384):
-        super().__init__()
-        lap = torch.tensor([[0., -1., 0.], [-1., 4., -1.], [0., -1., 0.]])
-        self.register_buffer('hp', lap.expand(3, 1, 3, 3).clone())
-        chans = [3, width, width, 2 * width, 2 * width, 4 * width, 4 * width, 4 * width]
-        layers = []
-        for i in range(7):
-            stride = 2 if i in (2, 4) else 1
-            layers += [nn.Conv2d(chans[i], chans[i + 1], 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(chans[i + 1]), nn.ReLU(inplace=True)]
-        self.body = nn.Sequential(*layers)
-        self.head = nn.Linear(2 * chans[-1], dim)
-        self.classes = nn.Parameter(torch.randn(classes, dim) * 0.01)
-
-    def forward(self, x):
-        x = F.conv2d(x, self.hp, padding=1, groups=3)
-        h = self.body(x)
-        pooled = torch.cat([h.mean((2, 3)), h.std((2, 3))], 1)
-        return F.normalize(self.head(pooled), dim=1)
+from traincnn import Net
 
 
 def main() -> None:
@@ -47,14 +29,15 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    net = Probe(a.width, classes=a.classes)
-    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    net = Net(a.width)
+    W = nn.Parameter(torch.randn(a.classes, 128) * 0.01)
+    opt = torch.optim.Adam(list(net.parameters()) + [W], lr=1e-3)
     x = torch.rand(a.batch, 3, a.crop, a.crop)
     y = torch.randint(0, a.classes, (a.batch,))
     steps, t0, warm = 0, None, 2
     while True:
         emb = net(x)
-        logits = 30 * (emb @ F.normalize(net.classes, dim=1).T - 0.35 * F.one_hot(y, a.classes))
+        logits = 30 * (emb @ F.normalize(W, dim=1).T - 0.35 * F.one_hot(y, a.classes))
         loss = F.cross_entropy(logits, y)
         opt.zero_grad()
         loss.backward()

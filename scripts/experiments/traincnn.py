@@ -11,7 +11,7 @@ Embedding a dump (--embed PREFIX): every image's 64-px crops on the 8-aligned gr
 --crops of them, evenly spread), embeddings averaged then L2-normalised, written as
 PREFIX.<--name>.f32 for compare.py / galmetric.py.
 
-  /usr/bin/python3 scripts/experiments/train-cnn.py --train /work/genome-data/dump/genome-cnn \\
+  /usr/bin/python3 scripts/experiments/traincnn.py --train /work/genome-data/dump/genome-cnn \\
       --minutes 45 --out /work/genome-data/cnn1.pt --embed /work/genome-data/dump/wild-dev --name cnn1
 """
 import argparse, json, math, time
