@@ -35,7 +35,7 @@ async function soon(t: { fail(message: string): void }, cond: () => boolean | Pr
 
 /** The model ids holding a vector of each sample of `algorithmId`, by sha256 (read from the store through another connection). */
 function vectorModels(dir: string, algorithmId: string): Map<string, string[]> {
-  const db = new Database(path.join(dir, 'gallery.sqlite'), { readonly: true });
+  const db = new Database(path.join(dir, 'gallery.sqlite'), { fileMustExist: true });
   try {
     const rows = db.prepare('SELECT s.sha256 AS sha, v.model_id AS model FROM samples s LEFT JOIN vectors v ON v.sample_id = s.id WHERE s.algorithm_id = ? ORDER BY s.seq, v.model_id')
       .all(algorithmId) as Array<{ sha: string; model: string | null }>;
