@@ -11,7 +11,7 @@ import { svgToPng } from '../src/embedding/render.js';
 import { createRng } from '../src/evaluation/random.js';
 import { dfgError } from '../src/errors.js';
 import type { Report, Stat } from '../src/evaluation/types.js';
-import { evaluateSplit, UNKNOWN_LABEL } from '../src/evaluation/evaluate-split.js';
+import { evaluateSplit, splitMetrics, UNKNOWN_LABEL } from '../src/evaluation/evaluate-split.js';
 import { unitVector } from '../src/attribution/calibrate.js';
 
 // Six classes, each with its own colour and stripe frequency (a stand-in for a generator
@@ -218,4 +218,28 @@ t.test('evaluateSplit: authentic probes are decided but stay out of the attribut
   t.equal(r.metrics.auroc, 1, 'the unknown probe scores below the known one');
   t.equal(r.probes.find((p) => p.id === 'x1')!.rank, Infinity);
   t.ok(r.probes.every((p) => p.predicted === UNKNOWN_LABEL || gallery.has(p.predicted)));
+  // Detection: the authentic probe r1 looks like B, so its generated score (best forgery score
+  // minus best authentic score) falls between a1's (far from R) and x1's (closest to R).
+  const gen = (id: string) => r.probes.find((p) => p.id === id)!.generatedScore;
+  t.ok(gen('a1') > gen('r1') && gen('r1') > gen('x1'), 'generated score: forgery best minus authentic best');
+  t.equal(r.metrics.detectionAuroc, 0.5, 'one generator probe above the authentic one, one below');
+  t.ok(['R', UNKNOWN_LABEL].includes(r.probes.find((p) => p.id === 'x1')!.predicted), 'the held-out probe is not given a generator');
+  t.equal(r.metrics.falseAttributionRate, 0, 'a1 right, x1 not attributed to a generator');
+});
+
+t.test('splitMetrics: false attributions and detection AUROC from outcomes', async (t) => {
+  const o = (id: string, algorithm: string, known: boolean, predicted: string, generatedScore: number) =>
+    ({ id, algorithm, known, best: predicted || 'A', bestScore: 0.5, runnerUpScore: 0.4, rank: known ? 1 : Infinity, ap: known ? 1 : NaN, predicted, generatedScore });
+  const probes = [
+    o('k1', 'A', true, 'A', 0.3), // right
+    o('k2', 'A', true, 'B', 0.2), // wrong algorithm: a false attribution
+    o('u1', 'X', false, 'B', 0.1), // held out, attributed: a false attribution
+    o('u2', 'X', false, UNKNOWN_LABEL, -0.1), // rejected
+    o('r1', 'R', true, 'R', 0.0), // authentic, answered authentic: not a generator probe
+  ];
+  const m = splitMetrics(probes, { authentic: new Set(['R']), maxRank: 5 });
+  t.equal(m.falseAttributionRate, 2 / 4);
+  t.equal(m.detectionAuroc, 0.75, 'u2 scores below the authentic probe, the three others above');
+  const none = splitMetrics(probes.filter((p) => p.algorithm !== 'R'), { maxRank: 5 });
+  t.ok(Number.isNaN(none.detectionAuroc), 'no authentic probe: undefined');
 });

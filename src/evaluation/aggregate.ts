@@ -123,6 +123,8 @@ export function summariseSpace(results: readonly SplitResult[], algorithms: read
     knownCorrectAtThreshold: metric((r) => r.metrics.knownCorrectAtThreshold),
     unknownRejectedAtThreshold: metric((r) => r.metrics.unknownRejectedAtThreshold),
     authenticFalselyAttributed: metric((r) => r.metrics.authenticFalselyAttributed),
+    falseAttributionRate: metric((r) => r.metrics.falseAttributionRate),
+    detectionAuroc: metric((r) => r.metrics.detectionAuroc),
     perAlgorithm,
     byForgeryType: groupRows(perAlgorithm, tallies, (r) => r.forgeryType),
     byArchitecture: groupRows(perAlgorithm, tallies, (r) => r.architecture),

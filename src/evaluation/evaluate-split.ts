@@ -66,6 +66,11 @@ export interface ProbeOutcome {
   ap: number;
   /** Decision at the calibrated threshold: an algorithm name or UNKNOWN_LABEL. */
   predicted: string;
+  /**
+   * Detection score (authentic vs generated): the best forgery class's score minus the best
+   * authentic class's score; NaN when the ranking lacks either kind.
+   */
+  generatedScore: number;
 }
 
 export interface SplitMetrics {
@@ -82,6 +87,13 @@ export interface SplitMetrics {
   unknownRejectedAtThreshold: number;
   /** Share of probes of authentic reference classes attributed to a forgery algorithm. */
   authenticFalselyAttributed: number;
+  /**
+   * Share of generator probes (known and unknown) attributed, at the calibrated thresholds, to a
+   * forgery algorithm that did not make them: what a platform acting on `attributed` gets wrong.
+   */
+  falseAttributionRate: number;
+  /** AUROC of authentic-class probes against generator probes by `generatedScore` (Protocol-1 view). */
+  detectionAuroc: number;
   cmc: number[];
   roc: RocPoint[];
 }
@@ -118,7 +130,15 @@ export function rankedAp(ranked: readonly RankedScore[], truth: string): number 
  * A probe's outcome from its ranking of the classes (best first, as the scorer ordered them), its
  * average precision (ignored for unknown probes) and its decision (an algorithm or UNKNOWN_LABEL).
  */
-export function probeOutcome(probe: { id: string; algorithm: string }, known: boolean, ranked: readonly RankedScore[], ap: number, predicted: string): ProbeOutcome {
+export function probeOutcome(
+  probe: { id: string; algorithm: string },
+  known: boolean,
+  ranked: readonly RankedScore[],
+  ap: number,
+  predicted: string,
+  authentic?: ReadonlySet<string>,
+): ProbeOutcome {
+  const bestOf = (isAuthentic: boolean) => ranked.find((r) => (authentic?.has(r.algorithm) === true) === isAuthentic)?.score ?? NaN;
   return {
     id: probe.id,
     algorithm: probe.algorithm,
@@ -129,6 +149,7 @@ export function probeOutcome(probe: { id: string; algorithm: string }, known: bo
     rank: known ? ranked.findIndex((s) => s.algorithm === probe.algorithm) + 1 || Infinity : Infinity,
     ap: known ? ap : NaN,
     predicted,
+    generatedScore: bestOf(false) - bestOf(true),
   };
 }
 
@@ -156,7 +177,7 @@ export function evaluateSplit(input: SplitInput): SplitResult {
     const ranked = scoreAlgorithms(neighbours, topM).map((s) => ({ algorithm: s.algorithmId, score: s.score }));
     const decision = decide(neighbours, lookup, decideOpts);
     const ap = known ? averagePrecision(sims, samples.map((s) => s.algorithm === probe.algorithm)) : NaN;
-    return probeOutcome(probe, known, ranked, ap, decision.algorithm ? decision.algorithm.id : UNKNOWN_LABEL);
+    return probeOutcome(probe, known, ranked, ap, decision.algorithm ? decision.algorithm.id : UNKNOWN_LABEL, input.authentic);
   };
   const probes = [...input.knownProbes.map((p) => outcome(p, true)), ...input.unknownProbes.map((p) => outcome(p, false))];
   return {
@@ -164,6 +185,14 @@ export function evaluateSplit(input: SplitInput): SplitResult {
     metrics: splitMetrics(probes, { authentic: input.authentic, maxRank: input.maxRank }),
     thresholds: { global: calibration.global, fallbacks: Object.values(calibration.stats.perAlgorithm).filter((s) => s.source === 'global').length },
   };
+}
+
+/** Authentic vs generated AUROC over the probes whose ranking had both kinds of class. */
+function detection(authentic: readonly ProbeOutcome[], generators: readonly ProbeOutcome[]): number {
+  const scores = (ps: readonly ProbeOutcome[]) => ps.map((p) => p.generatedScore).filter((x) => Number.isFinite(x));
+  const pos = scores(generators);
+  const neg = scores(authentic);
+  return pos.length === 0 || neg.length === 0 ? NaN : auroc(pos, neg);
 }
 
 /**
@@ -177,6 +206,7 @@ export function splitMetrics(probes: readonly ProbeOutcome[], opts: { authentic?
   const known = probes.filter((p) => p.known && !isAuthentic(p));
   const authentic = probes.filter((p) => p.known && isAuthentic(p));
   const unknown = probes.filter((p) => !p.known);
+  const generators = [...known, ...unknown];
   const knownOutcomes: KnownOutcome[] = known.map((p) => ({ correct: p.rank === 1, score: p.bestScore }));
   const unknownScores = unknown.map((p) => p.bestScore);
   const curve = cmc(known.map((p) => p.rank), Math.max(5, opts.maxRank));
@@ -191,6 +221,8 @@ export function splitMetrics(probes: readonly ProbeOutcome[], opts: { authentic?
     knownCorrectAtThreshold: known.length === 0 ? NaN : known.filter((p) => p.predicted === p.algorithm).length / known.length,
     unknownRejectedAtThreshold: unknown.length === 0 ? NaN : unknown.filter((p) => p.predicted === UNKNOWN_LABEL).length / unknown.length,
     authenticFalselyAttributed: authentic.length === 0 ? NaN : authentic.filter((p) => p.predicted !== UNKNOWN_LABEL && !opts.authentic!.has(p.predicted)).length / authentic.length,
+    falseAttributionRate: generators.length === 0 ? NaN : generators.filter((p) => p.predicted !== UNKNOWN_LABEL && p.predicted !== p.algorithm && opts.authentic?.has(p.predicted) !== true).length / generators.length,
+    detectionAuroc: detection(authentic, generators),
     cmc: curve,
     roc: rocCurve(knownOutcomes.map((k) => k.score), unknownScores),
   };

@@ -32,6 +32,8 @@ export function metricRows(report: Report): { name: string; model: Stat; content
     pick((s) => s.knownCorrectAtThreshold, 'known correct @thr'),
     pick((s) => s.unknownRejectedAtThreshold, 'unknown rejected @thr'),
     pick((s) => s.authenticFalselyAttributed, 'authentic → forgery @thr'),
+    pick((s) => s.falseAttributionRate, 'false attributions @thr'),
+    pick((s) => s.detectionAuroc, 'detection AUROC (authentic vs generated)'),
   ];
 }
 
@@ -63,6 +65,8 @@ export const DEFINITIONS = `## Definitions
 - Rank-k: share of known probes whose algorithm ranks k or better. mAP: mean over known probes of the average precision of all gallery samples ranked by similarity, relevant = same algorithm.
 - AUROC: known probes against unknown probes (held-out algorithms), each scored by its best per-algorithm score; ties count one half.
 - OSCR: area under CCR(δ) against FPR(δ); CCR = share of known probes ranked correctly first with score ≥ δ, FPR = share of unknown probes with score ≥ δ.
+- False attributions @thr: share of generator probes (registered and held out) attributed at the calibrated thresholds to a forgery algorithm that did not make them, the errors a platform acting on \`attributed\` would make.
+- Detection AUROC: authentic vs generated (the benchmark's Protocol-1 view), over probes of authentic classes against probes of generators; each probe's score is its best forgery class's score minus its best authentic class's score. Only for datasets with authentic classes.
 - DIR@FPIR p: share of known probes ranked correctly first with a score at or above the lowest threshold that accepts at most p of the unknown probes.
 - Calibrated decision: thresholds per algorithm from the registration shots alone (leave-one-out genuine scores, impostor scores of every other class; the fraction of impostors accepted is the target FPIR; the global threshold where an algorithm has too few samples), then the service's own decision code: a probe goes to its best algorithm (or authentic class) when the score reaches that algorithm's threshold and beats the runner-up by the margin, else it is unknown. macro-F1 over the registered classes and the unknown class at these decisions.
 - Splits: shots and probes of an algorithm never share a source group; authentic classes are always registered; an algorithm with one source group has probes only in repeats that hold it out. Mean ± sample standard deviation over repeats; per-algorithm and per-group figures pool the probes of all repeats.

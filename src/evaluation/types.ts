@@ -23,6 +23,10 @@ export interface MetricSet {
   unknownRejectedAtThreshold: Stat;
   /** Share of probes of authentic reference classes attributed to a forgery algorithm. */
   authenticFalselyAttributed: Stat;
+  /** Share of generator probes attributed to an algorithm that did not make them. */
+  falseAttributionRate: Stat;
+  /** Authentic vs generated AUROC (datasets with authentic classes). */
+  detectionAuroc: Stat;
 }
 
 export interface AlgorithmRow {

@@ -73,7 +73,13 @@ export interface AnswerOutcome {
  * algorithms this run did not register rank like the others under `foreignLabel(name)`. The AP
  * is taken over this ranking of algorithms.
  */
-export function answerOutcome(probe: { id: string; algorithm: string }, known: boolean, answer: AttributionAnswer, classes: ReadonlyMap<string, string>): AnswerOutcome {
+export function answerOutcome(
+  probe: { id: string; algorithm: string },
+  known: boolean,
+  answer: AttributionAnswer,
+  classes: ReadonlyMap<string, string>,
+  authentic?: ReadonlySet<string>,
+): AnswerOutcome {
   const labelOf = (ref: { id: string; name: string }) => classes.get(ref.id) ?? foreignLabel(ref.name);
   const order = answer.candidates.map((c, i) => ({ c, i })).sort((a, b) => (b.c.score - a.c.score) || (a.i - b.i)).map(({ c }) => c);
   const listed: RankedScore[] = order.map((c) => ({ algorithm: labelOf(c.algorithm), score: c.score }));
@@ -82,7 +88,7 @@ export function answerOutcome(probe: { id: string; algorithm: string }, known: b
   const ranked = [...listed, ...absent.map((algorithm) => ({ algorithm, score: -1 }))];
   const predicted = answer.decision === 'unknown' || !answer.algorithm ? UNKNOWN_LABEL : labelOf(answer.algorithm);
   return {
-    outcome: probeOutcome(probe, known, ranked, known ? rankedAp(ranked, probe.algorithm) : NaN, predicted),
+    outcome: probeOutcome(probe, known, ranked, known ? rankedAp(ranked, probe.algorithm) : NaN, predicted, authentic),
     missing: absent.length,
     ownMissing: known && absent.includes(probe.algorithm),
     foreignBest: order.length > 0 && !classes.has(order[0].algorithm.id),

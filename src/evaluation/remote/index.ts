@@ -113,7 +113,7 @@ async function attribute(s: Session, split: Split<DatasetFile>, classes: Map<str
       s.plan.warnings.push(`repeat ${split.repeat}: probe ${file.rel} refused by the service (${unreadableReason(answer.error)}); left out`);
       return;
     }
-    const o = answerOutcome({ id: file.rel, algorithm: file.algorithm }, probes[i].known, answer.ok, classes);
+    const o = answerOutcome({ id: file.rel, algorithm: file.algorithm }, probes[i].known, answer.ok, classes, s.plan.authentic);
     outcomes[i] = o.outcome;
     s.tally.missingPairs += o.missing;
     if (o.ownMissing) s.tally.missingProbes += 1;
