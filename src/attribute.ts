@@ -7,6 +7,9 @@ import type { Gallery } from './gallery/index.js';
 import type { Config } from './config/index.js';
 import { decide, resolveMargin, resolveThreshold } from './attribution/decide.js';
 import { sha256Hex } from './enrol.js';
+import { prepareNorm, queryNormaliser, readScoreNormFit, type NormContext } from './attribution/score-norm.js';
+import type { ServedCohort } from './embedding/cohort.js';
+import type { CalibrationRecord } from './gallery/index.js';
 
 export interface AttributeOptions {
   /** Candidates to return. */
@@ -18,6 +21,7 @@ export interface AttributeOptions {
 }
 
 export type DecisionConfig = Pick<Config, 'DFG_THRESHOLD' | 'DFG_MARGIN' | 'DFG_TOP_M' | 'DFG_K'>;
+
 
 export async function attributeImage(
   parts: { embedder: Embedder; gallery: Gallery; config: DecisionConfig },
@@ -31,6 +35,8 @@ export async function attributeImage(
   const { gallery, config } = parts;
   const neighbours = gallery.search(emb.vector, config.DFG_K);
   const thresholds = gallery.effectiveThresholds();
+  const norm = normContext(gallery.currentCalibration(), parts.embedder.cohort);
+  const normalise = norm ? queryNormaliser(norm, emb.vector) : undefined;
   const searchMs = performance.now() - s0;
   const result = decide(neighbours, (id) => gallery.algorithmSummary(id), {
     threshold: opts.threshold ?? thresholds.global ?? resolveThreshold(config.DFG_THRESHOLD, parts.embedder.manifests.map((m) => m.decision?.threshold)),
@@ -38,6 +44,7 @@ export async function attributeImage(
     margin: resolveMargin(config.DFG_MARGIN, parts.embedder.manifests.map((m) => m.decision?.margin)),
     topM: config.DFG_TOP_M,
     candidates: opts.k ?? 5,
+    ...(normalise ? { normalise } : {}),
   });
   return {
     ...result,
@@ -51,6 +58,22 @@ export async function attributeImage(
     },
     image: { width: emb.width, height: emb.height, sha256 },
   };
+}
+
+const prepared = new WeakMap<CalibrationRecord, { cohort: ServedCohort; ctx: NormContext | null }>();
+
+/**
+ * The current calibration's score normalisation (score-norm.ts), prepared once per calibration
+ * and cohort; null when the calibration has none or was fitted with another cohort.
+ */
+export function normContext(calibration: CalibrationRecord | null, cohort: ServedCohort | null): NormContext | null {
+  if (!calibration || !cohort) return null;
+  const hit = prepared.get(calibration);
+  if (hit && hit.cohort === cohort) return hit.ctx;
+  const fit = readScoreNormFit(calibration.params.scoreNorm);
+  const ctx = fit ? prepareNorm(fit, cohort, calibration.metric) : null;
+  prepared.set(calibration, { cohort, ctx });
+  return ctx;
 }
 
 /** The model an answer came from: the index id and version, and each fused model with its weight. */

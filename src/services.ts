@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { metricSetting } from './config/index.js';
+import { metricSetting, scoreNormSetting } from './config/index.js';
+import { calibrationCohort } from './calibration/index.js';
 import { loadManifest } from './embedding/index.js';
 import { sameSwitch, type GalleryModel, type SwitchRecord } from './gallery/index.js';
 import { dfgError, isDfgError } from './errors.js';
@@ -155,7 +156,8 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       acquire() {
         // Never beside a model switch (it checks, loads and swaps the gallery) or a close.
         if (closed || !current || switcher.busy()) return undefined;
-        return { gallery: current.parts.gallery, release: current.hold() };
+        const cohort = calibrationCohort(current.parts.embedder.cohort, scoreNormSetting(config));
+        return { gallery: current.parts.gallery, ...(cohort ? { cohort } : {}), release: current.hold() };
       },
     });
   }

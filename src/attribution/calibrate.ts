@@ -23,6 +23,7 @@
  * - Leave-one-out identification (`looRank1`, `confusedWith`): how often each sample of A scores
  *   A highest among all algorithms with the sample left out, and which other algorithm most often
  *   scores higher instead: which registered algorithms the model (and similarity) mixes up.
+ * - With `sharedThreshold` (normalised scores), every algorithm takes the global threshold.
  * - Fallback to the global threshold, recorded in `stats`, for an algorithm with fewer than
  *   `minSamples` samples (no leave-one-out evidence of how it scores its own kind) or fewer than
  *   `minImpostors` impostor scores (the tail quantile would be a guess).
@@ -56,6 +57,19 @@ export interface CalibrateOptions {
   minSamples?: number;
   /** Fewer impostor scores than this and an algorithm takes the global threshold. Default 10. */
   minImpostors?: number;
+  /**
+   * Maps raw per-algorithm scores to the scores decided on (score-norm.ts), as decide.ts's
+   * `normalise` does: `query` is the sample (or negative) scored, `negative` its index among the
+   * negatives (-1 for a gallery sample). Thresholds and statistics are then in mapped scores.
+   */
+  normalise?: (query: Float32Array, negative: number, algorithmId: string, score: number) => number;
+  /**
+   * Every algorithm takes the global (identification) threshold. For normalised scores, which
+   * are comparable across algorithms: one threshold on the best score bounds how often an upload
+   * of an unregistered generator is attributed to *any* algorithm, where per-algorithm
+   * thresholds each spend the target FPIR and add up over the algorithms.
+   */
+  sharedThreshold?: boolean;
 }
 
 export interface AlgorithmCalibration {
@@ -180,6 +194,7 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
   const samples: { owner: number; vector: Float32Array }[] = [];
   algorithms.forEach(([, vectors], a) => vectors.forEach((v) => samples.push({ owner: a, vector: prepare(v) })));
   const queries = [...samples, ...negatives.map((v) => ({ owner: -1, vector: prepare(v) }))];
+  const mapScore = opts.normalise;
   if (algorithms.length === 0) throw dfgError('DFG_ERR_CALIBRATION_INSUFFICIENT', 'no algorithm has samples');
   if (negatives.length === 0 && algorithms.length < 2) {
     throw dfgError('DFG_ERR_CALIBRATION_INSUFFICIENT', `need at least two algorithms with samples, or negatives (got ${algorithms.length} algorithm(s), no negatives)`);
@@ -202,9 +217,11 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
     let bestOther = -Infinity;
     let bestOtherAlgorithm = -1;
     let own = NaN;
+    const negative = q < samples.length ? -1 : q - samples.length;
     for (let a = 0; a < ids.length; a += 1) {
-      const score = topMeanScore(perAlgorithmSims[a], topM);
-      if (Number.isNaN(score)) continue; // a one-sample algorithm scoring its own sample
+      const rawScore = topMeanScore(perAlgorithmSims[a], topM);
+      if (Number.isNaN(rawScore)) continue; // a one-sample algorithm scoring its own sample
+      const score = mapScore ? mapScore(queries[q].vector, negative, ids[a], rawScore) : rawScore;
       if (a === owner) {
         genuine[a].push(score);
         own = score;
@@ -241,7 +258,8 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
   ids.forEach((id, a) => {
     const n = algorithms[a][1].length;
     let reason: string | undefined;
-    if (n < minSamples) reason = `${n} sample(s), fewer than ${minSamples}`;
+    if (opts.sharedThreshold) reason = 'normalised scores share the global threshold';
+    else if (n < minSamples) reason = `${n} sample(s), fewer than ${minSamples}`;
     else if (impostor[a].length < minImpostors) reason = `${impostor[a].length} impostor score(s), fewer than ${minImpostors}`;
     const threshold = reason === undefined ? thresholdForDecision(impostor[a], targetFpir) : global;
     perAlgorithm[id] = threshold;

@@ -13,9 +13,11 @@
  * - No usable neighbour (empty gallery, everything disabled or deleted): `unknown`, score 0,
  *   margin 0, the global threshold, no candidates.
  * - Neighbours of algorithms the lookup does not know, or that are disabled, are dropped.
+ * - With `normalise` (a calibration's cohort normalisation, score-norm.ts), each algorithm's score
+ *   is mapped first, and ranking, threshold and margin use the mapped scores.
  */
 import { dfgError } from '../errors.js';
-import { byNeighbourRank, checkTopM, scoreAlgorithms, type Neighbour } from './score.js';
+import { byNeighbourRank, byScoreRank, checkTopM, scoreAlgorithms, type Neighbour } from './score.js';
 
 export { scoreAlgorithms, type AlgorithmScore, type Neighbour } from './score.js';
 
@@ -44,6 +46,11 @@ export interface DecideOptions {
   perAlgorithm?: Readonly<Record<string, number>>;
   /** Candidates to return, best first (default 5). */
   candidates?: number;
+  /**
+   * Maps each algorithm's raw score to the score decided on (score-norm.ts, a cohort
+   * normalisation); candidates are then ranked, thresholded and margined by it. Absent: raw.
+   */
+  normalise?: (algorithmId: string, score: number) => number;
 }
 
 export interface Candidate<A> {
@@ -146,7 +153,9 @@ export function decide<A extends DecisionAlgorithm>(
     })
     .sort(byNeighbourRank)
     .slice(0, k);
-  const scores = scoreAlgorithms(usable, topM);
+  const raw = scoreAlgorithms(usable, topM);
+  const normalise = opts.normalise;
+  const scores = normalise ? raw.map((s) => ({ ...s, score: normalise(s.algorithmId, s.score) })).sort(byScoreRank) : raw;
   if (scores.length === 0) {
     return { decision: 'unknown', algorithm: null, score: 0, threshold: globalThreshold, margin: 0, candidates: [] };
   }

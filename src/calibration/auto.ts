@@ -14,11 +14,13 @@ import type { Logger } from 'pino';
 import { metricInfo, type MetricSetting } from '../attribution/gallery-metric.js';
 import { isDfgError } from '../errors.js';
 import type { CalibrationRecord, Gallery } from '../gallery/index.js';
-import { calibrateGalleryInWorker, fingerprintKey } from './index.js';
+import { calibrateGalleryInWorker, fingerprintKey, type CalibrationCohort } from './index.js';
 
 /** A gallery held open for a calibration; `release` lets it close. */
 export interface HeldGallery {
   gallery: Pick<Gallery, 'vectors' | 'algorithmSummary' | 'saveCalibration' | 'enabledSampleCounts' | 'currentCalibration'>;
+  /** The served model's cohort to normalise scores against (DFG_SCORE_NORM), if any. */
+  cohort?: CalibrationCohort;
   release(): void;
 }
 
@@ -93,6 +95,7 @@ export function startAutoCalibration(opts: AutoCalibrationOptions): AutoCalibrat
     log.debug({ samples: counts, targetFpir, requested: requested?.version }, 'automatic calibration started');
     const done = calibrateGalleryInWorker(held.gallery, {
       topM: opts.topM, targetFpir, metric: opts.metric, auto: true,
+      ...(held.cohort ? { cohort: held.cohort } : {}),
       ...(requested?.maxSamplesPerAlgorithm ? { maxSamplesPerAlgorithm: requested.maxSamplesPerAlgorithm } : {}),
       ...(requested ? { requested } : {}),
     }, controller.signal)

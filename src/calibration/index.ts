@@ -5,11 +5,13 @@
  * the server: runner.ts) and saving. Shared by `dfg calibrate`, `POST /v1/calibration` and the
  * server's automatic calibration (auto.ts).
  */
+import type { ScoreNormSetting } from '../attribution/score-norm.js';
+import type { ServedCohort } from '../embedding/cohort.js';
 import type { Calibration } from '../attribution/calibrate.js';
 import type { GalleryMetric, MetricSetting } from '../attribution/gallery-metric.js';
 import { createRng, shuffled } from '../evaluation/random.js';
 import type { CalibrationRecord, Gallery } from '../gallery/index.js';
-import { computeCalibration, type CalibrationVectors, type ComputedCalibration } from './compute.js';
+import { computeCalibration, type CalibrationVectors, type ComputeOptions, type ComputedCalibration } from './compute.js';
 import { computeInWorker } from './runner.js';
 
 export { computeCalibration, type CalibrationVectors, type ComputeOptions, type ComputedCalibration } from './compute.js';
@@ -35,6 +37,26 @@ export interface CalibrateGalleryOptions {
   auto?: boolean;
   /** With auto: the requested calibration whose target FPIR and cap it kept (params.requested). */
   requested?: { targetFpir: number; maxSamplesPerAlgorithm?: number; version: number };
+  /**
+   * The served model's cohort and how many of its scores each side keeps: scores are then
+   * normalised against it (AS-norm, attribution/score-norm.ts) and its images calibrate the
+   * thresholds as unregistered generators. Absent: raw scores.
+   */
+  cohort?: CalibrationCohort;
+}
+
+/** A model's cohort as a calibration uses it. */
+export interface CalibrationCohort {
+  vectors: readonly Float32Array[];
+  topK: number;
+  model: string;
+  version: string;
+}
+
+/** The cohort to calibrate with: the served one under DFG_SCORE_NORM=asnorm[:K], else none. */
+export function calibrationCohort(cohort: ServedCohort | null | undefined, setting: ScoreNormSetting): CalibrationCohort | undefined {
+  if (!cohort || setting.kind !== 'asnorm') return undefined;
+  return { vectors: cohort.vectors, topK: setting.topK, model: cohort.model, version: cohort.version };
 }
 
 export interface GalleryCalibration {
@@ -94,7 +116,7 @@ export function collectCalibrationVectors(gallery: CalibrationSource, maxSamples
 
 /** Stores a computed calibration as the gallery's current one, with what it was made from in params. */
 export function saveGalleryCalibration(gallery: Pick<Gallery, 'saveCalibration'>, collected: CollectedVectors, computed: ComputedCalibration, opts: CalibrateGalleryOptions): CalibrationRecord {
-  const { calibration, metric } = computed;
+  const { calibration, metric, scoreNorm } = computed;
   return gallery.saveCalibration({
     ...(metric ? { metric } : {}),
     targetFpir: opts.targetFpir,
@@ -104,8 +126,18 @@ export function saveGalleryCalibration(gallery: Pick<Gallery, 'saveCalibration'>
     params: JSON.parse(JSON.stringify({
       topM: opts.topM, maxSamplesPerAlgorithm: collected.cap, negatives: collected.negatives.length, stats: calibration.stats,
       fingerprint: collected.fingerprint, ...(opts.auto ? { auto: true } : {}), ...(opts.auto && opts.requested ? { requested: opts.requested } : {}),
+      ...(scoreNorm ? { scoreNorm } : {}),
     })) as Record<string, unknown>,
   });
+}
+
+function withCohort(collected: CollectedVectors, opts: CalibrateGalleryOptions): CollectedVectors {
+  return opts.cohort ? { ...collected, cohort: opts.cohort.vectors } : collected;
+}
+
+function computeOptions(opts: CalibrateGalleryOptions): ComputeOptions {
+  const c = opts.cohort;
+  return { topM: opts.topM, targetFpir: opts.targetFpir, metric: opts.metric, ...(c ? { scoreNorm: { topK: c.topK, model: c.model, version: c.version } } : {}) };
 }
 
 function finish(gallery: Pick<Gallery, 'saveCalibration'>, collected: CollectedVectors, computed: ComputedCalibration, opts: CalibrateGalleryOptions): GalleryCalibration {
@@ -120,7 +152,7 @@ function finish(gallery: Pick<Gallery, 'saveCalibration'>, collected: CollectedV
  */
 export function calibrateGallery(gallery: CalibrationSource & Pick<Gallery, 'saveCalibration'>, opts: CalibrateGalleryOptions): GalleryCalibration {
   const collected = collectCalibrationVectors(gallery, opts.maxSamplesPerAlgorithm);
-  return finish(gallery, collected, computeCalibration(collected, opts), opts);
+  return finish(gallery, collected, computeCalibration(withCohort(collected, opts), computeOptions(opts)), opts);
 }
 
 /**
@@ -130,7 +162,7 @@ export function calibrateGallery(gallery: CalibrationSource & Pick<Gallery, 'sav
  */
 export async function calibrateGalleryInWorker(gallery: CalibrationSource & Pick<Gallery, 'saveCalibration'>, opts: CalibrateGalleryOptions, signal?: AbortSignal): Promise<GalleryCalibration> {
   const collected = collectCalibrationVectors(gallery, opts.maxSamplesPerAlgorithm);
-  const computed = await computeInWorker(collected, { topM: opts.topM, targetFpir: opts.targetFpir, metric: opts.metric }, signal);
+  const computed = await computeInWorker(withCohort(collected, opts), computeOptions(opts), signal);
   signal?.throwIfAborted();
   return finish(gallery, collected, computed, opts);
 }

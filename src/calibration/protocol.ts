@@ -17,6 +17,7 @@ export interface PackedVectors {
 export interface CalibrationTask {
   algorithms: Array<{ id: string } & PackedVectors>;
   negatives: PackedVectors;
+  cohort?: PackedVectors;
   opts: ComputeOptions;
 }
 
@@ -41,14 +42,16 @@ export function unpackVectors(p: PackedVectors): Float32Array[] {
 export function packTask(vectors: CalibrationVectors, opts: ComputeOptions): { task: CalibrationTask; transfer: ArrayBuffer[] } {
   const algorithms = [...vectors.byAlgorithm].map(([id, vs]) => ({ id, ...packVectors(vs) }));
   const negatives = packVectors(vectors.negatives);
-  const transfer = [...algorithms.map((a) => a.data.buffer), negatives.data.buffer] as ArrayBuffer[];
-  return { task: { algorithms, negatives, opts }, transfer };
+  const cohort = vectors.cohort ? packVectors(vectors.cohort) : undefined;
+  const transfer = [...algorithms.map((a) => a.data.buffer), negatives.data.buffer, ...(cohort ? [cohort.data.buffer] : [])] as ArrayBuffer[];
+  return { task: { algorithms, negatives, ...(cohort ? { cohort } : {}), opts }, transfer };
 }
 
 export function unpackTask(task: CalibrationTask): CalibrationVectors {
   return {
     byAlgorithm: new Map(task.algorithms.map((a) => [a.id, unpackVectors(a)])),
     negatives: unpackVectors(task.negatives),
+    ...(task.cohort ? { cohort: unpackVectors(task.cohort) } : {}),
   };
 }
 
@@ -68,5 +71,6 @@ export function reviveResult(result: ComputedCalibration): ComputedCalibration {
   return {
     ...result,
     calibration: { ...c, perAlgorithm: nullProto(c.perAlgorithm), stats: { ...c.stats, perAlgorithm: nullProto(c.stats.perAlgorithm) } },
+    ...(result.scoreNorm ? { scoreNorm: { ...result.scoreNorm, perAlgorithm: nullProto(result.scoreNorm.perAlgorithm) } } : {}),
   };
 }

@@ -2,6 +2,7 @@
  * Configuration from environment variables. One TypeBox schema; the Config type is derived from
  * it. `loadConfig` lists every violation at once.
  */
+import { parseScoreNorm, type ScoreNormSetting } from '../attribution/score-norm.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import path from 'node:path';
@@ -38,6 +39,7 @@ export const ConfigSchema = Type.Object({
   DFG_EF_SEARCH: Int(1, 4096, 128, 'HNSW search breadth (ef); at least DFG_K is used. Higher = better recall, slower search.'),
   DFG_METRIC: Type.String({ default: 'wccn:0.2', pattern: '^(cosine|wccn(:[0-9.]+)?)$', description: 'Similarity a calibration fits and its thresholds use: `cosine`, or `wccn[:shrinkage]`, cosine after whitening the within-algorithm scatter of the enrolled samples (shrinkage in (0, 1], default 0.2, chosen on the simulated genome). Searches use the metric of the current calibration; none before the first.' }),
   DFG_TARGET_FPIR: Num(0.0001, 0.5, 0.01, 'Target false-positive identification rate for calibration (automatic, POST /v1/calibration, dfg calibrate).'),
+  DFG_SCORE_NORM: Type.String({ default: 'asnorm', pattern: '^(none|asnorm(:[0-9]+)?)$', description: 'Open-set score normalisation a calibration fits and attributions use while it is current: `asnorm[:K]` normalises each score against the served model\'s cohort (adaptive symmetric normalisation over its K best cohort scores on the upload\'s side and on the algorithm\'s, default K 100), and calibrates thresholds with the cohort\'s images as unregistered generators; only for models that ship a cohort (model.json `cohort`). `none`: raw scores.' }),
   DFG_AUTO_CALIBRATE_MS: Int(0, 86_400_000, 10_000, 'The server calibrates the gallery on its own (in a worker thread, with DFG_TARGET_FPIR, DFG_TOP_M and DFG_METRIC) once its enabled algorithms or their sample counts changed and then stayed unchanged this many ms; also at start-up when they changed since the current calibration. 0 = only on request.'),
   // batch jobs (src/jobs)
   DFG_IMPORT_ROOTS: Type.String({ default: '', description: 'Colon-separated absolute directories that directory-source jobs may read below. Empty: directory sources are refused.' }),
@@ -84,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const metric = (withDefaults as Config).DFG_METRIC;
   if (typeof metric === 'string' && parseMetric(metric) === null) lines.push(`  DFG_METRIC: Expected cosine, wccn or wccn:<shrinkage in (0, 1]> (got ${JSON.stringify(metric)})`);
+  const norm = (withDefaults as Config).DFG_SCORE_NORM;
+  if (typeof norm === 'string' && parseScoreNorm(norm) === null) lines.push(`  DFG_SCORE_NORM: Expected none, asnorm or asnorm:<K in 1..10000> (got ${JSON.stringify(norm)})`);
   if (lines.length > 0) {
     throw dfgError('DFG_ERR_CONFIG_INVALID', [...new Set(lines)].join('\n'));
   }
@@ -92,6 +96,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   cfg.DFG_MODELS_DIR = path.resolve(cwd, cfg.DFG_MODELS_DIR);
   if (cfg.DFG_API_KEYS_FILE) cfg.DFG_API_KEYS_FILE = path.resolve(cwd, cfg.DFG_API_KEYS_FILE);
   return cfg;
+}
+
+/** The score normalisation of DFG_SCORE_NORM (loadConfig has validated it). */
+export function scoreNormSetting(cfg: Pick<Config, 'DFG_SCORE_NORM'>): ScoreNormSetting {
+  return parseScoreNorm(cfg.DFG_SCORE_NORM) ?? { kind: 'none' };
 }
 
 /** The similarity setting of DFG_METRIC (loadConfig has validated it). */

@@ -2,6 +2,7 @@
  * Embedding capability: hostile-safe decoding, manifest-driven preprocessing and ONNX inference
  * on a worker-thread pool, so inference never blocks the event loop.
  */
+import { loadServedCohort, type ServedCohort } from './cohort.js';
 import { loadManifest, type Manifest } from './manifest.js';
 import { createEmbedPool, type PoolStats } from './pool.js';
 import type { EmbedResult } from './pipeline.js';
@@ -33,6 +34,8 @@ export interface EmbedderOptions {
   readyTimeoutMs?: number;
   /** Receives worker failures that happen outside any task. */
   onWorkerError?: (err: Error) => void;
+  /** Load the models' score-normalisation cohort (default true); `dfg models cohort` embeds one anew. */
+  cohort?: boolean;
 }
 
 /** One model of an embedder, with its fusion weight. */
@@ -61,6 +64,8 @@ export interface Embedder {
   readonly manifest: Manifest;
   /** Manifests of every listed model, in order (decision defaults of a fusion consult them all). */
   readonly manifests: readonly Manifest[];
+  /** The served space's score-normalisation cohort (cohort.ts); null when the models ship none. */
+  readonly cohort: ServedCohort | null;
   /**
    * Embeds one encoded image off the event loop (decoded once, embedded by each model). Rejects with the catalogue's image errors,
    * `DFG_ERR_SERVER_OVERLOADED` (with `retryAfter` seconds) when the queue is full, and
@@ -85,6 +90,12 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   // Manifest errors surface here, in the caller's thread, before any worker starts.
   const manifests: Manifest[] = [];
   for (const id of ids) manifests.push((await loadManifest(opts.modelsDir, id)).manifest);
+  // Checked before any worker starts too: a broken cohort file is a manifest error.
+  const cohortMembers = manifests.map((manifest, i) => ({ manifest, weight: choices[i]!.weight }));
+  const cohortSpace = manifests.length === 1
+    ? { id: manifests[0]!.id, version: manifests[0]!.version }
+    : { id: fusionIndexId(manifests.map((m, i) => ({ id: m.id, weight: choices[i]!.weight }))), version: manifests.map((m) => m.version).join('+') };
+  const cohort = opts.cohort === false ? null : await loadServedCohort(opts.modelsDir, cohortMembers, cohortSpace);
   const pool = await createEmbedPool({
     modelsDir: opts.modelsDir,
     modelIds: ids,
@@ -103,6 +114,7 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
     models,
     manifest: manifests[0]!,
     manifests,
+    cohort,
     async embed(bytes) {
       const r = await pool.embed(bytes);
       const vectors: Record<string, Float32Array> = {};

@@ -62,6 +62,24 @@ export const ManifestSchema = Type.Object({
     /** Similarity an attribution needs while the gallery has no calibration (cosine). */
     threshold: Type.Optional(Type.Number({ minimum: -1, maximum: 1 })),
   }, { additionalProperties: false })),
+  /**
+   * A score-normalisation cohort shipped beside the model (attribution/score-norm.ts): this
+   * model's embeddings of images that belong to no registered algorithm (other generators, real
+   * photos), float32 little-endian rows of `output.dim`, written by `dfg models cohort`.
+   */
+  cohort: Type.Optional(Type.Object({
+    /** File name inside the model's folder. */
+    file: Type.String({ pattern: '^[A-Za-z0-9._-]+$' }),
+    count: Type.Integer({ minimum: 1 }),
+    /** sha256 of the file: a cohort embedded by another build of the model must not load. */
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    /** sha256 over the ordered images' sha256s: fused models share a cohort only when equal. */
+    itemsSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    /** Where the images came from (data set, recipe). */
+    source: Type.String(),
+    /** The model version the vectors were embedded with. */
+    version: Type.String(),
+  }, { additionalProperties: false })),
 });
 
 export type Manifest = Static<typeof ManifestSchema>;

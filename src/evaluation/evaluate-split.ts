@@ -15,6 +15,8 @@
  *   algorithm. (The service evaluation, without per-sample similarities, ranks algorithms
  *   instead: `rankedAp`.)
  * - AUROC / OSCR / DIR@FPIR use each probe's best per-algorithm score.
+ * - With `scoreNorm`, every per-algorithm score is the service's cohort-normalised score
+ *   (score-norm.ts): ranking, thresholds and decisions use it; mAP keeps the raw similarities.
  * - Decision at the calibrated thresholds: the service's own `decide` with the thresholds
  *   `calibrateThresholds` derives from the shots alone: attributed (or authentic) when the best
  *   score reaches its threshold and beats the runner-up by the margin, else unknown.
@@ -24,6 +26,8 @@
  */
 import { calibrateThresholds } from '../attribution/calibrate.js';
 import { decide, scoreAlgorithms, type Neighbour } from '../attribution/decide.js';
+import { byScoreRank } from '../attribution/score.js';
+import { algorithmStats, cohortNegativeIndices, normaliseScore, probeStats } from '../attribution/score-norm.js';
 import { auroc, averagePrecision, cmc, dirAtFpir, macroF1, oscr, rocCurve, type KnownOutcome, type RocPoint } from './metrics.js';
 
 /** Label of the "unknown" decision: the empty string cannot be a folder name, so never an algorithm. */
@@ -51,6 +55,12 @@ export interface SplitInput {
   authentic?: ReadonlySet<string>;
   /** CMC length (at least 5, for Rank-5). */
   maxRank: number;
+  /**
+   * Cohort score normalisation (score-norm.ts) as the service applies it: unit cohort vectors in
+   * the split's space and the K best cohort scores kept per side. The algorithm side is fitted
+   * on the shots, the cohort's images calibrate as unregistered generators too.
+   */
+  scoreNorm?: { cohort: readonly Float32Array[]; topK: number };
 }
 
 export interface ProbeOutcome {
@@ -166,7 +176,29 @@ export function evaluateSplit(input: SplitInput): SplitResult {
   const { topM, margin } = input;
   const classes = [...input.gallery.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const samples = classes.flatMap((c) => input.gallery.get(c)!.map((vector) => ({ algorithm: c, vector })));
-  const calibration = calibrateThresholds({ vectorsByAlgorithm: input.gallery, topM, targetFpir: input.targetFpir });
+  const norm = input.scoreNorm;
+  const fit = norm ? new Map(classes.map((c) => [c, algorithmStats(input.gallery.get(c)!, norm.cohort, topM, norm.topK)])) : null;
+  const normaliserOf = (vector: Float32Array, skip = -1) => {
+    if (!norm || !fit) return undefined;
+    const p = probeStats(vector, norm.cohort, norm.topK, skip);
+    return (algorithm: string, score: number) => normaliseScore(score, p, fit.get(algorithm) ?? p);
+  };
+  const calibrationNorm = new WeakMap<Float32Array, (algorithm: string, score: number) => number>();
+  const picked = norm ? cohortNegativeIndices(norm.cohort.length) : [];
+  const calibration = calibrateThresholds({
+    vectorsByAlgorithm: input.gallery,
+    topM,
+    targetFpir: input.targetFpir,
+    ...(norm ? {
+      negatives: picked.map((i) => norm.cohort[i]!),
+      normalise: (query: Float32Array, negative: number, algorithm: string, score: number) => {
+        let f = calibrationNorm.get(query);
+        if (!f) calibrationNorm.set(query, f = normaliserOf(query, negative < 0 ? -1 : picked[negative]!)!);
+        return f(algorithm, score);
+      },
+      sharedThreshold: true,
+    } : {}),
+  });
 
   const lookup = new Map(classes.map((c) => [c, { id: c, forgeryType: input.authentic?.has(c) ? 'authentic' : 'forgery' }]));
   const decideOpts = { threshold: calibration.global, margin, topM, perAlgorithm: calibration.perAlgorithm };
@@ -174,8 +206,11 @@ export function evaluateSplit(input: SplitInput): SplitResult {
   const outcome = (probe: Probe, known: boolean): ProbeOutcome => {
     const sims = samples.map((s) => dot(probe.vector, s.vector));
     const neighbours: Neighbour[] = samples.map((s, i) => ({ sampleId: String(i), algorithmId: s.algorithm, similarity: sims[i] }));
-    const ranked = scoreAlgorithms(neighbours, topM).map((s) => ({ algorithm: s.algorithmId, score: s.score }));
-    const decision = decide(neighbours, lookup, decideOpts);
+    const normalise = normaliserOf(probe.vector);
+    const raw = scoreAlgorithms(neighbours, topM);
+    const ranked = (normalise ? raw.map((s) => ({ ...s, score: normalise(s.algorithmId, s.score) })).sort(byScoreRank) : raw)
+      .map((s) => ({ algorithm: s.algorithmId, score: s.score }));
+    const decision = decide(neighbours, lookup, normalise ? { ...decideOpts, normalise } : decideOpts);
     const ap = known ? averagePrecision(sims, samples.map((s) => s.algorithm === probe.algorithm)) : NaN;
     return probeOutcome(probe, known, ranked, ap, decision.algorithm ? decision.algorithm.id : UNKNOWN_LABEL, input.authentic);
   };

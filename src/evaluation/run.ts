@@ -47,6 +47,11 @@ export interface EvalOptions extends ProtocolSettings {
   margin: number;
   /** Similarity of the model's space (default cosine); the content baseline always uses cosine. */
   metric?: MetricSetting;
+  /**
+   * The model's score-normalisation cohort (unit vectors of its space) and the K kept per side:
+   * scores are normalised as the service does (score-norm.ts). The content baseline never is.
+   */
+  scoreNorm?: { cohort: readonly Float32Array[]; topK: number };
   model: ModelInfo;
   /** The content-only baseline; null or absent to skip it. */
   baseline?: { model: ModelInfo; embed: EmbedFn } | null;
@@ -142,7 +147,7 @@ export function summarisePlan(plan: ProtocolPlan, results: readonly SplitResult[
 export interface ReportParts {
   /** Files left out, by dataset-relative path, with the reason. */
   unreadable: ReadonlyMap<string, string>;
-  scoring: { topM: number; targetFpir: number | null; margin: number; metric?: string };
+  scoring: { topM: number; targetFpir: number | null; margin: number; metric?: string; scoreNorm?: string };
   model: ModelInfo;
   main: SpaceReport;
   baselines: Report['baselines'];
@@ -192,6 +197,7 @@ export function assembleReport(plan: ProtocolPlan, parts: ReportParts): Report {
       targetFpir: parts.scoring.targetFpir,
       margin: parts.scoring.margin,
       ...(parts.scoring.metric ? { metric: parts.scoring.metric } : {}),
+      ...(parts.scoring.scoreNorm ? { scoreNorm: parts.scoring.scoreNorm } : {}),
       splits: summaries,
     },
     ...parts.main,
@@ -218,7 +224,13 @@ async function embedAll(files: readonly DatasetFile[], embed: EmbedFn, phase: Pr
   return out;
 }
 
-function runSpace(plan: ProtocolPlan, vectors: ReadonlyMap<string, Float32Array>, opts: EvalOptions, metric: MetricSetting = { kind: 'cosine' }): SplitResult[] {
+function runSpace(
+  plan: ProtocolPlan,
+  vectors: ReadonlyMap<string, Float32Array>,
+  opts: EvalOptions,
+  metric: MetricSetting = { kind: 'cosine' },
+  scoreNorm?: EvalOptions['scoreNorm'],
+): SplitResult[] {
   return plan.splits.map((s) => {
     const gallery = new Map([...s.gallery].map(([a, files]) => [a, files.map((f) => vectors.get(f.rel)!)]));
     // A gallery-adapted metric is fitted on each split's registration shots alone, as the service
@@ -235,6 +247,7 @@ function runSpace(plan: ProtocolPlan, vectors: ReadonlyMap<string, Float32Array>
     margin: opts.margin,
     authentic: plan.authentic,
     maxRank: plan.maxRank,
+    ...(scoreNorm ? { scoreNorm: { cohort: scoreNorm.cohort.map(map), topK: scoreNorm.topK } } : {}),
     });
   });
 }
@@ -257,13 +270,16 @@ export async function runEvaluation(opts: EvalOptions, embed: EmbedFn): Promise<
   const t1 = performance.now();
 
   const plan = planProtocol(opened, (f) => modelVectors.has(f.rel) && (!baselineVectors || baselineVectors.has(f.rel)), unreadable.size);
-  const main = summarisePlan(plan, runSpace(plan, modelVectors, opts, opts.metric));
+  const main = summarisePlan(plan, runSpace(plan, modelVectors, opts, opts.metric, opts.scoreNorm));
   const content = baselineVectors && opts.baseline ? { ...summarisePlan(plan, runSpace(plan, baselineVectors, opts)), model: opts.baseline.model } : undefined;
   const t2 = performance.now();
 
   return assembleReport(plan, {
     unreadable,
-    scoring: { topM: opts.topM, targetFpir: opts.targetFpir, margin: opts.margin, metric: metricText(opts.metric ?? { kind: 'cosine' }) },
+    scoring: {
+      topM: opts.topM, targetFpir: opts.targetFpir, margin: opts.margin, metric: metricText(opts.metric ?? { kind: 'cosine' }),
+      scoreNorm: opts.scoreNorm ? `asnorm:${opts.scoreNorm.topK} (cohort of ${opts.scoreNorm.cohort.length})` : 'none',
+    },
     model: opts.model,
     main,
     baselines: content ? { content } : {},

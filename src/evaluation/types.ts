@@ -173,6 +173,8 @@ export interface Report extends SpaceReport {
     margin: number;
     /** Similarity of the model's space: `cosine`, or `wccn:<shrinkage>` (gallery-adapted whitening fitted on each split's shots). Absent: cosine. */
     metric?: string;
+    /** Score normalisation: `none`, or `asnorm:<K> (cohort of <n>)` against the model's cohort. Absent: none. */
+    scoreNorm?: string;
     splits: SplitSummary[];
   };
   baselines: { content?: SpaceReport & { model: ModelInfo } };

@@ -4,12 +4,14 @@
  * ../commands/calibrate.ts.
  */
 import pino from 'pino';
-import { loadConfig, metricSetting } from '../../config/index.js';
+import { loadConfig, metricSetting, scoreNormSetting } from '../../config/index.js';
+import type { ScoreNormSetting } from '../../attribution/score-norm.js';
+import { loadCohortFor } from '../../embedding/cohort.js';
 import { metricHeader, type MetricSetting } from '../../attribution/gallery-metric.js';
 import { configuredGalleryModels } from '../../services.js';
 import { createLogger } from '../../logger.js';
 import { openGallery } from '../../gallery/index.js';
-import { calibrateGallery, type GalleryCalibration } from '../../calibration/index.js';
+import { calibrateGallery, calibrationCohort, type GalleryCalibration } from '../../calibration/index.js';
 import { requireGallery } from '../gallery-dir.js';
 
 export { calibrateGallery, type GalleryCalibration, type CalibrateGalleryOptions } from '../../calibration/index.js';
@@ -36,7 +38,7 @@ export function calibrationTable(c: GalleryCalibration): string {
   ].join('\n');
 }
 
-export interface CalibrateCommandOptions { targetFpir?: number; topM?: number; maxSamples: number; metric?: MetricSetting; dryRun?: boolean; json?: boolean }
+export interface CalibrateCommandOptions { targetFpir?: number; topM?: number; maxSamples: number; metric?: MetricSetting; scoreNorm?: ScoreNormSetting; dryRun?: boolean; json?: boolean }
 
 /** `dfg calibrate` */
 export async function calibrate(o: CalibrateCommandOptions): Promise<void> {
@@ -44,9 +46,14 @@ export async function calibrate(o: CalibrateCommandOptions): Promise<void> {
   requireGallery(config.DFG_GALLERY_DIR);
   // Warnings (a recorded model switch overridden or unservable) go to stderr, apart from the --json output.
   const log = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' }, pino.destination({ dest: 2, sync: true }));
-  const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models: await configuredGalleryModels(config, log), snapshotEvery: config.DFG_SNAPSHOT_EVERY });
+  const models = await configuredGalleryModels(config, log);
+  const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models, snapshotEvery: config.DFG_SNAPSHOT_EVERY });
   try {
-    const result = calibrateGallery(gallery, { topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir ?? config.DFG_TARGET_FPIR, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun, metric: o.metric ?? metricSetting(config) });
+    const cohort = calibrationCohort(await loadCohortFor(config.DFG_MODELS_DIR, models.map((m) => ({ id: m.id, weight: m.weight ?? 1 }))), o.scoreNorm ?? scoreNormSetting(config));
+    const result = calibrateGallery(gallery, {
+      topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir ?? config.DFG_TARGET_FPIR, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun,
+      metric: o.metric ?? metricSetting(config), cohort,
+    });
     const metric = result.metric ? metricHeader(result.metric) : null;
     if (o.json) console.log(JSON.stringify({ ...result.calibration, names: result.names, negatives: result.negatives, metric, version: result.record?.version ?? null }, null, 2));
     else {

@@ -7,7 +7,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
-import { loadConfig, metricSetting, threadCount, type Config } from '../../config/index.js';
+import { loadConfig, metricSetting, scoreNormSetting, threadCount, type Config } from '../../config/index.js';
+import { loadCohortFor } from '../../embedding/cohort.js';
+import type { ScoreNormSetting } from '../../attribution/score-norm.js';
 import { createEmbedder, formatModelList, loadManifest, type Embedder } from '../../embedding/index.js';
 import { createLogger } from '../../logger.js';
 import { chooseStartModels, type ModelOrigin } from '../../served-models.js';
@@ -45,6 +47,7 @@ export interface EvalCommandOptions {
   targetFpir?: number;
   margin?: number;
   metric?: MetricSetting;
+  scoreNorm?: ScoreNormSetting;
   baseline: boolean;
   cache: boolean;
   cacheDir?: string;
@@ -182,8 +185,11 @@ async function libraryReport(o: EvalCommandOptions, config: Config, dataset: Dat
       return v;
     };
 
+    const normSetting = o.scoreNorm ?? scoreNormSetting(config);
+    const cohort = normSetting.kind === 'asnorm' ? await loadCohortFor(config.DFG_MODELS_DIR, members.map((m) => ({ id: m.id, weight: m.weight }))) : null;
     return await runEvaluation({
       ...protocolSettings(o, dataset),
+      ...(cohort && normSetting.kind === 'asnorm' ? { scoreNorm: { cohort: cohort.vectors, topK: normSetting.topK } } : {}),
       topM: o.topM ?? config.DFG_TOP_M,
       targetFpir: o.targetFpir ?? DEFAULT_TARGET_FPIR,
       margin: resolveMargin(o.margin ?? config.DFG_MARGIN, embedders.map((e) => e.manifest.decision?.margin)),
@@ -201,7 +207,7 @@ async function libraryReport(o: EvalCommandOptions, config: Config, dataset: Dat
 
 /** The service evaluation: Ctrl-C stops the requests and deletes what the run registered; a second Ctrl-C quits at once. */
 async function serviceReport(o: EvalCommandOptions, config: Config, dataset: Dataset, progress: Progress): Promise<Report> {
-  const set = (['model', 'weights', 'topM', 'margin', 'metric', 'targetFpir', 'threads'] as const).filter((k) => o[k] !== undefined);
+  const set = (['model', 'weights', 'topM', 'margin', 'metric', 'scoreNorm', 'targetFpir', 'threads'] as const).filter((k) => o[k] !== undefined);
   if (set.length > 0) {
     const flags = set.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ');
     throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `${flags} cannot be combined with --url: the service's own model and decision settings are evaluated (GET /v1/gallery shows them)`);

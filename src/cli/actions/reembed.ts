@@ -6,11 +6,12 @@
  * list (`dfg model switch`, PUT /v1/model) or restarted with it loads it at once, calibrated.
  * Its options: ../commands/reembed.ts.
  */
-import { loadConfig, metricSetting, threadCount, type Config } from '../../config/index.js';
+import { loadConfig, metricSetting, scoreNormSetting, threadCount, type Config } from '../../config/index.js';
+import { loadCohortFor } from '../../embedding/cohort.js';
 import { createEmbedder, formatModelList, loadManifest, parseModelList } from '../../embedding/index.js';
 import { openGallery } from '../../gallery/index.js';
 import { reembedGallery, type ReembedResult } from '../../reembed.js';
-import { calibrateGallery } from '../../calibration/index.js';
+import { calibrateGallery, calibrationCohort } from '../../calibration/index.js';
 import { isDfgError } from '../../errors.js';
 import { progressBar } from '../progress.js';
 import { requireGallery } from '../gallery-dir.js';
@@ -41,7 +42,8 @@ export async function prepareSwitch(config: Config, target: string): Promise<Swi
     const coverage = gallery.coverage();
     let calibration: SwitchReport['calibration'];
     try {
-      const rec = calibrateGallery(gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config) }).record!;
+      const cohort = calibrationCohort(await loadCohortFor(config.DFG_MODELS_DIR, choices), scoreNormSetting(config));
+      const rec = calibrateGallery(gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config), cohort }).record!;
       calibration = { version: rec.version, global: rec.global };
     } catch (err) {
       if (!isDfgError(err, 'DFG_ERR_CALIBRATION_INSUFFICIENT')) throw err;

@@ -3,7 +3,7 @@
  * what it does is in ../actions/calibrate.ts.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { METRIC_HELP, metricArg } from '../metric-arg.js';
+import { METRIC_HELP, metricArg, SCORE_NORM_HELP, scoreNormArg } from '../metric-arg.js';
 import { lazyAction } from '../lazy-action.js';
 
 const fraction = (v: string) => {
@@ -26,6 +26,7 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--top-m <m>', 'per-algorithm score = mean of the best m similarities (default: DFG_TOP_M)', positiveInt)
     .option('--max-samples <n>', 'samples per algorithm used at most (calibration is quadratic)', positiveInt, 200)
     .option('--metric <m>', `${METRIC_HELP} (default: DFG_METRIC)`, metricArg)
+    .option('--score-norm <s>', `${SCORE_NORM_HELP} (default: DFG_SCORE_NORM)`, scoreNormArg)
     .option('--dry-run', 'compute and print, store nothing')
     .option('--json', 'print the result as JSON')
     .action(lazyAction(() => import('../actions/calibrate.js'), 'calibrate'));

@@ -51,6 +51,18 @@ export function registerCoreCommands(program: Command): void {
     .argument('[ids...]', 'model ids (default: all)')
     .action(lazyAction(modelActions, 'build'));
   models.command('list').description('Models with a valid manifest in DFG_MODELS_DIR').action(lazyAction(modelActions, 'list'));
+  models
+    .command('cohort')
+    .description('Embed a folder of images that belong to no registered algorithm (other generators, real photos; ROOT/<folder>/*) as the model\'s score-normalisation cohort (DFG_SCORE_NORM)')
+    .argument('<id>', 'model id')
+    .requiredOption('--data <dir>', 'image folder in the dataset layout')
+    .option('--source <text>', 'where the images came from, recorded in model.json')
+    .option('--threads <n>', 'inference worker threads (default: DFG_THREADS)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`Expected a positive integer for --threads but received ${JSON.stringify(v)}`);
+      return n;
+    })
+    .action(lazyAction(modelActions, 'cohort'));
   registerModelSwitchCommand(models);
   registerKeysCommand(program);
 }

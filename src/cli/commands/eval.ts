@@ -1,7 +1,7 @@
 /** `dfg eval`; what it does is in ../actions/eval.ts. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_GROUP_PATTERN } from '../../evaluation/group-pattern.js';
-import { METRIC_HELP, metricArg } from '../metric-arg.js';
+import { METRIC_HELP, metricArg, SCORE_NORM_HELP, scoreNormArg } from '../metric-arg.js';
 import { lazyAction } from '../lazy-action.js';
 
 /** --target-fpir when not given (applied by the action: with --url, a given one is refused). */
@@ -50,6 +50,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--target-fpir <fraction>', `false-positive identification rate the thresholds are calibrated for (default: ${DEFAULT_TARGET_FPIR})`, fraction)
     .option('--margin <m>', 'minimum score margin over the runner-up (default: DFG_MARGIN, else the model\'s own default, else 0.02)', marginArg)
     .option('--metric <m>', `${METRIC_HELP}, fitted on each repeat's registration shots (default: DFG_METRIC)`, metricArg)
+    .option('--score-norm <s>', `${SCORE_NORM_HELP}; the algorithm side fitted on each repeat's shots (default: DFG_SCORE_NORM)`, scoreNormArg)
     .option('--no-baseline', 'skip the content-only baseline')
     .option('--no-cache', 'embed everything again, ignoring and not writing the embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder (default: $XDG_CACHE_HOME/dfg/embeddings or ~/.cache/dfg/embeddings)')

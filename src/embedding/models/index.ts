@@ -36,9 +36,9 @@ export interface BuildResult {
 }
 
 /** The manifest file exactly as written: the manifest plus the model's sha256 in provenance. */
-export function manifestText(built: BuiltModel): string {
+export function manifestText(built: BuiltModel, cohort?: Manifest['cohort']): string {
   const sha256 = createHash('sha256').update(built.onnx).digest('hex');
-  const manifest: Manifest = { ...built.manifest, provenance: { ...built.manifest.provenance, onnxSha256: sha256 } };
+  const manifest: Manifest = { ...built.manifest, provenance: { ...built.manifest.provenance, onnxSha256: sha256 }, ...(cohort ? { cohort } : {}) };
   const errors = [...Value.Errors(ManifestSchema, manifest)];
   if (errors.length > 0) {
     throw dfgError('DFG_ERR_MODEL_MANIFEST_INVALID', manifest.id, errors.map((e) => `${e.path || '/'} ${e.message}`).join('; '));
@@ -46,7 +46,20 @@ export function manifestText(built: BuiltModel): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
+/**
+ * The cohort of the manifest already in place when it was embedded by this very version (the
+ * cohort is data `dfg models cohort` made, not part of the definition): a rebuild keeps it.
+ */
+async function keptCohort(manifestPath: string, version: string): Promise<Manifest['cohort']> {
+  try {
+    const old = JSON.parse(await fs.readFile(manifestPath, 'utf8')) as Partial<Manifest>;
+    return old.cohort?.version === version ? old.cohort : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
   await fs.writeFile(tmp, data);
   await fs.rename(tmp, file);
@@ -68,7 +81,7 @@ export async function buildModels(modelsDir: string, ids?: string[]): Promise<Bu
     await fs.mkdir(dir, { recursive: true });
     const onnxPath = path.join(dir, 'model.onnx');
     const manifestPath = path.join(dir, 'model.json');
-    const text = manifestText(built);
+    const text = manifestText(built, await keptCohort(manifestPath, built.manifest.version));
     await writeAtomic(onnxPath, built.onnx);
     await writeAtomic(manifestPath, text);
     results.push({ id, onnxPath, manifestPath, sha256: createHash('sha256').update(built.onnx).digest('hex') });

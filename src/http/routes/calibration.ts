@@ -4,8 +4,8 @@ import type { RouteDeps } from '../deps.js';
 import { errorResponses } from '../schemas/common.js';
 import { MetricInfo } from '../schemas/attribution.js';
 import { metricInfo } from '../../attribution/gallery-metric.js';
-import { calibrateGalleryInWorker } from '../../calibration/index.js';
-import { metricSetting } from '../../config/index.js';
+import { calibrateGalleryInWorker, calibrationCohort } from '../../calibration/index.js';
+import { metricSetting, scoreNormSetting } from '../../config/index.js';
 import type { AlgorithmCalibration } from '../../attribution/calibrate.js';
 import { dfgError } from '../../errors.js';
 
@@ -94,8 +94,9 @@ export async function calibrationRoutes(app: FastifyInstance, { services }: Rout
     const body = (request.body ?? {}) as Static<typeof CalibrationRequest>;
     const targetFpir = body.targetFpir ?? cfg.DFG_TARGET_FPIR;
     // The quadratic part runs in a worker thread; the gallery stays open (held) until it is saved.
-    const result = await services.use(({ gallery }) => calibrateGalleryInWorker(gallery, {
+    const result = await services.use(({ gallery, embedder }) => calibrateGalleryInWorker(gallery, {
       topM: cfg.DFG_TOP_M, targetFpir, maxSamplesPerAlgorithm: body.maxSamplesPerAlgorithm, save: !body.dryRun, metric: metricSetting(cfg),
+      cohort: calibrationCohort(embedder.cohort, scoreNormSetting(cfg)),
     }));
     request.log.info({ version: result.record?.version, targetFpir, global: result.calibration.global, metric: metricInfo(result.metric) }, 'calibrated');
     return reply.status(result.record ? 201 : 200).send({
