@@ -90,12 +90,6 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   // Manifest errors surface here, in the caller's thread, before any worker starts.
   const manifests: Manifest[] = [];
   for (const id of ids) manifests.push((await loadManifest(opts.modelsDir, id)).manifest);
-  // Checked before any worker starts too: a broken cohort file is a manifest error.
-  const cohortMembers = manifests.map((manifest, i) => ({ manifest, weight: choices[i]!.weight }));
-  const cohortSpace = manifests.length === 1
-    ? { id: manifests[0]!.id, version: manifests[0]!.version }
-    : { id: fusionIndexId(manifests.map((m, i) => ({ id: m.id, weight: choices[i]!.weight }))), version: manifests.map((m) => m.version).join('+') };
-  const cohort = opts.cohort === false ? null : await loadServedCohort(opts.modelsDir, cohortMembers, cohortSpace);
   const pool = await createEmbedPool({
     modelsDir: opts.modelsDir,
     modelIds: ids,
@@ -105,6 +99,21 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
     readyTimeoutMs: opts.readyTimeoutMs,
     onWorkerError: opts.onWorkerError,
   });
+  // After the workers loaded the models (an unloadable model is reported as such first): a
+  // missing or stale cohort file is a manifest error, and the pool must not outlive it.
+  const cohortMembers = manifests.map((manifest, i) => ({ manifest, weight: choices[i]!.weight }));
+  const cohortSpace = manifests.length === 1
+    ? { id: manifests[0]!.id, version: manifests[0]!.version }
+    : { id: fusionIndexId(manifests.map((m, i) => ({ id: m.id, weight: choices[i]!.weight }))), version: manifests.map((m) => m.version).join('+') };
+  let cohort: ServedCohort | null = null;
+  if (opts.cohort !== false) {
+    try {
+      cohort = await loadServedCohort(opts.modelsDir, cohortMembers, cohortSpace);
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+  }
   const models = Object.freeze(manifests.map((m, i) => Object.freeze({ id: m.id, version: m.version, dim: m.output.dim, weight: choices[i]!.weight })));
   const model = Object.freeze(models.length === 1
     ? { id: models[0]!.id, version: models[0]!.version, dim: models[0]!.dim }

@@ -62,7 +62,7 @@ export function registerCoreCommands(program: Command): void {
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`Expected a positive integer for --threads but received ${JSON.stringify(v)}`);
       return n;
     })
-    .action(lazyAction(modelActions, 'cohort'));
+    .action(lazyAction(() => import('../actions/model-cohort.js'), 'cohort'));
   registerModelSwitchCommand(models);
   registerKeysCommand(program);
 }
