@@ -11,7 +11,7 @@ COPY scripts ./scripts
 COPY bench ./bench
 COPY test ./test
 COPY models ./models
-RUN npm rebuild better-sqlite3 hnswlib-node msgpackr-extract \
+RUN npm rebuild better-sqlite3 hnswlib-node msgpackr-extract esbuild \
  && npm run build \
  && npm prune --omit=dev
 

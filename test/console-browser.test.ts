@@ -63,7 +63,8 @@ if (!CHROMIUM) {
 
   t.test('analyst path with keys: wrong key, register, enrol, attribute with evidence, disable, job, calibration', async (t) => {
     const admin = generateKey('console-admin', ['admin']);
-    const h = await jobHarness(t, { name: 'console', env: { DFG_THRESHOLD: '0.3' }, keys: [admin.entry] });
+    const platform = generateKey('console-platform', ['attribute']);
+    const h = await jobHarness(t, { name: 'console', env: { DFG_THRESHOLD: '0.3' }, keys: [admin.entry, platform.entry] });
     const base = await h.app.listen({ port: 0, host: '127.0.0.1' });
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -209,6 +210,19 @@ if (!CHROMIUM) {
     await page.locator('tr[data-algorithm="bilinear-x4"]').waitFor();
     t.equal(await page.locator('tr[data-algorithm="nearest-x2"]').count(), 0, 'deleted');
     t.equal((await h.app.inject({ method: 'GET', url: `/v1/algorithms/${algId}`, headers: { authorization: `Bearer ${admin.key}` } })).statusCode, 404);
+
+    // An attribute-only key: what it may read is shown, the rest as its coded error; evidence thumbnails say why they are missing.
+    await page.getByRole('button', { name: /^API key/ }).click();
+    await page.getByLabel('Key', { exact: true }).fill(platform.key);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.getByRole('heading', { name: 'Served model and index' }).waitFor();
+    await page.getByText('DFG_ERR_AUTH_FORBIDDEN').first().waitFor();
+    t.equal(await page.getByRole('button', { name: 'Register' }).count(), 0, 'no register form without the register scope');
+    await page.getByRole('link', { name: 'Attribute' }).click();
+    await drop(page, 'attribute-drop', [png('probe.png', other[0]!)]);
+    await page.locator('[data-decision=attributed]').waitFor();
+    await page.getByRole('img', { name: /needs the register scope/ }).first().waitFor();
+    t.pass('attribution with an attribute key; evidence placeholders name the scope (the browser cache varies by key)');
 
     t.same(cspViolations, [], 'no CSP violations or page errors');
   });

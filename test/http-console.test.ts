@@ -27,6 +27,7 @@ t.test('thumbnail of a kept sample: WebP, at most 256 px a side, register scope'
   t.equal(res.statusCode, 200);
   t.equal(res.headers['content-type'], 'image/webp');
   t.match(res.headers['cache-control'], /private/);
+  t.match(res.headers.vary, /authorization/i, 'browser caches keep thumbnails per key');
   const meta = await sharp(res.rawPayload).metadata();
   t.match(meta, { format: 'webp', width: 256, height: 171 }, 'the long side bounded to 256 px, aspect kept');
   const smallMeta = await sharp((await app.inject({ method: 'GET', url: url(alg.id, small), headers: auth })).rawPayload).metadata();

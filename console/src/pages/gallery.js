@@ -5,16 +5,24 @@ import { useMemo, useState } from 'preact/hooks';
 import { api, ApiError, ARCHITECTURES, FORGERY_TYPES } from '../api.js';
 import { ErrorBox, num, pct, useLoad, when } from '../ui.js';
 
+/** The three reads need different scopes (attribute; register): what a key may not read is shown as its error. */
 async function loadAll() {
+  const settle = (p) => p.then((value) => ({ value }), (error) => ({ error }));
   const [gallery, algorithms, calibration] = await Promise.all([
-    api('/v1/gallery'),
-    api('/v1/algorithms?limit=500'),
-    api('/v1/calibration').catch((err) => {
+    settle(api('/v1/gallery')),
+    settle(api('/v1/algorithms?limit=500')),
+    settle(api('/v1/calibration').catch((err) => {
       if (err instanceof ApiError && err.code === 'DFG_ERR_CALIBRATION_NOT_FOUND') return null;
       throw err;
-    }),
+    })),
   ]);
-  return { gallery, algorithms: algorithms.items, total: algorithms.total, calibration };
+  // Nothing readable at all (no key, a wrong one): one error for the page.
+  if (gallery.error && algorithms.error) throw gallery.error;
+  return {
+    gallery: gallery.value ?? null, galleryError: gallery.error ?? null,
+    algorithms: algorithms.value?.items ?? [], total: algorithms.value?.total ?? 0, algorithmsError: algorithms.error ?? null,
+    calibration: calibration.value ?? null,
+  };
 }
 
 const COLUMNS = [
@@ -84,7 +92,7 @@ export function GalleryPage() {
     const q = query.trim().toLowerCase();
     const list = data.algorithms.map((a) => {
       const c = cal.get(a.id);
-      return { ...a, cal: c, effectiveThreshold: a.threshold ?? c?.threshold ?? data.gallery.decision.threshold, looRank1: c?.looRank1 ?? null, confusedWith: c?.confusedWith?.name ?? '' };
+      return { ...a, cal: c, effectiveThreshold: a.threshold ?? c?.threshold ?? data.gallery?.decision.threshold ?? null, looRank1: c?.looRank1 ?? null, confusedWith: c?.confusedWith?.name ?? '' };
     }).filter((a) => !q || [a.name, a.forgeryType, a.architecture, a.description].some((s) => s?.toLowerCase().includes(q)));
     const val = (a) => (sort.key === 'threshold' ? a.effectiveThreshold : a[sort.key]);
     return list.sort((x, y) => {
@@ -100,8 +108,8 @@ export function GalleryPage() {
     <${ErrorBox} error=${error} onRetry=${reload} />
     ${loading && !data ? html`<p aria-live="polite">Loading…</p>` : null}
     ${data ? html`
-      <${ModelPanel} gallery=${data.gallery} />
-      <section class="card" aria-labelledby="alg-title">
+      ${data.gallery ? html`<${ModelPanel} gallery=${data.gallery} />` : html`<${ErrorBox} error=${data.galleryError} />`}
+      ${data.algorithmsError ? html`<${ErrorBox} error=${data.algorithmsError} />` : html`<section class="card" aria-labelledby="alg-title">
         <h2 id="alg-title">Algorithms (${data.total})</h2>
         <p class="muted">${data.calibration ? `Threshold, leave-one-out rank-1 and confusions from calibration version ${data.calibration.version} (${data.calibration.automatic ? 'automatic' : 'requested'}).` : 'Not calibrated yet: thresholds are the default; rank-1 and confusions appear after a calibration.'}</p>
         <div class="toolbar">
@@ -123,6 +131,6 @@ export function GalleryPage() {
             </tr>`)}
           </tbody>
         </table>
-      </section>
-      <${RegisterForm} onCreated=${(a) => { location.hash = `#/algorithms/${encodeURIComponent(a.id)}`; }} />` : null}`;
+      </section>`}
+      ${data.algorithmsError ? null : html`<${RegisterForm} onCreated=${(a) => { location.hash = `#/algorithms/${encodeURIComponent(a.id)}`; }} />`}` : null}`;
 }

@@ -63,7 +63,7 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
       operationId: 'getSampleThumbnail', tags: ['samples'],
       summary: `A WebP thumbnail (at most ${THUMBNAIL_MAX_SIDE} px a side) of a sample's kept image`,
       description: 'Made from the image bytes kept under the gallery (DFG_KEEP_IMAGES); 404 DFG_ERR_SAMPLE_IMAGE_NOT_KEPT when they were not kept. ' +
-        'Needs the register scope: enrolled images are the registry\'s material, not every attribute caller\'s. Cached privately by the browser (the bytes of a sample never change).',
+        'Needs the register scope: enrolled images are the registry\'s material, not every attribute caller\'s. Cached privately by the browser, per key (the bytes of a sample never change).',
       params: SampleParams,
       response: {
         200: { description: 'The thumbnail', content: { 'image/webp': { schema: Type.String({ format: 'binary' }) } } },
@@ -78,7 +78,9 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
     const bytes = await gallery.readImage(sample.sha256);
     if (!bytes) throw dfgError('DFG_ERR_SAMPLE_IMAGE_NOT_KEPT', p.sampleId);
     const webp = await thumbnailImage(bytes, THUMBNAIL_MAX_SIDE, { maxBytes: cfg.DFG_MAX_IMAGE_BYTES, maxPixels: cfg.DFG_MAX_PIXELS });
-    return reply.type('image/webp').header('cache-control', 'private, max-age=86400').header('x-content-type-options', 'nosniff').send(webp);
+    // Cached by the browser only, and per key: another key in the same browser asks again (and may be refused).
+    return reply.type('image/webp').header('cache-control', 'private, max-age=86400').header('vary', 'authorization, x-api-key')
+      .header('x-content-type-options', 'nosniff').send(webp);
   });
 
   app.delete('/v1/algorithms/:id/samples/:sampleId', {
