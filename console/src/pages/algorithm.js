@@ -163,7 +163,11 @@ function Enrol({ algorithm, onEnrolled }) {
     <p aria-live="polite" class="note">${status}</p>
     <${ErrorBox} error=${error} />
     <${Outcomes} rows=${rows} />
-    ${jobId ? html`<${JobProgress} id=${jobId} onDone=${onEnrolled} />` : null}
+    ${jobId ? html`<${JobProgress} id=${jobId} onDone=${() => {
+      onEnrolled();
+      // The service sees a worker's commits within about a second (its store refresh): count again then.
+      setTimeout(onEnrolled, 1500);
+    }} />` : null}
   </section>`;
 }
 
