@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
-import { buildTestApp, ROOT, tempDir } from './helpers/app.js';
+import { buildTestApp, ROOT } from './helpers/app.js';
+import { tempDir } from './helpers/gallery.js';
 import { generatorImage } from './helpers/images.js';
 import { jobHarness, zip } from './helpers/jobs.js';
 import { generateKey } from '../src/http/plugins/auth.js';
@@ -18,7 +19,7 @@ import { CONSOLE_CSP } from '../src/http/plugins/console.js';
 
 const CHROMIUM = [process.env.PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && fs.existsSync(p));
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SHOTS = process.env.DFG_CONSOLE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'console') : tempDir('dfg-console-shots-');
+const SHOTS = process.env.DFG_CONSOLE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'console') : tempDir('dfg-console-shots-'); // removed when the test exits
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 interface DropFile { name: string; data: Buffer; type: string }
