@@ -6,11 +6,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json .npmrc tsconfig.json ./
 RUN npm ci --ignore-scripts
 COPY src ./src
+COPY console ./console
 COPY scripts ./scripts
 COPY bench ./bench
 COPY test ./test
 COPY models ./models
-RUN npm rebuild better-sqlite3 hnswlib-node msgpackr-extract \
+RUN npm rebuild better-sqlite3 hnswlib-node msgpackr-extract esbuild \
  && npm run build \
  && npm prune --omit=dev
 

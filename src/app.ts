@@ -9,6 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from './services.js';
 import { registerErrorHandling } from './http/plugins/errors.js';
 import { registerRequestLog, RequestLogController } from './http/plugins/request-log.js';
+import { registerConsole } from './http/plugins/console.js';
 import { createMetrics, registerRequestMetrics, type Metrics } from './http/plugins/metrics.js';
 import type { KeyRing, Scope } from './http/plugins/auth.js';
 import { ErrorBody } from './http/schemas/common.js';
@@ -109,6 +110,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     transformObject: (doc) => addMultipartBodies((doc as { openapiObject: OpenApiDoc }).openapiObject) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await registerConsole(app);
 
   for (const s of [ErrorBody, Algorithm, AlgorithmRef, Sample, ItemError, Attribution]) app.addSchema(s);
 

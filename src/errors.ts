@@ -39,6 +39,7 @@ export const ERRORS = {
   DFG_ERR_SAMPLE_NOT_REEMBEDDABLE: { status: 409, message: 'Sample %s cannot be re-embedded: %s', doc: 'Re-embedding: the sample\'s image bytes are not kept (enrolled with DFG_KEEP_IMAGES=false); enrol the image again to keep them.' },
   DFG_ERR_IMAGE_NOT_KEPT: { status: 503, message: 'The kept bytes of %s image(s) were removed before the commit', doc: 'A sample with the same image bytes was deleted while this enrolment ran; the service writes the bytes again and retries, so this reaches a client only when that keeps happening. Retry.' },
   DFG_ERR_SAMPLE_NOT_FOUND: { status: 404, message: 'Sample %s not found', doc: 'Unknown sample id (or it belongs to another algorithm).' },
+  DFG_ERR_SAMPLE_IMAGE_NOT_KEPT: { status: 404, message: 'The image bytes of sample %s are not kept', doc: 'Sample thumbnail: the sample was enrolled with DFG_KEEP_IMAGES=false, so there is no image to show (the console shows a placeholder).' },
   // auth
   DFG_ERR_AUTH_MISSING_KEY: { status: 401, message: 'Missing API key: send Authorization: Bearer <key> or X-API-Key', doc: 'Keys are configured and none was sent.' },
   DFG_ERR_AUTH_INVALID_KEY: { status: 401, message: 'Invalid API key', doc: 'The key matches no configured key.' },

@@ -174,3 +174,19 @@ export function setDecoderConcurrency(threads: number): void {
   // Client images are never decoded twice; libvips' operation cache would only hold memory.
   sharp.cache(false);
 }
+
+/**
+ * A WebP thumbnail no larger than `maxSide` on either side (never enlarged), of bytes that were
+ * already accepted by decodeImage once (kept enrolment images). The pixel limit still applies,
+ * so a damaged blob cannot become a decompression bomb.
+ */
+export async function thumbnailImage(bytes: Uint8Array, maxSide: number, limits: DecodeLimits): Promise<Buffer> {
+  try {
+    return await sharp(bytes, { limitInputPixels: limits.maxPixels, autoOrient: true, pages: 1, page: 0 })
+      .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 80 })
+      .toBuffer();
+  } catch (err) {
+    throw dfgError('DFG_ERR_IMAGE_CORRUPT', firstLine(err));
+  }
+}

@@ -11,7 +11,7 @@ import type { ModelChoice } from './model-list.js';
 import { dfgError } from '../errors.js';
 import { fusionIndexId, indexVector } from '../gallery/fusion.js';
 
-export { decodeImage, sniffFormat, type DecodedImage, type DecodeLimits, type ImageFormat } from './decode.js';
+export { decodeImage, sniffFormat, thumbnailImage, type DecodedImage, type DecodeLimits, type ImageFormat } from './decode.js';
 export { loadManifest, listModels, type LoadedManifest, type Manifest } from './manifest.js';
 export { planCrops, cropsToTensor, meanAndNormalise, type CropRect } from './preprocess.js';
 export { embedInProcess, embedWithModels, loadModel, type EmbedResult, type LoadedModel, type MultiEmbedResult } from './pipeline.js';

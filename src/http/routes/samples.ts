@@ -6,6 +6,11 @@ import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
 import { readImageParts } from '../multipart.js';
 import { enrolImages } from '../../enrol.js';
 import { toSampleBody } from '../serialise.js';
+import { thumbnailImage } from '../../embedding/index.js';
+import { dfgError } from '../../errors.js';
+
+/** Longest side of a sample thumbnail: enough for evidence side by side, small enough to list dozens. */
+export const THUMBNAIL_MAX_SIDE = 256;
 
 export async function sampleRoutes(app: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
   const cfg = services.config;
@@ -50,6 +55,32 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
     const q = request.query as Static<typeof Pagination>;
     const page = gallery.listSamples(id, { limit: q.limit, offset: q.offset });
     return { items: page.items.map(toSampleBody), total: page.total, limit: q.limit, offset: q.offset };
+  });
+
+  app.get('/v1/algorithms/:id/samples/:sampleId/thumbnail', {
+    config: { scope: 'register' },
+    schema: {
+      operationId: 'getSampleThumbnail', tags: ['samples'],
+      summary: `A WebP thumbnail (at most ${THUMBNAIL_MAX_SIDE} px a side) of a sample's kept image`,
+      description: 'Made from the image bytes kept under the gallery (DFG_KEEP_IMAGES); 404 DFG_ERR_SAMPLE_IMAGE_NOT_KEPT when they were not kept. ' +
+        'Needs the register scope: enrolled images are the registry\'s material, not every attribute caller\'s. Cached privately by the browser, per key (the bytes of a sample never change).',
+      params: SampleParams,
+      response: {
+        200: { description: 'The thumbnail', content: { 'image/webp': { schema: Type.String({ format: 'binary' }) } } },
+        ...errorResponses(401, 403, 404, 422, 503),
+      },
+    },
+  }, async (request, reply) => {
+    const { gallery } = services.need();
+    const p = request.params as Static<typeof SampleParams>;
+    gallery.getAlgorithm(p.id);
+    const sample = gallery.getSample(p.id, p.sampleId);
+    const bytes = await gallery.readImage(sample.sha256);
+    if (!bytes) throw dfgError('DFG_ERR_SAMPLE_IMAGE_NOT_KEPT', p.sampleId);
+    const webp = await thumbnailImage(bytes, THUMBNAIL_MAX_SIDE, { maxBytes: cfg.DFG_MAX_IMAGE_BYTES, maxPixels: cfg.DFG_MAX_PIXELS });
+    // Cached by the browser only, and per key: another key in the same browser asks again (and may be refused).
+    return reply.type('image/webp').header('cache-control', 'private, max-age=86400').header('vary', 'authorization, x-api-key')
+      .header('x-content-type-options', 'nosniff').send(webp);
   });
 
   app.delete('/v1/algorithms/:id/samples/:sampleId', {
