@@ -110,3 +110,39 @@ t.test('calibration of an empty gallery is a coded 422', async (t) => {
   t.equal(res.statusCode, 422);
   t.equal(res.json().code, 'DFG_ERR_CALIBRATION_INSUFFICIENT');
 });
+
+t.test('score normalisation: the default model\'s cohort normalises calibrated scores; DFG_SCORE_NORM=none keeps them raw', async (t) => {
+  const enrolAll = async (app: Awaited<ReturnType<typeof buildTestApp>>['app']) => {
+    for (const [i, fam] of (['nearest2', 'bilinear4', 'jpeg50'] as Family[]).entries()) {
+      const alg = (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name: fam, forgeryType: 'EFS', architecture: 'GAN' } })).json();
+      const imgs = await Promise.all([0, 1, 2, 3, 4].map((s) => generatorImage(fam, 300 * i + s + 1)));
+      t.equal((await app.inject({ method: 'POST', url: `/v1/algorithms/${alg.id}/samples`, ...files(...imgs.map((b, j) => [`${j}.png`, b] as [string, Buffer])) })).statusCode, 201);
+    }
+  };
+  const { app } = await buildTestApp(t);
+  const gallery = (await app.inject({ url: '/v1/gallery' })).json();
+  t.equal(gallery.calibration, null);
+  await enrolAll(app);
+  const cal = (await app.inject({ method: 'POST', url: '/v1/calibration', payload: { targetFpir: 0.05 } })).json();
+  t.same(cal.scoreNorm, { kind: 'asnorm', topK: 100, cohort: 1688 }, 'residual-v3 ships a cohort of 1688 wild-train images');
+  const thresholds = new Set(cal.perAlgorithm.map((r: { threshold: number }) => r.threshold));
+  t.same([...thresholds], [cal.global], 'normalised scores share the global threshold');
+  t.ok(cal.perAlgorithm.every((r: { source: string }) => r.source === 'global (normalised scores share the global threshold)'));
+  t.same((await app.inject({ url: '/v1/calibration' })).json().scoreNorm, cal.scoreNorm);
+  t.same((await app.inject({ url: '/v1/gallery' })).json().calibration.scoreNorm, cal.scoreNorm);
+  const probe = await generatorImage('bilinear4', 999);
+  const a = (await app.inject({ method: 'POST', url: '/v1/attribute', ...files(['p.png', probe]) })).json();
+  t.equal(a.threshold, cal.global);
+  t.ok(a.score > -1 && a.score < 1, 'a normalised score stays in (-1, 1)');
+  t.equal(a.candidates[0].algorithm.name, 'bilinear4', 'ranked by the normalised score, right');
+  t.ok(a.candidates.every((c: { score: number }, i: number, all: { score: number }[]) => i === 0 || all[i - 1]!.score >= c.score), 'best first');
+
+  const raw = await buildTestApp(t, { env: { DFG_SCORE_NORM: 'none' } });
+  await enrolAll(raw.app);
+  const rawCal = (await raw.app.inject({ method: 'POST', url: '/v1/calibration', payload: { targetFpir: 0.05 } })).json();
+  t.same(rawCal.scoreNorm, { kind: 'none', topK: null, cohort: 0 });
+  const b = (await raw.app.inject({ method: 'POST', url: '/v1/attribute', ...files(['p.png', probe]) })).json();
+  t.equal(b.candidates[0].algorithm.name, 'bilinear4');
+  t.not(b.score, a.score, 'raw and normalised scores differ');
+  t.ok(b.candidates[0].score > 0.9, 'raw: a cosine near 1, as residual descriptors are');
+});

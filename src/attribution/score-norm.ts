@@ -182,3 +182,9 @@ export function cohortNegativeIndices(count: number, max = COHORT_NEGATIVES): nu
   if (count <= max) return Array.from({ length: count }, (_, i) => i);
   return Array.from({ length: max }, (_, i) => Math.floor((i * count) / max));
 }
+
+/** What the API shows of a calibration's normalisation (params.scoreNorm, possibly absent). */
+export function scoreNormInfo(value: unknown): { kind: 'none' | 'asnorm'; topK: number | null; cohort: number } {
+  const fit = readScoreNormFit(value);
+  return fit ? { kind: 'asnorm', topK: fit.topK, cohort: fit.cohort.count } : { kind: 'none', topK: null, cohort: 0 };
+}

@@ -5,7 +5,7 @@
  * the server: runner.ts) and saving. Shared by `dfg calibrate`, `POST /v1/calibration` and the
  * server's automatic calibration (auto.ts).
  */
-import type { ScoreNormSetting } from '../attribution/score-norm.js';
+import type { ScoreNormFit, ScoreNormSetting } from '../attribution/score-norm.js';
 import type { ServedCohort } from '../embedding/cohort.js';
 import type { Calibration } from '../attribution/calibrate.js';
 import type { GalleryMetric, MetricSetting } from '../attribution/gallery-metric.js';
@@ -68,6 +68,8 @@ export interface GalleryCalibration {
   record?: CalibrationRecord;
   /** The fitted metric; absent for cosine or when the gallery is too small to fit one. */
   metric?: GalleryMetric;
+  /** The algorithm side of the score normalisation; absent without a cohort. */
+  scoreNorm?: ScoreNormFit;
 }
 
 /** Enabled algorithm id → its samples in the gallery: what a calibration was made from (params.fingerprint). */

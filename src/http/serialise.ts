@@ -1,3 +1,4 @@
+import { scoreNormInfo } from '../attribution/score-norm.js';
 import type { AlgorithmRecord, SampleRecord } from '../gallery/index.js';
 import type { Config } from '../config/index.js';
 import type { ModelOrigin, Parts } from '../services.js';
@@ -41,6 +42,6 @@ export function toGalleryInfo({ embedder, gallery }: Parts, cfg: Pick<Config, 'D
     counts: { ...info.counts, stored: coverage.stored, needsReembedding: coverage.incomplete },
     index: info.index,
     decision: { threshold: resolveThreshold(cfg.DFG_THRESHOLD, embedder.manifests.map((m) => m.decision?.threshold)), margin: resolveMargin(cfg.DFG_MARGIN, embedder.manifests.map((m) => m.decision?.margin)), topM: cfg.DFG_TOP_M, k: cfg.DFG_K },
-    calibration: cal ? { version: cal.version, createdAt: cal.createdAt, targetFpir: cal.targetFpir, global: cal.global, perAlgorithm: cal.perAlgorithm, metric: metricInfo(cal.metric) } : null,
+    calibration: cal ? { version: cal.version, createdAt: cal.createdAt, targetFpir: cal.targetFpir, global: cal.global, perAlgorithm: cal.perAlgorithm, metric: metricInfo(cal.metric), scoreNorm: scoreNormInfo(cal.params.scoreNorm) } : null,
   };
 }

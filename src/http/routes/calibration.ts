@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { errorResponses } from '../schemas/common.js';
-import { MetricInfo } from '../schemas/attribution.js';
+import { MetricInfo, ScoreNormInfo } from '../schemas/attribution.js';
+import { scoreNormInfo } from '../../attribution/score-norm.js';
 import { metricInfo } from '../../attribution/gallery-metric.js';
 import { calibrateGalleryInWorker, calibrationCohort } from '../../calibration/index.js';
 import { metricSetting, scoreNormSetting } from '../../config/index.js';
@@ -44,6 +45,7 @@ const CalibrationResult = Type.Object({
   }),
   negatives: Type.Integer({ description: 'Samples of disabled algorithms used as impostors.' }),
   metric: MetricInfo,
+  scoreNorm: ScoreNormInfo,
 });
 
 const StoredCalibration = Type.Intersect([
@@ -106,6 +108,7 @@ export async function calibrationRoutes(app: FastifyInstance, { services }: Rout
       perAlgorithm: calibrationRows(result.calibration.stats.perAlgorithm, (id) => result.names[id] ?? id),
       negatives: result.negatives,
       metric: metricInfo(result.metric),
+      scoreNorm: scoreNormInfo(result.scoreNorm),
     });
   });
 
@@ -132,6 +135,7 @@ export async function calibrationRoutes(app: FastifyInstance, { services }: Rout
       perAlgorithm: calibrationRows(stats?.perAlgorithm ?? {}, name),
       negatives: typeof record.params.negatives === 'number' ? record.params.negatives : 0,
       metric: metricInfo(record.metric),
+      scoreNorm: scoreNormInfo(record.params.scoreNorm),
     };
   }));
 }

@@ -51,6 +51,13 @@ export const MetricInfo = Type.Object({
   samples: Type.Integer({ description: 'wccn: samples it was fitted on (0 for cosine).' }),
 }, { description: 'Similarity of the calibration: its thresholds, and the scores /v1/attribute returns while it is current.' });
 
+/** The score normalisation of a calibration, which /v1/attribute applies while it is current. */
+export const ScoreNormInfo = Type.Object({
+  kind: Type.Union([Type.Literal('none'), Type.Literal('asnorm')], { description: 'asnorm: every score is normalised against the model\'s cohort (adaptive symmetric normalisation, reported as tanh(z / 4)) and all algorithms share the global threshold (DFG_SCORE_NORM); none: raw scores.' }),
+  topK: Type.Union([Type.Integer(), Type.Null()], { description: 'asnorm: cohort scores kept on each side.' }),
+  cohort: Type.Integer({ description: 'asnorm: images in the cohort (0 for none).' }),
+}, { description: 'Score normalisation of the calibration: its thresholds, and the scores /v1/attribute returns while it is current.' });
+
 export const GalleryInfo = Type.Object({
   model: Type.Object({
     id: Type.String({ description: 'Index id: the model id, or for a fusion the models and weights (`a:1+b:0.5`); calibrations belong to it.' }),
@@ -103,6 +110,7 @@ export const GalleryInfo = Type.Object({
       global: Type.Number(),
       perAlgorithm: Type.Record(Type.String(), Type.Number()),
       metric: MetricInfo,
+      scoreNorm: ScoreNormInfo,
     }),
     Type.Null(),
   ]),
