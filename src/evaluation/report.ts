@@ -134,7 +134,7 @@ export function reportMarkdown(report: Report, plotFiles: string[] = []): string
     '',
     `- Dataset: \`${cell(report.dataset.root)}\`: ${report.dataset.algorithms} algorithm folders, ${report.dataset.usable}/${report.dataset.images} images usable${report.dataset.genome ? ', genome.json read' : ', no genome.json'}`,
     `- Model: ${cell(report.model.id)} (version ${cell(report.model.version)}, dim ${report.model.dim})${report.model.members.length > 1 ? `: fusion of ${report.model.members.map((m) => `${cell(m.id)} ×${m.weight}`).join(', ')}` : ''}`,
-    `- Protocol: ${p.shots} shots, ${p.unknownList ? `unknown = ${cell(p.unknownList.join(', '))}` : `unknown fraction ${p.unknownFraction}`}, seed ${cell(p.seed)}, ${p.repeats} repeat(s), top-m ${p.topM}, target FPIR ${p.targetFpir ?? '— (service threshold)'}, margin ${p.margin}, similarity ${p.metric ?? 'cosine'}`,
+    `- Protocol: ${p.shots} shots, ${p.unknownList ? `unknown = ${cell(p.unknownList.join(', '))}` : `unknown fraction ${p.unknownFraction}`}, seed ${cell(p.seed)}, ${p.repeats} repeat(s), top-m ${p.topM}, target FPIR ${p.targetFpir ?? '— (service threshold)'}, margin ${p.margin}, similarity ${p.metric ?? 'cosine'}, score normalisation ${p.scoreNorm ?? 'none'}`,
     ...serviceLines(report),
     `- Created ${report.createdAt}; embedding ${report.timings.embedSeconds.toFixed(1)} s, evaluation ${report.timings.evaluateSeconds.toFixed(1)} s`,
     '',
