@@ -9,7 +9,7 @@ export const Attribution = Type.Object(
   {
     decision: Type.Union([Type.Literal('attributed'), Type.Literal('unknown'), Type.Literal('authentic')]),
     algorithm: Type.Union([Type.Ref('AlgorithmRef'), Type.Null()]),
-    score: Type.Number({ description: 'Best per-algorithm score (mean of its best M cosine similarities).' }),
+    score: Type.Number({ description: 'Best per-algorithm score: the mean of its best M similarities, or, under a calibration with score normalisation (GET /v1/gallery calibration.scoreNorm), that score normalised against the model\'s cohort, in (-1, 1).' }),
     threshold: Type.Number({ description: 'Threshold applied to the best algorithm.' }),
     margin: Type.Number({ description: 'Best score minus runner-up score.' }),
     candidates: Type.Array(
