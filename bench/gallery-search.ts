@@ -128,7 +128,8 @@ export async function runGallerySearchBench(opts: GallerySearchBenchOptions = {}
     // Enrol through the gallery: one transaction (fsync) per batch of 1000, then HNSW inserts.
     const modelId = 'bench';
     const gallery = await openGallery({ dir, modelId, dim, snapshotEvery: Number.MAX_SAFE_INTEGER });
-    const algorithms = Array.from({ length: 100 }, (_, i) => gallery.createAlgorithm({ name: `generator-${i}` }).id);
+    const algorithms: string[] = [];
+    for (let i = 0; i < 100; i++) algorithms.push((await gallery.createAlgorithm({ name: `generator-${i}` })).id);
     const labelOfRow = new Map<string, number>();
     const seqToRow = new Map<number, number>();
     const batch = 1000;
@@ -138,7 +139,7 @@ export async function runGallerySearchBench(opts: GallerySearchBenchOptions = {}
       for (let i = start; i < Math.min(n, start + batch); i++) {
         items.push({ sha256: i.toString(16).padStart(64, '0'), vector: data.slice(i * dim, (i + 1) * dim), width: 256, height: 256 });
       }
-      const added = gallery.addSamples(algorithms[(start / batch) % algorithms.length]!, items);
+      const added = await gallery.addSamples(algorithms[(start / batch) % algorithms.length]!, items);
       added.forEach((r, j) => {
         labelOfRow.set(r.sample.id, start + j);
         seqToRow.set(r.sample.seq, start + j);

@@ -69,6 +69,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
   let timer: NodeJS.Timeout | undefined;
   let auto: AutoCalibrator | undefined;
   let closed = false;
+  let refreshFailing = false;
 
   // The switch record the serving pair follows (undefined: pinned by DFG_MODEL, following none),
   // and the follow under way, so a retrying enrolment waits for it rather than starting another.
@@ -83,7 +84,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       if (followed === undefined || !current || closed || switcher.busy()) return;
       let now: SwitchRecord | null;
       try {
-        now = current.parts.gallery.lastSwitch();
+        now = await current.parts.gallery.lastSwitch();
       } catch {
         return; // malformed: the next switch rewrites it
       }
@@ -111,11 +112,17 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
     const refreshMs = opts.refreshMs ?? 1000;
     if (refreshMs > 0) {
       timer = setInterval(() => {
-        try {
-          current?.parts.gallery.refresh();
-        } catch (err) {
-          log.warn({ err }, 'gallery refresh failed');
-        }
+        current?.parts.gallery.refresh().then(
+          () => {
+            if (refreshFailing) log.info('gallery refresh works again');
+            refreshFailing = false;
+          },
+          (err: unknown) => {
+            // Once per outage: the index keeps answering from memory meanwhile.
+            if (!refreshFailing) log.warn({ err }, 'gallery refresh failed; searching what the index holds until the store answers again');
+            refreshFailing = true;
+          },
+        );
         void followSwitch();
       }, refreshMs);
       timer.unref();

@@ -4,7 +4,7 @@
  * ../commands/calibrate.ts.
  */
 import pino from 'pino';
-import { loadConfig, metricSetting } from '../../config/index.js';
+import { loadConfig, metricSetting, storeLocation } from '../../config/index.js';
 import { metricHeader, type MetricSetting } from '../../attribution/gallery-metric.js';
 import { configuredGalleryModels } from '../../services.js';
 import { createLogger } from '../../logger.js';
@@ -44,9 +44,9 @@ export async function calibrate(o: CalibrateCommandOptions): Promise<void> {
   requireGallery(config.DFG_GALLERY_DIR);
   // Warnings (a recorded model switch overridden or unservable) go to stderr, apart from the --json output.
   const log = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' }, pino.destination({ dest: 2, sync: true }));
-  const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models: await configuredGalleryModels(config, log), snapshotEvery: config.DFG_SNAPSHOT_EVERY });
+  const gallery = await openGallery({ ...storeLocation(config), models: await configuredGalleryModels(config, log), snapshotEvery: config.DFG_SNAPSHOT_EVERY });
   try {
-    const result = calibrateGallery(gallery, { topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir ?? config.DFG_TARGET_FPIR, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun, metric: o.metric ?? metricSetting(config) });
+    const result = await calibrateGallery(gallery, { topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir ?? config.DFG_TARGET_FPIR, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun, metric: o.metric ?? metricSetting(config) });
     const metric = result.metric ? metricHeader(result.metric) : null;
     if (o.json) console.log(JSON.stringify({ ...result.calibration, names: result.names, negatives: result.negatives, metric, version: result.record?.version ?? null }, null, 2));
     else {

@@ -59,15 +59,15 @@ async function open(opts: { create?: boolean }) {
 }
 
 /** The algorithm with id `ref`, else the one named `ref` (case-insensitive), else undefined. */
-export function resolveAlgorithm(gallery: Gallery, ref: string): AlgorithmRecord | undefined {
+export async function resolveAlgorithm(gallery: Gallery, ref: string): Promise<AlgorithmRecord | undefined> {
   try {
-    return gallery.getAlgorithm(ref);
+    return await gallery.getAlgorithm(ref);
   } catch (err) {
     if (!isDfgError(err) || err.code !== 'DFG_ERR_ALGORITHM_NOT_FOUND') throw err;
   }
   const wanted = ref.toLowerCase();
   for (let offset = 0; ; offset += MAX_PAGE_LIMIT) {
-    const page = gallery.listAlgorithms({ limit: MAX_PAGE_LIMIT, offset });
+    const page = await gallery.listAlgorithms({ limit: MAX_PAGE_LIMIT, offset });
     const found = page.items.find((a) => a.name.toLowerCase() === wanted);
     if (found) return found;
     if (page.items.length < MAX_PAGE_LIMIT) return undefined;
@@ -84,10 +84,10 @@ export async function enrol(ref: string, paths: string[], o: EnrolOptions): Prom
   await withServices(async ({ config, created, embedder, gallery }) => {
     // On stderr, so a mistyped DFG_GALLERY_DIR shows at once (stdout may be --json).
     if (created) console.error(`created a new gallery in ${config.DFG_GALLERY_DIR} (DFG_GALLERY_DIR)`);
-    let alg = resolveAlgorithm(gallery, ref);
+    let alg = await resolveAlgorithm(gallery, ref);
     if (!alg) {
       if (!o.create) throw new Error(`Algorithm ${ref} not found (use --create to register it)`);
-      alg = gallery.createAlgorithm({ name: ref, forgeryType: o.forgeryType as never, architecture: o.architecture as never });
+      alg = await gallery.createAlgorithm({ name: ref, forgeryType: o.forgeryType as never, architecture: o.architecture as never });
     }
     const bar = progressBar(`enrol ${alg.name}`, files.length);
     const totals = { created: 0, duplicates: 0, failed: 0 };
