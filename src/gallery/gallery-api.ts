@@ -179,6 +179,11 @@ export interface Gallery {
   rebuild(): Promise<void>;
   /** Resolves when no background rebuild or snapshot is running. */
   idle(): Promise<void>;
+  /**
+   * Runs `fn` holding the named lock of the store, shared by every process on it (PostgreSQL: an
+   * advisory lock), or resolves undefined at once when another process holds it. SQLite: runs `fn`.
+   */
+  tryExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
   /** The newest calibration of this model, or null. */
   currentCalibration(): CalibrationRecord | null;
   /** Calibrations of this model, newest first. */

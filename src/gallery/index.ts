@@ -271,6 +271,11 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
 
     idle: () => live.idle(),
 
+    async tryExclusive(name, fn) {
+      open();
+      return store.tryExclusive(name, fn);
+    },
+
     currentCalibration() {
       open();
       return live.calibration();

@@ -95,7 +95,7 @@ export function openSqliteGalleryStore(dir: string, opts: StoreOptions = {}): Ga
       }
     },
 
-    // One process per SQLite file writes at a time anyway; the named locks serve shared stores.
+    // Processes sharing a SQLite file run on one host and serialise their writes anyway: no named locks.
     tryExclusive: (_name, fn) => fn(),
     onChange: () => () => {},
     close: wrap(store.close),

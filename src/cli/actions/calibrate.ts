@@ -41,7 +41,7 @@ export interface CalibrateCommandOptions { targetFpir?: number; topM?: number; m
 /** `dfg calibrate` */
 export async function calibrate(o: CalibrateCommandOptions): Promise<void> {
   const config = loadConfig();
-  requireGallery(config.DFG_GALLERY_DIR);
+  requireGallery(config.DFG_GALLERY_DIR, config.DFG_STORE);
   // Warnings (a recorded model switch overridden or unservable) go to stderr, apart from the --json output.
   const log = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' }, pino.destination({ dest: 2, sync: true }));
   const gallery = await openGallery({ ...storeLocation(config), models: await configuredGalleryModels(config, log), snapshotEvery: config.DFG_SNAPSHOT_EVERY });

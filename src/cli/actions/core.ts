@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig, type Config } from '../../config/index.js';
+import { loadConfig, storeLocation, type Config } from '../../config/index.js';
 import { createLogger } from '../../logger.js';
 import { startServices } from '../../services.js';
 import { enrolImages } from '../../enrol.js';
@@ -17,7 +17,7 @@ import { isDfgError } from '../../errors.js';
 import type { Gallery } from '../../gallery/index.js';
 import type { AlgorithmRecord } from '../../gallery/types.js';
 import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
-import { hasGalleryStore } from '../../gallery/store-file.js';
+import { hasStore } from '../../gallery/store-open.js';
 
 const CHUNK = 32;
 
@@ -50,8 +50,8 @@ function cliLogger(config: Config) {
 
 async function open(opts: { create?: boolean }) {
   const config = loadConfig();
-  const created = !hasGalleryStore(config.DFG_GALLERY_DIR);
-  if (created && !opts.create) requireGallery(config.DFG_GALLERY_DIR);
+  const created = !hasStore(storeLocation(config));
+  if (created && !opts.create) requireGallery(config.DFG_GALLERY_DIR, config.DFG_STORE);
   const log = cliLogger(config);
   const services = startServices(config, log, { refreshMs: 0 });
   await services.whenReady;
@@ -134,7 +134,7 @@ export async function attribute(paths: string[], o: { json?: boolean; k: number 
 
 /** `dfg gallery info` */
 export async function galleryInfo(): Promise<void> {
-  await withServices(async ({ gallery: g }) => console.log(JSON.stringify({ ...g.info(), coverage: g.coverage() }, null, 2)));
+  await withServices(async ({ gallery: g }) => console.log(JSON.stringify({ ...g.info(), coverage: await g.coverage() }, null, 2)));
 }
 
 /** `dfg gallery rebuild` */

@@ -60,7 +60,7 @@ export async function reembed(o: ReembedCommandOptions): Promise<void> {
   const choices = parseModelList(o.model);
   if (choices.length !== 1 || o.model.includes(':')) throw new Error(`Expected one model id (no weight) for --model but received ${JSON.stringify(o.model)}`);
   // Re-embeds the kept images of an existing gallery: nothing to do in a new one, and a mistyped DFG_GALLERY_DIR must not become one.
-  requireGallery(config.DFG_GALLERY_DIR);
+  requireGallery(config.DFG_GALLERY_DIR, config.DFG_STORE);
   const choice = choices[0];
   const target = o.switch === undefined || o.switch === false ? undefined : o.switch === true ? choice!.id : o.switch;
   // A bad --switch list is refused before anything is embedded or stored.
