@@ -346,29 +346,54 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
         requireVectors(items);
         if (!(await one(c, 'SELECT 1 FROM algorithms WHERE id = $1', [algorithmId]))) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
         const ts = now();
+        // One round trip per table, whatever the batch size: find the stored samples, plan every
+        // change in item order, take that many seqs, then insert changes, samples and vectors.
+        const stored = await rows<SampleRow>(c, `SELECT ${SAMPLE_COLS} FROM samples s WHERE s.algorithm_id = $1 AND s.sha256 = ANY($2)`, [algorithmId, items.map((it) => it.sha256)]);
+        const known = new Map(stored.map((r) => [r.sha256, toSample(r)]));
+        const plan: Array<{ sampleId: string; modelId: string | null; vectors: Array<[string, Float32Array]>; sample?: SampleRecord }> = [];
         const out: AddSampleResult[] = [];
         for (const item of items) {
-          const existing = await one<SampleRow>(c, `SELECT ${SAMPLE_COLS} FROM samples s WHERE s.algorithm_id = $1 AND s.sha256 = $2`, [algorithmId, item.sha256]);
+          const existing = known.get(item.sha256);
           if (existing) {
-            const has = new Set(existing.models ? existing.models.split(',') : []);
-            const lacking = [...item.vectors].filter(([m]) => !has.has(m));
-            for (const [modelId, v] of lacking) await insertVector(c, existing.id, modelId, v, await logAdd(c, existing.id, modelId, algorithmId, ts));
-            const row = lacking.length > 0 ? (await sampleBy(c, 's.id = $1', [existing.id]))! : toSample(existing);
-            out.push({ sample: row, duplicate: true });
+            const lacking = [...item.vectors].filter(([m]) => !existing.models.includes(m));
+            for (const [modelId, v] of lacking) plan.push({ sampleId: existing.id, modelId, vectors: [[modelId, v]] });
+            if (lacking.length > 0) existing.models = [...existing.models, ...lacking.map(([m]) => m)].sort();
+            out.push({ sample: { ...existing, models: [...existing.models] }, duplicate: true });
             continue;
           }
-          const id = newId('smp');
-          const seq = await logAdd(c, id, null, algorithmId, ts);
-          await c.query(
-            'INSERT INTO samples (id, algorithm_id, sha256, width, height, filename, created_at, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-            [id, algorithmId, item.sha256, item.width, item.height, item.filename, ts, seq],
-          );
-          for (const [modelId, v] of item.vectors) await insertVector(c, id, modelId, v, seq);
-          out.push({
-            sample: { id, algorithmId, sha256: item.sha256, width: item.width, height: item.height, filename: item.filename, createdAt: ts, seq, models: [...item.vectors.keys()].sort() },
-            duplicate: false,
-          });
+          const sample: SampleRecord = {
+            id: newId('smp'), algorithmId, sha256: item.sha256, width: item.width, height: item.height, filename: item.filename, createdAt: ts, seq: 0,
+            models: [...item.vectors.keys()].sort(),
+          };
+          known.set(item.sha256, sample);
+          plan.push({ sampleId: sample.id, modelId: null, vectors: [...item.vectors], sample });
+          out.push({ sample: { ...sample, models: [...sample.models] }, duplicate: false });
         }
+        if (plan.length === 0) return out;
+        const seqs = (await rows<{ seq: number }>(c, "SELECT nextval(pg_get_serial_sequence('changes', 'seq')) AS seq FROM generate_series(1, $1)", [plan.length])).map((r) => r.seq).sort((x, y) => x - y);
+        plan.forEach((p, i) => {
+          if (p.sample) p.sample.seq = seqs[i]!;
+        });
+        for (const r of out) r.sample.seq = known.get(r.sample.sha256)!.seq;
+        await c.query(
+          `INSERT INTO changes (seq, kind, sample_id, model_id, algorithm_id, created_at)
+           SELECT seq, 'add', sample_id, model_id, $4, $5 FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(seq, sample_id, model_id)`,
+          [seqs, plan.map((p) => p.sampleId), plan.map((p) => p.modelId), algorithmId, ts],
+        );
+        const fresh = plan.filter((p) => p.sample).map((p) => p.sample!);
+        if (fresh.length > 0) {
+          await c.query(
+            `INSERT INTO samples (id, algorithm_id, sha256, width, height, filename, created_at, seq)
+             SELECT id, $2, sha256, width, height, filename, $3, seq FROM unnest($1::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bigint[]) AS u(id, sha256, width, height, filename, seq)`,
+            [fresh.map((x) => x.id), algorithmId, ts, fresh.map((x) => x.sha256), fresh.map((x) => x.width), fresh.map((x) => x.height), fresh.map((x) => x.filename), fresh.map((x) => x.seq)],
+          );
+        }
+        const vs = plan.flatMap((p, i) => p.vectors.map(([modelId, v]) => ({ sampleId: p.sampleId, modelId, v, seq: seqs[i]! })));
+        await c.query(
+          `INSERT INTO vectors (sample_id, model_id, vector, dim, seq)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int[], $5::bigint[])`,
+          [vs.map((x) => x.sampleId), vs.map((x) => x.modelId), vs.map((x) => vectorToBlob(x.v)), vs.map((x) => x.v.length), vs.map((x) => x.seq)],
+        );
         return out;
       }),
 
