@@ -53,7 +53,7 @@ const gaussian = (rand: () => number): number => Math.sqrt(-2 * Math.log(Math.ma
  * `count` unit vectors packed row after row: Gaussian directions, or `around` rows of `data`
  * (chosen at random, recorded in `sources`) plus Gaussian noise of `noise` per coordinate.
  */
-function unitVectors(count: number, dim: number, rand: () => number, around?: { data: Float32Array; noise: number; sources?: number[] }): Float32Array {
+export function unitVectors(count: number, dim: number, rand: () => number, around?: { data: Float32Array; noise: number; sources?: number[] }): Float32Array {
   const out = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) {
     const row = out.subarray(i * dim, (i + 1) * dim);
@@ -71,7 +71,7 @@ function unitVectors(count: number, dim: number, rand: () => number, around?: { 
 }
 
 /** Exact top-k by dot product (all vectors are unit length), best first. */
-function bruteForce(data: Float32Array, dim: number, q: Float32Array, k: number): number[] {
+export function bruteForce(data: Float32Array, dim: number, q: Float32Array, k: number): number[] {
   const n = data.length / dim;
   const bestIdx: number[] = [];
   const bestSim: number[] = [];
@@ -92,7 +92,7 @@ function bruteForce(data: Float32Array, dim: number, q: Float32Array, k: number)
   return bestIdx;
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 function timed<T>(fn: () => T): { value: T; ms: number } {
