@@ -59,6 +59,9 @@ export interface ServiceOptions {
   autoCalibrateMs?: number;
 }
 
+/** How long a process starting while the shared store is down waits between attempts. */
+const STORE_RETRY_MS = 2000;
+
 /** How long a process waits before trying again to follow a switch it could not load. */
 const FOLLOW_RETRY_MS = 10_000;
 
@@ -103,8 +106,21 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
     return following;
   };
 
+  /** Opens the first serving pair; while the shared store cannot be reached, tries again every few seconds. */
+  const openFirstPair = async (): Promise<Awaited<ReturnType<typeof openStartPair>>> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await openStartPair(config, log);
+      } catch (err) {
+        if (closed || !isDfgError(err, 'DFG_ERR_STORE_UNAVAILABLE')) throw err;
+        if (attempt === 1) log.warn({ err, retryMs: STORE_RETRY_MS }, 'gallery store unreachable at start; trying again until it answers (503 DFG_ERR_SERVER_NOT_READY meanwhile)');
+        await new Promise((r) => setTimeout(r, STORE_RETRY_MS));
+      }
+    }
+  };
+
   const whenReady = (async () => {
-    ({ pair: current, origin } = await openStartPair(config, log));
+    ({ pair: current, origin } = await openFirstPair());
     if (closed) return;
     // Without DFG_MODEL the service serves the recorded list and follows later switches.
     followed = config.DFG_MODEL === undefined ? origin.lastSwitch : undefined;

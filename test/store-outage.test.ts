@@ -91,4 +91,17 @@ t.test('PostgreSQL down and back: attribution from memory, writes 503, recovery 
     await new Promise((r) => setTimeout(r, 100));
   }
   t.equal(algorithms, 2, 'the algorithm created elsewhere during the outage is in this replica\'s cache');
+
+  // A replica started while the store is down waits for it, then serves.
+  await p.shut();
+  let ready = false;
+  const starting = buildTestApp(t, { env: { DFG_STORE: viaProxy.toString() } }).then((r) => {
+    ready = true;
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  t.notOk(ready, 'not ready while the store is down');
+  await p.open();
+  const late = await starting;
+  t.equal((await late.app.inject({ method: 'GET', url: '/v1/gallery' })).json().counts.samples, 3, 'ready once it answers, with the whole gallery');
 });

@@ -25,7 +25,7 @@ import type {
 } from './types.js';
 
 export interface GalleryOptions {
-  /** Data directory; created if missing. Holds `gallery.sqlite` and `index/<index key>.{hnsw,json}`. */
+  /** Data directory; created if missing. Holds `gallery.sqlite` (unless `store` is set) and `index/<index key>.{hnsw,json}`. */
   dir: string;
   /**
    * A postgres:// URL (DFG_STORE): the shared store, for any number of processes on any hosts;

@@ -1,7 +1,7 @@
 /**
  * The gallery: registered algorithms and their enrolled samples (a vector per model id), in a
- * durable SQLite store, with an HNSW index over one model or a weighted fusion of several,
- * derived from it. See DESIGN.md, "The store is the
+ * durable store (SQLite in the gallery folder, or PostgreSQL shared by many processes: store-api.ts),
+ * with an HNSW index over one model or a weighted fusion of several, derived from it. See DESIGN.md, "The store is the
  * truth, the index is derived". This module opens and closes it and makes the changes; options
  * are checked in gallery-options.ts, read-side helpers live in gallery-reads.ts and the Gallery
  * interface in gallery-api.ts.
