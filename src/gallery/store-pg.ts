@@ -116,6 +116,28 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
   const one = async <T extends pg.QueryResultRow>(db: Q, sql: string, params: unknown[] = []): Promise<T | undefined> => (await rows<T>(db, sql, params))[0];
   const value = async (db: Q, sql: string, params: unknown[] = []): Promise<number> => Number(Object.values((await rows(db, sql, params))[0]!)[0]);
 
+  /**
+   * Rows with seq in (after, upto], at most `limit`, oldest first, read a window of seqs at a time:
+   * each query's work is bounded by its window whatever the planner knows about the tables, so
+   * paging through a million rows stays linear. Windows widen over sparse stretches.
+   */
+  async function windowed<T extends { seq: number }>(after: number, upto: number, limit: number, fetch: (lo: number, hi: number) => Promise<T[]>): Promise<T[]> {
+    const out: T[] = [];
+    let lo = after;
+    let span = Math.min(Math.max(limit, 1000), 1_000_000);
+    while (out.length < limit && lo < upto) {
+      const hi = Math.min(upto, lo + span);
+      const got = await fetch(lo, hi);
+      for (const r of got) {
+        if (out.length === limit) return out;
+        out.push(r);
+      }
+      lo = hi;
+      if (got.length < span / 4 && span < 1_000_000) span *= 2;
+    }
+    return out;
+  }
+
   /** Maps connection failures to 503 DFG_ERR_STORE_UNAVAILABLE. */
   async function guard<T>(fn: () => Promise<T>): Promise<T> {
     try {
@@ -204,14 +226,16 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
     for (const r of rs) out.get(r.sample_id)?.set(r.model_id, blobToVector(r.vector));
     return out;
   };
-  const indexedSamples = async (db: Q, models: readonly string[], after: number, upto: number, limit: number): Promise<IndexedSample[]> =>
-    (
-      await rows<{ seq: number; id: string; algorithm_id: string }>(
-        db,
-        `SELECT s.seq, s.id, s.algorithm_id FROM samples s WHERE s.seq > $2 AND s.seq <= $3 AND ${complete('$1', '$3')} ORDER BY s.seq LIMIT $4`,
-        [models, after, upto, Math.min(limit, Number.MAX_SAFE_INTEGER)],
-      )
-    ).map((r) => ({ label: r.seq, sampleId: r.id, algorithmId: r.algorithm_id }));
+  const indexedSamples = (db: Q, models: readonly string[], after: number, upto: number, limit: number): Promise<IndexedSample[]> =>
+    windowed(after, upto, limit, async (lo, hi) =>
+      (
+        await rows<{ seq: number; id: string; algorithm_id: string }>(
+          db,
+          `SELECT s.seq, s.id, s.algorithm_id FROM samples s WHERE s.seq > $2 AND s.seq <= $3 AND ${complete('$1', '$4')} ORDER BY s.seq`,
+          [models, lo, hi, upto],
+        )
+      ).map((r) => ({ seq: r.seq, label: r.seq, sampleId: r.id, algorithmId: r.algorithm_id })),
+    ).then((page) => page.map(({ label, sampleId, algorithmId }) => ({ label, sampleId, algorithmId })));
 
   /** Listeners of onChange, and the LISTEN connection that feeds them (opened on first use, reopened after a failure). */
   const listeners = new Set<() => void>();
@@ -445,25 +469,28 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
     countComplete: (models, upto = Number.MAX_SAFE_INTEGER) => guard(() => value(pool, `SELECT count(*) FROM samples s WHERE ${complete('$1', '$2')}`, [models, upto])),
     countMissing: (modelId) => guard(() => value(pool, 'SELECT count(*) FROM samples s WHERE NOT EXISTS (SELECT 1 FROM vectors v WHERE v.sample_id = s.id AND v.model_id = $1)', [modelId])),
     samplesMissing: (modelId, after, limit) =>
-      guard(async () =>
-        (
-          await rows<SampleRow>(
-            pool,
-            `SELECT ${SAMPLE_COLS} FROM samples s WHERE s.seq > $1 AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.sample_id = s.id AND v.model_id = $2) ORDER BY s.seq LIMIT $3`,
-            [after, modelId, limit],
-          )
-        ).map(toSample),
-      ),
+      guard(async () => {
+        const upto = await value(pool, 'SELECT coalesce(max(seq), 0) FROM samples');
+        return windowed(after, upto, limit, async (lo, hi) =>
+          (
+            await rows<SampleRow>(
+              pool,
+              `SELECT ${SAMPLE_COLS} FROM samples s WHERE s.seq > $1 AND s.seq <= $2 AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.sample_id = s.id AND v.model_id = $3) ORDER BY s.seq`,
+              [lo, hi, modelId],
+            )
+          ).map(toSample),
+        );
+      }),
 
     changesAfter: (after, upto, limit) =>
-      guard(async () =>
+      guard(() => windowed(after, upto, limit, async (lo, hi) =>
         (
           await rows<{ seq: number; kind: ChangeRow['kind']; sample_id: string | null; model_id: string | null; algorithm_id: string | null; label: number | null; sample_seq: number | null; sample_alg: string | null }>(
             pool,
             `SELECT c.seq, c.kind, c.sample_id, c.model_id, c.algorithm_id, c.label, s.seq AS sample_seq, s.algorithm_id AS sample_alg
              FROM changes c LEFT JOIN samples s ON c.kind = 'add' AND s.id = c.sample_id
-             WHERE c.seq > $1 AND c.seq <= $2 ORDER BY c.seq LIMIT $3`,
-            [after, upto, limit],
+             WHERE c.seq > $1 AND c.seq <= $2 ORDER BY c.seq`,
+            [lo, hi],
           )
         ).map((r) => ({
           seq: r.seq,
@@ -474,7 +501,7 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
           label: r.kind === 'add' ? (r.sample_seq ?? 0) : (r.label ?? 0),
           sample: r.sample_seq !== null ? { label: r.sample_seq, sampleId: r.sample_id!, algorithmId: r.sample_alg! } : null,
         })),
-      ),
+      )),
 
     indexedSamples: (models, after, upto, limit) => guard(() => indexedSamples(pool, models, after, upto, limit)),
 
