@@ -53,7 +53,7 @@ const gaussian = (rand: () => number): number => Math.sqrt(-2 * Math.log(Math.ma
  * `count` unit vectors packed row after row: Gaussian directions, or `around` rows of `data`
  * (chosen at random, recorded in `sources`) plus Gaussian noise of `noise` per coordinate.
  */
-function unitVectors(count: number, dim: number, rand: () => number, around?: { data: Float32Array; noise: number; sources?: number[] }): Float32Array {
+export function unitVectors(count: number, dim: number, rand: () => number, around?: { data: Float32Array; noise: number; sources?: number[] }): Float32Array {
   const out = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) {
     const row = out.subarray(i * dim, (i + 1) * dim);
@@ -71,7 +71,7 @@ function unitVectors(count: number, dim: number, rand: () => number, around?: { 
 }
 
 /** Exact top-k by dot product (all vectors are unit length), best first. */
-function bruteForce(data: Float32Array, dim: number, q: Float32Array, k: number): number[] {
+export function bruteForce(data: Float32Array, dim: number, q: Float32Array, k: number): number[] {
   const n = data.length / dim;
   const bestIdx: number[] = [];
   const bestSim: number[] = [];
@@ -92,7 +92,7 @@ function bruteForce(data: Float32Array, dim: number, q: Float32Array, k: number)
   return bestIdx;
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 function timed<T>(fn: () => T): { value: T; ms: number } {
@@ -128,7 +128,8 @@ export async function runGallerySearchBench(opts: GallerySearchBenchOptions = {}
     // Enrol through the gallery: one transaction (fsync) per batch of 1000, then HNSW inserts.
     const modelId = 'bench';
     const gallery = await openGallery({ dir, modelId, dim, snapshotEvery: Number.MAX_SAFE_INTEGER });
-    const algorithms = Array.from({ length: 100 }, (_, i) => gallery.createAlgorithm({ name: `generator-${i}` }).id);
+    const algorithms: string[] = [];
+    for (let i = 0; i < 100; i++) algorithms.push((await gallery.createAlgorithm({ name: `generator-${i}` })).id);
     const labelOfRow = new Map<string, number>();
     const seqToRow = new Map<number, number>();
     const batch = 1000;
@@ -138,7 +139,7 @@ export async function runGallerySearchBench(opts: GallerySearchBenchOptions = {}
       for (let i = start; i < Math.min(n, start + batch); i++) {
         items.push({ sha256: i.toString(16).padStart(64, '0'), vector: data.slice(i * dim, (i + 1) * dim), width: 256, height: 256 });
       }
-      const added = gallery.addSamples(algorithms[(start / batch) % algorithms.length]!, items);
+      const added = await gallery.addSamples(algorithms[(start / batch) % algorithms.length]!, items);
       added.forEach((r, j) => {
         labelOfRow.set(r.sample.id, start + j);
         seqToRow.set(r.sample.seq, start + j);

@@ -59,14 +59,14 @@ export async function runHttpBench(opts: { seconds?: number; gallerySamples?: nu
   const parts = services.need();
   const families = ['nearest2', 'bilinear4', 'jpeg50', 'camera'] as const;
   for (const [i, fam] of families.entries()) {
-    const alg = parts.gallery.createAlgorithm({ name: `bench-${fam}`, forgeryType: 'EFS', architecture: 'GAN' });
+    const alg = await parts.gallery.createAlgorithm({ name: `bench-${fam}`, forgeryType: 'EFS', architecture: 'GAN' });
     const n = Math.ceil((opts.gallerySamples ?? 200) / families.length);
     const inputs = await Promise.all(Array.from({ length: n }, async (_, s) => ({ filename: `${s}.png`, bytes: await generatorImage(fam, i * 10_000 + s) })));
     await enrolImages(parts, alg.id, inputs);
   }
   // Calibrated as a deployed gallery would be, so searches take the default similarity path
   // (DFG_METRIC: the gallery-adapted re-scoring of the neighbours).
-  calibrateGallery(parts.gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config) });
+  await calibrateGallery(parts.gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config) });
   const raw = () => attributeImage({ ...parts, config }, image);
   for (let i = 0; i < 5; i++) await raw();
 

@@ -2,6 +2,7 @@
 import { runHttpBench, type Row } from './http.js';
 import { runGallerySearchBench } from './gallery-search.js';
 import { runJobsBench } from './jobs.js';
+import { runScaleBench } from './scale.js';
 import { loadConfig, modelList } from '../src/config/index.js';
 import { loadManifest } from '../src/embedding/manifest.js';
 
@@ -15,7 +16,8 @@ function table(title: string, rows: Array<Record<string, string>>): void {
   for (const r of rows) console.log('| ' + cols.map((c, i) => (r[c] ?? '').padEnd(w[i]!)).join(' | ') + ' |');
 }
 
-const only = process.argv.slice(2);
+// Benchmark names; options (`--samples 1000000`) are read by the benchmark that takes them.
+const only = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !all[i - 1]?.startsWith('--'));
 const want = (name: string) => only.length === 0 || only.includes(name);
 
 if (want('http')) table('/v1/attribute vs raw pipeline (1024x1024 JPEG)', (await runHttpBench()) as unknown as Row[] as never);
@@ -28,5 +30,6 @@ if (want('gallery')) {
   const rows = await runGallerySearchBench({ n: 100_000, dim, k: 50, efs: [64, 128, 256], data: 'clustered' });
   table(`gallery search, 100k samples x ${dim} dims (${manifest.id}, clustered), HNSW vs brute force`, rows as unknown as Array<Record<string, string>>);
 }
+if (want('scale')) table('the gallery on PostgreSQL at scale (synthetic clustered vectors, 256 dims), beside SQLite or exact search', (await runScaleBench()) as unknown as Array<Record<string, string>>);
 if (want('jobs')) table('batch enrolment: job workers vs the raw embed pipeline (same run)', (await runJobsBench()) as unknown as Array<Record<string, string>>);
 process.exit(0);

@@ -132,7 +132,7 @@ export async function runJobsBench(opts: JobsBenchOptions = {}): Promise<JobsBen
     const images = await Promise.all(Array.from({ length: n }, (_, i) => jpeg(side, side, 70_000 + i, 90)));
     const threads = threadCount(config);
     let algSeq = 0;
-    const newAlgorithm = () => gallery.createAlgorithm({ name: `bench-${Date.now()}-${algSeq++}` }).id;
+    const newAlgorithm = async () => (await gallery.createAlgorithm({ name: `bench-${Date.now()}-${algSeq++}` })).id;
 
     // Warm-up: the first inferences of each thread pay for allocations and arena growth.
     await Promise.all(images.slice(0, Math.min(n, 64)).map((b) => embedder.embed(b)));
@@ -154,7 +154,7 @@ export async function runJobsBench(opts: JobsBenchOptions = {}): Promise<JobsBen
 
     progress('raw enrol');
     const rawEnrol = await best(async () => {
-      const alg = newAlgorithm();
+      const alg = await newAlgorithm();
       const t0 = performance.now();
       const c0 = ownCpuMs();
       for (let i = 0; i < n; i += config.DFG_JOB_CHUNK_SIZE) {
@@ -180,7 +180,7 @@ export async function runJobsBench(opts: JobsBenchOptions = {}): Promise<JobsBen
         let submitS = 0;
         let endToEnd = Infinity;
         const run = await best(async () => {
-          const alg = newAlgorithm();
+          const alg = await newAlgorithm();
           const pids = procs.map((p) => p.child.pid!);
           const c0 = cpuMsOf(pids);
           const s0 = performance.now();

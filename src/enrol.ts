@@ -49,23 +49,23 @@ export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery 
   const firstIndexBySha = new Map<string, number>();
   const pending: Array<{ index: number; promise: Promise<Awaited<ReturnType<Embedder['embed']>>> }> = [];
 
-  inputs.forEach((f, index) => {
+  for (const [index, f] of inputs.entries()) {
     if (f.error || !f.bytes) {
       errors[index] = f.error ?? dfgError('DFG_ERR_IMAGE_EMPTY');
-      return;
+      continue;
     }
     const sha = f.sha256 ?? sha256Hex(f.bytes);
     results[index]!.sha256 = sha;
-    const existing = gallery.findBySha(sha).find((s) => s.algorithmId === algorithmId);
+    const existing = (await gallery.findBySha(sha)).find((s) => s.algorithmId === algorithmId);
     // A stored sample lacking a vector of a served model is embedded again: the duplicate gains it.
     if (existing && modelIds.every((id) => existing.models.includes(id))) {
       results[index] = { filename: f.filename, status: 'duplicate', sampleId: existing.id, sha256: sha };
-      return;
+      continue;
     }
-    if (firstIndexBySha.has(sha)) return; // same bytes twice in one request: resolved after commit
+    if (firstIndexBySha.has(sha)) continue; // same bytes twice in one request: resolved after commit
     firstIndexBySha.set(sha, index);
     pending.push({ index, promise: embedder.embed(f.bytes) });
-  });
+  }
 
   const embedded = await Promise.allSettled(pending.map((p) => p.promise));
   const toAdd: Array<{ index: number; item: Parameters<Gallery['addSamples']>[1][number] }> = [];
@@ -117,10 +117,10 @@ export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery 
 }
 
 /** Commits an enrolment; when a concurrent delete removed kept bytes first, writes them again and retries. */
-async function commitKept<T>(commit: () => T, keep: () => Promise<void>, attempts = 3): Promise<T> {
+async function commitKept<T>(commit: () => Promise<T>, keep: () => Promise<void>, attempts = 3): Promise<T> {
   for (let i = 1; ; i += 1) {
     try {
-      return commit();
+      return await commit();
     } catch (err) {
       if (i >= attempts || !isDfgError(err, 'DFG_ERR_IMAGE_NOT_KEPT')) throw err;
       await keep();

@@ -76,6 +76,7 @@ export const ERRORS = {
   DFG_ERR_EVAL_SERVICE_FAILED: { status: 502, message: 'Service call %s failed: %s', doc: 'dfg eval --url: the service could not be reached, answered an error, or left algorithms behind.' },
   // gallery store
   DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED: { status: 500, message: 'Gallery store has schema version %s but this release knows at most %s', doc: 'The gallery file was written by a newer release (start-up and CLI).' },
+  DFG_ERR_STORE_UNAVAILABLE: { status: 503, message: 'Gallery store unavailable: %s', doc: 'The shared PostgreSQL store (DFG_STORE) cannot be reached; nothing was written. Attribution keeps answering from memory meanwhile, and writes work again once it is back. Retry.' },
   // batch jobs (per-item codes in job errors and results)
   DFG_ERR_URL_FETCH_FAILED: { status: 502, message: 'Fetching %s failed: %s', doc: 'Batch job item: an image URL could not be downloaded (network error, timeout, non-200 status).' },
   DFG_ERR_JOB_CHUNK_FAILED: { status: 500, message: 'Chunk %s failed after %s attempt(s): %s', doc: 'Batch job item: its chunk kept failing (worker crashes, infrastructure errors) and was given up; resubmit these images.' },

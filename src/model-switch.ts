@@ -7,9 +7,9 @@
  * switch is recorded in the gallery store, so a restart serves the list too (served-models.ts).
  */
 import type { Logger } from 'pino';
-import type { Config } from './config/index.js';
+import { storeLocation, type Config } from './config/index.js';
 import { formatModelList, loadManifest, parseModelList, type ModelChoice } from './embedding/index.js';
-import { readLastSwitch, writeSwitchRecord, type Gallery, type SwitchRecord } from './gallery/index.js';
+import { readLastSwitch, writeSwitchRecord, type Gallery, type StoreLocation, type SwitchRecord } from './gallery/index.js';
 import { dfgError, isDfgError } from './errors.js';
 import { openServingPair, type Parts, type ServingPair } from './serving-pair.js';
 
@@ -95,9 +95,9 @@ function refuseIncomplete(list: string, missing: Record<string, number>): void {
 }
 
 /** The recorded switch; null when there is none or it is unreadable (then rewritten). */
-function readLast(dir: string): SwitchRecord | null {
+async function readLast(where: StoreLocation): Promise<SwitchRecord | null> {
   try {
-    return readLastSwitch(dir);
+    return await readLastSwitch(where);
   } catch {
     return null;
   }
@@ -107,7 +107,7 @@ function readLast(dir: string): SwitchRecord | null {
 async function checkTarget(config: Config, serving: Gallery, list: string, force: boolean): Promise<ModelChoice[]> {
   const choices = parseModelList(list);
   for (const c of choices) await checkManifest(config.DFG_MODELS_DIR, c.id);
-  if (!force) refuseIncomplete(formatModelList(choices), Object.fromEntries(choices.map((c) => [c.id, serving.countMissing(c.id)])));
+  if (!force) refuseIncomplete(formatModelList(choices), Object.fromEntries(await Promise.all(choices.map(async (c) => [c.id, await serving.countMissing(c.id)]))));
   return choices;
 }
 
@@ -130,8 +130,8 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
         return { switched: false, previous, model, parts: old.parts, loadMs: 0, drainMs: 0, recorded: null };
       }
       // Served already, maybe by DFG_MODEL overriding a record of another list: now the record names it too.
-      const last = readLast(config.DFG_GALLERY_DIR);
-      const recorded = last?.list === model ? null : record(model, force);
+      const last = await readLast(storeLocation(config));
+      const recorded = last?.list === model ? null : await record(model, force);
       adopt(old.parts, recorded ?? last!);
       return { switched: false, previous, model, parts: old.parts, loadMs: 0, drainMs: 0, recorded };
     }
@@ -148,10 +148,10 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
       if (host.closing()) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the service is closing');
       // Catch up with what the serving pair committed while this one loaded, then check again:
       // samples enrolled meanwhile carry vectors of the old models only.
-      next.parts.gallery.refresh();
-      if (!force && !followed) refuseIncomplete(model, next.parts.gallery.coverage().missing);
+      await next.parts.gallery.refresh();
+      if (!force && !followed) refuseIncomplete(model, (await next.parts.gallery.coverage()).missing);
       // Committed before the new pair serves, so before the answer: a switch reported done survives kill -9.
-      recorded = followed ?? writeSwitchRecord(config.DFG_GALLERY_DIR, model, force);
+      recorded = followed ?? (await writeSwitchRecord(storeLocation(config), model, force));
     } catch (err) {
       await next.close();
       throw err;
@@ -166,7 +166,7 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
     return { switched: true, previous, model, parts: next.parts, loadMs, drainMs: Math.round(performance.now() - t1), recorded: followed ? null : recorded };
   };
 
-  const record = (model: string, force: boolean): SwitchRecord => writeSwitchRecord(config.DFG_GALLERY_DIR, model, force);
+  const record = (model: string, force: boolean): Promise<SwitchRecord> => writeSwitchRecord(storeLocation(config), model, force);
 
   /** `parts` serve under `rec` from now: their enrolments are fenced to it, and the host follows it. */
   const adopt = (parts: Parts, rec: SwitchRecord): void => {
@@ -194,7 +194,7 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
       try {
         const result = await done;
         const info = result.parts.gallery.info();
-        const coverage = result.parts.gallery.coverage();
+        const coverage = await result.parts.gallery.coverage();
         log.info({
           from: result.previous, to: result.model, switched: result.switched, force: opts.force ?? false, indexId: info.modelId,
           indexed: info.counts.samples, needsReembedding: coverage.incomplete, calibrated: result.parts.gallery.currentCalibration() !== null,
@@ -208,7 +208,7 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
     },
     async follow(rec) {
       const result = await start(rec.list, rec.forced, rec);
-      const coverage = result.parts.gallery.coverage();
+      const coverage = await result.parts.gallery.coverage();
       log.info({
         from: result.previous, to: result.model, switched: result.switched, lastSwitch: rec, indexed: result.parts.gallery.info().counts.samples,
         needsReembedding: coverage.incomplete, loadMs: result.loadMs, drainMs: result.drainMs,

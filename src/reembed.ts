@@ -41,7 +41,7 @@ export interface ReembedOptions {
 
 const LIST_LIMIT = 100;
 /** Embedder errors worth failing the run for (it can be run again): not the image's fault. */
-const TRANSIENT = new Set(['DFG_ERR_SERVER_OVERLOADED', 'DFG_ERR_SERVER_NOT_READY', 'DFG_ERR_INTERNAL']);
+const TRANSIENT = new Set(['DFG_ERR_SERVER_OVERLOADED', 'DFG_ERR_SERVER_NOT_READY', 'DFG_ERR_STORE_UNAVAILABLE', 'DFG_ERR_INTERNAL']);
 
 /**
  * Embeds every sample lacking a vector of the embedder's (single) model and stores the vectors.
@@ -53,13 +53,13 @@ export async function reembedGallery(gallery: Gallery, embedder: Embedder, opts:
   if (embedder.models.length !== 1) throw dfgError('DFG_ERR_MODEL_LIST_INVALID', JSON.stringify(embedder.model.id), 're-embedding takes one model at a time');
   const { id: modelId, dim } = embedder.models[0]!;
   const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 32));
-  const result: ReembedResult = { modelId, total: gallery.countMissing(modelId), done: 0, stored: 0, notKept: 0, failed: 0, notKeptSamples: [], errors: [] };
+  const result: ReembedResult = { modelId, total: await gallery.countMissing(modelId), done: 0, stored: 0, notKept: 0, failed: 0, notKeptSamples: [], errors: [] };
   const report = () => opts.onProgress?.({ modelId, total: result.total, done: result.done, stored: result.stored, notKept: result.notKept, failed: result.failed });
   report();
   let after = 0;
   for (;;) {
     if (opts.shouldStop?.()) break;
-    const page = gallery.samplesMissing(modelId, after, batchSize);
+    const page = await gallery.samplesMissing(modelId, after, batchSize);
     if (page.length === 0) break;
     after = page[page.length - 1]!.seq;
     const settled = await Promise.allSettled(
@@ -82,7 +82,7 @@ export async function reembedGallery(gallery: Gallery, embedder: Embedder, opts:
       }
     });
     // Samples deleted meanwhile are skipped by the store; one transaction per step.
-    result.stored += vectors.length > 0 ? gallery.addVectors(modelId, dim, vectors) : 0;
+    result.stored += vectors.length > 0 ? await gallery.addVectors(modelId, dim, vectors) : 0;
     result.done += page.length;
     report();
     if (page.length < batchSize) break;

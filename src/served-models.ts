@@ -7,7 +7,7 @@
  * record never stops a service from starting.
  */
 import type { Logger } from 'pino';
-import { DEFAULT_MODEL, modelList, type Config } from './config/index.js';
+import { DEFAULT_MODEL, modelList, storeLocation, type Config } from './config/index.js';
 import { formatModelList, loadManifest, parseModelList, type ModelChoice } from './embedding/index.js';
 import { readLastSwitch, type SwitchRecord } from './gallery/index.js';
 import { openServingPair, type ServingPair } from './serving-pair.js';
@@ -43,7 +43,7 @@ export async function chooseStartModels(config: Config, log: Logger): Promise<St
   const configured = config.DFG_MODEL === undefined ? null : formatModelList(models);
   let lastSwitch: SwitchRecord | null = null;
   try {
-    lastSwitch = readLastSwitch(config.DFG_GALLERY_DIR);
+    lastSwitch = await readLastSwitch(storeLocation(config));
   } catch (err) {
     log.warn({ err, gallery: config.DFG_GALLERY_DIR }, 'the recorded model switch is unreadable; ignoring it');
   }
@@ -81,7 +81,7 @@ export async function openStartPair(config: Config, log: Logger): Promise<{ pair
     return { pair: await openServingPair(config, modelList(config), log), origin: { ...start.origin, source: 'config' } };
   }
   // Possible after a forced switch, or enrolments by processes on other lists since: served as before the restart.
-  const lacking = pair.parts.gallery.coverage().incomplete;
+  const lacking = (await pair.parts.gallery.coverage()).incomplete;
   if (lacking > 0) log.warn({ model: start.origin.lastSwitch?.list, needsReembedding: lacking }, 'some samples lack a vector of the served models: not searched until re-embedded');
   return { pair, origin: start.origin };
 }

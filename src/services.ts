@@ -60,6 +60,9 @@ export interface ServiceOptions {
   autoCalibrateMs?: number;
 }
 
+/** How long a process starting while the shared store is down waits between attempts. */
+const STORE_RETRY_MS = 2000;
+
 /** How long a process waits before trying again to follow a switch it could not load. */
 const FOLLOW_RETRY_MS = 10_000;
 
@@ -70,6 +73,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
   let timer: NodeJS.Timeout | undefined;
   let auto: AutoCalibrator | undefined;
   let closed = false;
+  let refreshFailing = false;
 
   // The switch record the serving pair follows (undefined: pinned by DFG_MODEL, following none),
   // and the follow under way, so a retrying enrolment waits for it rather than starting another.
@@ -84,7 +88,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
       if (followed === undefined || !current || closed || switcher.busy()) return;
       let now: SwitchRecord | null;
       try {
-        now = current.parts.gallery.lastSwitch();
+        now = await current.parts.gallery.lastSwitch();
       } catch {
         return; // malformed: the next switch rewrites it
       }
@@ -103,8 +107,21 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
     return following;
   };
 
+  /** Opens the first serving pair; while the shared store cannot be reached, tries again every few seconds. */
+  const openFirstPair = async (): Promise<Awaited<ReturnType<typeof openStartPair>>> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await openStartPair(config, log);
+      } catch (err) {
+        if (closed || !isDfgError(err, 'DFG_ERR_STORE_UNAVAILABLE')) throw err;
+        if (attempt === 1) log.warn({ err, retryMs: STORE_RETRY_MS }, 'gallery store unreachable at start; trying again until it answers (503 DFG_ERR_SERVER_NOT_READY meanwhile)');
+        await new Promise((r) => setTimeout(r, STORE_RETRY_MS));
+      }
+    }
+  };
+
   const whenReady = (async () => {
-    ({ pair: current, origin } = await openStartPair(config, log));
+    ({ pair: current, origin } = await openFirstPair());
     if (closed) return;
     // Without DFG_MODEL the service serves the recorded list and follows later switches.
     followed = config.DFG_MODEL === undefined ? origin.lastSwitch : undefined;
@@ -112,11 +129,17 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
     const refreshMs = opts.refreshMs ?? 1000;
     if (refreshMs > 0) {
       timer = setInterval(() => {
-        try {
-          current?.parts.gallery.refresh();
-        } catch (err) {
-          log.warn({ err }, 'gallery refresh failed');
-        }
+        current?.parts.gallery.refresh().then(
+          () => {
+            if (refreshFailing) log.info('gallery refresh works again');
+            refreshFailing = false;
+          },
+          (err: unknown) => {
+            // Once per outage: the index keeps answering from memory meanwhile.
+            if (!refreshFailing) log.warn({ err }, 'gallery refresh failed; searching what the index holds until the store answers again');
+            refreshFailing = true;
+          },
+        );
         void followSwitch();
       }, refreshMs);
       timer.unref();

@@ -48,6 +48,7 @@ export async function openServingPair(config: Config, models: readonly ModelChoi
   try {
     gallery = await openGallery({
       dir: config.DFG_GALLERY_DIR,
+      ...(config.DFG_STORE ? { store: config.DFG_STORE } : {}),
       models: embedder.models.map((m) => ({ id: m.id, dim: m.dim, weight: m.weight })),
       keepImages: config.DFG_KEEP_IMAGES,
       snapshotEvery: config.DFG_SNAPSHOT_EVERY,

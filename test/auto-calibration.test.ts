@@ -97,8 +97,8 @@ t.test('closing the services during an automatic calibration cancels it', async 
   const rand = rng(3);
   // Enough samples (6 × 200, the per-algorithm cap) for the calibration to take a while.
   for (let a = 0; a < 6; a++) {
-    const alg = gallery.createAlgorithm({ name: `synthetic-${a}` });
-    gallery.addSamples(alg.id, Array.from({ length: 200 }, (_, i) => ({ sha256: sha(i, a + 1), vector: randomUnit(gallery.dim, rand), width: 8, height: 8 })));
+    const alg = await gallery.createAlgorithm({ name: `synthetic-${a}` });
+    await gallery.addSamples(alg.id, Array.from({ length: 200 }, (_, i) => ({ sha256: sha(i, a + 1), vector: randomUnit(gallery.dim, rand), width: 8, height: 8 })));
   }
   await until('the calibration to start', () => records.find((r) => r.msg === 'automatic calibration started'));
   const t0 = Date.now();

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { collect } from './helpers/gallery.js';
 import { calibrateThresholds, cosineSimilarity, DECISION_EPSILON, thresholdForDecision, topMeanScore, unitVector } from '../src/attribution/calibrate.js';
 import { decide, scoreAlgorithms } from '../src/attribution/decide.js';
 import { nextUp } from '../src/evaluation/metrics.js';
@@ -156,9 +157,9 @@ t.test('calibrateGallery: a real gallery, disabled algorithms as impostors, stor
   });
   const rng = createRng('calibrate-gallery');
   let n = 0;
-  const enrol = (name: string, centre: number[], count: number) => {
-    const alg = gallery.createAlgorithm({ name });
-    gallery.addSamples(alg.id, Array.from({ length: count }, () => ({
+  const enrol = async (name: string, centre: number[], count: number) => {
+    const alg = await gallery.createAlgorithm({ name });
+    await gallery.addSamples(alg.id, Array.from({ length: count }, () => ({
       sha256: createHash('sha256').update(String(n++)).digest('hex'),
       vector: unitVector(new Float32Array(centre.map((c) => c + (rng.next() - 0.5) * 0.3))),
       width: 8,
@@ -166,19 +167,19 @@ t.test('calibrateGallery: a real gallery, disabled algorithms as impostors, stor
     })));
     return alg;
   };
-  const a = enrol('alpha', [1, 0, 0, 0], 8);
-  const b = enrol('beta', [0, 1, 0, 0], 8);
-  const off = enrol('retired', [0, 0, 1, 0], 5);
-  gallery.updateAlgorithm(off.id, { enabled: false });
+  const a = await enrol('alpha', [1, 0, 0, 0], 8);
+  const b = await enrol('beta', [0, 1, 0, 0], 8);
+  const off = await enrol('retired', [0, 0, 1, 0], 5);
+  await gallery.updateAlgorithm(off.id, { enabled: false });
 
-  const dry = calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, save: false });
+  const dry = await calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, save: false });
   t.equal(dry.record, undefined, 'dry run stores nothing');
   t.equal(gallery.currentCalibration(), null);
   t.same(Object.keys(dry.calibration.perAlgorithm).sort(), [a.id, b.id].sort(), 'only enabled algorithms get thresholds');
   t.equal(dry.negatives, 5, 'the disabled algorithm serves as impostors');
   t.equal(dry.calibration.stats.perAlgorithm[a.id].impostors, 8 + 5);
 
-  const saved = calibrateGallery(gallery, { topM: 3, targetFpir: 0.05 });
+  const saved = await calibrateGallery(gallery, { topM: 3, targetFpir: 0.05 });
   const current = gallery.currentCalibration()!;
   t.equal(current.version, saved.record!.version, 'stored as the current calibration');
   t.equal(current.global, saved.calibration.global);
@@ -206,22 +207,22 @@ t.test('calibrateGallery with wccn: the metric is stored with the calibration, s
   let n = 0;
   // Each algorithm: a small signature on axes 1-2, a large shared "content" spread along axis 0.
   const sample = (sig: number[]) => unitVector(new Float32Array([(rng.next() - 0.5) * 4, sig[0]!, sig[1]!, 1, (rng.next() - 0.5) * 0.05, (rng.next() - 0.5) * 0.05]));
-  const enrol = (name: string, sig: number[]) => {
-    const alg = gallery.createAlgorithm({ name });
-    gallery.addSamples(alg.id, Array.from({ length: 10 }, () => ({ sha256: createHash('sha256').update(String(n++)).digest('hex'), vector: sample(sig), width: 8, height: 8 })));
+  const enrol = async (name: string, sig: number[]) => {
+    const alg = await gallery.createAlgorithm({ name });
+    await gallery.addSamples(alg.id, Array.from({ length: 10 }, () => ({ sha256: createHash('sha256').update(String(n++)).digest('hex'), vector: sample(sig), width: 8, height: 8 })));
     return alg;
   };
-  const a = enrol('alpha', [0.5, 0]);
-  const b = enrol('beta', [-0.5, 0]);
+  const a = await enrol('alpha', [0.5, 0]);
+  const b = await enrol('beta', [-0.5, 0]);
   const query = unitVector(new Float32Array([1.8, 0.5, 0, 1, 0, 0])); // alpha's signature, content far out on axis 0
   const before = gallery.search(query, 20);
 
-  const cosineCal = calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, metric: { kind: 'cosine' } });
+  const cosineCal = await calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, metric: { kind: 'cosine' } });
   t.equal(cosineCal.metric, undefined, 'cosine fits nothing');
   t.equal(gallery.currentCalibration()!.metric, undefined);
   t.same(gallery.search(query, 20), before, 'a cosine calibration leaves searches as they were');
 
-  const cal = calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, metric: { kind: 'wccn', shrinkage: 0.3 } });
+  const cal = await calibrateGallery(gallery, { topM: 3, targetFpir: 0.05, metric: { kind: 'wccn', shrinkage: 0.3 } });
   t.ok(cal.metric, 'fitted');
   const { calibrationTable } = await import('../src/cli/actions/calibrate.js');
   t.match(calibrationTable(cal), /similarity wccn:0\.3 \(within-algorithm whitening of 20 samples, \d+ directions damped\)/);
@@ -230,7 +231,7 @@ t.test('calibrateGallery with wccn: the metric is stored with the calibration, s
   const after = gallery.search(query, 20);
   t.equal(after.length, before.length, 'the same neighbours');
   t.same(after.map((x) => x.sampleId).sort(), before.map((x) => x.sampleId).sort());
-  const vectors = new Map([...gallery.vectors()].map((s) => [s.sampleId, s.vector]));
+  const vectors = new Map((await collect(gallery.vectors())).map((s) => [s.sampleId, s.vector]));
   const q = applyMetric(cal.metric!, query);
   for (const nb of after) {
     const x = applyMetric(cal.metric!, unitVector(vectors.get(nb.sampleId)!));

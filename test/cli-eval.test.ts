@@ -20,7 +20,7 @@ writeTinyModel(at('models'), 'tiny-a', {}, tinyOnnx(1));
 writeTinyModel(at('models'), 'tiny-b', {}, tinyOnnx(2));
 const switched = at('switched');
 fs.mkdirSync(switched);
-const record = writeSwitchRecord(switched, 'tiny-a,tiny-b:0.5', false);
+const record = await writeSwitchRecord(switched, 'tiny-a,tiny-b:0.5', false);
 const env = { DFG_MODELS_DIR: at('models'), DFG_THREADS: '1', DFG_MODEL: undefined, LOG_LEVEL: undefined };
 const protocol = ['--shots', '2', '--repeats', '1', '--unknown-list', 'jpeg50', '--no-baseline', '--no-cache'];
 

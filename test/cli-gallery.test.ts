@@ -35,7 +35,7 @@ async function seedGallery(): Promise<void> {
   try {
     const { embedder, gallery } = services.need();
     for (const [i, family] of (['nearest2', 'bilinear4'] as const).entries()) {
-      const alg = gallery.createAlgorithm({ name: family, forgeryType: 'EFS', architecture: 'GAN' });
+      const alg = await gallery.createAlgorithm({ name: family, forgeryType: 'EFS', architecture: 'GAN' });
       const inputs = await Promise.all([1, 2, 3].map(async (s) => ({ filename: `${s}.png`, bytes: await generatorImage(family, 10 * i + s) })));
       t.equal((await enrolImages({ embedder, gallery }, alg.id, inputs)).created, 3);
     }
@@ -114,7 +114,7 @@ t.test('refusals before any work', async (t) => {
   const badSwitch = await core(['gallery', 'reembed', '--model', 'residual-v2', '--switch', 'residual-v2,no-such-model']);
   t.match(badSwitch.error, { code: 'DFG_ERR_MODEL_NOT_FOUND' }, 'an unknown model in --switch');
   const g = await openGallery({ dir: env.DFG_GALLERY_DIR, modelId: 'residual-v2', dim: (await loadManifest(env.DFG_MODELS_DIR, 'residual-v2')).manifest.output.dim });
-  t.equal(g.samplesMissing('residual-v2', 0, 1000).length, SAMPLES, 'and no vector was stored before the refusal');
+  t.equal((await g.samplesMissing('residual-v2', 0, 1000)).length, SAMPLES, 'and no vector was stored before the refusal');
   await g.close();
 
   process.env.DFG_MODELS_DIR = path.join(dir, 'no-models');

@@ -69,13 +69,14 @@ t.test('service evaluation: same splits as the library, sensible numbers, every 
 
   // While a repeat runs, its classes are in the service under the run's prefix (read synchronously
   // from the gallery inside the progress callback, so no request races the cleanup).
-  const during: { name: string; forgeryType: string; architecture: string }[][] = [];
+  // (The SQLite store answers within the call: the promise only carries what it read then.)
+  const reads: Promise<{ name: string; forgeryType: string; architecture: string }[]>[] = [];
   const phases = new Set<string>();
   const report = await runServiceEvaluation({
     ...base,
     onProgress: (e) => {
       phases.add(e.phase);
-      if (e.phase === 'service' && e.file.endsWith('src0__t00.png')) during.push(services.need().gallery.listAlgorithms({ limit: 500, offset: 0 }).items);
+      if (e.phase === 'service' && e.file.endsWith('src0__t00.png')) reads.push(services.need().gallery.listAlgorithms({ limit: 500, offset: 0 }).then((p) => p.items));
     },
   });
   t.same([...phases], ['check', 'service'], 'progress for the check, then the repeats');
@@ -87,6 +88,7 @@ t.test('service evaluation: same splits as the library, sensible numbers, every 
   const s = report.service!;
   t.equal(s.url, url);
   t.match(s.runId, /^[0-9a-f]{8}$/);
+  const during = await Promise.all(reads);
   t.ok(during.length >= 2, 'looked into the gallery during the repeats');
   for (const seen of during) {
     t.equal(seen.length, 3, 'three registered classes (camera and two generators)');

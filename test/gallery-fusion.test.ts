@@ -25,10 +25,10 @@ t.test('fused search scores are the weighted mean of per-model cosines', async (
   t.teardown(() => g.close());
   t.equal(g.modelId, 'model-a:1+model-b:0.5');
   t.equal(g.dim, 18);
-  const alg = g.createAlgorithm({ name: 'X' });
+  const alg = await g.createAlgorithm({ name: 'X' });
   const rand = rng(3);
   const items = Array.from({ length: 8 }, (_, i) => sample(i, rand));
-  const added = g.addSamples(alg.id, items);
+  const added = await g.addSamples(alg.id, items);
   t.same(added[0]!.sample.models, ['model-a', 'model-b']);
   const probe = { 'model-a': randomUnit(A.dim, rand), 'model-b': randomUnit(B.dim, rand) };
   const q = g.fuse(probe);
@@ -43,10 +43,10 @@ t.test('fused search scores are the weighted mean of per-model cosines', async (
 
   // Hostile input: a missing model, an unknown model, a wrong dimension; nothing written.
   const before = g.info().version;
-  t.throws(() => g.addSamples(alg.id, [{ ...sample(20, rand), vectors: { 'model-a': randomUnit(A.dim, rand) } }]), { code: 'DFG_ERR_REQUEST_INVALID', message: /model-b/ });
-  t.throws(() => g.addSamples(alg.id, [{ ...sample(21, rand), vectors: { ...sample(21, rand).vectors, other: randomUnit(3, rand) } }]), { code: 'DFG_ERR_REQUEST_INVALID' });
-  t.throws(() => g.addSamples(alg.id, [{ ...sample(22, rand), vectors: { 'model-a': randomUnit(A.dim, rand), 'model-b': randomUnit(4, rand) } }]), { code: 'DFG_ERR_GALLERY_DIMENSION_MISMATCH' });
-  t.throws(() => g.addSamples(alg.id, [{ sha256: sha(23, 7), vector: randomUnit(A.dim, rand), width: 3, height: 3 }]), { code: 'DFG_ERR_REQUEST_INVALID' }, 'a single vector is not enough for two models');
+  await t.rejects(async () => g.addSamples(alg.id, [{ ...sample(20, rand), vectors: { 'model-a': randomUnit(A.dim, rand) } }]), { code: 'DFG_ERR_REQUEST_INVALID', message: /model-b/ });
+  await t.rejects(async () => g.addSamples(alg.id, [{ ...sample(21, rand), vectors: { ...sample(21, rand).vectors, other: randomUnit(3, rand) } }]), { code: 'DFG_ERR_REQUEST_INVALID' });
+  await t.rejects(async () => g.addSamples(alg.id, [{ ...sample(22, rand), vectors: { 'model-a': randomUnit(A.dim, rand), 'model-b': randomUnit(4, rand) } }]), { code: 'DFG_ERR_GALLERY_DIMENSION_MISMATCH' });
+  await t.rejects(async () => g.addSamples(alg.id, [{ sha256: sha(23, 7), vector: randomUnit(A.dim, rand), width: 3, height: 3 }]), { code: 'DFG_ERR_REQUEST_INVALID' }, 'a single vector is not enough for two models');
   t.throws(() => g.fuse({ 'model-a': randomUnit(A.dim, rand) }), { code: 'DFG_ERR_REQUEST_INVALID' });
   t.equal(g.info().version, before);
   await t.rejects(openGallery({ dir: tempDir(), models: [A, A] }), { code: 'DFG_ERR_REQUEST_INVALID' });
@@ -60,9 +60,9 @@ t.test('samples lacking a model vector wait outside the fused index until re-emb
   const rand = rng(5);
   // Enrolled with model A only (the service used to run A alone).
   const single = await openGallery({ dir, modelId: A.id, dim: A.dim });
-  const alg = single.createAlgorithm({ name: 'Y' });
+  const alg = await single.createAlgorithm({ name: 'Y' });
   const items = Array.from({ length: 5 }, (_, i) => sample(i, rand));
-  const old = single.addSamples(alg.id, items.map((it) => ({ ...it, vectors: undefined, vector: it.vectors['model-a'] })));
+  const old = await single.addSamples(alg.id, items.map((it) => ({ ...it, vectors: undefined, vector: it.vectors['model-a'] })));
   await single.close();
 
   const { log, records: fusedRecords } = recordingLog();
@@ -71,23 +71,23 @@ t.test('samples lacking a model vector wait outside the fused index until re-emb
   t.equal(fused.info().counts.samples, 0, 'nothing complete yet');
   t.same(fusedRecords.filter((r) => r.level === 'warn').map((r) => r.msg), [], 'no snapshot and nothing to index: no warning');
   t.ok(fusedRecords.some((r) => r.level === 'info' && r.msg === 'new index: no snapshot, and no sample to index yet'));
-  t.same(fused.coverage(), { stored: 5, incomplete: 5, missing: { 'model-a': 0, 'model-b': 5 } });
-  t.same(fused.samplesMissing(B.id, 0, 2).map((s) => s.id), old.slice(0, 2).map((r) => r.sample.id));
+  t.same(await fused.coverage(), { stored: 5, incomplete: 5, missing: { 'model-a': 0, 'model-b': 5 } });
+  t.same((await fused.samplesMissing(B.id, 0, 2)).map((s) => s.id), old.slice(0, 2).map((r) => r.sample.id));
 
   // A second process (a re-embedding job) adds B vectors; the serving gallery picks them up on refresh.
   const worker = await openGallery({ dir, modelId: A.id, dim: A.dim });
-  t.equal(worker.addVectors(B.id, B.dim, old.slice(0, 3).map((r, i) => ({ sampleId: r.sample.id, vector: items[i]!.vectors['model-b']! }))), 3);
-  t.equal(worker.addVectors(B.id, B.dim, [{ sampleId: old[0]!.sample.id, vector: items[0]!.vectors['model-b']! }]), 0, 'a vector is stored once');
-  t.throws(() => worker.addVectors(B.id, B.dim + 1, [{ sampleId: old[0]!.sample.id, vector: items[0]!.vectors['model-b']! }]), { code: 'DFG_ERR_GALLERY_DIMENSION_MISMATCH' });
+  t.equal(await worker.addVectors(B.id, B.dim, old.slice(0, 3).map((r, i) => ({ sampleId: r.sample.id, vector: items[i]!.vectors['model-b']! }))), 3);
+  t.equal(await worker.addVectors(B.id, B.dim, [{ sampleId: old[0]!.sample.id, vector: items[0]!.vectors['model-b']! }]), 0, 'a vector is stored once');
+  await t.rejects(async () => worker.addVectors(B.id, B.dim + 1, [{ sampleId: old[0]!.sample.id, vector: items[0]!.vectors['model-b']! }]), { code: 'DFG_ERR_GALLERY_DIMENSION_MISMATCH' });
   await worker.close();
-  t.equal(fused.refresh().applied, 3);
+  t.equal((await fused.refresh()).applied, 3);
   t.equal(fused.info().counts.samples, 3);
   const hit = fused.search(fused.fuse(items[1]!.vectors), 1)[0]!;
   t.equal(hit.sampleId, old[1]!.sample.id, 'the stable sample id is the evidence');
   t.ok(hit.similarity > 0.9999);
 
   // Re-enrolling the bytes with both vectors completes a sample too (a duplicate that gains B).
-  const again = fused.addSamples(alg.id, [items[3]!]);
+  const again = await fused.addSamples(alg.id, [items[3]!]);
   t.same(again.map((r) => [r.duplicate, r.sample.id]), [[true, old[3]!.sample.id]]);
   t.equal(fused.info().counts.samples, 4);
   await fused.snapshot();

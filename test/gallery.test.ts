@@ -4,7 +4,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { openGallery, writeSwitchRecord, type Gallery, type GalleryOptions } from '../src/gallery/index.js';
-import { cosine, near, randomUnit, recordingLog, rng, sha, tempDir } from './helpers/gallery.js';
+import { collect, cosine, findAsync, near, randomUnit, recordingLog, rng, sha, tempDir } from './helpers/gallery.js';
 
 const DIM = 16;
 const MODEL = 'test-model';
@@ -42,90 +42,91 @@ function bruteForce(pool: Array<{ id: string; vector: Float32Array }>, q: Float3
 
 t.test('algorithms and samples through the gallery API', async (t) => {
   const { g } = await open(t, tempDir());
-  const a = g.createAlgorithm({ name: 'FaceSwapper', forgeryType: 'FS', architecture: 'GAN', description: ' swaps faces ', reference: 'https://example.org' });
+  const a = await g.createAlgorithm({ name: 'FaceSwapper', forgeryType: 'FS', architecture: 'GAN', description: ' swaps faces ', reference: 'https://example.org' });
   t.match(a, { name: 'FaceSwapper', description: 'swaps faces', enabled: true, threshold: null, sampleCount: 0 });
-  t.throws(() => g.createAlgorithm({ name: 'faceswapper' }), { code: 'DFG_ERR_ALGORITHM_NAME_TAKEN' });
-  t.throws(() => g.createAlgorithm({ name: '  ' }), { code: 'DFG_ERR_REQUEST_INVALID' });
-  t.throws(() => g.createAlgorithm({ name: 'x', forgeryType: 'XX' as never }), { code: 'DFG_ERR_REQUEST_INVALID', message: /Expected one of FS, FR/ });
-  t.throws(() => g.createAlgorithm({ name: 'x', threshold: 2 }), { code: 'DFG_ERR_REQUEST_INVALID' });
-  const b = g.createAlgorithm({ name: 'Painter' });
+  await t.rejects(async () => g.createAlgorithm({ name: 'faceswapper' }), { code: 'DFG_ERR_ALGORITHM_NAME_TAKEN' });
+  await t.rejects(async () => g.createAlgorithm({ name: '  ' }), { code: 'DFG_ERR_REQUEST_INVALID' });
+  await t.rejects(async () => g.createAlgorithm({ name: 'x', forgeryType: 'XX' as never }), { code: 'DFG_ERR_REQUEST_INVALID', message: /Expected one of FS, FR/ });
+  await t.rejects(async () => g.createAlgorithm({ name: 'x', threshold: 2 }), { code: 'DFG_ERR_REQUEST_INVALID' });
+  const b = await g.createAlgorithm({ name: 'Painter' });
   t.match(b, { forgeryType: 'unknown', architecture: 'other' });
-  t.throws(() => g.getAlgorithm('alg_nope'), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
-  t.throws(() => g.updateAlgorithm('alg_nope', { enabled: false }), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
-  t.throws(() => g.listAlgorithms({ limit: 0 }), { code: 'DFG_ERR_REQUEST_INVALID' });
-  t.throws(() => g.listAlgorithms({ offset: -1 }), { code: 'DFG_ERR_REQUEST_INVALID' });
+  await t.rejects(async () => g.getAlgorithm('alg_nope'), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
+  await t.rejects(async () => g.updateAlgorithm('alg_nope', { enabled: false }), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
+  await t.rejects(async () => g.listAlgorithms({ limit: 0 }), { code: 'DFG_ERR_REQUEST_INVALID' });
+  await t.rejects(async () => g.listAlgorithms({ offset: -1 }), { code: 'DFG_ERR_REQUEST_INVALID' });
 
   const batch = items(6, 1, 1);
   const version = g.info().version;
-  const res = g.addSamples(a.id, [...batch, batch[0]!]);
+  const res = await g.addSamples(a.id, [...batch, batch[0]!]);
   t.same(res.map((r) => r.duplicate), [false, false, false, false, false, false, true]);
   t.ok(g.info().version > version, 'version moves with every commit');
-  t.same(g.addSamples(a.id, batch.slice(0, 2)).map((r) => r.duplicate), [true, true]);
-  t.equal(g.getAlgorithm(a.id).sampleCount, 6);
-  t.same(g.listAlgorithms({ limit: 1, offset: 1 }), { items: [g.getAlgorithm(b.id)], total: 2 });
+  t.same((await g.addSamples(a.id, batch.slice(0, 2))).map((r) => r.duplicate), [true, true]);
+  t.equal((await g.getAlgorithm(a.id)).sampleCount, 6);
+  t.same(await g.listAlgorithms({ limit: 1, offset: 1 }), { items: [await g.getAlgorithm(b.id)], total: 2 });
 
   // Bad items are refused before anything is written.
   const before = g.info().version;
-  t.throws(() => g.addSamples(a.id, [items(1, 2, 2)[0]!, { ...items(1, 3, 3)[0]!, vector: new Float32Array(DIM + 1) }]), { code: 'DFG_ERR_GALLERY_DIMENSION_MISMATCH' });
-  t.throws(() => g.addSamples(a.id, [{ ...items(1, 2, 2)[0]!, vector: new Float32Array(DIM) }]), { code: 'DFG_ERR_REQUEST_INVALID', message: /non-zero/ });
+  await t.rejects(async () => g.addSamples(a.id, [items(1, 2, 2)[0]!, { ...items(1, 3, 3)[0]!, vector: new Float32Array(DIM + 1) }]), { code: 'DFG_ERR_GALLERY_DIMENSION_MISMATCH' });
+  await t.rejects(async () => g.addSamples(a.id, [{ ...items(1, 2, 2)[0]!, vector: new Float32Array(DIM) }]), { code: 'DFG_ERR_REQUEST_INVALID', message: /non-zero/ });
   const nan = randomUnit(DIM, rng(4));
   nan[3] = Number.NaN;
-  t.throws(() => g.addSamples(a.id, [{ ...items(1, 2, 2)[0]!, vector: nan }]), { code: 'DFG_ERR_REQUEST_INVALID', message: /finite/ });
-  t.throws(() => g.addSamples(a.id, [{ ...items(1, 2, 2)[0]!, sha256: 'abc' }]), { code: 'DFG_ERR_REQUEST_INVALID', message: /sha256/ });
-  t.throws(() => g.addSamples(a.id, [{ ...items(1, 2, 2)[0]!, width: 0 }]), { code: 'DFG_ERR_REQUEST_INVALID' });
-  t.throws(() => g.addSamples('alg_nope', items(1, 2, 2)), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
+  await t.rejects(async () => g.addSamples(a.id, [{ ...items(1, 2, 2)[0]!, vector: nan }]), { code: 'DFG_ERR_REQUEST_INVALID', message: /finite/ });
+  await t.rejects(async () => g.addSamples(a.id, [{ ...items(1, 2, 2)[0]!, sha256: 'abc' }]), { code: 'DFG_ERR_REQUEST_INVALID', message: /sha256/ });
+  await t.rejects(async () => g.addSamples(a.id, [{ ...items(1, 2, 2)[0]!, width: 0 }]), { code: 'DFG_ERR_REQUEST_INVALID' });
+  await t.rejects(async () => g.addSamples('alg_nope', items(1, 2, 2)), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
   t.equal(g.info().version, before, 'nothing committed');
   t.equal(g.info().counts.samples, 6);
 
-  const page = g.listSamples(a.id, { limit: 4, offset: 4 });
+  const page = await g.listSamples(a.id, { limit: 4, offset: 4 });
   t.equal(page.total, 6);
   t.same(page.items.map((s) => s.id), res.slice(4, 6).map((r) => r.sample.id));
-  t.throws(() => g.listSamples('alg_nope'), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
-  t.equal(g.getSample(a.id, res[0]!.sample.id).sha256, batch[0]!.sha256);
-  t.throws(() => g.getSample(b.id, res[0]!.sample.id), { code: 'DFG_ERR_SAMPLE_NOT_FOUND' });
-  t.same(g.findBySha(batch[1]!.sha256.toUpperCase()).map((s) => s.id), [res[1]!.sample.id], 'sha lookup ignores case');
+  await t.rejects(async () => g.listSamples('alg_nope'), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
+  t.equal((await g.getSample(a.id, res[0]!.sample.id)).sha256, batch[0]!.sha256);
+  await t.rejects(async () => g.getSample(b.id, res[0]!.sample.id), { code: 'DFG_ERR_SAMPLE_NOT_FOUND' });
+  t.same((await g.findBySha(batch[1]!.sha256.toUpperCase())).map((s) => s.id), [res[1]!.sample.id], 'sha lookup ignores case');
 
   // Search: best first, similarity is the cosine.
   const hits = g.search(batch[2]!.vector, 3);
   t.equal(hits[0]!.sampleId, res[2]!.sample.id);
   t.ok(Math.abs(hits[0]!.similarity - 1) < 1e-5);
   t.ok(hits[1]!.similarity <= hits[0]!.similarity && hits[2]!.similarity <= hits[1]!.similarity);
-  t.ok(Math.abs(hits[1]!.similarity - cosine(batch[2]!.vector, batch.find((x) => g.findBySha(x.sha256)[0]!.id === hits[1]!.sampleId)!.vector)) < 1e-5);
+  t.ok(Math.abs(hits[1]!.similarity - cosine(batch[2]!.vector, (await findAsync(batch, async (x) => (await g.findBySha(x.sha256))[0]!.id === hits[1]!.sampleId))!.vector)) < 1e-5);
   t.throws(() => g.search(new Float32Array(DIM - 1), 3), { code: 'DFG_ERR_GALLERY_DIMENSION_MISMATCH' });
   t.throws(() => g.search(batch[0]!.vector, 0), { code: 'DFG_ERR_REQUEST_INVALID' });
   t.same(g.search(new Float32Array(DIM), 2).map((h) => h.similarity), [0, 0], 'a zero query matches nothing well');
 
   // Delete a sample, re-enrol its bytes.
-  g.deleteSample(a.id, res[2]!.sample.id);
-  t.throws(() => g.deleteSample(a.id, res[2]!.sample.id), { code: 'DFG_ERR_SAMPLE_NOT_FOUND' });
+  await g.deleteSample(a.id, res[2]!.sample.id);
+  await t.rejects(async () => g.deleteSample(a.id, res[2]!.sample.id), { code: 'DFG_ERR_SAMPLE_NOT_FOUND' });
   t.notOk(g.search(batch[2]!.vector, 6).some((h) => h.sampleId === res[2]!.sample.id), 'deleted sample never matches');
-  const re = g.addSamples(a.id, [batch[2]!]);
+  const re = await g.addSamples(a.id, [batch[2]!]);
   t.equal(re[0]!.duplicate, false);
   t.equal(g.search(batch[2]!.vector, 1)[0]!.sampleId, re[0]!.sample.id);
 
   // Delete the algorithm: its samples leave the index.
-  t.same(g.deleteAlgorithm(a.id), { deletedSamples: 6 });
+  t.same(await g.deleteAlgorithm(a.id), { deletedSamples: 6 });
   t.same(g.search(batch[0]!.vector, 5), []);
-  t.throws(() => g.addSamples(a.id, batch), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
+  await t.rejects(async () => g.addSamples(a.id, batch), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
   t.match(g.info(), { counts: { algorithms: 1, enabledAlgorithms: 1, samples: 0 } });
 
   await g.close();
   t.throws(() => g.search(batch[0]!.vector, 1), { code: 'DFG_ERR_SERVER_NOT_READY' });
-  t.throws(() => g.createAlgorithm({ name: 'late' }), { code: 'DFG_ERR_SERVER_NOT_READY' });
+  await t.rejects(async () => g.createAlgorithm({ name: 'late' }), { code: 'DFG_ERR_SERVER_NOT_READY' });
 });
 
 t.test('disabled algorithms never match, even when most of the gallery is disabled', async (t) => {
   const rand = rng(11);
   // exactBelow 0 and a small ef force the approximate path: the filter, not an exhaustive scan, must keep them out.
   const { g } = await open(t, tempDir(), { exactBelow: 0, efSearch: 16 });
-  const algs = Array.from({ length: 10 }, (_, i) => g.createAlgorithm({ name: `alg-${i}` }));
-  algs.forEach((a, i) => g.addSamples(a.id, items(60, 100 + i, i, randomUnit(DIM, rand))));
-  const pool = [...g.vectors()].map((v) => ({ id: v.sampleId, algorithmId: v.algorithmId, vector: v.vector }));
+  const algs: Awaited<ReturnType<Gallery["createAlgorithm"]>>[] = [];
+  for (let i = 0; i < 10; i++) algs.push(await g.createAlgorithm({ name: `alg-${i}` }));
+  for (const [i, a] of algs.entries()) await g.addSamples(a.id, items(60, 100 + i, i, randomUnit(DIM, rand)));
+  const pool = (await collect(g.vectors())).map((v) => ({ id: v.sampleId, algorithmId: v.algorithmId, vector: v.vector }));
   t.equal(pool.length, 600);
 
   const q = randomUnit(DIM, rand);
   t.equal(g.search(q, 10).length, 10);
-  for (const a of algs.slice(1)) g.updateAlgorithm(a.id, { enabled: false });
+  for (const a of algs.slice(1)) await g.updateAlgorithm(a.id, { enabled: false });
   t.match(g.info().counts, { algorithms: 10, enabledAlgorithms: 1, samples: 600 });
   const enabledPool = pool.filter((p) => p.algorithmId === algs[0]!.id);
   for (let i = 0; i < 10; i++) {
@@ -139,18 +140,18 @@ t.test('disabled algorithms never match, even when most of the gallery is disabl
   }
   const all = g.search(q, 50, { enabledOnly: false });
   t.ok(new Set(all.map((h) => h.algorithmId)).size > 1, 'enabledOnly: false searches everything');
-  g.updateAlgorithm(algs[0]!.id, { enabled: false });
+  await g.updateAlgorithm(algs[0]!.id, { enabled: false });
   t.same(g.search(q, 10), [], 'all disabled: nothing');
-  g.updateAlgorithm(algs[3]!.id, { enabled: true });
+  await g.updateAlgorithm(algs[3]!.id, { enabled: true });
   t.ok(g.search(q, 5).every((h) => h.algorithmId === algs[3]!.id), 're-enabled algorithm is back');
 });
 
 t.test('small galleries are searched exactly', async (t) => {
   const rand = rng(12);
   const { g } = await open(t, tempDir());
-  const a = g.createAlgorithm({ name: 'a' });
-  const added = g.addSamples(a.id, items(400, 13, 1));
-  const stored = new Map([...g.vectors()].map((v) => [v.sampleId, v.vector]));
+  const a = await g.createAlgorithm({ name: 'a' });
+  const added = await g.addSamples(a.id, items(400, 13, 1));
+  const stored = new Map((await collect(g.vectors())).map((v) => [v.sampleId, v.vector]));
   const pool = added.map((r) => ({ id: r.sample.id, vector: stored.get(r.sample.id)! }));
   for (let i = 0; i < 20; i++) {
     const q = randomUnit(DIM, rand);
@@ -162,19 +163,19 @@ t.test('snapshot plus replay of adds and deletes made after it', async (t) => {
   const dir = tempDir();
   const idx = path.join(dir, 'index');
   const first = await openGallery({ dir, modelId: MODEL, dim: DIM, snapshotEvery: 1_000_000 });
-  const a = first.createAlgorithm({ name: 'a' });
-  const b = first.createAlgorithm({ name: 'b' });
-  const early = first.addSamples(a.id, items(30, 21, 1));
+  const a = await first.createAlgorithm({ name: 'a' });
+  const b = await first.createAlgorithm({ name: 'b' });
+  const early = await first.addSamples(a.id, items(30, 21, 1));
   const manifest = await first.snapshot();
   t.equal(manifest.lastSeq, first.info().version);
   t.equal(first.info().index.snapshotSeq, manifest.lastSeq);
   const saved = ['hnsw', 'json'].map((ext) => fs.readFileSync(path.join(idx, `${MODEL}.${ext}`)));
 
-  const late = first.addSamples(b.id, items(12, 22, 2));
-  first.deleteSample(a.id, early[0]!.sample.id);
-  first.deleteSample(a.id, early[1]!.sample.id);
-  first.deleteSample(b.id, late[0]!.sample.id);
-  const reAdded = first.addSamples(a.id, [items(30, 21, 1)[0]!]);
+  const late = await first.addSamples(b.id, items(12, 22, 2));
+  await first.deleteSample(a.id, early[0]!.sample.id);
+  await first.deleteSample(a.id, early[1]!.sample.id);
+  await first.deleteSample(b.id, late[0]!.sample.id);
+  const reAdded = await first.addSamples(a.id, [items(30, 21, 1)[0]!]);
   const expected = first.search(items(30, 21, 1)[5]!.vector, 40).map((h) => h.sampleId);
   const version = first.info().version;
   await first.close();
@@ -203,8 +204,8 @@ t.test('a corrupt, torn or foreign snapshot is never loaded: rebuilt from the st
   let expected: string[];
   {
     const g = await openGallery({ dir, modelId: MODEL, dim: DIM });
-    const a = g.createAlgorithm({ name: 'a' });
-    g.addSamples(a.id, items(50, 31, 1));
+    const a = await g.createAlgorithm({ name: 'a' });
+    await g.addSamples(a.id, items(50, 31, 1));
     expected = g.search(q, 10).map((h) => h.sampleId);
     await g.close();
   }
@@ -260,12 +261,12 @@ t.test('a corrupt, torn or foreign snapshot is never loaded: rebuilt from the st
 
 t.test('compaction rebuilds without tombstones past the ratio', async (t) => {
   const { g } = await open(t, tempDir(), { compactRatio: 0.2 });
-  const a = g.createAlgorithm({ name: 'a' });
-  const added = g.addSamples(a.id, items(40, 41, 1));
-  for (const r of added.slice(0, 8)) g.deleteSample(a.id, r.sample.id);
+  const a = await g.createAlgorithm({ name: 'a' });
+  const added = await g.addSamples(a.id, items(40, 41, 1));
+  for (const r of added.slice(0, 8)) await g.deleteSample(a.id, r.sample.id);
   await g.idle();
   t.match(g.info().index, { deleted: 8, size: 40 }, '20% is not past the ratio');
-  g.deleteSample(a.id, added[8]!.sample.id);
+  await g.deleteSample(a.id, added[8]!.sample.id);
   await g.idle();
   t.match(g.info().index, { deleted: 0, size: 31, builtFrom: 'rebuild', state: 'ready' }, 'compacted');
   t.equal(g.info().index.snapshotSeq, g.info().version, 'and snapshotted');
@@ -276,11 +277,11 @@ t.test('compaction rebuilds without tombstones past the ratio', async (t) => {
 
 t.test('rebuild while adding: nothing committed during the build is lost', async (t) => {
   const { g } = await open(t, tempDir());
-  const a = g.createAlgorithm({ name: 'a' });
-  g.addSamples(a.id, items(300, 51, 1));
+  const a = await g.createAlgorithm({ name: 'a' });
+  await g.addSamples(a.id, items(300, 51, 1));
   const building = g.rebuild();
   t.equal(g.info().index.state, 'rebuilding');
-  const during = g.addSamples(a.id, items(5, 52, 2));
+  const during = await g.addSamples(a.id, items(5, 52, 2));
   await building;
   t.equal(g.info().index.state, 'ready');
   t.equal(g.info().counts.samples, 305);
@@ -290,8 +291,8 @@ t.test('rebuild while adding: nothing committed during the build is lost', async
 t.test('close() during a rebuild cancels it and still leaves a loadable snapshot', async (t) => {
   const dir = tempDir();
   const g = await openGallery({ dir, modelId: MODEL, dim: DIM });
-  const a = g.createAlgorithm({ name: 'a' });
-  g.addSamples(a.id, items(3000, 81, 1));
+  const a = await g.createAlgorithm({ name: 'a' });
+  await g.addSamples(a.id, items(3000, 81, 1));
   const building = g.rebuild().then(() => 'finished', (err: Error) => err.constructor.name);
   await g.close();
   t.match(await building, /^(finished|BuildCancelled)$/);
@@ -302,22 +303,22 @@ t.test('close() during a rebuild cancels it and still leaves a loadable snapshot
 
 t.test('calibrations and effective thresholds', async (t) => {
   const { g } = await open(t, tempDir());
-  const a = g.createAlgorithm({ name: 'a' });
-  const b = g.createAlgorithm({ name: 'b', threshold: 0.9 });
+  const a = await g.createAlgorithm({ name: 'a' });
+  const b = await g.createAlgorithm({ name: 'b', threshold: 0.9 });
   t.equal(g.currentCalibration(), null);
   t.same(g.effectiveThresholds(), { perAlgorithm: { [b.id]: 0.9 } });
   const version = g.info().version;
-  const c1 = g.saveCalibration({ targetFpir: 0.01, global: 0.42, perAlgorithm: { [a.id]: 0.61, [b.id]: 0.7 }, params: { topM: 3 } });
+  const c1 = await g.saveCalibration({ targetFpir: 0.01, global: 0.42, perAlgorithm: { [a.id]: 0.61, [b.id]: 0.7 }, params: { topM: 3 } });
   t.ok(g.info().version > version, 'a calibration bumps the gallery version');
   t.same(g.currentCalibration(), c1);
   t.same(g.effectiveThresholds(), { global: 0.42, perAlgorithm: { [a.id]: 0.61, [b.id]: 0.9 } }, 'manual override wins');
-  g.updateAlgorithm(b.id, { threshold: null });
+  await g.updateAlgorithm(b.id, { threshold: null });
   t.equal(g.effectiveThresholds().perAlgorithm[b.id], 0.7, 'calibrated value once the override is cleared');
-  const c2 = g.saveCalibration({ targetFpir: 0.001, global: 0.5, perAlgorithm: {} });
+  const c2 = await g.saveCalibration({ targetFpir: 0.001, global: 0.5, perAlgorithm: {} });
   t.ok(c2.version > c1.version);
-  t.same(g.listCalibrations().map((c) => c.version), [c2.version, c1.version]);
-  t.throws(() => g.saveCalibration({ targetFpir: 2, global: 0.5, perAlgorithm: {} }), { code: 'DFG_ERR_REQUEST_INVALID' });
-  t.throws(() => g.saveCalibration({ targetFpir: 0.01, global: 0.5, perAlgorithm: { x: 7 } }), { code: 'DFG_ERR_REQUEST_INVALID' });
+  t.same((await g.listCalibrations()).map((c) => c.version), [c2.version, c1.version]);
+  await t.rejects(async () => g.saveCalibration({ targetFpir: 2, global: 0.5, perAlgorithm: {} }), { code: 'DFG_ERR_REQUEST_INVALID' });
+  await t.rejects(async () => g.saveCalibration({ targetFpir: 0.01, global: 0.5, perAlgorithm: { x: 7 } }), { code: 'DFG_ERR_REQUEST_INVALID' });
   t.same(g.algorithmSummary(a.id), { id: a.id, name: 'a', forgeryType: 'unknown', architecture: 'other', enabled: true });
   t.equal(g.algorithmSummary('alg_nope'), undefined);
 });
@@ -342,16 +343,16 @@ const g = await openGallery({ dir: job.dir, modelId: job.modelId, dim: job.dim, 
 const toItems = (list) => list.map((x) => ({ sha256: x.sha256, vector: new Float32Array(x.vector), width: 8, height: 8 }));
 const out = [];
 for (const op of job.ops) {
-  if (op.add) out.push(g.addSamples(op.add.algorithmId, toItems(op.add.items)).map((r) => r.sample.id));
-  if (op.deleteSample) g.deleteSample(op.deleteSample.algorithmId, op.deleteSample.sampleId);
-  if (op.disable) g.updateAlgorithm(op.disable, { enabled: false });
+  if (op.add) out.push((await g.addSamples(op.add.algorithmId, toItems(op.add.items))).map((r) => r.sample.id));
+  if (op.deleteSample) await g.deleteSample(op.deleteSample.algorithmId, op.deleteSample.sampleId);
+  if (op.disable) await g.updateAlgorithm(op.disable, { enabled: false });
 }
 process.stdout.write('ACK ' + JSON.stringify(out) + '\\n');
 if (job.keepWriting) {
   let i = 0;
-  const more = () => {
+  const more = async () => {
     const v = new Float32Array(job.dim).fill(1); v[i % job.dim] = 2;
-    g.addSamples(job.keepWriting, [{ sha256: (1e9 + i).toString(16).padStart(64, 'f'), vector: v, width: 8, height: 8 }]);
+    await g.addSamples(job.keepWriting, [{ sha256: (1e9 + i).toString(16).padStart(64, 'f'), vector: v, width: 8, height: 8 }]);
     i++;
     setImmediate(more);
   };
@@ -404,8 +405,8 @@ t.test('kill -9 right after an acknowledged addSamples loses nothing', async (t)
   let other: string;
   {
     const g = await openGallery({ dir, modelId: MODEL, dim: DIM });
-    algorithmId = g.createAlgorithm({ name: 'victim' }).id;
-    other = g.createAlgorithm({ name: 'background' }).id;
+    algorithmId = (await g.createAlgorithm({ name: 'victim' })).id;
+    other = (await g.createAlgorithm({ name: 'background' })).id;
     await g.close();
   }
   const batch = items(40, 61, 1);
@@ -419,7 +420,7 @@ t.test('kill -9 right after an acknowledged addSamples loses nothing', async (t)
   raw.close();
 
   const { g } = await open(t, dir);
-  const page = g.listSamples(algorithmId, { limit: 100 });
+  const page = await g.listSamples(algorithmId, { limit: 100 });
   t.equal(page.total, 40, 'every acknowledged sample is there');
   t.same(new Set(page.items.map((s) => s.id)), new Set(ack[0]));
   t.equal(g.info().counts.samples, storeCount, 'index agrees with the store (including writes after the ACK)');
@@ -431,7 +432,7 @@ t.test('two processes enrolling at the same time: every commit lands once, in se
   let ids: string[];
   {
     const g = await openGallery({ dir, modelId: MODEL, dim: DIM });
-    ids = [g.createAlgorithm({ name: 'p1' }).id, g.createAlgorithm({ name: 'p2' }).id];
+    ids = [(await g.createAlgorithm({ name: 'p1' })).id, (await g.createAlgorithm({ name: 'p2' })).id];
     await g.close();
   }
   fs.rmSync(path.join(dir, 'index'), { recursive: true });
@@ -443,21 +444,22 @@ t.test('two processes enrolling at the same time: every commit lands once, in se
   t.equal(r2.code, 0);
   const { g } = await open(t, dir);
   t.equal(g.info().counts.samples, 200);
-  const seqs = [...ids].flatMap((id) => g.listSamples(id, { limit: 200 }).items.map((s) => s.seq));
+  const seqs = [];
+  for (const id of ids) seqs.push(...(await g.listSamples(id, { limit: 200 })).items.map((s) => s.seq));
   t.equal(new Set(seqs).size, 200, 'unique seqs');
-  t.same(new Set(g.listSamples(ids[0]!, { limit: 200 }).items.map((s) => s.id)), new Set(r1.ack.flat()));
+  t.same(new Set((await g.listSamples(ids[0]!, { limit: 200 })).items.map((s) => s.id)), new Set(r1.ack.flat()));
   const probe = items(5, 1000 + 7, 200 + 7)[3]!;
-  t.equal(g.search(probe.vector, 1)[0]!.sampleId, g.findBySha(probe.sha256)[0]!.id);
+  t.equal(g.search(probe.vector, 1)[0]!.sampleId, (await g.findBySha(probe.sha256))[0]!.id);
 });
 
 t.test('refresh() in one process applies adds, deletes and disables made by another', async (t) => {
   const dir = tempDir();
   const { g } = await open(t, dir);
-  const a = g.createAlgorithm({ name: 'a' });
-  const b = g.createAlgorithm({ name: 'b' });
-  const mine = g.addSamples(a.id, items(10, 71, 1));
-  g.addSamples(b.id, items(10, 72, 2));
-  t.same(g.refresh(), { applied: 0, version: g.info().version }, 'nothing new');
+  const a = await g.createAlgorithm({ name: 'a' });
+  const b = await g.createAlgorithm({ name: 'b' });
+  const mine = await g.addSamples(a.id, items(10, 71, 1));
+  await g.addSamples(b.id, items(10, 72, 2));
+  t.same(await g.refresh(), { applied: 0, version: g.info().version }, 'nothing new');
 
   const theirs = items(5, 73, 3);
   const version = g.info().version;
@@ -467,7 +469,7 @@ t.test('refresh() in one process applies adds, deletes and disables made by anot
     { disable: b.id },
   ]);
   t.notOk(g.search(theirs[0]!.vector, 1).some((h) => ack[0]!.includes(h.sampleId)), 'not visible before refresh');
-  const r = g.refresh();
+  const r = await g.refresh();
   t.equal(r.applied, 6, '5 adds and 1 delete');
   t.ok(r.version > version);
   t.equal(g.info().version, r.version);
@@ -475,32 +477,32 @@ t.test('refresh() in one process applies adds, deletes and disables made by anot
   t.notOk(g.search(items(10, 71, 1)[0]!.vector, 30).some((h) => h.sampleId === mine[0]!.sample.id), 'their delete applied');
   t.ok(g.search(items(10, 72, 2)[0]!.vector, 30).every((h) => h.algorithmId === a.id), 'their disable applied');
   t.match(g.info().counts, { algorithms: 2, enabledAlgorithms: 1, samples: 24 });
-  t.equal(g.refresh().applied, 0);
+  t.equal((await g.refresh()).applied, 0);
 });
 
 t.test('enrolments fenced to a model switch record commit only while it is the store\'s last', async (t) => {
   const dir = tempDir();
   const { g } = await open(t, dir);
-  const a = g.createAlgorithm({ name: 'A', forgeryType: 'EFS', architecture: 'GAN' });
-  t.equal(g.lastSwitch(), null);
+  const a = await g.createAlgorithm({ name: 'A', forgeryType: 'EFS', architecture: 'GAN' });
+  t.equal(await g.lastSwitch(), null);
   g.expectSwitch(null);
-  t.equal(g.addSamples(a.id, items(1, 1, 1)).length, 1, 'no record, as expected');
+  t.equal((await g.addSamples(a.id, items(1, 1, 1))).length, 1, 'no record, as expected');
 
   // Another process records a switch: nothing more commits under the old fence.
-  const first = writeSwitchRecord(dir, 'other-model', false);
-  t.same(g.lastSwitch(), first);
+  const first = await writeSwitchRecord(dir, 'other-model', false);
+  t.same(await g.lastSwitch(), first);
   const before = g.info().version;
-  t.throws(() => g.addSamples(a.id, items(2, 2, 2)), { code: 'DFG_ERR_MODEL_SWITCHED', statusCode: 503, message: /other-model/ });
+  await t.rejects(async () => g.addSamples(a.id, items(2, 2, 2)), { code: 'DFG_ERR_MODEL_SWITCHED', statusCode: 503, message: /other-model/ });
   t.equal(g.info().version, before, 'nothing written');
-  t.equal(g.getAlgorithm(a.id).sampleCount, 1);
+  t.equal((await g.getAlgorithm(a.id)).sampleCount, 1);
 
   g.expectSwitch(first);
-  t.equal(g.addSamples(a.id, items(2, 2, 2)).length, 2, 'fenced to the new record');
+  t.equal((await g.addSamples(a.id, items(2, 2, 2))).length, 2, 'fenced to the new record');
   // Same list again, forced this time: another record.
-  writeSwitchRecord(dir, 'other-model', true);
-  t.throws(() => g.addSamples(a.id, items(1, 3, 3)), { code: 'DFG_ERR_MODEL_SWITCHED' });
+  await writeSwitchRecord(dir, 'other-model', true);
+  await t.rejects(async () => g.addSamples(a.id, items(1, 3, 3)), { code: 'DFG_ERR_MODEL_SWITCHED' });
   // No fence (a process pinned by DFG_MODEL): every record is ignored.
   g.expectSwitch(undefined);
-  t.equal(g.addSamples(a.id, items(1, 3, 3)).length, 1);
-  t.equal(g.getAlgorithm(a.id).sampleCount, 4);
+  t.equal((await g.addSamples(a.id, items(1, 3, 3))).length, 1);
+  t.equal((await g.getAlgorithm(a.id)).sampleCount, 4);
 });

@@ -76,10 +76,10 @@ t.test('a delete racing an enrolment of the same bytes never leaves a sample wit
 
   // The interleaving: B's bytes are "already kept", then A's sample (the last naming them) goes.
   await gallery.keepImages([{ sha256: sha(img), bytes: img }]);
-  gallery.deleteSample(a.id, first.results[0].sampleId);
+  await gallery.deleteSample(a.id, first.results[0].sampleId);
   t.notOk(fs.existsSync(blob), 'the delete removed the bytes');
-  t.throws(() => gallery.addSamples(b.id, [{ sha256: sha(img), vectors: vector, width: 64, height: 64 }]), { code: 'DFG_ERR_IMAGE_NOT_KEPT' }, 'the commit sees they are gone');
-  t.equal(gallery.getAlgorithm(b.id).sampleCount, 0, 'and commits nothing');
+  await t.rejects(async () => gallery.addSamples(b.id, [{ sha256: sha(img), vectors: vector, width: 64, height: 64 }]), { code: 'DFG_ERR_IMAGE_NOT_KEPT' }, 'the commit sees they are gone');
+  t.equal((await gallery.getAlgorithm(b.id)).sampleCount, 0, 'and commits nothing');
 
   // Through enrolImages the same race is retried: the bytes are written again, then committed.
   const again = (await app.inject({ method: 'POST', url: `/v1/algorithms/${a.id}/samples`, ...files(['x.png', img]) })).json();
@@ -87,10 +87,10 @@ t.test('a delete racing an enrolment of the same bytes never leaves a sample wit
   const racing = new Proxy(gallery, {
     get(target, prop, receiver) {
       if (prop === 'addSamples') {
-        return (...args: Parameters<typeof gallery.addSamples>) => {
+        return async (...args: Parameters<typeof gallery.addSamples>) => {
           if (!raced) {
             raced = true;
-            target.deleteSample(a.id, again.results[0].sampleId);
+            await target.deleteSample(a.id, again.results[0].sampleId);
           }
           return target.addSamples(...args);
         };

@@ -58,7 +58,7 @@ t.test('a service without DFG_MODEL follows the switch another process records; 
   await reembed(s.config, 'tiny-clip');
   t.equal((await a.put({ model: 'tiny-clip' })).statusCode, 200);
   await soon(t, async () => (await b.served()) === 'tiny-clip', 'b serves tiny-clip');
-  t.match((await b.gallery()).model, { list: 'tiny-clip', source: 'switch', configured: null, lastSwitch: readLastSwitch(dir) });
+  t.match((await b.gallery()).model, { list: 'tiny-clip', source: 'switch', configured: null, lastSwitch: (await readLastSwitch(dir)) });
   await soon(t, () => b.logs.lines.some((l) => l.msg === 'model switch recorded by another process: followed'), 'the follow logged');
   t.match(b.logs.lines.find((l) => l.msg === 'model switch recorded by another process: followed'), { from: 'residual-v1', to: 'tiny-clip', switched: true, needsReembedding: 0 });
   t.equal((await b.attribute()).model.id, 'tiny-clip');
@@ -105,7 +105,7 @@ t.test('a switch this process cannot load refuses its enrolments until one it ca
   t.equal((await s.put({ model: 'residual-v1' })).statusCode, 200);
   const b = await serviceBeside(t, s, { DFG_MODEL: '' }, { refreshMs: 50 });
   // Another machine switched to a model this one lacks.
-  writeSwitchRecord(dir, 'not-here', true);
+  await writeSwitchRecord(dir, 'not-here', true);
   await soon(t, () => b.logs.lines.some((l) => l.level === 50 && /cannot follow the model switch/.test(l.msg)), 'the failed follow logged as an error');
 
   const before = (vectorModels(dir, s.x.id)).size;
@@ -118,7 +118,7 @@ t.test('a switch this process cannot load refuses its enrolments until one it ca
   t.equal((await b.attribute()).model.id, 'residual-v1', 'attribution goes on');
 
   // A record it can serve is followed at once (the failed one waits for its retry delay only).
-  writeSwitchRecord(dir, 'residual-v1', false);
+  await writeSwitchRecord(dir, 'residual-v1', false);
   let status = 0;
   await soon(t, async () => (status = (await enrolOne(b, s.x.id, await generatorImage('nearest2', 93))).statusCode) === 201, 'enrolment accepted again');
   t.equal(status, 201);
@@ -127,7 +127,7 @@ t.test('a switch this process cannot load refuses its enrolments until one it ca
 
 t.test('a dfg worker follows a switch made through the API: an enrolment job stores the new models\' vectors', async (t) => {
   const dir = tempDir();
-  writeSwitchRecord(dir, 'residual-v1', false);
+  await writeSwitchRecord(dir, 'residual-v1', false);
   const h = await jobHarness(t, { name: 'follow', env: { DFG_MODELS_DIR: switchModelsDir(), DFG_GALLERY_DIR: dir, DFG_MODEL: '', DFG_THRESHOLD: '0' } });
   const x = (await h.app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name: 'X', forgeryType: 'EFS', architecture: 'GAN' } })).json() as { id: string };
   const first = await Promise.all([1, 2].map((n) => generatorImage('nearest2', n)));

@@ -32,7 +32,7 @@ t.test('a switch is recorded before the answer and served after a restart unless
   const res = await s.put({ model: 'tiny-clip' });
   t.equal(res.statusCode, 200);
   // Read through another connection while the service still runs: committed, so it survives kill -9.
-  const record = readLastSwitch(dir);
+  const record = (await readLastSwitch(dir));
   t.match(record, { list: 'tiny-clip', forced: false });
   t.ok(Number.isFinite(Date.parse(record!.at)), 'an ISO time');
   t.same(res.json().gallery.model.lastSwitch, record);
@@ -52,12 +52,12 @@ t.test('a switch is recorded before the answer and served after a restart unless
   t.match((await set.gallery()).model, { list: 'residual-v1', source: 'config', configured: 'residual-v1', lastSwitch: record });
   t.equal((await set.attribute()).model.id, 'residual-v1');
   t.match(set.logs.lines.find((l) => l.level === 40), { msg: /DFG_MODEL overrides the model list of the last switch/, DFG_MODEL: 'residual-v1', lastSwitch: { list: 'tiny-clip' } });
-  t.same(readLastSwitch(dir), record, 'the record is kept');
+  t.same((await readLastSwitch(dir)), record, 'the record is kept');
 
   // Switching to the served list records it: nothing reloads, and restarts serve it without DFG_MODEL.
   const same = (await set.put({ model: 'residual-v1' })).json();
   t.match(same, { switched: false, model: 'residual-v1', gallery: { model: { source: 'switch', lastSwitch: { list: 'residual-v1' } } } });
-  t.equal(readLastSwitch(dir)?.list, 'residual-v1');
+  t.equal((await readLastSwitch(dir))?.list, 'residual-v1');
   const again = (await set.put({ model: 'residual-v1' })).json();
   t.same(again.gallery.model.lastSwitch, same.gallery.model.lastSwitch, 'the same list again rewrites nothing');
   await stopApp(set);
@@ -73,11 +73,11 @@ t.test('a recorded list that can no longer be served falls back to DFG_MODEL, ne
   t.equal((await s.put({ model: 'tiny-clip' })).statusCode, 200);
   await stopApp(s);
 
-  const cases: Array<[string, () => void, RegExp]> = [
+  const cases: Array<[string, () => void | Promise<unknown>, RegExp]> = [
     ['its model folder is gone', () => fs.rmSync(path.join(s.models, 'tiny-clip'), { recursive: true }), /cannot be served; serving the default, residual-v3/],
-    ['its ONNX file does not load', () => {
+    ['its ONNX file does not load', async () => {
       writeTinyModel(s.models, 'bad-onnx', {}, Buffer.from('not an onnx model'));
-      writeSwitchRecord(dir, 'bad-onnx', true);
+      await writeSwitchRecord(dir, 'bad-onnx', true);
     }, /failed to load; serving the default, residual-v3/],
     ['the record is malformed', () => {
       const db = new Database(path.join(dir, 'gallery.sqlite'));
@@ -86,7 +86,7 @@ t.test('a recorded list that can no longer be served falls back to DFG_MODEL, ne
     }, /the recorded model switch is unreadable/],
   ];
   for (const [what, breakIt, warning] of cases) {
-    breakIt();
+    await breakIt();
     const r = await restart(t, s, { DFG_MODEL: '' });
     t.match((await r.gallery()).model, { list: 'residual-v3', source: 'config', configured: null }, what);
     t.ok(r.logs.warnings().some((w) => warning.test(w)), `${what}: warned`);
@@ -96,7 +96,7 @@ t.test('a recorded list that can no longer be served falls back to DFG_MODEL, ne
   // A later switch replaces the malformed record.
   const r = await restart(t, s, { DFG_MODEL: 'residual-v1' });
   t.equal((await r.put({ model: 'residual-v1' })).statusCode, 200);
-  t.equal(readLastSwitch(dir)?.list, 'residual-v1');
+  t.equal((await readLastSwitch(dir))?.list, 'residual-v1');
 });
 
 t.test('dfg serve: a switch survives kill -9', async (t) => {

@@ -55,7 +55,7 @@ t.test('a refused or failed switch changes nothing: the old model keeps serving'
   }
 
   t.equal(await s.served(), 'residual-v1');
-  t.equal(readLastSwitch(s.config.DFG_GALLERY_DIR), null, 'a refused switch records nothing');
+  t.equal((await readLastSwitch(s.config.DFG_GALLERY_DIR)), null, 'a refused switch records nothing');
   const after = await s.attribute();
   t.equal(after.model.id, 'residual-v1');
   t.same(after.candidates, before.candidates, 'the same answers after every refusal');
@@ -135,7 +135,7 @@ t.test('requests holding the old models finish on them; close() during a switch 
   t.equal(res.statusCode, 200);
   t.ok(res.json().drainMs >= 100, 'the old models closed after the request released them');
   await t.rejects(old.embedder.embed(s.probe), { code: 'DFG_ERR_SERVER_NOT_READY' }, 'the old embedder is closed');
-  t.throws(() => old.gallery.coverage(), { code: 'DFG_ERR_SERVER_NOT_READY' }, 'the old gallery is closed');
+  await t.rejects(async () => old.gallery.coverage(), { code: 'DFG_ERR_SERVER_NOT_READY' }, 'the old gallery is closed');
 
   // close() while a switch loads: the switch gives up and closes what it loaded.
   const late = s.put({ model: 'residual-v1', force: true });
@@ -144,7 +144,7 @@ t.test('requests holding the old models finish on them; close() during a switch 
   const lateRes = await late;
   t.equal(lateRes.statusCode, 503);
   t.equal(lateRes.json().code, 'DFG_ERR_SERVER_NOT_READY');
-  t.equal(readLastSwitch(s.config.DFG_GALLERY_DIR)?.list, 'tiny-clip', 'a switch given up records nothing');
+  t.equal((await readLastSwitch(s.config.DFG_GALLERY_DIR))?.list, 'tiny-clip', 'a switch given up records nothing');
   t.equal(liveWorkers(), 0, 'no embedder left running');
   t.equal((await s.put({ model: 'residual-v1' })).statusCode, 503, 'no switch after close');
 });

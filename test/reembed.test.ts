@@ -49,7 +49,7 @@ t.test('dfg gallery reembed --switch: new vectors beside the old, served after a
   t.match(out.switch, { model: 'residual-v1,tiny-clip:0.5', indexId: 'residual-v1:1+tiny-clip:0.5', indexed: 4, needsReembedding: 1 });
 
   // The running service still serves residual-v1 alone, with the same answer, and now reports the new vectors' model nowhere.
-  old.services.need().gallery.refresh();
+  await old.services.need().gallery.refresh();
   const during = (await old.app.inject({ method: 'POST', url: '/v1/attribute', ...files(['p.png', probe]) })).json();
   t.equal(during.model.id, 'residual-v1');
   t.same(during.candidates, before.candidates, 'unchanged answers while re-embedding');

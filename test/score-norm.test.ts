@@ -123,6 +123,7 @@ t.test('calibration with a cohort: normalised thresholds, cohort images as impos
   t.same(normed.scoreNorm!.cohort, { count: 40, model: 'm', version: 'v' });
   t.equal(normed.calibration.stats.perAlgorithm.A!.impostors, 6 + 40, "B's samples and the cohort are A's impostors");
   t.ok(normed.calibration.perAlgorithm.A! > -1 && normed.calibration.perAlgorithm.A! < 1, 'thresholds stay in (-1, 1)');
+  t.equal(normed.calibration.perAlgorithm.A, normed.calibration.global, 'normalised scores share the global threshold');
   // The stored statistics reproduce the calibration's own scoring of a new query.
   const stats = normed.scoreNorm!.perAlgorithm.A!;
   t.same(stats, algorithmStats(A, cohort.map(unitVector), 2, 10));
@@ -130,6 +131,7 @@ t.test('calibration with a cohort: normalised thresholds, cohort images as impos
   const direct = calibrateThresholds({
     vectorsByAlgorithm: new Map([['A', A], ['B', B]]), topM: 2, targetFpir: 0.05, negatives: cohort,
     normalise: (q, neg, id, s) => normaliseScore(s, probeStats(unitVector(q), cohort.map(unitVector), 10, neg), normed.scoreNorm!.perAlgorithm[id]!),
+    sharedThreshold: true,
   });
   t.same(direct.perAlgorithm, normed.calibration.perAlgorithm);
 });

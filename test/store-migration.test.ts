@@ -81,13 +81,13 @@ t.test('a gallery opens on a migrated v1 store and serves its samples', async (t
   t.equal(g.info().counts.samples, 2);
   t.equal(g.search(rows[1]!.vector, 1)[0]!.sampleId, 'smp_two', 'old sample ids come back as evidence');
   t.equal(g.currentCalibration()?.global, 0.42, 'the calibration of the model id still applies');
-  t.same(g.coverage(), { stored: 2, incomplete: 0, missing: { m1: 0 } });
+  t.same(await g.coverage(), { stored: 2, incomplete: 0, missing: { m1: 0 } });
   await g.close();
 
   const fused = await openGallery({ dir, models: [{ id: 'm1', dim: DIM }, { id: 'm2', dim: 4, weight: 0.5 }] });
   t.teardown(() => fused.close());
   t.equal(fused.modelId, 'm1:1+m2:0.5');
   t.equal(fused.info().counts.samples, 1, 'only the sample with both vectors is in the fused index');
-  t.same(fused.coverage(), { stored: 2, incomplete: 1, missing: { m1: 0, m2: 1 } });
+  t.same(await fused.coverage(), { stored: 2, incomplete: 1, missing: { m1: 0, m2: 1 } });
   t.equal(fused.currentCalibration(), null, 'calibration is per index id');
 });

@@ -8,7 +8,9 @@
  * next in params.requested, so a chosen operating point survives enrolments; without one, the
  * configured target (DFG_TARGET_FPIR) and the default cap. At start it calibrates at once when the gallery changed since (or has no)
  * calibration. One run at a time; a gallery that cannot be calibrated yet (fewer than two enabled
- * algorithms with samples, or none with two) is left alone until it changes.
+ * algorithms with samples, or none with two) is left alone until it changes. On a shared store
+ * (PostgreSQL) one process calibrates at a time, under a lock: the others skip while it runs, and
+ * find its result (a calibration of the same samples) when they get the lock.
  */
 import type { Logger } from 'pino';
 import { metricInfo, type MetricSetting } from '../attribution/gallery-metric.js';
@@ -18,7 +20,7 @@ import { calibrateGalleryInWorker, fingerprintKey, type CalibrationCohort } from
 
 /** A gallery held open for a calibration; `release` lets it close. */
 export interface HeldGallery {
-  gallery: Pick<Gallery, 'vectors' | 'algorithmSummary' | 'saveCalibration' | 'enabledSampleCounts' | 'currentCalibration'>;
+  gallery: Pick<Gallery, 'vectors' | 'algorithmSummary' | 'saveCalibration' | 'enabledSampleCounts' | 'currentCalibration' | 'refresh' | 'tryExclusive'>;
   /** The served model's cohort to normalise scores against (DFG_SCORE_NORM), if any. */
   cohort?: CalibrationCohort;
   release(): void;
@@ -69,6 +71,9 @@ export function requestedSettings(record: CalibrationRecord | null): RequestedSe
   return { targetFpir: r.targetFpir, ...(cap ? { maxSamplesPerAlgorithm: cap } : {}), version: r.version };
 }
 
+/** The store lock that keeps automatic calibrations of one shared gallery to one process at a time. */
+const AUTO_LOCK = 'auto-calibration';
+
 /** Longest pause between two looks at the gallery. */
 const CHECK_MS = 1000;
 
@@ -93,14 +98,21 @@ export function startAutoCalibration(opts: AutoCalibrationOptions): AutoCalibrat
     const requested = requestedSettings(held.gallery.currentCalibration());
     const targetFpir = requested?.targetFpir ?? opts.targetFpir;
     log.debug({ samples: counts, targetFpir, requested: requested?.version }, 'automatic calibration started');
-    const done = calibrateGalleryInWorker(held.gallery, {
-      topM: opts.topM, targetFpir, metric: opts.metric, auto: true,
-      ...(held.cohort ? { cohort: held.cohort } : {}),
-      ...(requested?.maxSamplesPerAlgorithm ? { maxSamplesPerAlgorithm: requested.maxSamplesPerAlgorithm } : {}),
-      ...(requested ? { requested } : {}),
-    }, controller.signal)
+    const done = held.gallery.tryExclusive(AUTO_LOCK, async () => {
+      // Another process may have calibrated these very samples while this one waited.
+      await held.gallery.refresh();
+      if (currentKey(held.gallery.currentCalibration()) === key) return null;
+      return calibrateGalleryInWorker(held.gallery, {
+        topM: opts.topM, targetFpir, metric: opts.metric, auto: true,
+        ...(held.cohort ? { cohort: held.cohort } : {}),
+        ...(requested?.maxSamplesPerAlgorithm ? { maxSamplesPerAlgorithm: requested.maxSamplesPerAlgorithm } : {}),
+        ...(requested ? { requested } : {}),
+      }, controller.signal);
+    })
       .then((result) => {
+        if (result === undefined) return log.debug('automatic calibration: another process is calibrating this gallery');
         tried = key;
+        if (result === null) return log.debug('automatic calibration: another process has calibrated these samples');
         const record = result.record!;
         log.info({ version: record.version, targetFpir, global: record.global, metric: metricInfo(result.metric).kind, algorithms: Object.keys(record.perAlgorithm).length, ms: Math.round(performance.now() - t0) }, 'calibrated automatically');
       }, (err: unknown) => {

@@ -97,12 +97,12 @@ type CalibrationSource = Pick<Gallery, 'vectors' | 'algorithmSummary'>;
  * ones' as negatives (they are never searched, so they play unregistered sources), each algorithm
  * capped at `maxSamplesPerAlgorithm` by a seeded random subset.
  */
-export function collectCalibrationVectors(gallery: CalibrationSource, maxSamplesPerAlgorithm = 200): CollectedVectors {
+export async function collectCalibrationVectors(gallery: CalibrationSource, maxSamplesPerAlgorithm = 200): Promise<CollectedVectors> {
   const cap = maxSamplesPerAlgorithm;
   const byAlgorithm = new Map<string, Float32Array[]>();
   const disabled = new Map<string, Float32Array[]>();
   const names: Record<string, string> = Object.create(null);
-  for (const { algorithmId, vector } of gallery.vectors()) {
+  for await (const { algorithmId, vector } of gallery.vectors()) {
     const summary = gallery.algorithmSummary(algorithmId);
     if (!summary) continue; // deleted since the read began
     names[algorithmId] = summary.name;
@@ -117,7 +117,7 @@ export function collectCalibrationVectors(gallery: CalibrationSource, maxSamples
 }
 
 /** Stores a computed calibration as the gallery's current one, with what it was made from in params. */
-export function saveGalleryCalibration(gallery: Pick<Gallery, 'saveCalibration'>, collected: CollectedVectors, computed: ComputedCalibration, opts: CalibrateGalleryOptions): CalibrationRecord {
+export function saveGalleryCalibration(gallery: Pick<Gallery, 'saveCalibration'>, collected: CollectedVectors, computed: ComputedCalibration, opts: CalibrateGalleryOptions): Promise<CalibrationRecord> {
   const { calibration, metric, scoreNorm } = computed;
   return gallery.saveCalibration({
     ...(metric ? { metric } : {}),
@@ -142,9 +142,9 @@ function computeOptions(opts: CalibrateGalleryOptions): ComputeOptions {
   return { topM: opts.topM, targetFpir: opts.targetFpir, metric: opts.metric, ...(c ? { scoreNorm: { topK: c.topK, model: c.model, version: c.version } } : {}) };
 }
 
-function finish(gallery: Pick<Gallery, 'saveCalibration'>, collected: CollectedVectors, computed: ComputedCalibration, opts: CalibrateGalleryOptions): GalleryCalibration {
+async function finish(gallery: Pick<Gallery, 'saveCalibration'>, collected: CollectedVectors, computed: ComputedCalibration, opts: CalibrateGalleryOptions): Promise<GalleryCalibration> {
   const result: GalleryCalibration = { ...computed, names: collected.names, negatives: collected.negatives.length };
-  if (opts.save !== false) result.record = saveGalleryCalibration(gallery, collected, computed, opts);
+  if (opts.save !== false) result.record = await saveGalleryCalibration(gallery, collected, computed, opts);
   return result;
 }
 
@@ -152,8 +152,8 @@ function finish(gallery: Pick<Gallery, 'saveCalibration'>, collected: CollectedV
  * Calibrates the enabled algorithms of a gallery from its stored vectors, on this thread (the
  * CLI). Throws DFG_ERR_CALIBRATION_INSUFFICIENT when there is nothing to compare.
  */
-export function calibrateGallery(gallery: CalibrationSource & Pick<Gallery, 'saveCalibration'>, opts: CalibrateGalleryOptions): GalleryCalibration {
-  const collected = collectCalibrationVectors(gallery, opts.maxSamplesPerAlgorithm);
+export async function calibrateGallery(gallery: CalibrationSource & Pick<Gallery, 'saveCalibration'>, opts: CalibrateGalleryOptions): Promise<GalleryCalibration> {
+  const collected = await collectCalibrationVectors(gallery, opts.maxSamplesPerAlgorithm);
   return finish(gallery, collected, computeCalibration(withCohort(collected, opts), computeOptions(opts)), opts);
 }
 
@@ -163,7 +163,7 @@ export function calibrateGallery(gallery: CalibrationSource & Pick<Gallery, 'sav
  * saving nothing.
  */
 export async function calibrateGalleryInWorker(gallery: CalibrationSource & Pick<Gallery, 'saveCalibration'>, opts: CalibrateGalleryOptions, signal?: AbortSignal): Promise<GalleryCalibration> {
-  const collected = collectCalibrationVectors(gallery, opts.maxSamplesPerAlgorithm);
+  const collected = await collectCalibrationVectors(gallery, opts.maxSamplesPerAlgorithm);
   const computed = await computeInWorker(withCohort(collected, opts), computeOptions(opts), signal);
   signal?.throwIfAborted();
   return finish(gallery, collected, computed, opts);

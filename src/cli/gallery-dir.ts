@@ -7,10 +7,14 @@
  */
 import path from 'node:path';
 import { hasGalleryStore, STORE_FILE } from '../gallery/store-file.js';
+import { isPostgresUrl } from '../gallery/store-pg.js';
 
-/** Throws the CLI's one-line refusal when `dir` (DFG_GALLERY_DIR) holds no gallery store. */
-export function requireGallery(dir: string): void {
-  if (hasGalleryStore(dir)) return;
+/**
+ * Throws the CLI's one-line refusal when `dir` (DFG_GALLERY_DIR) holds no gallery store. A shared
+ * store (`store`, DFG_STORE) always has one: its schema is created by whichever process opens it first.
+ */
+export function requireGallery(dir: string, store?: string): void {
+  if (isPostgresUrl(store) || hasGalleryStore(dir)) return;
   throw new Error(
     `No gallery in ${path.resolve(dir)} (DFG_GALLERY_DIR): it has no ${STORE_FILE}. Check DFG_GALLERY_DIR, ` +
       'or create the gallery there: `dfg enrol --create <algorithm> <images...>`, or start the service (`dfg serve`)',

@@ -21,6 +21,7 @@ export const ConfigSchema = Type.Object({
   PORT: Int(0, 65535, 8080, 'TCP port.'),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
   DFG_GALLERY_DIR: Type.String({ default: 'gallery', description: 'Data directory: SQLite store, index snapshots.' }),
+  DFG_STORE: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'Shared gallery store: a PostgreSQL URL (`postgres://user[:password]@host[:port]/db`) for API replicas and workers on any host. Unset: the SQLite store under DFG_GALLERY_DIR, which then only holds index snapshots.' })),
   DFG_MODELS_DIR: Type.String({ default: 'models', description: 'Directory of models/<id>/{model.onnx,model.json}.' }),
   DFG_MODEL: Type.Optional(Type.String({ description: 'Embedding models, `id[:weight],...`: one model id, or several whose similarities are fused by weight (default weight 1). Unset: the list of the last model switch recorded in the gallery (PUT /v1/model), else residual-v3. Set, it wins over a recorded switch.' })),
   DFG_KEEP_IMAGES: Type.Boolean({ default: true, description: 'Keep enrolled image bytes under DFG_GALLERY_DIR/blobs (content-addressed) so the gallery can be re-embedded for a new model. false: only embeddings are stored.' }),
@@ -101,6 +102,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 /** The score normalisation of DFG_SCORE_NORM (loadConfig has validated it). */
 export function scoreNormSetting(cfg: Pick<Config, 'DFG_SCORE_NORM'>): ScoreNormSetting {
   return parseScoreNorm(cfg.DFG_SCORE_NORM) ?? { kind: 'none' };
+}
+
+/** Where the gallery's store is: the PostgreSQL URL of DFG_STORE, else SQLite in DFG_GALLERY_DIR. */
+export function storeLocation(cfg: Pick<Config, 'DFG_GALLERY_DIR' | 'DFG_STORE'>): { dir: string; store?: string } {
+  return cfg.DFG_STORE ? { dir: cfg.DFG_GALLERY_DIR, store: cfg.DFG_STORE } : { dir: cfg.DFG_GALLERY_DIR };
 }
 
 /** The similarity setting of DFG_METRIC (loadConfig has validated it). */

@@ -25,8 +25,13 @@ import type {
 } from './types.js';
 
 export interface GalleryOptions {
-  /** Data directory; created if missing. Holds `gallery.sqlite` and `index/<index key>.{hnsw,json}`. */
+  /** Data directory; created if missing. Holds `gallery.sqlite` (unless `store` is set) and `index/<index key>.{hnsw,json}`. */
   dir: string;
+  /**
+   * A postgres:// URL (DFG_STORE): the shared store, for any number of processes on any hosts;
+   * `dir` then holds only this process's index snapshots. Absent: SQLite in `dir`.
+   */
+  store?: string;
   /**
    * Models of the index, fused by weight (see fusionIndexId). Samples lacking a vector of one of
    * them stay out of the index until they get one. Alternative to `modelId` + `dim`.
@@ -72,8 +77,9 @@ export interface GalleryInfo {
 }
 
 /**
- * Store calls are synchronous (better-sqlite3): each write is committed when the call returns.
- * Only the index maintenance that may take long (snapshot, rebuild, close) is asynchronous.
+ * Calls that reach the store are asynchronous (the store may be PostgreSQL): each write is
+ * committed when its promise resolves. Calls answered from memory (search, info, thresholds,
+ * summaries) stay synchronous.
  */
 export interface Gallery {
   /** Index id (see GalleryInfo.modelId). */
@@ -88,15 +94,15 @@ export interface Gallery {
    */
   fuse(vectors: Readonly<Record<string, Float32Array>>): Float32Array;
   /** Registers an algorithm. Throws DFG_ERR_ALGORITHM_NAME_TAKEN when the name (case-insensitive) exists. */
-  createAlgorithm(input: AlgorithmInput): AlgorithmRecord;
+  createAlgorithm(input: AlgorithmInput): Promise<AlgorithmRecord>;
   /** A page of algorithms in registration order, each with its sample count for this model. */
-  listAlgorithms(opts?: PageOptions): Page<AlgorithmRecord>;
+  listAlgorithms(opts?: PageOptions): Promise<Page<AlgorithmRecord>>;
   /** Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
-  getAlgorithm(id: string): AlgorithmRecord;
+  getAlgorithm(id: string): Promise<AlgorithmRecord>;
   /** Changes the given fields. Throws DFG_ERR_ALGORITHM_NOT_FOUND or DFG_ERR_ALGORITHM_NAME_TAKEN. */
-  updateAlgorithm(id: string, patch: AlgorithmPatch): AlgorithmRecord;
+  updateAlgorithm(id: string, patch: AlgorithmPatch): Promise<AlgorithmRecord>;
   /** Deletes the algorithm and its samples under every model. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
-  deleteAlgorithm(id: string): { deletedSamples: number };
+  deleteAlgorithm(id: string): Promise<{ deletedSamples: number }>;
   /** Identity and enabled flag from memory (cheap, for decisions); undefined for an unknown id. */
   algorithmSummary(id: string): AlgorithmSummary | undefined;
   /**
@@ -105,7 +111,7 @@ export interface Gallery {
    * back with `duplicate: true` and the stored sample, which gains the vectors of models it lacked. Throws DFG_ERR_ALGORITHM_NOT_FOUND,
    * DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID, and then writes nothing.
    */
-  addSamples(algorithmId: string, items: SampleInput[]): AddSampleResult[];
+  addSamples(algorithmId: string, items: SampleInput[]): Promise<AddSampleResult[]>;
   /**
    * Fences enrolments to a model switch record: from now on addSamples commits only while the
    * store's last switch record is still `record` (null: no record), and otherwise throws 503
@@ -115,24 +121,24 @@ export interface Gallery {
    */
   expectSwitch(record: SwitchRecord | null | undefined): void;
   /** The store's last model switch record now, or null. Throws when it is malformed. */
-  lastSwitch(): SwitchRecord | null;
+  lastSwitch(): Promise<SwitchRecord | null>;
   /**
    * Stores vectors of `modelId` (any model, served or not: re-embedding) for existing samples;
    * samples gone or already holding one are skipped. Returns how many were stored.
    */
-  addVectors(modelId: string, dim: number, items: Array<{ sampleId: string; vector: Float32Array }>): number;
+  addVectors(modelId: string, dim: number, items: Array<{ sampleId: string; vector: Float32Array }>): Promise<number>;
   /** How many samples lack a vector of `modelId`. */
-  countMissing(modelId: string): number;
+  countMissing(modelId: string): Promise<number>;
   /** Samples lacking a vector of `modelId`, a page after seq `after` (re-embedding works through them). */
-  samplesMissing(modelId: string, after: number, limit: number): SampleRecord[];
+  samplesMissing(modelId: string, after: number, limit: number): Promise<SampleRecord[]>;
   /** A page of the algorithm's samples, oldest first. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
-  listSamples(algorithmId: string, opts?: PageOptions): Page<SampleRecord>;
+  listSamples(algorithmId: string, opts?: PageOptions): Promise<Page<SampleRecord>>;
   /** Throws DFG_ERR_SAMPLE_NOT_FOUND (also when it belongs to another algorithm). */
-  getSample(algorithmId: string, sampleId: string): SampleRecord;
+  getSample(algorithmId: string, sampleId: string): Promise<SampleRecord>;
   /** A sample by id whatever its algorithm, or undefined. */
-  findSample(sampleId: string): SampleRecord | undefined;
+  findSample(sampleId: string): Promise<SampleRecord | undefined>;
   /** Throws DFG_ERR_SAMPLE_NOT_FOUND. The kept image goes with the last sample that names it. */
-  deleteSample(algorithmId: string, sampleId: string): void;
+  deleteSample(algorithmId: string, sampleId: string): Promise<void>;
   /** Whether enrolled image bytes are kept (`keepImages`). */
   readonly keepsImages: boolean;
   /**
@@ -144,16 +150,16 @@ export interface Gallery {
   /** The kept bytes of an image, or null (not kept, or removed with its last sample). */
   readImage(sha256: string): Promise<Buffer | null>;
   /** Samples with these image bytes, under any algorithm. */
-  findBySha(sha256: string): SampleRecord[];
+  findBySha(sha256: string): Promise<SampleRecord[]>;
   /** Every indexed sample with its index (fused) vector, in enrolment order (for calibration). */
-  vectors(opts?: { batchSize?: number }): Generator<{ sampleId: string; algorithmId: string; vector: Float32Array }>;
+  vectors(opts?: { batchSize?: number }): AsyncGenerator<{ sampleId: string; algorithmId: string; vector: Float32Array }>;
   /**
    * The k nearest samples by cosine similarity, best first; samples of disabled algorithms are left
    * out unless `enabledOnly` is false. Throws DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID.
    */
   search(vector: Float32Array, k: number, opts?: SearchOptions): Neighbour[];
   /** Applies changes committed by other processes since the last call; one indexed query when there are none. */
-  refresh(): { applied: number; version: number };
+  refresh(): Promise<{ applied: number; version: number }>;
   /** Cheap (from memory): safe on every request. */
   info(): GalleryInfo;
   /**
@@ -166,19 +172,24 @@ export interface Gallery {
    * vector of some model of the index (left out of it until re-embedded), and per model the
    * samples lacking its vector.
    */
-  coverage(): { stored: number; incomplete: number; missing: Record<string, number> };
+  coverage(): Promise<{ stored: number; incomplete: number; missing: Record<string, number> }>;
   /** Writes the index snapshot now. */
   snapshot(): Promise<SnapshotManifest>;
   /** Rebuilds the index from the store (searches keep using the old one until it is ready), then snapshots it. */
   rebuild(): Promise<void>;
   /** Resolves when no background rebuild or snapshot is running. */
   idle(): Promise<void>;
+  /**
+   * Runs `fn` holding the named lock of the store, shared by every process on it (PostgreSQL: an
+   * advisory lock), or resolves undefined at once when another process holds it. SQLite: runs `fn`.
+   */
+  tryExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
   /** The newest calibration of this model, or null. */
   currentCalibration(): CalibrationRecord | null;
   /** Calibrations of this model, newest first. */
-  listCalibrations(opts?: { limit?: number }): CalibrationRecord[];
+  listCalibrations(opts?: { limit?: number }): Promise<CalibrationRecord[]>;
   /** Stores a calibration; it becomes the current one (for every process, after its next refresh). */
-  saveCalibration(input: CalibrationInput): CalibrationRecord;
+  saveCalibration(input: CalibrationInput): Promise<CalibrationRecord>;
   /**
    * Thresholds to decide with: `global` from the current calibration (absent without one) and, per
    * algorithm, its manual threshold or else its calibrated one.

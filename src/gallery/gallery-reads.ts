@@ -5,13 +5,13 @@
  */
 import { indexVector, type FusionMember } from './fusion.js';
 import type { LiveIndex } from './live-index.js';
-import type { Store } from './store.js';
+import type { GalleryStore } from './store-api.js';
 import { checkPositiveInt } from './validate.js';
 import type { Gallery } from './gallery-api.js';
 import type { EffectiveThresholds } from './types.js';
 
 export interface GalleryReadContext {
-  store: Store;
+  store: GalleryStore;
   live: LiveIndex;
   models: readonly FusionMember[];
   modelIds: readonly string[];
@@ -26,13 +26,13 @@ export function createGalleryReads(ctx: GalleryReadContext): Pick<Gallery, 'vect
   let thresholdCache: { algorithms: unknown; cal: unknown; value: EffectiveThresholds } | undefined;
 
   return {
-    *vectors(vOpts) {
+    async *vectors(vOpts) {
       open();
       const batch = checkPositiveInt(vOpts?.batchSize ?? 1000, 'batchSize');
-      const upto = store.maxSeq();
+      const upto = await store.maxSeq();
       let after = 0;
       for (;;) {
-        const page = store.indexedVectors(modelIds, after, upto, batch);
+        const page = await store.indexedVectors(modelIds, after, upto, batch);
         for (const s of page) {
           if (models.every((m) => s.vectors.get(m.id)?.length === m.dim)) {
             yield { sampleId: s.sampleId, algorithmId: s.algorithmId, vector: indexVector(models, s.vectors) };
@@ -65,16 +65,9 @@ export function createGalleryReads(ctx: GalleryReadContext): Pick<Gallery, 'vect
       return out;
     },
 
-    coverage() {
+    async coverage() {
       open();
-      return store.read(() => {
-        const stored = store.countSamples();
-        return {
-          stored,
-          incomplete: stored - store.countComplete(modelIds),
-          missing: Object.fromEntries(modelIds.map((id) => [id, store.countMissing(id)])),
-        };
-      });
+      return store.coverage(modelIds);
     },
 
     effectiveThresholds() {

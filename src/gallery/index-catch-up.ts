@@ -11,37 +11,40 @@ export interface CatchUpResult {
 }
 
 /**
- * Replays the store's changes after `slot.seq`, in one read transaction so the rows, the vectors
- * and the head seq agree; reports whether algorithm or calibration rows were among them. An add
- * (an enrolment, or a re-embedding adding one model's vector) indexes its sample once it holds a
- * vector of every model of the index.
+ * Replays the store's changes after `slot.seq` up to the head seq read first, and reports whether
+ * algorithm or calibration rows were among them. Vectors are read as of that head, so rows, vectors
+ * and head agree even across pages (a sample deleted meanwhile is skipped; its delete row comes in a
+ * later catch-up). An add (an enrolment, or a re-embedding adding one model's vector) indexes its
+ * sample once it holds a vector of every model of the index. Callers run one catch-up per slot at
+ * a time (live-index.ts).
  */
-export function catchUp(src: IndexSource, slot: Slot): CatchUpResult {
+export async function catchUp(src: IndexSource, slot: Slot): Promise<CatchUpResult> {
   const { store, modelId, modelIds } = src;
-  return store.read(() => {
-    const head = store.maxSeq();
-    let applied = 0;
-    let algorithmsChanged = false;
-    let calibrationChanged = false;
-    let wrongDim = 0;
-    while (slot.seq < head) {
-      const rows = store.changesAfter(slot.seq, head, PAGE);
-      for (const row of rows) {
-        if (row.kind === 'algorithm') algorithmsChanged = true;
-        else if (row.kind === 'calibration') calibrationChanged ||= row.modelId === modelId;
-        else if (row.kind === 'delete') {
-          if (removeEntry(slot, row.label)) applied++;
-        } else if (row.sample && !slot.entries.has(row.sample.label) && (row.modelId === null || modelIds.includes(row.modelId))) {
-          const outcome = addSample(src, slot, { ...row.sample, vectors: store.sampleVectors(row.sample.sampleId, modelIds, head) });
-          if (outcome === 'added') applied++;
-          else if (outcome === 'wrong-dim') wrongDim++;
-        }
+  const head = await store.maxSeq();
+  let applied = 0;
+  let algorithmsChanged = false;
+  let calibrationChanged = false;
+  let wrongDim = 0;
+  let after = slot.seq;
+  while (after < head) {
+    const rows = await store.changesAfter(after, head, PAGE);
+    const wanted = rows.filter((r) => r.kind === 'add' && r.sample && (r.modelId === null || modelIds.includes(r.modelId)));
+    const vectors = await store.vectorsOf([...new Set(wanted.map((r) => r.sample!.sampleId))], modelIds, head);
+    for (const row of rows) {
+      if (row.kind === 'algorithm') algorithmsChanged = true;
+      else if (row.kind === 'calibration') calibrationChanged ||= row.modelId === modelId;
+      else if (row.kind === 'delete') {
+        if (removeEntry(slot, row.label)) applied++;
+      } else if (row.sample && !slot.entries.has(row.sample.label) && (row.modelId === null || modelIds.includes(row.modelId))) {
+        const outcome = addSample(src, slot, { ...row.sample, vectors: vectors.get(row.sample.sampleId) ?? new Map() });
+        if (outcome === 'added') applied++;
+        else if (outcome === 'wrong-dim') wrongDim++;
       }
-      if (rows.length < PAGE) break;
-      slot.seq = rows[rows.length - 1]!.seq;
     }
-    slot.seq = head;
-    if (wrongDim > 0) reportWrongDim(src, wrongDim);
-    return { applied, algorithmsChanged, calibrationChanged };
-  });
+    if (rows.length < PAGE) break;
+    after = rows[rows.length - 1]!.seq;
+  }
+  if (head > slot.seq) slot.seq = head;
+  if (wrongDim > 0) reportWrongDim(src, wrongDim);
+  return { applied, algorithmsChanged, calibrationChanged };
 }

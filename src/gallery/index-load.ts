@@ -35,7 +35,7 @@ async function loadSnapshot(src: IndexSource, paths: SnapshotPaths): Promise<{ s
 
 async function loadVerified(src: IndexSource, paths: SnapshotPaths, indexFile: string): Promise<{ slot: Slot } | { reason: string }> {
   const { store, modelId, modelIds, dim } = src;
-  const check = await checkSnapshot({ index: indexFile, manifest: paths.manifest }, { modelId, dim, galleryId: store.galleryId, maxSeq: store.maxSeq() });
+  const check = await checkSnapshot({ index: indexFile, manifest: paths.manifest }, { modelId, dim, galleryId: store.galleryId, maxSeq: await store.maxSeq() });
   if (!check.ok) return { reason: check.reason };
   const m = check.manifest;
   let index: HnswIndex;
@@ -49,10 +49,9 @@ async function loadVerified(src: IndexSource, paths: SnapshotPaths, indexFile: s
   // What the snapshot must hold live: samples still stored that held every model's vector at
   // lastSeq. Samples deleted since may be there or not (whether they were complete then is no
   // longer known); their delete rows are replayed next either way.
-  const [expected, deletedSince] = store.read(() => [
-    store.indexedSamples(modelIds, 0, m.lastSeq, Number.MAX_SAFE_INTEGER),
-    store.deletedAfter(m.lastSeq),
-  ]);
+  // (A delete committed between the two reads shows in both: fine, see below.)
+  const expected = await store.indexedSamples(modelIds, 0, m.lastSeq, Number.MAX_SAFE_INTEGER);
+  const deletedSince = await store.deletedAfter(m.lastSeq);
   const present = new Set(index.labels());
   for (const s of expected) {
     if (!present.has(s.label)) return { reason: `snapshot lacks sample ${s.sampleId}` };
@@ -79,13 +78,13 @@ async function loadVerified(src: IndexSource, paths: SnapshotPaths, indexFile: s
  */
 export async function buildFromStore(src: IndexSource, params: HnswParams, cancelled: () => boolean): Promise<Slot> {
   const { store, modelIds, dim } = src;
-  const upto = store.maxSeq();
-  const slot = newSlot(createHnswIndex(dim, Math.ceil(store.countComplete(modelIds) * 1.1), params), upto);
+  const upto = await store.maxSeq();
+  const slot = newSlot(createHnswIndex(dim, Math.ceil((await store.countComplete(modelIds)) * 1.1), params), upto);
   let wrongDim = 0;
   let after = 0;
   let sliceStart = Date.now();
   for (;;) {
-    const page = store.indexedVectors(modelIds, after, upto, PAGE);
+    const page = await store.indexedVectors(modelIds, after, upto, PAGE);
     for (const s of page) {
       if (addSample(src, slot, s) === 'wrong-dim') {
         wrongDim++;
@@ -113,7 +112,7 @@ export async function openSlot(src: IndexSource, paths: SnapshotPaths, params: H
     return { slot: loaded.slot, builtFrom: 'snapshot' };
   }
   // A new gallery (or models no sample has vectors of yet) has no snapshot to miss: nothing to warn about.
-  if (loaded.reason === 'no snapshot' && src.store.countComplete(src.modelIds) === 0) log.info({ modelId }, 'new index: no snapshot, and no sample to index yet');
+  if (loaded.reason === 'no snapshot' && (await src.store.countComplete(src.modelIds)) === 0) log.info({ modelId }, 'new index: no snapshot, and no sample to index yet');
   else log.warn({ modelId, reason: loaded.reason }, 'index snapshot not used; rebuilding from the store');
   const started = Date.now();
   // Nothing can cancel this build: the index is not handed out before it is done.

@@ -46,16 +46,16 @@ export interface MaintenanceOptions {
   params: HnswParams;
   snapshotEvery: number;
   compactRatio: number;
-  /** Reloads what the live index caches from the store when a catch-up saw it change. */
-  reloadCaches(result: CatchUpResult): void;
+  /** Reloads what the live index caches from the store when a catch-up saw it change (in the background; failures are logged). */
+  reloadCaches(result: CatchUpResult): Promise<void>;
 }
 
 export function createIndexMaintenance(src: IndexSource, state: IndexState, opts: MaintenanceOptions) {
   const { store, modelId, dim, log } = src;
 
   /** Counts applied changes, then compacts or snapshots when they call for it. */
-  function afterApply(result: CatchUpResult): void {
-    opts.reloadCaches(result);
+  async function afterApply(result: CatchUpResult): Promise<void> {
+    await opts.reloadCaches(result);
     state.unsnapshotted += result.applied;
     if (state.closed) return;
     const live = state.live;
@@ -88,7 +88,7 @@ export function createIndexMaintenance(src: IndexSource, state: IndexState, opts
     state.building = track(
       (async () => {
         const slot = await buildFromStore(src, opts.params, () => state.cancelBuild);
-        opts.reloadCaches(catchUp(src, slot));
+        await opts.reloadCaches(await catchUp(src, slot));
         state.live = slot;
         state.builtFrom = 'rebuild';
         state.unsnapshotted = Math.max(1, state.unsnapshotted);

@@ -4,7 +4,7 @@
  * is missing or has another dimension. Shared by the change-log catch-up and the index builds.
  */
 import type { HnswIndex } from './hnsw-index.js';
-import type { SampleVectors, Store } from './store.js';
+import type { GalleryStore, SampleVectors } from './store-api.js';
 import { indexVector, type FusionMember } from './fusion.js';
 import type { GalleryLogger } from './types.js';
 
@@ -13,7 +13,7 @@ export const PAGE = 1000;
 
 /** What an index is built from: the store, and the models whose vectors it fuses. */
 export interface IndexSource {
-  store: Store;
+  store: GalleryStore;
   /** Index id (gallery/fusion.ts): names the models and weights; snapshots and calibrations are keyed by it. */
   modelId: string;
   /** The models whose vectors the index fuses; a sample lacking one of them is not indexed. */

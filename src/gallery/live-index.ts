@@ -7,7 +7,7 @@
  */
 import type { HnswParams } from './hnsw-index.js';
 import { snapshotPaths } from './snapshot.js';
-import type { Store } from './store.js';
+import type { GalleryStore } from './store-api.js';
 import { indexFileKey, type FusionMember } from './fusion.js';
 import { createMetricRescorer, METRIC_OVERFETCH } from './metric-search.js';
 import type { IndexSource } from './index-slot.js';
@@ -17,7 +17,7 @@ import { createIndexMaintenance, newIndexState } from './index-maintenance.js';
 import type { AlgorithmSummary, CalibrationRecord, GalleryLogger, Neighbour } from './types.js';
 
 export interface LiveIndexOptions {
-  store: Store;
+  store: GalleryStore;
   /** Index id (gallery/fusion.ts): names the models and weights; snapshots and calibrations are keyed by it. */
   modelId: string;
   /** The models whose vectors the index fuses; a sample lacking one of them is not indexed. */
@@ -58,18 +58,18 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
   let algorithms = new Map<string, CachedAlgorithm>();
   let calibration: CalibrationRecord | null = null;
   const rescorer = createMetricRescorer();
-  const reloadAlgorithms = (): void => {
-    algorithms = new Map(store.algorithmSummaries().map((a) => [a.id, a]));
+  const reloadAlgorithms = async (): Promise<void> => {
+    algorithms = new Map((await store.algorithmSummaries()).map((a) => [a.id, a]));
   };
-  const reloadCalibration = (): void => {
-    calibration = store.listCalibrations(modelId, 1)[0] ?? null;
+  const reloadCalibration = async (): Promise<void> => {
+    calibration = (await store.listCalibrations(modelId, 1))[0] ?? null;
   };
-  reloadAlgorithms();
-  reloadCalibration();
+  await reloadAlgorithms();
+  await reloadCalibration();
 
   const opened = await openSlot(src, paths, opts.params);
   const state = newIndexState(opened.slot, opened.builtFrom);
-  const caughtUp = catchUp(src, state.live);
+  const caughtUp = await catchUp(src, state.live);
   if (state.builtFrom === 'rebuild') state.unsnapshotted = 1;
 
   const maintenance = createIndexMaintenance(src, state, {
@@ -77,13 +77,39 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
     params: opts.params,
     snapshotEvery: opts.snapshotEvery,
     compactRatio: opts.compactRatio,
-    reloadCaches(result: CatchUpResult): void {
-      if (result.algorithmsChanged) reloadAlgorithms();
-      if (result.calibrationChanged) reloadCalibration();
+    async reloadCaches(result: CatchUpResult): Promise<void> {
+      if (result.algorithmsChanged) await reloadAlgorithms();
+      if (result.calibrationChanged) await reloadCalibration();
     },
   });
 
-  maintenance.afterApply(caughtUp);
+  await maintenance.afterApply(caughtUp);
+
+  // One catch-up of the live index at a time; a refresh asked for while one runs shares the next.
+  let running: Promise<number> | undefined;
+  let queued: Promise<number> | undefined;
+  const catchUpOnce = async (): Promise<number> => {
+    if (state.live.seq === (await store.maxSeq())) return 0;
+    const result = await catchUp(src, state.live);
+    await maintenance.afterApply(result);
+    return result.applied;
+  };
+  const refresh = (): Promise<number> => {
+    if (!running) {
+      running = catchUpOnce().finally(() => {
+        running = undefined;
+      });
+      return running;
+    }
+    // Changes committed after the running catch-up read its head: one more, shared by every caller meanwhile.
+    queued ??= running
+      .catch(() => 0)
+      .then(() => {
+        queued = undefined;
+        return refresh();
+      });
+    return queued;
+  };
   if (state.builtFrom === 'rebuild' && !state.building) {
     // A rebuilt index is written at once so the next process to open this gallery can load it.
     await maintenance.snapshot().catch((err: unknown) => log.error({ err, modelId }, 'index snapshot failed'));
@@ -91,12 +117,7 @@ export async function openLiveIndex(opts: LiveIndexOptions) {
 
   return {
     /** Applies changes other processes (or this one) committed since the last call. Cheap when there are none. */
-    refresh(): number {
-      if (store.maxSeq() === state.live.seq) return 0;
-      const result = catchUp(src, state.live);
-      maintenance.afterApply(result);
-      return result.applied;
-    },
+    refresh,
 
     /** Nearest live samples, best first; `enabledOnly` hides samples of disabled algorithms. */
     search(vector: Float32Array, k: number, enabledOnly: boolean): Neighbour[] {

@@ -10,7 +10,7 @@ import type { CalibrationInput, CalibrationRecord } from './types.js';
 /** A validated calibration (see validate.ts): every field filled but the optional metric. */
 export type CheckedCalibration = Required<Omit<CalibrationInput, 'metric'>> & Pick<CalibrationInput, 'metric'>;
 
-interface CalibrationRow {
+export interface CalibrationRow {
   id: number;
   model_id: string;
   created_at: string;
@@ -20,7 +20,7 @@ interface CalibrationRow {
   metric: Buffer | null;
 }
 
-function toCalibration(r: CalibrationRow): CalibrationRecord {
+export function toCalibration(r: CalibrationRow): CalibrationRecord {
   const thresholds = JSON.parse(r.thresholds) as { global: number; perAlgorithm: Record<string, number> };
   const params = JSON.parse(r.params) as Record<string, unknown>;
   return {

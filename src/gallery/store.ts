@@ -50,7 +50,7 @@ export type Store = ReturnType<typeof openStore>;
 /** meta key of the last model switch. */
 const SWITCH_KEY = 'model_switch';
 
-function parseSwitchRecord(value: string): SwitchRecord {
+export function parseSwitchRecord(value: string): SwitchRecord {
   let r: Partial<Record<keyof SwitchRecord, unknown>> | null;
   try {
     r = JSON.parse(value) as typeof r;

@@ -1,32 +1,35 @@
 /**
- * The model switch record of a gallery directory (see Store.lastSwitch), through a short-lived
+ * The model switch record of a gallery (see GalleryStore.lastSwitch), through a short-lived
  * store connection: a service reads it before it knows which models, hence which gallery index,
  * to open, and a switch writes it beside the gallery it is about to serve.
  */
-import { openStore } from './store.js';
-import { hasGalleryStore, storeFile } from './store-file.js';
+import { hasStore, openGalleryStore, type StoreLocation } from './store-open.js';
 import type { SwitchRecord } from './types.js';
 
+const location = (where: string | StoreLocation): StoreLocation => (typeof where === 'string' ? { dir: where } : where);
+
 /**
- * The last model switch recorded in the gallery in `dir`, or null (none, or no store yet: nothing
- * is created). Throws when the store cannot be opened or the record is malformed.
+ * The last model switch recorded in the gallery (a directory, or a location naming the shared
+ * store), or null (none, or no SQLite store yet: nothing is created). Throws when the store
+ * cannot be opened or the record is malformed.
  */
-export function readLastSwitch(dir: string): SwitchRecord | null {
-  if (!hasGalleryStore(dir)) return null;
-  const store = openStore(storeFile(dir));
+export async function readLastSwitch(where: string | StoreLocation): Promise<SwitchRecord | null> {
+  const loc = location(where);
+  if (!hasStore(loc)) return null;
+  const store = await openGalleryStore(loc);
   try {
-    return store.lastSwitch();
+    return await store.lastSwitch();
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-/** Records a successful switch to `list` in the gallery in `dir`: committed (synchronous = FULL) when it returns. */
-export function writeSwitchRecord(dir: string, list: string, forced: boolean): SwitchRecord {
-  const store = openStore(storeFile(dir));
+/** Records a successful switch to `list`: committed when it resolves. */
+export async function writeSwitchRecord(where: string | StoreLocation, list: string, forced: boolean): Promise<SwitchRecord> {
+  const store = await openGalleryStore(location(where));
   try {
-    return store.recordSwitch(list, forced);
+    return await store.recordSwitch(list, forced);
   } finally {
-    store.close();
+    await store.close();
   }
 }

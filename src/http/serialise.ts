@@ -23,9 +23,9 @@ export function toSampleBody(s: SampleRecord) {
 }
 
 /** The GalleryInfo body of a serving pair: models and where their list came from, counts, index state, decision settings, calibration. */
-export function toGalleryInfo({ embedder, gallery }: Parts, cfg: Pick<Config, 'DFG_THRESHOLD' | 'DFG_MARGIN' | 'DFG_TOP_M' | 'DFG_K'>, origin: ModelOrigin) {
+export async function toGalleryInfo({ embedder, gallery }: Parts, cfg: Pick<Config, 'DFG_THRESHOLD' | 'DFG_MARGIN' | 'DFG_TOP_M' | 'DFG_K'>, origin: ModelOrigin) {
   const info = gallery.info();
-  const coverage = gallery.coverage();
+  const coverage = await gallery.coverage();
   const cal = gallery.currentCalibration();
   return {
     model: {

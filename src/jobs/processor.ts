@@ -45,7 +45,7 @@ export interface ChunkResult {
 }
 
 /** Item errors worth another attempt of the chunk: capacity and start-up, not the image (downloads mark their own). */
-const TRANSIENT = new Set(['DFG_ERR_SERVER_OVERLOADED', 'DFG_ERR_SERVER_NOT_READY', 'DFG_ERR_INTERNAL']);
+const TRANSIENT = new Set(['DFG_ERR_SERVER_OVERLOADED', 'DFG_ERR_SERVER_NOT_READY', 'DFG_ERR_STORE_UNAVAILABLE', 'DFG_ERR_INTERNAL']);
 
 /** Downloads and directory reads per chunk in flight at once. */
 const IO_CONCURRENCY = 8;
@@ -144,10 +144,10 @@ async function enrolChunk(data: ChunkData, inputs: Input[], deps: ProcessorDeps)
 }
 
 async function auditChunk(inputs: Input[], deps: ProcessorDeps): Promise<Processed> {
-  const settled = await deps.use(({ embedder, gallery }) => {
+  const settled = await deps.use(async ({ embedder, gallery }) => {
     // Catch up with the store now rather than on the next periodic refresh: an audit submitted right
     // after an enrolment must see it, as /v1/attribute on the API would.
-    gallery.refresh();
+    await gallery.refresh();
     return Promise.allSettled(inputs.map((inp) => (inp.bytes ? attributeImage({ embedder, gallery, config: deps.config }, inp.bytes, { k: 1 }) : Promise.resolve(null))));
   });
   let transient = inputs.some((inp) => inp.transient);

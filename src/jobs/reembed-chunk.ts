@@ -9,7 +9,7 @@ import { dfgError, isDfgError, type DfgError } from '../errors.js';
 import type { ChunkData, ReembedRow } from './schemas.js';
 
 /** Item errors worth another attempt of the chunk. */
-const TRANSIENT = new Set(['DFG_ERR_SERVER_OVERLOADED', 'DFG_ERR_SERVER_NOT_READY', 'DFG_ERR_INTERNAL']);
+const TRANSIENT = new Set(['DFG_ERR_SERVER_OVERLOADED', 'DFG_ERR_SERVER_NOT_READY', 'DFG_ERR_STORE_UNAVAILABLE', 'DFG_ERR_INTERNAL']);
 
 const asDfg = (err: unknown): DfgError => (isDfgError(err) ? err : dfgError('DFG_ERR_INTERNAL'));
 
@@ -19,26 +19,26 @@ export async function reembedChunk(data: ChunkData, gallery: Gallery, embedder: 
   const dim = embedder.models[0]!.dim;
   const rows: ReembedRow[] = data.items.map((it) => ({ name: it.name, sha256: null, outcome: 'error', error: it.error?.code ?? null, message: it.error?.message ?? null }));
   const todo: Array<{ i: number; sampleId: string; vector: Promise<Float32Array | null> }> = [];
-  data.items.forEach((it, i) => {
-    if (it.error) return;
+  for (const [i, it] of data.items.entries()) {
+    if (it.error) continue;
     const row = rows[i]!;
-    const sample = gallery.findSample(it.name);
+    const sample = await gallery.findSample(it.name);
     if (!sample) {
       const e = dfgError('DFG_ERR_SAMPLE_NOT_FOUND', it.name);
       Object.assign(row, { error: e.code, message: e.message });
-      return;
+      continue;
     }
     row.sha256 = sample.sha256;
     if (sample.models.includes(modelId)) {
       row.outcome = 'present';
-      return;
+      continue;
     }
     todo.push({
       i,
       sampleId: sample.id,
       vector: gallery.readImage(sample.sha256).then(async (bytes) => (bytes ? (await embedder.embed(bytes)).vectors[modelId]! : null)),
     });
-  });
+  }
   let transient = false;
   const settled = await Promise.allSettled(todo.map((t) => t.vector));
   const vectors: Array<{ sampleId: string; vector: Float32Array }> = [];
@@ -58,6 +58,6 @@ export async function reembedChunk(data: ChunkData, gallery: Gallery, embedder: 
     }
   });
   // A sample deleted since it was read is skipped by the store: it has nothing to re-embed any more.
-  if (vectors.length > 0) gallery.addVectors(modelId, dim, vectors);
+  if (vectors.length > 0) await gallery.addVectors(modelId, dim, vectors);
   return { rows, transient };
 }

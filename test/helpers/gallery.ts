@@ -76,3 +76,16 @@ export function recordingLog(): { log: GalleryLogger; records: LogRecord[] } {
   };
   return { log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, records };
 }
+
+/** Every value of an async iterable (Array.fromAsync arrives in Node 22). */
+export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** The first element for which the async predicate holds. */
+export async function findAsync<T>(xs: readonly T[], pred: (x: T) => Promise<boolean>): Promise<T | undefined> {
+  for (const x of xs) if (await pred(x)) return x;
+  return undefined;
+}

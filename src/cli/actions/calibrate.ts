@@ -4,7 +4,7 @@
  * ../commands/calibrate.ts.
  */
 import pino from 'pino';
-import { loadConfig, metricSetting, scoreNormSetting } from '../../config/index.js';
+import { loadConfig, metricSetting, scoreNormSetting, storeLocation } from '../../config/index.js';
 import type { ScoreNormSetting } from '../../attribution/score-norm.js';
 import { loadCohortFor } from '../../embedding/cohort.js';
 import { metricHeader, type MetricSetting } from '../../attribution/gallery-metric.js';
@@ -43,14 +43,14 @@ export interface CalibrateCommandOptions { targetFpir?: number; topM?: number; m
 /** `dfg calibrate` */
 export async function calibrate(o: CalibrateCommandOptions): Promise<void> {
   const config = loadConfig();
-  requireGallery(config.DFG_GALLERY_DIR);
+  requireGallery(config.DFG_GALLERY_DIR, config.DFG_STORE);
   // Warnings (a recorded model switch overridden or unservable) go to stderr, apart from the --json output.
   const log = createLogger({ LOG_LEVEL: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn' }, pino.destination({ dest: 2, sync: true }));
   const models = await configuredGalleryModels(config, log);
-  const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models, snapshotEvery: config.DFG_SNAPSHOT_EVERY });
+  const gallery = await openGallery({ ...storeLocation(config), models, snapshotEvery: config.DFG_SNAPSHOT_EVERY });
   try {
     const cohort = calibrationCohort(await loadCohortFor(config.DFG_MODELS_DIR, models.map((m) => ({ id: m.id, weight: m.weight ?? 1 }))), o.scoreNorm ?? scoreNormSetting(config));
-    const result = calibrateGallery(gallery, {
+    const result = await calibrateGallery(gallery, {
       topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir ?? config.DFG_TARGET_FPIR, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun,
       metric: o.metric ?? metricSetting(config), cohort,
     });

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig, type Config } from '../../config/index.js';
+import { loadConfig, storeLocation, type Config } from '../../config/index.js';
 import { createLogger } from '../../logger.js';
 import { startServices } from '../../services.js';
 import { enrolImages } from '../../enrol.js';
@@ -17,7 +17,7 @@ import { isDfgError } from '../../errors.js';
 import type { Gallery } from '../../gallery/index.js';
 import type { AlgorithmRecord } from '../../gallery/types.js';
 import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
-import { hasGalleryStore } from '../../gallery/store-file.js';
+import { hasStore } from '../../gallery/store-open.js';
 
 const CHUNK = 32;
 
@@ -50,8 +50,8 @@ function cliLogger(config: Config) {
 
 async function open(opts: { create?: boolean }) {
   const config = loadConfig();
-  const created = !hasGalleryStore(config.DFG_GALLERY_DIR);
-  if (created && !opts.create) requireGallery(config.DFG_GALLERY_DIR);
+  const created = !hasStore(storeLocation(config));
+  if (created && !opts.create) requireGallery(config.DFG_GALLERY_DIR, config.DFG_STORE);
   const log = cliLogger(config);
   const services = startServices(config, log, { refreshMs: 0 });
   await services.whenReady;
@@ -59,15 +59,15 @@ async function open(opts: { create?: boolean }) {
 }
 
 /** The algorithm with id `ref`, else the one named `ref` (case-insensitive), else undefined. */
-export function resolveAlgorithm(gallery: Gallery, ref: string): AlgorithmRecord | undefined {
+export async function resolveAlgorithm(gallery: Gallery, ref: string): Promise<AlgorithmRecord | undefined> {
   try {
-    return gallery.getAlgorithm(ref);
+    return await gallery.getAlgorithm(ref);
   } catch (err) {
     if (!isDfgError(err) || err.code !== 'DFG_ERR_ALGORITHM_NOT_FOUND') throw err;
   }
   const wanted = ref.toLowerCase();
   for (let offset = 0; ; offset += MAX_PAGE_LIMIT) {
-    const page = gallery.listAlgorithms({ limit: MAX_PAGE_LIMIT, offset });
+    const page = await gallery.listAlgorithms({ limit: MAX_PAGE_LIMIT, offset });
     const found = page.items.find((a) => a.name.toLowerCase() === wanted);
     if (found) return found;
     if (page.items.length < MAX_PAGE_LIMIT) return undefined;
@@ -84,10 +84,10 @@ export async function enrol(ref: string, paths: string[], o: EnrolOptions): Prom
   await withServices(async ({ config, created, embedder, gallery }) => {
     // On stderr, so a mistyped DFG_GALLERY_DIR shows at once (stdout may be --json).
     if (created) console.error(`created a new gallery in ${config.DFG_GALLERY_DIR} (DFG_GALLERY_DIR)`);
-    let alg = resolveAlgorithm(gallery, ref);
+    let alg = await resolveAlgorithm(gallery, ref);
     if (!alg) {
       if (!o.create) throw new Error(`Algorithm ${ref} not found (use --create to register it)`);
-      alg = gallery.createAlgorithm({ name: ref, forgeryType: o.forgeryType as never, architecture: o.architecture as never });
+      alg = await gallery.createAlgorithm({ name: ref, forgeryType: o.forgeryType as never, architecture: o.architecture as never });
     }
     const bar = progressBar(`enrol ${alg.name}`, files.length);
     const totals = { created: 0, duplicates: 0, failed: 0 };
@@ -134,7 +134,7 @@ export async function attribute(paths: string[], o: { json?: boolean; k: number 
 
 /** `dfg gallery info` */
 export async function galleryInfo(): Promise<void> {
-  await withServices(async ({ gallery: g }) => console.log(JSON.stringify({ ...g.info(), coverage: g.coverage() }, null, 2)));
+  await withServices(async ({ gallery: g }) => console.log(JSON.stringify({ ...g.info(), coverage: await g.coverage() }, null, 2)));
 }
 
 /** `dfg gallery rebuild` */

@@ -6,7 +6,7 @@
  * list (`dfg model switch`, PUT /v1/model) or restarted with it loads it at once, calibrated.
  * Its options: ../commands/reembed.ts.
  */
-import { loadConfig, metricSetting, scoreNormSetting, threadCount, type Config } from '../../config/index.js';
+import { loadConfig, metricSetting, scoreNormSetting, storeLocation, threadCount, type Config } from '../../config/index.js';
 import { loadCohortFor } from '../../embedding/cohort.js';
 import { createEmbedder, formatModelList, loadManifest, parseModelList } from '../../embedding/index.js';
 import { openGallery } from '../../gallery/index.js';
@@ -37,13 +37,13 @@ export async function prepareSwitch(config: Config, target: string): Promise<Swi
   const choices = parseModelList(target);
   const models = [];
   for (const c of choices) models.push({ id: c.id, dim: (await loadManifest(config.DFG_MODELS_DIR, c.id)).manifest.output.dim, weight: c.weight });
-  const gallery = await openGallery({ dir: config.DFG_GALLERY_DIR, models, snapshotEvery: config.DFG_SNAPSHOT_EVERY });
+  const gallery = await openGallery({ ...storeLocation(config), models, snapshotEvery: config.DFG_SNAPSHOT_EVERY });
   try {
-    const coverage = gallery.coverage();
+    const coverage = await gallery.coverage();
     let calibration: SwitchReport['calibration'];
     try {
       const cohort = calibrationCohort(await loadCohortFor(config.DFG_MODELS_DIR, choices), scoreNormSetting(config));
-      const rec = calibrateGallery(gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config), cohort }).record!;
+      const rec = (await calibrateGallery(gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config), cohort })).record!;
       calibration = { version: rec.version, global: rec.global };
     } catch (err) {
       if (!isDfgError(err, 'DFG_ERR_CALIBRATION_INSUFFICIENT')) throw err;
@@ -62,7 +62,7 @@ export async function reembed(o: ReembedCommandOptions): Promise<void> {
   const choices = parseModelList(o.model);
   if (choices.length !== 1 || o.model.includes(':')) throw new Error(`Expected one model id (no weight) for --model but received ${JSON.stringify(o.model)}`);
   // Re-embeds the kept images of an existing gallery: nothing to do in a new one, and a mistyped DFG_GALLERY_DIR must not become one.
-  requireGallery(config.DFG_GALLERY_DIR);
+  requireGallery(config.DFG_GALLERY_DIR, config.DFG_STORE);
   const choice = choices[0];
   const target = o.switch === undefined || o.switch === false ? undefined : o.switch === true ? choice!.id : o.switch;
   // A bad --switch list is refused before anything is embedded or stored.
@@ -74,7 +74,7 @@ export async function reembed(o: ReembedCommandOptions): Promise<void> {
   let result: ReembedResult;
   try {
     // A gallery of the new model alone: its index grows as vectors arrive and is snapshotted at close.
-    const g = await openGallery({ dir: config.DFG_GALLERY_DIR, modelId: choice!.id, dim: embedder.model.dim, snapshotEvery: config.DFG_SNAPSHOT_EVERY });
+    const g = await openGallery({ ...storeLocation(config), modelId: choice!.id, dim: embedder.model.dim, snapshotEvery: config.DFG_SNAPSHOT_EVERY });
     try {
       let bar: ReturnType<typeof progressBar> | undefined;
       let shown = 0;

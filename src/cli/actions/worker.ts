@@ -9,7 +9,7 @@ export async function worker(o: { concurrency?: number }): Promise<void> {
   const config = loadConfig();
   // A worker enrols into the gallery the service created and reads: in a mistyped
   // DFG_GALLERY_DIR it would create another one, which the service never searches.
-  requireGallery(config.DFG_GALLERY_DIR);
+  requireGallery(config.DFG_GALLERY_DIR, config.DFG_STORE);
   const log = createLogger(config);
   const proc = await startWorkerProcess(config, log, { concurrency: o.concurrency || undefined });
   let stopping = false;

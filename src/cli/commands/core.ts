@@ -43,6 +43,13 @@ export function registerCoreCommands(program: Command): void {
   gallery.command('info').description('Counts, version and index state').action(lazyAction(actions, 'galleryInfo'));
   registerReembedCommand(gallery);
   gallery.command('rebuild').description('Rebuild the HNSW index of the configured model from the store and snapshot it').action(lazyAction(actions, 'galleryRebuild'));
+  gallery
+    .command('migrate')
+    .description('Copy the gallery between SQLite (DFG_GALLERY_DIR) and PostgreSQL, kept images included; resumable, verified by counts and SHA-256 digests')
+    .option('--to <url>', 'copy the SQLite gallery into this PostgreSQL database (postgres://user@host/db)')
+    .option('--from <url>', 'copy the gallery of this PostgreSQL database into DFG_GALLERY_DIR (SQLite)')
+    .option('--json', 'print the result as JSON')
+    .action(lazyAction(() => import('../actions/migrate.js'), 'migrate'));
 
   const models = program.command('models').alias('model').description('Models: build the default ones from their definitions, list, switch a running service');
   models

@@ -16,7 +16,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
   }, async (request, reply) => {
     const { gallery } = services.need();
     const body = request.body as Static<typeof AlgorithmCreate>;
-    const alg = gallery.createAlgorithm(body as Parameters<typeof gallery.createAlgorithm>[0]);
+    const alg = await gallery.createAlgorithm(body as Parameters<typeof gallery.createAlgorithm>[0]);
     request.log.info({ algorithmId: alg.id, name: alg.name }, 'algorithm registered');
     return reply.status(201).send(toAlgorithmBody(alg));
   });
@@ -31,7 +31,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
   }, async (request) => {
     const { gallery } = services.need();
     const q = request.query as Static<typeof Pagination>;
-    const page = gallery.listAlgorithms({ limit: q.limit, offset: q.offset });
+    const page = await gallery.listAlgorithms({ limit: q.limit, offset: q.offset });
     return { items: page.items.map(toAlgorithmBody), total: page.total, limit: q.limit, offset: q.offset };
   });
 
@@ -44,7 +44,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
     },
   }, async (request) => {
     const { gallery } = services.need();
-    return toAlgorithmBody(gallery.getAlgorithm((request.params as Static<typeof IdParam>).id));
+    return toAlgorithmBody(await gallery.getAlgorithm((request.params as Static<typeof IdParam>).id));
   });
 
   app.patch('/v1/algorithms/:id', {
@@ -58,7 +58,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
   }, async (request) => {
     const { gallery } = services.need();
     const id = (request.params as Static<typeof IdParam>).id;
-    const alg = gallery.updateAlgorithm(id, request.body as Parameters<typeof gallery.updateAlgorithm>[1]);
+    const alg = await gallery.updateAlgorithm(id, request.body as Parameters<typeof gallery.updateAlgorithm>[1]);
     request.log.info({ algorithmId: id }, 'algorithm updated');
     return toAlgorithmBody(alg);
   });
@@ -73,7 +73,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
   }, async (request, reply) => {
     const { gallery } = services.need();
     const id = (request.params as Static<typeof IdParam>).id;
-    gallery.deleteAlgorithm(id);
+    await gallery.deleteAlgorithm(id);
     request.log.info({ algorithmId: id }, 'algorithm deleted');
     return reply.status(204).send();
   });

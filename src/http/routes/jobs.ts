@@ -85,7 +85,7 @@ export async function jobRoutes(app: FastifyInstance, { services, keyRing }: Rou
       const algorithmId = kind === 'enrol' ? upload.fields.algorithmId : undefined;
       if (kind === 'enrol') {
         if (!algorithmId) throw dfgError('DFG_ERR_REQUEST_INVALID', 'multipart field "algorithmId" is required');
-        services.need().gallery.getAlgorithm(algorithmId);
+        await services.need().gallery.getAlgorithm(algorithmId);
       }
       return await client.submitArchive({ kind, algorithmId, file: upload.file, name: upload.name });
     } finally {
@@ -114,7 +114,7 @@ export async function jobRoutes(app: FastifyInstance, { services, keyRing }: Rou
     if (request.isMultipart()) view = await submitUpload(request, 'enrol');
     else {
       const body = request.body as Static<typeof EnrolJobJson>;
-      services.need().gallery.getAlgorithm(body.algorithmId);
+      await services.need().gallery.getAlgorithm(body.algorithmId);
       view = await submitJson('enrol', body.algorithmId, body.source);
     }
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));
@@ -153,14 +153,13 @@ export async function jobRoutes(app: FastifyInstance, { services, keyRing }: Rou
     await client.available();
     await loadManifest(cfg.DFG_MODELS_DIR, modelId);
     // The gallery is read while the chunks are submitted: held, so a model switch meanwhile leaves it open.
-    const view = await services.use(({ gallery }) => {
-      function* sampleIds(): Generator<string> {
-        for (let after = 0, page = gallery.samplesMissing(modelId, 0, 1000); page.length > 0; page = gallery.samplesMissing(modelId, after, 1000)) {
-          for (const s of page) yield s.id;
-          after = page[page.length - 1]!.seq;
-        }
+    const view = await services.use(async ({ gallery }) => {
+      const sampleIds: string[] = [];
+      for (let after = 0, page = await gallery.samplesMissing(modelId, 0, 1000); page.length > 0; page = await gallery.samplesMissing(modelId, after, 1000)) {
+        for (const s of page) sampleIds.push(s.id);
+        after = page[page.length - 1]!.seq;
       }
-      return client.submitReembed({ modelId, sampleIds: sampleIds() });
+      return client.submitReembed({ modelId, sampleIds });
     });
     request.log.info({ jobId: view.id, modelId, samples: view.progress.total }, 're-embedding queued');
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));

@@ -53,7 +53,7 @@ export async function modelRoutes(app: FastifyInstance, { services }: RouteDeps)
       calibrated: result.parts.gallery.currentCalibration() !== null,
       loadMs: result.loadMs,
       drainMs: result.drainMs,
-      gallery: toGalleryInfo(result.parts, services.config, services.origin()),
+      gallery: await toGalleryInfo(result.parts, services.config, services.origin()),
     };
   });
 }

@@ -30,7 +30,7 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
     },
   }, async (request, reply) => {
     const id = (request.params as Static<typeof IdParam>).id;
-    services.need().gallery.getAlgorithm(id);
+    await services.need().gallery.getAlgorithm(id);
     const { files } = await readImageParts(request, cfg.DFG_MAX_FILES, cfg.DFG_MAX_IMAGE_BYTES);
     // Embedded and committed with the models serving now, held until committed (a model switch waits).
     const summary = await services.use((parts) => enrolImages(parts, id, files));
@@ -53,7 +53,7 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
     const { gallery } = services.need();
     const id = (request.params as Static<typeof IdParam>).id;
     const q = request.query as Static<typeof Pagination>;
-    const page = gallery.listSamples(id, { limit: q.limit, offset: q.offset });
+    const page = await gallery.listSamples(id, { limit: q.limit, offset: q.offset });
     return { items: page.items.map(toSampleBody), total: page.total, limit: q.limit, offset: q.offset };
   });
 
@@ -73,8 +73,8 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
   }, async (request, reply) => {
     const { gallery } = services.need();
     const p = request.params as Static<typeof SampleParams>;
-    gallery.getAlgorithm(p.id);
-    const sample = gallery.getSample(p.id, p.sampleId);
+    await gallery.getAlgorithm(p.id);
+    const sample = await gallery.getSample(p.id, p.sampleId);
     const bytes = await gallery.readImage(sample.sha256);
     if (!bytes) throw dfgError('DFG_ERR_SAMPLE_IMAGE_NOT_KEPT', p.sampleId);
     const webp = await thumbnailImage(bytes, THUMBNAIL_MAX_SIDE, { maxBytes: cfg.DFG_MAX_IMAGE_BYTES, maxPixels: cfg.DFG_MAX_PIXELS });
@@ -93,7 +93,7 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
   }, async (request, reply) => {
     const { gallery } = services.need();
     const p = request.params as Static<typeof SampleParams>;
-    gallery.deleteSample(p.id, p.sampleId);
+    await gallery.deleteSample(p.id, p.sampleId);
     request.log.info({ algorithmId: p.id, sampleId: p.sampleId }, 'sample deleted');
     return reply.status(204).send();
   });

@@ -1,0 +1,114 @@
+/**
+ * The gallery store as the gallery sees it: one asynchronous interface that the embedded SQLite
+ * store (store-sqlite.ts, a directory) and the shared PostgreSQL store (store-pg.ts, a URL) both
+ * implement. Every write is one transaction committed before its promise resolves. The change
+ * log's seq is the gallery version; the HNSW index of every process is derived from it.
+ */
+import type { ChangeRow, CheckedSample, IndexedSample, SampleVectors } from './store.js';
+import type { CheckedCalibration } from './store-calibrations.js';
+import type {
+  AddSampleResult,
+  Algorithm,
+  AlgorithmInput,
+  AlgorithmPatch,
+  AlgorithmRecord,
+  AlgorithmSummary,
+  CalibrationRecord,
+  Page,
+  SampleRecord,
+  SwitchRecord,
+} from './types.js';
+
+export type { ChangeRow, CheckedSample, IndexedSample, SampleVectors, CheckedCalibration };
+
+/** What an enrolment checks under the write lock, so neither can change before its commit. */
+export interface AddSampleChecks {
+  /** The switch record enrolments are fenced to (null: none recorded); undefined: no fence. */
+  fence?: SwitchRecord | null;
+  /** Refuse (DFG_ERR_IMAGE_NOT_KEPT) when an item's image bytes are not kept. */
+  keptBytes?: boolean;
+}
+
+export interface GalleryStore {
+  /** 'sqlite' or 'postgres'. */
+  readonly kind: 'sqlite' | 'postgres';
+  /** Where it lives, for logs: the SQLite file, or the PostgreSQL URL without its password. */
+  readonly location: string;
+  /** Random id of this store, recorded in index snapshots. */
+  readonly galleryId: string;
+  /** Schema version before and after opening (from 0: created now). */
+  readonly schema: { from: number; to: number };
+
+  /** Highest committed change seq (the store's gallery version). */
+  maxSeq(): Promise<number>;
+
+  createAlgorithm(input: Required<AlgorithmInput>): Promise<Algorithm>;
+  getAlgorithm(id: string): Promise<AlgorithmRecord | undefined>;
+  listAlgorithms(limit: number, offset: number): Promise<Page<AlgorithmRecord>>;
+  /** Applies a checked patch; undefined when no such algorithm. */
+  updateAlgorithm(id: string, patch: AlgorithmPatch): Promise<AlgorithmRecord | undefined>;
+  /** Deletes the algorithm and its samples (with their vectors), logging one delete per sample; drops kept bytes no sample names any more. */
+  deleteAlgorithm(id: string): Promise<{ samples: number; sha256s: string[] } | undefined>;
+  /** Every algorithm's identity, enabled flag and manual threshold. */
+  algorithmSummaries(): Promise<Array<AlgorithmSummary & { threshold: number | null }>>;
+
+  /**
+   * Enrols items in one transaction (see Store.addSamples); `checks` run under the write lock.
+   * Throws DFG_ERR_ALGORITHM_NOT_FOUND, DFG_ERR_MODEL_SWITCHED, DFG_ERR_IMAGE_NOT_KEPT.
+   */
+  addSamples(algorithmId: string, items: CheckedSample[], checks?: AddSampleChecks): Promise<AddSampleResult[]>;
+  /** Adds vectors of one model to existing samples in one transaction; how many were stored. */
+  addVectors(modelId: string, items: Array<{ sampleId: string; vector: Float32Array }>): Promise<number>;
+  listSamples(algorithmId: string, limit: number, offset: number): Promise<Page<SampleRecord>>;
+  getSample(algorithmId: string, sampleId: string): Promise<SampleRecord | undefined>;
+  sampleById(sampleId: string): Promise<SampleRecord | undefined>;
+  /** Deletes one sample and its vectors and logs it; drops its kept bytes when no other sample names them. */
+  deleteSample(algorithmId: string, sampleId: string): Promise<SampleRecord | undefined>;
+  findBySha(sha256: string): Promise<SampleRecord[]>;
+
+  /** Samples stored, those lacking a vector of some model in `modelIds`, and per model those lacking its vector (one consistent read). */
+  coverage(modelIds: readonly string[]): Promise<{ stored: number; incomplete: number; missing: Record<string, number> }>;
+  countSamples(): Promise<number>;
+  countComplete(models: readonly string[], upto?: number): Promise<number>;
+  countMissing(modelId: string): Promise<number>;
+  samplesMissing(modelId: string, after: number, limit: number): Promise<SampleRecord[]>;
+
+  /** Change rows in (after, upto], oldest first. */
+  changesAfter(after: number, upto: number, limit: number): Promise<ChangeRow[]>;
+  /** Samples in (after, upto] that held a vector of every model in `models` at seq `upto`. */
+  indexedSamples(models: readonly string[], after: number, upto: number, limit: number): Promise<IndexedSample[]>;
+  /** Like indexedSamples, with the vectors of `models`. */
+  indexedVectors(models: readonly string[], after: number, upto: number, limit: number): Promise<SampleVectors[]>;
+  /** The vectors of `models` that each sample held at seq `upto`. */
+  vectorsOf(sampleIds: readonly string[], models: readonly string[], upto: number): Promise<Map<string, Map<string, Float32Array>>>;
+  /** Samples that existed at seq `after` and were deleted since. */
+  deletedAfter(after: number): Promise<IndexedSample[]>;
+
+  saveCalibration(modelId: string, input: CheckedCalibration): Promise<CalibrationRecord>;
+  listCalibrations(modelId: string, limit: number): Promise<CalibrationRecord[]>;
+
+  /** The recorded model switch, or null; throws when malformed. */
+  lastSwitch(): Promise<SwitchRecord | null>;
+  recordSwitch(list: string, forced: boolean): Promise<SwitchRecord>;
+
+  /** Keeps image bytes under their sha256 (durable before it resolves). Throws DFG_ERR_REQUEST_INVALID when they do not hash to it. */
+  putImage(sha256: string, bytes: Uint8Array): Promise<void>;
+  /** Kept bytes, or null. */
+  getImage(sha256: string): Promise<Buffer | null>;
+  /** Removes kept bytes that no sample names (after a delete committed). */
+  dropUnreferenced(sha256s: Iterable<string>): Promise<void>;
+
+  /**
+   * Runs `fn` while holding the named lock across every process on this store, or returns
+   * undefined at once when another holds it (automatic calibration: one process at a time).
+   */
+  tryExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
+
+  /**
+   * Calls `listener` soon after another process commits a change (PostgreSQL LISTEN/NOTIFY);
+   * returns the unsubscribe function. SQLite has no such signal: callers poll.
+   */
+  onChange(listener: () => void): () => void;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,124 @@
+/**
+ * Schema migrations of the PostgreSQL store, tracked in `schema_migrations`. The first process to
+ * open the store takes a session advisory lock and migrates inside one transaction; the others wait
+ * for the lock and find the schema current. Append to PG_MIGRATIONS for each change; never edit a
+ * released one. The tables mirror the SQLite store's (migrations.ts) at its current version, plus
+ * `images` for kept image bytes, which SQLite keeps as files beside its database.
+ */
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { dfgError } from '../errors.js';
+import { ARCHITECTURES, FORGERY_TYPES } from './types.js';
+
+const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+const V1 = `
+  CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+
+  CREATE TABLE algorithms (
+    id           TEXT PRIMARY KEY,
+    ord          BIGSERIAL NOT NULL,
+    name         TEXT NOT NULL,
+    forgery_type TEXT NOT NULL CHECK (forgery_type IN (${list(FORGERY_TYPES)})),
+    architecture TEXT NOT NULL CHECK (architecture IN (${list(ARCHITECTURES)})),
+    description  TEXT NOT NULL DEFAULT '',
+    reference    TEXT NOT NULL DEFAULT '',
+    enabled      SMALLINT NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    threshold    DOUBLE PRECISION CHECK (threshold IS NULL OR (threshold >= -1 AND threshold <= 1)),
+    created_at   TEXT NOT NULL,
+    updated_at   TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX algorithms_name_nocase ON algorithms (lower(name));
+
+  -- The change log (see the SQLite store): its seq is the gallery version. Writers serialise on a
+  -- transaction advisory lock, so seqs commit in order and a reader never skips a late commit.
+  CREATE TABLE changes (
+    seq          BIGSERIAL PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('add', 'delete', 'algorithm', 'calibration')),
+    sample_id    TEXT,
+    model_id     TEXT,
+    algorithm_id TEXT,
+    label        BIGINT,
+    created_at   TEXT NOT NULL
+  );
+  CREATE INDEX changes_deletes ON changes (seq) WHERE kind = 'delete';
+
+  CREATE TABLE samples (
+    id           TEXT PRIMARY KEY,
+    algorithm_id TEXT NOT NULL REFERENCES algorithms (id),
+    sha256       TEXT NOT NULL,
+    width        INTEGER NOT NULL,
+    height       INTEGER NOT NULL,
+    filename     TEXT,
+    created_at   TEXT NOT NULL,
+    seq          BIGINT NOT NULL UNIQUE,
+    UNIQUE (algorithm_id, sha256)
+  );
+  CREATE INDEX samples_by_sha ON samples (sha256);
+
+  CREATE TABLE vectors (
+    sample_id TEXT NOT NULL REFERENCES samples (id) ON DELETE CASCADE,
+    model_id  TEXT NOT NULL,
+    vector    BYTEA NOT NULL,
+    dim       INTEGER NOT NULL CHECK (dim > 0 AND length(vector) = 4 * dim),
+    seq       BIGINT NOT NULL,
+    PRIMARY KEY (sample_id, model_id)
+  );
+  CREATE INDEX vectors_by_model ON vectors (model_id, seq);
+
+  CREATE TABLE calibrations (
+    id          BIGSERIAL PRIMARY KEY,
+    model_id    TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    target_fpir DOUBLE PRECISION NOT NULL,
+    params      TEXT NOT NULL,
+    thresholds  TEXT NOT NULL,
+    metric      BYTEA
+  );
+  CREATE INDEX calibrations_by_model ON calibrations (model_id, id);
+
+  -- Kept image bytes, content-addressed; removed once no sample names them.
+  CREATE TABLE images (
+    sha256 TEXT PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    bytes  BYTEA NOT NULL
+  );
+`;
+
+/** Index i brings the schema from version i to version i + 1. */
+export const PG_MIGRATIONS: readonly string[] = [V1];
+
+export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
+
+/** Session advisory lock key of the migration (any process, any host). */
+const MIGRATE_LOCK = 0x44_46_47_00;
+
+/**
+ * Brings the database to PG_SCHEMA_VERSION once, whichever process gets here first: under a
+ * session advisory lock, in one transaction. Refuses a database migrated by a newer release.
+ */
+export async function migratePg(client: pg.ClientBase): Promise<{ from: number; to: number }> {
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
+  try {
+    await client.query('BEGIN');
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      const from = Number((await client.query<{ v: number }>('SELECT coalesce(max(version), 0) AS v FROM schema_migrations')).rows[0]!.v);
+      if (from > PG_SCHEMA_VERSION) throw dfgError('DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED', from, PG_SCHEMA_VERSION);
+      for (let v = from; v < PG_SCHEMA_VERSION; v++) {
+        await client.query(PG_MIGRATIONS[v]!);
+        if (v === 0) await client.query("INSERT INTO meta (key, value) VALUES ('gallery_id', $1)", [randomBytes(12).toString('hex')]);
+        await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
+      }
+      await client.query('COMMIT');
+      return { from, to: PG_SCHEMA_VERSION };
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATE_LOCK]).catch(() => undefined);
+  }
+}
