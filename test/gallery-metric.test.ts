@@ -2,7 +2,7 @@ import t from 'tap';
 import {
   applyMetric, fitGalleryMetric, metricFromBytes, metricHeader, metricInfo, metricNormSq, metricSquare, metricText, metricToBytes, parseMetric,
 } from '../src/attribution/gallery-metric.js';
-import { symmetricEigen } from '../src/genome/eigen.js';
+import { symmetricEigen } from '../src/math/eigen.js';
 import { cosine, near, randomUnit, rng } from './helpers/gallery.js';
 
 /** Two algorithms whose samples differ from their centre mostly along axis 0 ("content"). */

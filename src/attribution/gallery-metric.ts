@@ -16,7 +16,7 @@
  * and c_k = sqrt(α / s_k) − 1 (s_k the eigenvalue of S), i.e. the inverse square root of S up to
  * a global scale, which cosine ignores. Applying it costs 2·r·d for r kept directions.
  */
-import { symmetricEigen } from '../genome/eigen.js';
+import { symmetricEigen } from '../math/eigen.js';
 
 export interface GalleryMetric {
   readonly kind: 'wccn';
