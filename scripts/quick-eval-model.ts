@@ -19,7 +19,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../src/embedding/manifest-schema.js';
-import { seededRandom } from '../src/evaluation/random.js';
+import { seededRandom } from '../src/math/random.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
 

@@ -3,7 +3,7 @@ import { calibrateThresholds, cosineSimilarity, DECISION_EPSILON, thresholdForDe
 import { decide, scoreAlgorithms } from '../src/attribution/decide.js';
 import { nextUp } from '../src/evaluation/metrics.js';
 import { isDfgError } from '../src/errors.js';
-import { createRng } from '../src/evaluation/random.js';
+import { createRng } from '../src/math/random.js';
 
 const v = (...xs: number[]) => new Float32Array(xs);
 // Scalar "embeddings" with similarity -|a - b| / 16 (inside the cosine range, exact in binary):

@@ -8,7 +8,7 @@ import { contentEmbedding, CONTENT_BASELINE } from '../src/evaluation/content-ba
 import { writeReport, summaryTable } from '../src/evaluation/report.js';
 import { perAlgorithmSvg } from '../src/evaluation/plots.js';
 import { svgToPng } from '../src/embedding/render.js';
-import { createRng } from '../src/evaluation/random.js';
+import { createRng } from '../src/math/random.js';
 import { dfgError } from '../src/errors.js';
 import type { Report, Stat } from '../src/evaluation/types.js';
 import { evaluateSplit, UNKNOWN_LABEL } from '../src/evaluation/evaluate-split.js';

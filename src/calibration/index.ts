@@ -7,7 +7,7 @@
  */
 import type { Calibration } from '../attribution/calibrate.js';
 import type { GalleryMetric, MetricSetting } from '../attribution/gallery-metric.js';
-import { createRng, shuffled } from '../evaluation/random.js';
+import { createRng, shuffled } from '../math/random.js';
 import type { CalibrationRecord, Gallery } from '../gallery/index.js';
 import { computeCalibration, type CalibrationVectors, type ComputedCalibration } from './compute.js';
 import { computeInWorker } from './runner.js';
