@@ -6,7 +6,7 @@ import { compileGroupPattern, DEFAULT_GROUP_PATTERN, groupOf, scanDataset } from
 import { createEmbeddingCache, modelKey, sha256Hex } from '../src/evaluation/cache.js';
 import { fuseVectors, fusionWeights } from '../src/evaluation/fusion.js';
 import { thumbnailVector } from '../src/evaluation/content-baseline.js';
-import { cosineSimilarity } from '../src/attribution/calibrate.js';
+import { cosineSimilarity } from '../src/math/vector.js';
 import { isDfgError } from '../src/errors.js';
 
 async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {

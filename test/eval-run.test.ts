@@ -12,7 +12,7 @@ import { createRng } from '../src/math/random.js';
 import { dfgError } from '../src/errors.js';
 import type { Report, Stat } from '../src/evaluation/types.js';
 import { evaluateSplit, UNKNOWN_LABEL } from '../src/evaluation/evaluate-split.js';
-import { unitVector } from '../src/attribution/calibrate.js';
+import { unitVector } from '../src/math/vector.js';
 
 // Six classes, each with its own colour and stripe frequency (a stand-in for a generator
 // trace), 3 source groups of 4 tiles. Generated here, so the test needs no external data.

@@ -3,7 +3,8 @@
  * No gallery access, nothing native, so it runs as well in a worker thread (worker.ts) as in the
  * CLI's own thread.
  */
-import { calibrateThresholds, unitVector, type Calibration } from '../attribution/calibrate.js';
+import { calibrateThresholds, type Calibration } from '../attribution/calibrate.js';
+import { unitVector } from '../math/vector.js';
 import { applyMetric, fitGalleryMetric, type GalleryMetric, type MetricSetting } from '../attribution/gallery-metric.js';
 
 export interface CalibrationVectors {

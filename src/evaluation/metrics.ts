@@ -8,6 +8,7 @@
  *   never a made-up 0 or 1; `meanStd` skips NaN and the report writes it as `null`.
  * - Ties count one half wherever an ordering decides (AUROC, OSCR, the curves' trapezoids).
  */
+import { thresholdAtFpir } from '../math/threshold.js';
 
 /** One point of a ROC curve: accepting every score >= threshold gives these rates. */
 export interface RocPoint {
@@ -166,36 +167,6 @@ export function oscr(known: readonly KnownOutcome[], unknownScores: readonly num
     area += (points[i].fpr - points[i - 1].fpr) * ((points[i].ccr + points[i - 1].ccr) / 2);
   }
   return area;
-}
-
-/**
- * The smallest float64 strictly greater than x, so that `score >= nextUp(x)` is exactly
- * `score > x` for float64 scores.
- */
-export function nextUp(x: number): number {
-  if (Number.isNaN(x) || x === Infinity) return x;
-  if (x === 0) return Number.MIN_VALUE;
-  const f = new Float64Array([x]);
-  const bits = new BigInt64Array(f.buffer);
-  bits[0] += x > 0 ? 1n : -1n;
-  return f[0];
-}
-
-/**
- * The lowest threshold (accept when score >= threshold) at which at most `fpir` of the given
- * impostor scores are accepted: just above the (k+1)-th highest impostor, k = floor(fpir * n).
- * Ties at that score are all rejected, so the achieved rate may be below `fpir`.
- * -Infinity when `fpir` tolerates every impostor; NaN with no impostor scores.
- * Shared by DIR@FPIR here and by threshold calibration, so both use one rule.
- */
-export function thresholdAtFpir(impostorScores: readonly number[], fpir: number): number {
-  const n = impostorScores.length;
-  if (n === 0) return NaN;
-  // The epsilon keeps products such as 0.29 * 100 = 28.999999999999996 on the intended integer.
-  const k = Math.floor(fpir * n + 1e-9);
-  if (k >= n) return -Infinity;
-  const sorted = [...impostorScores].sort(byDescending);
-  return nextUp(sorted[k]);
 }
 
 /**

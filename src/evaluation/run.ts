@@ -7,7 +7,7 @@
  * `assembleReport`) are shared with the service evaluation (remote/), so both modes draw the
  * same splits and write the same report.
  */
-import { unitVector } from '../attribution/calibrate.js';
+import { unitVector } from '../math/vector.js';
 import { dfgError, isDfgError } from '../errors.js';
 import { summariseSpace, type AlgorithmMeta } from './aggregate.js';
 import { DEFAULT_GROUP_PATTERN, scanDataset, type Dataset, type DatasetAlgorithm, type DatasetFile } from './dataset.js';
