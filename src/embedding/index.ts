@@ -8,7 +8,7 @@ import type { EmbedResult } from './pipeline.js';
 import type { DecodeLimits } from './decode.js';
 import type { ModelChoice } from './model-list.js';
 import { dfgError } from '../errors.js';
-import { fusionIndexId, indexVector } from '../gallery/fusion.js';
+import { fusionIndexId, indexVector } from '../math/fusion.js';
 
 export { decodeImage, sniffFormat, type DecodedImage, type DecodeLimits, type ImageFormat } from './decode.js';
 export { loadManifest, listModels, type LoadedManifest, type Manifest } from './manifest.js';
@@ -22,7 +22,7 @@ export interface EmbedderOptions {
   modelsDir: string;
   /** One model; or use `models`. */
   modelId?: string;
-  /** Several models, fused by weight (gallery/fusion.ts); every worker holds a session of each. */
+  /** Several models, fused by weight (math/fusion.ts); every worker holds a session of each. */
   models?: ModelChoice[];
   /** Worker threads (one per core is the usual choice); each holds its own session. */
   threads: number;

@@ -17,7 +17,7 @@ import {
 } from './types.js';
 import type { CheckedSample } from './store-samples.js';
 import type { GalleryOptions } from './gallery-api.js';
-import type { FusionMember } from './fusion.js';
+import type { FusionMember } from '../math/fusion.js';
 import { metricHeader, type GalleryMetric } from '../attribution/gallery-metric.js';
 
 export const MAX_NAME_LENGTH = 200;

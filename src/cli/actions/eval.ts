@@ -20,7 +20,8 @@ import { createEmbeddingCache, defaultCacheRoot, sha256Hex, type EmbeddingCache 
 import { CONTENT_BASELINE, contentEmbedding } from '../../evaluation/content-baseline.js';
 import { readDatasetImage, scanDataset, type Dataset } from '../../evaluation/dataset.js';
 import { validateProtocol } from '../../evaluation/protocol.js';
-import { fuseVectors, fusionWeights } from '../../evaluation/fusion.js';
+import { fusionWeights } from '../../evaluation/fusion.js';
+import { fuseVectors } from '../../math/fusion.js';
 import { writeReport, summaryTable } from '../../evaluation/report.js';
 import { runServiceEvaluation } from '../../evaluation/remote/index.js';
 import { runEvaluation, type EmbedFn, type ProgressEvent, type ProtocolSettings } from '../../evaluation/run.js';
