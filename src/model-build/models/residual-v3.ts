@@ -13,7 +13,7 @@
  * per crop, so the runtime's crop averaging and L2 normalisation are unchanged.
  */
 import type { ProjectionFile } from '../../genome/projection-file.js';
-import type { Manifest } from '../manifest-schema.js';
+import type { Manifest } from '../../embedding/manifest-schema.js';
 import { buildProjectedModel, loadProjection, type ProjectedModelSpec } from './projected.js';
 import { buildResidualV2, defineResidualV2Features, RESIDUAL_V2_DIM, RESIDUAL_V2_ID, RESIDUAL_V2_MARGIN, residualV2Manifest } from './residual-v2.js';
 

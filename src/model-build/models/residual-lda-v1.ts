@@ -10,7 +10,7 @@
  * Unlike residual-v1, a flat crop does not give a zero vector (it maps to -mean · matrix).
  */
 import type { ProjectionFile } from '../../genome/projection-file.js';
-import type { Manifest } from '../manifest-schema.js';
+import type { Manifest } from '../../embedding/manifest-schema.js';
 import { buildProjectedModel, loadProjection, type ProjectedModelSpec } from './projected.js';
 import { buildResidualV1, defineResidualFeatures, RESIDUAL_V1_DIM, RESIDUAL_V1_ID, residualV1Manifest } from './residual-v1.js';
 
