@@ -11,7 +11,8 @@
  * algorithms with samples, or none with two) is left alone until it changes.
  */
 import type { Logger } from 'pino';
-import { metricInfo, type MetricSetting } from '../attribution/gallery-metric.js';
+import { metricInfo } from '../attribution/gallery-metric.js';
+import type { MetricSetting } from '../config/metric-setting.js';
 import { isDfgError } from '../errors.js';
 import type { CalibrationRecord, Gallery } from '../gallery/index.js';
 import { calibrateGalleryInWorker, fingerprintKey } from './index.js';

@@ -5,7 +5,8 @@
  */
 import { calibrateThresholds, type Calibration } from '../attribution/calibrate.js';
 import { unitVector } from '../math/vector.js';
-import { applyMetric, fitGalleryMetric, type GalleryMetric, type MetricSetting } from '../attribution/gallery-metric.js';
+import { applyMetric, fitGalleryMetric, type GalleryMetric } from '../attribution/gallery-metric.js';
+import type { MetricSetting } from '../config/metric-setting.js';
 
 export interface CalibrationVectors {
   /** Samples of each enabled algorithm (already capped and subsampled). */

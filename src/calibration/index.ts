@@ -6,7 +6,8 @@
  * server's automatic calibration (auto.ts).
  */
 import type { Calibration } from '../attribution/calibrate.js';
-import type { GalleryMetric, MetricSetting } from '../attribution/gallery-metric.js';
+import type { GalleryMetric } from '../attribution/gallery-metric.js';
+import type { MetricSetting } from '../config/metric-setting.js';
 import { createRng, shuffled } from '../math/random.js';
 import type { CalibrationRecord, Gallery } from '../gallery/index.js';
 import { computeCalibration, type CalibrationVectors, type ComputedCalibration } from './compute.js';

@@ -6,7 +6,7 @@ import { loadManifest, type Manifest } from './manifest.js';
 import { createEmbedPool, type PoolStats } from './pool.js';
 import type { EmbedResult } from './pipeline.js';
 import type { DecodeLimits } from './decode.js';
-import type { ModelChoice } from './model-list.js';
+import type { ModelChoice } from '../config/model-list.js';
 import { dfgError } from '../errors.js';
 import { fusionIndexId, indexVector } from '../math/fusion.js';
 
@@ -14,7 +14,7 @@ export { decodeImage, sniffFormat, type DecodedImage, type DecodeLimits, type Im
 export { loadManifest, listModels, type LoadedManifest, type Manifest } from './manifest.js';
 export { planCrops, cropsToTensor, meanAndNormalise, type CropRect } from './preprocess.js';
 export { embedInProcess, embedWithModels, loadModel, type EmbedResult, type LoadedModel, type MultiEmbedResult } from './pipeline.js';
-export { parseModelList, formatModelList, type ModelChoice } from './model-list.js';
+export { parseModelList, formatModelList, type ModelChoice } from '../config/model-list.js';
 export { resizeForModel, resizeRgb, resizedSize, type ResizeSpec } from './resize.js';
 export type { OverloadedError, PoolStats } from './pool.js';
 

@@ -15,7 +15,8 @@ import { evaluateSplit, type ApBasis, type Probe, type SplitResult } from './eva
 import { forEachLimit } from './pool.js';
 import { makeSplit, validateProtocol, type ProtocolOptions, type Split } from './protocol.js';
 import type { ModelInfo, Report, SpaceReport, SplitSummary } from './types.js';
-import { applyMetric, fitGalleryMetric, metricText, type MetricSetting } from '../attribution/gallery-metric.js';
+import { applyMetric, fitGalleryMetric } from '../attribution/gallery-metric.js';
+import { metricText, type MetricSetting } from '../config/metric-setting.js';
 
 /** Returns the embedding of one dataset file; rejects with a catalogue error for a bad image. */
 export type EmbedFn = (file: DatasetFile) => Promise<Float32Array>;

@@ -5,7 +5,8 @@
  */
 import pino from 'pino';
 import { loadConfig, metricSetting } from '../../config/index.js';
-import { metricHeader, type MetricSetting } from '../../attribution/gallery-metric.js';
+import { metricHeader } from '../../attribution/gallery-metric.js';
+import type { MetricSetting } from '../../config/metric-setting.js';
 import { configuredGalleryModels } from '../../services.js';
 import { createLogger } from '../../logger.js';
 import { openGallery } from '../../gallery/index.js';

@@ -15,7 +15,7 @@ import { hasGalleryStore } from '../../gallery/store-file.js';
 import { svgToPng } from '../../embedding/render.js';
 import { dfgError, isDfgError } from '../../errors.js';
 import { resolveMargin } from '../../attribution/decide.js';
-import type { MetricSetting } from '../../attribution/gallery-metric.js';
+import type { MetricSetting } from '../../config/metric-setting.js';
 import { createEmbeddingCache, defaultCacheRoot, sha256Hex, type EmbeddingCache } from '../../evaluation/cache.js';
 import { CONTENT_BASELINE, contentEmbedding } from '../../evaluation/content-baseline.js';
 import { readDatasetImage, scanDataset, type Dataset } from '../../evaluation/dataset.js';
