@@ -25,9 +25,8 @@ import { fuseVectors } from '../../math/fusion.js';
 import { writeReport, summaryTable } from '../../evaluation/report.js';
 import { runServiceEvaluation } from '../../evaluation/remote/index.js';
 import { runEvaluation, type EmbedFn, type ProgressEvent, type ProtocolSettings } from '../../evaluation/run.js';
-import type { ModelInfo, Report } from '../../evaluation/types.js';
+import { DEFAULT_TARGET_FPIR, type ModelInfo, type Report } from '../../evaluation/types.js';
 import { progressBar } from '../progress.js';
-import { DEFAULT_TARGET_FPIR } from '../commands/eval.js';
 
 export interface EvalCommandOptions {
   data: string;
