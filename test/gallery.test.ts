@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { openGallery, writeSwitchRecord, type Gallery, type GalleryOptions } from '../src/gallery/index.js';
+import { openGallery, writeSwitchRecord, type GalleryOptions } from '../src/gallery/index.js';
 import { cosine, near, randomUnit, recordingLog, rng, sha, tempDir } from './helpers/gallery.js';
 
 const DIM = 16;

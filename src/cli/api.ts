@@ -16,7 +16,7 @@ export function api(o: ApiOptions) {
     try {
       res = await fetch(`${base}${p}`, { method, body, headers: { ...headers, ...extra } });
     } catch (err) {
-      throw new Error(`cannot reach the service at ${base} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); start it with \`dfg serve\` or pass --url`);
+      throw new Error(`cannot reach the service at ${base} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); start it with \`dfg serve\` or pass --url`, { cause: err });
     }
     if (!res.ok) {
       const e = (await res.json().catch(() => ({}))) as { code?: string; message?: string };

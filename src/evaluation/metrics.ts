@@ -99,7 +99,6 @@ export function averagePrecision(scores: readonly number[], relevant: readonly b
   const total = relevant.reduce((c, r) => c + (r ? 1 : 0), 0);
   if (total === 0) return NaN;
   const order = scores.map((s, i) => ({ s, r: relevant[i] })).sort((a, b) => byDescending(a.s, b.s));
-  let seen = 0;
   let hits = 0;
   let ap = 0;
   for (let i = 0; i < order.length; ) {
@@ -109,9 +108,9 @@ export function averagePrecision(scores: readonly number[], relevant: readonly b
       if (order[j].r) groupHits += 1;
       j += 1;
     }
-    seen = j;
     hits += groupHits;
-    if (groupHits > 0) ap += (groupHits / total) * (hits / seen);
+    // j items are ranked at or above this tie group.
+    if (groupHits > 0) ap += (groupHits / total) * (hits / j);
     i = j;
   }
   return ap;

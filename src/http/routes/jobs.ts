@@ -155,7 +155,7 @@ export async function jobRoutes(app: FastifyInstance, { services, keyRing }: Rou
     // The gallery is read while the chunks are submitted: held, so a model switch meanwhile leaves it open.
     const view = await services.use(({ gallery }) => {
       function* sampleIds(): Generator<string> {
-        for (let after = 0, page = gallery.samplesMissing(modelId, 0, 1000); page.length > 0; page = gallery.samplesMissing(modelId, after, 1000)) {
+        for (let after = 0, page = gallery.samplesMissing(modelId, after, 1000); page.length > 0; page = gallery.samplesMissing(modelId, after, 1000)) {
           for (const s of page) yield s.id;
           after = page[page.length - 1]!.seq;
         }

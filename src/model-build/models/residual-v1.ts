@@ -164,7 +164,6 @@ export function defineResidualFeatures(g: GraphBuilder): Value {
     g.constant(name, foldedKernels(maps), [maps.length, 3, 2, 2]);
   const pairMaps = CORR_PAIRS.flatMap(([a, b]) => (['h1', 'v1'] as const).map((f) => [sumRows(a, b), f] as const));
   const bankMaps = [...MAPS.map(([c, f]) => [COLOUR[c], f] as const), ...pairMaps];
-  const K = bankMaps.length;
   const residuals = g.conv(padded, kernels('bank', bankMaps)); // [N, 14, H, W]
   const energyAll = g.div(reduce('ReduceSumSquare', residuals, [2, 3]), hw); // [N, 14] E r^2
 
