@@ -1,6 +1,7 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import YAML from 'yaml';
 import { generateOpenApiYaml, withErrorTable } from '../src/openapi.js';
 import { ERRORS } from '../src/errors.js';
@@ -35,4 +36,15 @@ t.test('every route has operationId, tags, summary and responses; every error co
   t.equal(readme, withErrorTable(readme), "README's error table is stale: run `npm run openapi`");
   for (const code of Object.keys(ERRORS)) t.match(readme, code, `${code} documented in README`);
   t.ok(doc.paths['/v1/attribute'].post.requestBody.content['multipart/form-data'], 'multipart body documented');
+});
+
+t.test('openapi.yaml passes Redocly lint (recommended rules, warnings included)', async (t) => {
+  const cli = path.join(ROOT, 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
+  const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' };
+  const run = spawnSync(process.execPath, [cli, 'lint', 'openapi.yaml', '--format=json'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+  const out = run.stdout.slice(run.stdout.indexOf('{'));
+  const report = JSON.parse(out) as { totals: { errors: number; warnings: number }; problems: Array<{ ruleId: string; message: string }> };
+  t.same(report.problems.map((p) => `${p.ruleId}: ${p.message}`), [], 'no problem');
+  t.same(report.totals, { ...report.totals, errors: 0, warnings: 0 });
+  t.equal(run.status, 0, 'redocly lint exits 0');
 });
