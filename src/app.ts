@@ -39,7 +39,7 @@ export interface BuildOptions {
   keyRing: KeyRing;
   /** A pino logger for requests (default: none). */
   logger?: FastifyBaseLogger;
-  /** Extra route plugins (jobs, calibration) registered with the same dependencies. */
+  /** Extra route plugins (the batch-job routes) registered with the same dependencies. */
   extraRoutes?: Array<(app: FastifyInstance, deps: RouteDeps) => Promise<void>>;
 }
 
