@@ -12,7 +12,7 @@ import { dfgError, isDfgError } from '../errors.js';
 import { summariseSpace, type AlgorithmMeta } from './aggregate.js';
 import { DEFAULT_GROUP_PATTERN, scanDataset, type Dataset, type DatasetAlgorithm, type DatasetFile } from './dataset.js';
 import { evaluateSplit, type ApBasis, type Probe, type SplitResult } from './evaluate-split.js';
-import { forEachLimit } from './pool.js';
+import { forEachLimit } from '../lib/limit.js';
 import { makeSplit, validateProtocol, type ProtocolOptions, type Split } from './protocol.js';
 import type { ModelInfo, Report, SpaceReport, SplitSummary } from './types.js';
 import { applyMetric, fitGalleryMetric } from '../attribution/gallery-metric.js';

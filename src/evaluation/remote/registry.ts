@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { dfgError } from '../../errors.js';
-import { forEachLimit } from '../pool.js';
+import { forEachLimit } from '../../lib/limit.js';
 import { AlgorithmAnswer, AlgorithmPage, checked } from './answers.js';
 import type { ServiceClient } from './client.js';
 
