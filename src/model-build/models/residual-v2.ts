@@ -152,7 +152,7 @@ function defineGraph(g: GraphBuilder): void {
 }
 
 /**
- * Default decision margin: none. Chosen on the simulated genome (/work/genome-data, 60 algorithms,
+ * Default decision margin: none. Chosen on the simulated genome (`dfg genome`, 60 algorithms,
  * `dfg eval --margin`, 10 repeats), never on wild-dev: at the calibrated per-algorithm thresholds
  * macro-F1 fell with every step of margin (0: 0.438, 0.005: 0.415, 0.01: 0.378, 0.02: 0.297),
  * because residual-v2's per-algorithm scores sit closer together than residual-v1's and the
