@@ -1,17 +1,15 @@
 # syntax=docker/dockerfile:1
-# Build: native addons (better-sqlite3, hnswlib-node) compile here; TypeScript compiles to dist/.
+# Build: native addons (better-sqlite3, hnswlib-node) compile here; TypeScript compiles src/ only
+# (tsconfig.build.json) to dist/src, so tests, benchmarks and dev scripts stay out of the image.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json .npmrc tsconfig.json ./
+COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts
 COPY src ./src
-COPY scripts ./scripts
-COPY bench ./bench
-COPY test ./test
 COPY models ./models
 RUN npm rebuild better-sqlite3 hnswlib-node msgpackr-extract \
- && npm run build \
+ && npx tsc -p tsconfig.build.json \
  && npm prune --omit=dev
 
 # Run: no compilers, non-root, gallery as a volume.
