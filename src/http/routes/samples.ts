@@ -1,5 +1,6 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { EnrolResult, SampleList, SampleParams } from '../schemas/algorithms.js';
 import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
@@ -7,7 +8,8 @@ import { readImageParts } from '../multipart.js';
 import { enrolImages } from '../../enrol.js';
 import { toSampleBody } from '../serialise.js';
 
-export async function sampleRoutes(app: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
+export async function sampleRoutes(untyped: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   const cfg = services.config;
 
   app.post('/v1/algorithms/:id/samples', {
@@ -24,7 +26,7 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
       },
     },
   }, async (request, reply) => {
-    const id = (request.params as Static<typeof IdParam>).id;
+    const id = request.params.id;
     services.need().gallery.getAlgorithm(id);
     const { files } = await readImageParts(request, cfg.DFG_MAX_FILES, cfg.DFG_MAX_IMAGE_BYTES);
     // Embedded and committed with the models serving now, held until committed (a model switch waits).
@@ -46,8 +48,8 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
     },
   }, async (request) => {
     const { gallery } = services.need();
-    const id = (request.params as Static<typeof IdParam>).id;
-    const q = request.query as Static<typeof Pagination>;
+    const id = request.params.id;
+    const q = request.query;
     const page = gallery.listSamples(id, { limit: q.limit, offset: q.offset });
     return { items: page.items.map(toSampleBody), total: page.total, limit: q.limit, offset: q.offset };
   });
@@ -61,9 +63,9 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
     },
   }, async (request, reply) => {
     const { gallery } = services.need();
-    const p = request.params as Static<typeof SampleParams>;
+    const p = request.params;
     gallery.deleteSample(p.id, p.sampleId);
     request.log.info({ algorithmId: p.id, sampleId: p.sampleId }, 'sample deleted');
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 }
