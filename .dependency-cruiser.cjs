@@ -5,6 +5,7 @@
  *   lib/                       generic helpers (bounded concurrency, durable files): Node only
  *   errors.ts                  the error catalogue
  *   config/                    settings: the TypeBox schema and the parsers of its values
+ *   api-client/                the typed client of our HTTP API, generated from openapi.yaml
  *   logger.ts                  the process logger (reads config/)
  *   attribution/  embedding/   pure scoring and decisions; decode, ONNX session, worker pool
  *   gallery/  evaluation/      store and HNSW index; protocols, metrics, reports
@@ -33,17 +34,18 @@ const LAYERS = [
   { name: 'lib', from: dir('lib'), allowed: [dir('lib')], core: true },
   { name: 'base', from: `^(${BASE.join('|')})$`, allowed: [...BASE, NPM], core: true },
   { name: 'config', from: dir('config'), allowed: [dir('config'), dir('math'), ...BASE, NPM], core: true },
+  { name: 'api-client', from: dir('api-client'), allowed: [dir('api-client'), NPM] },
   { name: 'logger', from: '^src/logger\\.ts$', allowed: ['src/logger\\.ts', dir('config'), ...BASE, NPM], core: true },
   // Pure, like math/: no npm package, no Node built-in.
   { name: 'attribution', from: dir('attribution'), allowed: [dir('attribution'), dir('config'), dir('math'), ...BASE] },
   { name: 'embedding', from: dir('embedding'), allowed: [dir('embedding'), dir('lib'), dir('config'), dir('math'), ...BASE, NPM], core: true },
   { name: 'gallery', from: dir('gallery'), allowed: [dir('gallery'), dir('lib'), dir('attribution'), dir('config'), dir('math'), ...BASE, NPM], core: true },
-  { name: 'evaluation', from: dir('evaluation'), allowed: [dir('evaluation'), dir('lib'), dir('attribution'), dir('embedding'), dir('config'), dir('math'), ...BASE, NPM], core: true },
+  { name: 'evaluation', from: dir('evaluation'), allowed: [dir('evaluation'), dir('api-client'), dir('lib'), dir('attribution'), dir('embedding'), dir('config'), dir('math'), ...BASE, NPM], core: true },
   { name: 'calibration', from: dir('calibration'), allowed: [dir('calibration'), dir('lib'), dir('gallery'), dir('attribution'), dir('config'), dir('math'), ...BASE, NPM], core: true },
   { name: 'genome', from: dir('genome'), allowed: [dir('genome'), dir('lib'), dir('evaluation'), dir('embedding'), dir('config'), dir('math'), ...BASE, NPM], core: true },
   { name: 'model-build', from: dir('model-build'), allowed: [dir('model-build'), dir('lib'), dir('genome'), dir('embedding'), dir('config'), dir('math'), ...BASE, NPM], core: true },
 ];
-const CAPABILITIES = ['math', 'lib', 'config', 'attribution', 'embedding', 'gallery', 'evaluation', 'calibration', 'genome', 'model-build'];
+const CAPABILITIES = ['math', 'lib', 'config', 'api-client', 'attribution', 'embedding', 'gallery', 'evaluation', 'calibration', 'genome', 'model-build'];
 const capabilityDirs = `src/(${CAPABILITIES.join('|')})/`;
 
 const anyOf = (patterns) => `^(${patterns.join('|')})`;

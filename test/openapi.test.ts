@@ -6,11 +6,18 @@ import YAML from 'yaml';
 import { generateOpenApiYaml, withErrorTable } from '../src/openapi.js';
 import { ERRORS } from '../src/errors.js';
 import { ROOT } from './helpers/app.js';
+import { API_TYPES_FILE, generateApiTypes } from '../scripts/api-types.js';
 
 t.test('openapi.yaml is generated from the route schemas and committed fresh', async (t) => {
   const generated = await generateOpenApiYaml();
   const committed = fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8');
   t.equal(committed, generated, 'openapi.yaml is stale: run `npm run openapi` and commit it');
+});
+
+t.test('the client types (src/api-client/schema.ts) are generated from openapi.yaml and committed fresh', async (t) => {
+  const yaml = fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8');
+  const committed = fs.readFileSync(path.join(ROOT, API_TYPES_FILE), 'utf8');
+  t.equal(committed, await generateApiTypes(yaml), `${API_TYPES_FILE} is stale: run \`npm run openapi\` and commit it`);
 });
 
 t.test('every route has operationId, tags, summary and responses; every error code is documented', async (t) => {
