@@ -34,13 +34,17 @@ export function createApiClient(o: ApiClientOptions): ApiClient {
 }
 
 /**
- * The body serializer of the upload operations (enrol, attribute, batch attribute): their typed
- * body (`{ file: File }` or `{ files: File[] }`) as multipart/form-data.
+ * The body serializer of the multipart operations (enrol, attribute, batch attribute, archive
+ * jobs): their typed body (`{ file: File }`, `{ files: File[] }`, `{ algorithmId, archive }`) as
+ * multipart/form-data. Takes `unknown` so that it serves every operation's body type.
  */
-export function formData(body: Record<string, Blob | Blob[]>): FormData {
+export function formData(body: unknown): FormData {
   const form = new FormData();
-  for (const [field, value] of Object.entries(body)) {
-    for (const blob of Array.isArray(value) ? value : [value]) form.append(field, blob);
+  for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
+    for (const part of Array.isArray(value) ? value : [value]) {
+      if (part instanceof Blob) form.append(field, part);
+      else if (part !== undefined) form.append(field, String(part));
+    }
   }
   return form;
 }
