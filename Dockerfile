@@ -1,18 +1,19 @@
 # syntax=docker/dockerfile:1
-# Build: native addons (better-sqlite3, hnswlib-node) compile here; TypeScript compiles to dist/.
+# Build: native addons (better-sqlite3, hnswlib-node) compile here; TypeScript compiles src/ only
+# (tsconfig.build.json, plus the console's bundling script) to dist/, so tests, benchmarks and dev
+# scripts stay out of the image; the console is bundled into dist/console.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json .npmrc tsconfig.json ./
+COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 RUN npm ci --ignore-scripts
 COPY src ./src
 COPY console ./console
-COPY scripts ./scripts
-COPY bench ./bench
-COPY test ./test
+COPY scripts/build-console.ts ./scripts/build-console.ts
 COPY models ./models
 RUN npm rebuild better-sqlite3 hnswlib-node msgpackr-extract esbuild \
- && npm run build \
+ && npx tsc -p tsconfig.build.json \
+ && node dist/scripts/build-console.js \
  && npm prune --omit=dev
 
 # Run: no compilers, non-root, gallery as a volume.

@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { DEFAULT_EF_SEARCH, openGallery } from '../src/gallery/index.js';
 import { readHnswIndex } from '../src/gallery/hnsw-index.js';
 import { snapshotPaths } from '../src/gallery/snapshot.js';
-import { seededRandom as rng } from '../src/evaluation/random.js';
+import { seededRandom as rng } from '../src/math/random.js';
 
 export interface GallerySearchBenchOptions {
   /** Vectors in the gallery (default 100 000). */

@@ -16,12 +16,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
-import { DEFAULT_EF_SEARCH, openGallery, type Gallery } from '../src/gallery/index.js';
+import { DEFAULT_EF_SEARCH, openGallery } from '../src/gallery/index.js';
 import { openPgGalleryStore } from '../src/gallery/store-pg.js';
 import { openSqliteGalleryStore } from '../src/gallery/store-sqlite.js';
 import type { GalleryStore } from '../src/gallery/store-api.js';
 import { ConfigSchema } from '../src/config/index.js';
-import { seededRandom as rng } from '../src/evaluation/random.js';
+import { seededRandom as rng } from '../src/math/random.js';
 import { bruteForce, pct, unitVectors } from './gallery-search.js';
 
 export interface ScaleRow { metric: string; postgres: string; baseline: string; note: string }

@@ -1,12 +1,12 @@
 /**
- * Dev script, not a test: embeds a folder of images (default /work/shared/data/wild-dev) with a
+ * Dev script, not a test: embeds a folder of images (--data, e.g. a wild-dev copy) with a
  * model from models/<id>/ through sharp + onnxruntime-node, then prints leave-source-out
  * nearest-neighbour Rank-1 with a few registration shots per algorithm, next to a content
  * baseline (16x16 RGB thumbnail). The folder is for validation only: nothing here fits a
  * parameter on it.
  *
  *   node dist/scripts/quick-eval-model.js [--model residual-v1] [--models-dir models]
- *        [--data /work/shared/data/wild-dev] [--shots 5] [--splits 20]
+ *        --data DIR [--shots 5] [--splits 20]
  *
  * Protocol: for each split and algorithm, sources (file name part before `__t`) are drawn in
  * random order and their images taken as registration shots until `shots` are reached; probes
@@ -19,7 +19,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import type { Manifest } from '../src/embedding/manifest-schema.js';
-import { seededRandom } from '../src/evaluation/random.js';
+import { seededRandom } from '../src/math/random.js';
 
 const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
 
@@ -213,15 +213,17 @@ export function rank1(items: Item[], vectors: Float32Array[], splits: Split[]): 
   return { micro: totals[0]! / totals[1]!, macro, crossSource: cross[0]! / cross[1]!, perAlgorithm };
 }
 
-function arg(name: string, dflt: string): string {
+function arg(name: string, dflt?: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+  const v = i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+  if (v === undefined) throw new Error(`--${name} is required`);
+  return v;
 }
 
 async function main(): Promise<void> {
   const modelId = arg('model', 'residual-v1');
   const modelsDir = arg('models-dir', 'models');
-  const root = arg('data', '/work/shared/data/wild-dev');
+  const root = arg('data');
   const shots = Number(arg('shots', '5'));
   const nSplits = Number(arg('splits', '20'));
   const manifest = JSON.parse(fs.readFileSync(path.join(modelsDir, modelId, 'model.json'), 'utf8')) as Manifest;

@@ -24,6 +24,7 @@ import { calibrationRoutes } from './http/routes/calibration.js';
 import { modelRoutes } from './http/routes/model.js';
 import { ERRORS } from './errors.js';
 import type { RouteDeps } from './http/deps.js';
+import { exclusiveBoundsAsOpenApi30, OPENAPI_SERVERS, OPENAPI_TAGS } from './http/openapi-doc.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -39,7 +40,7 @@ export interface BuildOptions {
   keyRing: KeyRing;
   /** A pino logger for requests (default: none). */
   logger?: FastifyBaseLogger;
-  /** Extra route plugins (jobs, calibration) registered with the same dependencies. */
+  /** Extra route plugins (the batch-job routes) registered with the same dependencies. */
   extraRoutes?: Array<(app: FastifyInstance, deps: RouteDeps) => Promise<void>>;
 }
 
@@ -84,6 +85,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
       info: {
         title: 'DeepfakeGenome attribution service',
         version: API_VERSION,
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
         description:
           'Deepfake attribution by blacklist registration: register forgery algorithms, enrol samples, attribute uploads ' +
           'to the nearest registered algorithm or `unknown`.\n\nErrors carry a `code`; clients branch on it:\n\n' +
@@ -95,19 +97,19 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         },
       },
-      tags: [
-        { name: 'attribution' }, { name: 'algorithms' }, { name: 'samples' }, { name: 'gallery' }, { name: 'jobs' }, { name: 'health' },
-      ],
+      servers: OPENAPI_SERVERS,
+      tags: OPENAPI_TAGS,
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     transform: ({ schema, url, route }) => {
       const cfgRoute = (route as { config?: { scope?: Scope; multipart?: 'file' | 'files' } } | undefined)?.config;
       const out: Record<string, unknown> = { ...(schema as object) };
-      if (cfgRoute?.scope) out.security = [{ bearer: [] }, { apiKey: [] }];
+      // A route without a scope is public: an empty list says so (there is no document-wide default).
+      out.security = cfgRoute?.scope ? [{ bearer: [] }, { apiKey: [] }] : [];
       if (cfgRoute?.multipart) out['x-multipart'] = cfgRoute.multipart;
       return { schema: out as never, url };
     },
-    transformObject: (doc) => addMultipartBodies((doc as { openapiObject: OpenApiDoc }).openapiObject) as never,
+    transformObject: (doc) => exclusiveBoundsAsOpenApi30(addMultipartBodies((doc as { openapiObject: OpenApiDoc }).openapiObject)) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   await registerConsole(app);

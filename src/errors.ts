@@ -1,7 +1,7 @@
 /**
  * The one error catalogue. Codes are `DFG_ERR_<AREA>_<WHAT>`, never reused. HTTP bodies are
  * Fastify's `{ statusCode, code, error, message }`; clients branch on `code`.
- * `test/errors.test.ts` fails when a code is missing from openapi.yaml or the README.
+ * `test/openapi.test.ts` fails when a code is missing from openapi.yaml or the README.
  */
 import createError from '@fastify/error';
 

@@ -58,6 +58,8 @@ export interface ServiceOptions {
    * ms (DFG_AUTO_CALIBRATE_MS; the HTTP server passes it). 0 or absent = never.
    */
   autoCalibrateMs?: number;
+  /** Log a failed start-up as an error (default true); the CLI prints that error itself, once. */
+  logStartFailure?: boolean;
 }
 
 /** How long a process starting while the shared store is down waits between attempts. */
@@ -147,7 +149,7 @@ export function startServices(config: Config, log: Logger, opts: ServiceOptions 
     if ((opts.autoCalibrateMs ?? 0) > 0) auto = autoCalibration(opts.autoCalibrateMs!);
   })().catch((err: Error) => {
     error = err;
-    log.error({ err }, 'start-up failed');
+    if (opts.logStartFailure ?? true) log.error({ err }, 'start-up failed');
     throw err;
   });
   // Callers that never await whenReady must not crash the process with an unhandled rejection.

@@ -1,10 +1,11 @@
 import t from 'tap';
 import { collect } from './helpers/gallery.js';
-import { calibrateThresholds, cosineSimilarity, DECISION_EPSILON, thresholdForDecision, topMeanScore, unitVector } from '../src/attribution/calibrate.js';
+import { calibrateThresholds, DECISION_EPSILON, thresholdForDecision, topMeanScore } from '../src/attribution/calibrate.js';
+import { cosineSimilarity, unitVector } from '../src/math/vector.js';
 import { decide, scoreAlgorithms } from '../src/attribution/decide.js';
-import { nextUp } from '../src/evaluation/metrics.js';
+import { nextUp } from '../src/math/threshold.js';
 import { isDfgError } from '../src/errors.js';
-import { createRng } from '../src/evaluation/random.js';
+import { createRng } from '../src/math/random.js';
 
 const v = (...xs: number[]) => new Float32Array(xs);
 // Scalar "embeddings" with similarity -|a - b| / 16 (inside the cosine range, exact in binary):

@@ -44,6 +44,7 @@ const png = (w: number, h: number, seed: number) =>
 const norm = (v: Float32Array) => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
 const osThreads = () => Number(/Threads:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the edits write deliberately wrong manifests, field by field
 function tempModels(t: { teardown(fn: () => void): void }, id: string, edit: (m: Record<string, any>) => void, onnx?: Buffer): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'dfg-embed-'));
   t.teardown(() => fs.rmSync(root, { recursive: true, force: true }));

@@ -9,8 +9,8 @@ import { confusionOf, topConfusions } from '../src/evaluation/confusion.js';
 import { confusionSvg } from '../src/evaluation/plots.js';
 import { writeReport } from '../src/evaluation/report.js';
 import { svgToPng } from '../src/embedding/render.js';
-import { createRng } from '../src/evaluation/random.js';
-import { unitVector } from '../src/attribution/calibrate.js';
+import { createRng } from '../src/math/random.js';
+import { unitVector } from '../src/math/vector.js';
 import { probeOutcome, UNKNOWN_LABEL, type SplitResult } from '../src/evaluation/evaluate-split.js';
 import type { Confusion, ConfusionCell, Report } from '../src/evaluation/types.js';
 

@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { compileGroupPattern, DEFAULT_GROUP_PATTERN, groupOf, scanDataset } from '../src/evaluation/dataset.js';
 import { createEmbeddingCache, modelKey, sha256Hex } from '../src/evaluation/cache.js';
-import { fuseVectors, fusionWeights } from '../src/evaluation/fusion.js';
+import { fusionWeights } from '../src/evaluation/fusion.js';
+import { fuseVectors } from '../src/math/fusion.js';
 import { thumbnailVector } from '../src/evaluation/content-baseline.js';
-import { cosineSimilarity } from '../src/attribution/calibrate.js';
+import { cosineSimilarity } from '../src/math/vector.js';
 import { isDfgError } from '../src/errors.js';
 
 async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<string> {

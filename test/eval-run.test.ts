@@ -8,11 +8,11 @@ import { contentEmbedding, CONTENT_BASELINE } from '../src/evaluation/content-ba
 import { writeReport, summaryTable } from '../src/evaluation/report.js';
 import { perAlgorithmSvg } from '../src/evaluation/plots.js';
 import { svgToPng } from '../src/embedding/render.js';
-import { createRng } from '../src/evaluation/random.js';
+import { createRng } from '../src/math/random.js';
 import { dfgError } from '../src/errors.js';
 import type { Report, Stat } from '../src/evaluation/types.js';
 import { evaluateSplit, splitMetrics, UNKNOWN_LABEL } from '../src/evaluation/evaluate-split.js';
-import { unitVector } from '../src/attribution/calibrate.js';
+import { unitVector } from '../src/math/vector.js';
 
 // Six classes, each with its own colour and stripe frequency (a stand-in for a generator
 // trace), 3 source groups of 4 tiles. Generated here, so the test needs no external data.

@@ -32,7 +32,7 @@ t.test('fused search scores are the weighted mean of per-model cosines', async (
   t.same(added[0]!.sample.models, ['model-a', 'model-b']);
   const probe = { 'model-a': randomUnit(A.dim, rand), 'model-b': randomUnit(B.dim, rand) };
   const q = g.fuse(probe);
-  t.same(Array.from(q), Array.from(fuseVectors([probe['model-a'], probe['model-b']], [1, 0.5])), 'fuse is evaluation/fusion.ts');
+  t.same(Array.from(q), Array.from(fuseVectors([probe['model-a'], probe['model-b']], [1, 0.5])), 'fuse is math/fusion.ts');
   const hits = g.search(q, 8);
   t.equal(hits.length, 8);
   for (const h of hits) {

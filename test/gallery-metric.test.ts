@@ -1,8 +1,9 @@
 import t from 'tap';
 import {
-  applyMetric, fitGalleryMetric, metricFromBytes, metricHeader, metricInfo, metricNormSq, metricSquare, metricText, metricToBytes, parseMetric,
+  applyMetric, fitGalleryMetric, metricFromBytes, metricHeader, metricInfo, metricNormSq, metricSquare, metricToBytes,
 } from '../src/attribution/gallery-metric.js';
-import { symmetricEigen } from '../src/genome/eigen.js';
+import { metricText, parseMetric } from '../src/config/metric-setting.js';
+import { symmetricEigen } from '../src/math/eigen.js';
 import { cosine, near, randomUnit, rng } from './helpers/gallery.js';
 
 /** Two algorithms whose samples differ from their centre mostly along axis 0 ("content"). */

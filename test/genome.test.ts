@@ -17,7 +17,7 @@ import sharp from 'sharp';
 import { isDfgError } from '../src/errors.js';
 import { scanDataset } from '../src/evaluation/dataset.js';
 import { runDecoder, type DecoderParams } from '../src/genome/decoder.js';
-import { symmetricEigen } from '../src/genome/eigen.js';
+import { symmetricEigen } from '../src/math/eigen.js';
 import { FAMILIES, FAMILY_NAMES, familyByName } from '../src/genome/families/index.js';
 import { applyProjection, fitLda, fitNuisance } from '../src/genome/fit-projection.js';
 import { fitGenomeProjection } from '../src/genome/fit-command.js';

@@ -1,6 +1,7 @@
 import t from 'tap';
-import { auroc, averagePrecision, cmc, dirAtFpir, macroF1, meanStd, nextUp, oscr, oscrCurve, rocCurve, thresholdAtFpir } from '../src/evaluation/metrics.js';
-import { createRng } from '../src/evaluation/random.js';
+import { auroc, averagePrecision, cmc, dirAtFpir, macroF1, meanStd, oscr, oscrCurve, rocCurve } from '../src/evaluation/metrics.js';
+import { nextUp, thresholdAtFpir } from '../src/math/threshold.js';
+import { createRng } from '../src/math/random.js';
 
 const close = (tt: { ok: (v: boolean, m: string) => unknown }, got: number, want: number, msg: string, eps = 1e-12) =>
   tt.ok(Math.abs(got - want) <= eps, `${msg}: got ${got}, want ${want}`);

@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { Value } from '@sinclair/typebox/value';
 import { ManifestSchema, type Manifest } from '../src/embedding/manifest-schema.js';
-import { buildModels, MODEL_BUILDERS } from '../src/embedding/models/index.js';
-import { FEATURE_LAYOUT, MAPS, phaseFrequencies, RESIDUAL_V1_DIM } from '../src/embedding/models/residual-v1.js';
+import { buildModels, MODEL_BUILDERS } from '../src/model-build/models/index.js';
+import { FEATURE_LAYOUT, MAPS, phaseFrequencies, RESIDUAL_V1_DIM } from '../src/model-build/models/residual-v1.js';
 import { isDfgError } from '../src/errors.js';
 
 // Compiled to dist/test/, so the repository root is two levels up.

@@ -13,7 +13,7 @@ import { files } from './helpers/multipart.js';
 import { generatorImage } from './helpers/images.js';
 import { TINY_DIM, tinyOnnx, writeTinyModel } from './helpers/tiny-model.js';
 import { embedInProcess, loadModel } from '../src/embedding/index.js';
-import { fuseVectors } from '../src/evaluation/fusion.js';
+import { fuseVectors } from '../src/math/fusion.js';
 import { loadConfig } from '../src/config/index.js';
 import { startServices } from '../src/services.js';
 

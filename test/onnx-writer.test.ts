@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import * as ort from 'onnxruntime-node';
-import { attr, createGraphBuilder, encodeModel, OPSET } from '../src/embedding/onnx-writer/index.js';
+import { attr, createGraphBuilder, encodeModel, OPSET } from '../src/model-build/onnx-writer/index.js';
 
 const meta = { opset: OPSET, producerName: 'test', producerVersion: '0' };
 

@@ -16,7 +16,7 @@ const input = (over: Partial<InputSpec> = {}): InputSpec => ({
 /** RGB bytes from a list of [r, g, b] pixels, row-major. */
 const rgbOf = (pixels: number[][]) => Uint8Array.from(pixels.flat());
 
-const close = (t: { ok: (...args: any[]) => unknown }, actual: ArrayLike<number>, expected: number[], msg: string, eps = 1e-6) => {
+const close = (t: { ok: (ok: boolean, message: string) => unknown }, actual: ArrayLike<number>, expected: number[], msg: string, eps = 1e-6) => {
   const diffs = expected.map((e, i) => Math.abs(actual[i] - e));
   t.ok(actual.length === expected.length && diffs.every((d) => d <= eps), `${msg}: got [${Array.from(actual).map((v) => +v.toFixed(7))}]`);
 };

@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { Value } from '@sinclair/typebox/value';
 import { ManifestSchema, type Manifest } from '../src/embedding/manifest-schema.js';
-import { buildModels, MODEL_BUILDERS } from '../src/embedding/models/index.js';
-import { DCT_BLOCK, dctBasisTransposed, FEATURE_GROUPS_V2, RESIDUAL_V2_DIM } from '../src/embedding/models/residual-v2.js';
-import { RESIDUAL_V1_DIM } from '../src/embedding/models/residual-v1.js';
-import { seededRandom } from '../src/evaluation/random.js';
+import { buildModels, MODEL_BUILDERS } from '../src/model-build/models/index.js';
+import { DCT_BLOCK, dctBasisTransposed, FEATURE_GROUPS_V2, RESIDUAL_V2_DIM } from '../src/model-build/models/residual-v2.js';
+import { RESIDUAL_V1_DIM } from '../src/model-build/models/residual-v1.js';
+import { seededRandom } from '../src/math/random.js';
 
 // Compiled to dist/test/, so the repository root is two levels up.
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -3,10 +3,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { parseScoreNorm } from '../src/config/score-norm-setting.js';
 import {
   algorithmStats,
   normaliseScore,
-  parseScoreNorm,
   prepareNorm,
   probeStats,
   queryNormaliser,
@@ -17,11 +17,12 @@ import {
   type ScoreNormFit,
 } from '../src/attribution/score-norm.js';
 import { decide } from '../src/attribution/decide.js';
-import { calibrateThresholds, unitVector } from '../src/attribution/calibrate.js';
+import { calibrateThresholds } from '../src/attribution/calibrate.js';
+import { unitVector } from '../src/math/vector.js';
 import { computeCalibration } from '../src/calibration/compute.js';
 import { evaluateSplit } from '../src/evaluation/evaluate-split.js';
 import { loadModelCohort, loadServedCohort } from '../src/embedding/cohort.js';
-import { createRng } from '../src/evaluation/random.js';
+import { createRng } from '../src/math/random.js';
 import type { Manifest } from '../src/embedding/manifest-schema.js';
 
 const u = (...x: number[]) => unitVector(new Float32Array(x));

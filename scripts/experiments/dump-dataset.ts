@@ -18,9 +18,11 @@ import sharp from 'sharp';
 import type { Manifest } from '../../src/embedding/manifest-schema.js';
 import { cropTensor, decodeRgb, listDataset, type Item, type Rgb } from '../quick-eval-model.js';
 
-function arg(name: string, dflt: string): string {
+function arg(name: string, dflt?: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+  const v = i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : dflt;
+  if (v === undefined) throw new Error(`--${name} is required`);
+  return v;
 }
 
 function boxPool(img: Rgb, p: number): Rgb {
@@ -55,8 +57,8 @@ async function transformed(file: string, spec: string): Promise<Rgb> {
 }
 
 async function main(): Promise<void> {
-  const root = arg('data', '/work/shared/data/wild-dev');
-  const out = arg('out', '/work/genome-data/dump/wild-dev');
+  const root = arg('data');
+  const out = arg('out');
   const crop = Number(arg('crop', '512'));
   const models = arg('model', 'residual-v1').split(',').filter(Boolean);
   const modelsDir = arg('models-dir', 'models');

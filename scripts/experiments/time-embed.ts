@@ -6,7 +6,7 @@
  */
 import sharp from 'sharp';
 import { embedInProcess, loadModel } from '../../src/embedding/index.js';
-import { seededRandom } from '../../src/evaluation/random.js';
+import { seededRandom } from '../../src/math/random.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);

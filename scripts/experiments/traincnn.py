@@ -11,8 +11,8 @@ Embedding a dump (--embed PREFIX): every image's 64-px crops on the 8-aligned gr
 --crops of them, evenly spread), embeddings averaged then L2-normalised, written as
 PREFIX.<--name>.f32 for compare.py / galmetric.py.
 
-  /usr/bin/python3 scripts/experiments/traincnn.py --train /work/genome-data/dump/genome-cnn \\
-      --minutes 45 --out /work/genome-data/cnn1.pt --embed /work/genome-data/dump/wild-dev --name cnn1
+  /usr/bin/python3 scripts/experiments/traincnn.py --train dump/genome-cnn \\
+      --minutes 45 --out cnn1.pt --embed dump/wild-dev --name cnn1
 """
 import argparse, json, math, time
 import numpy as np

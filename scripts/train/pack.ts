@@ -25,7 +25,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { scanDataset } from '../../src/evaluation/dataset.js';
-import { createRng } from '../../src/evaluation/random.js';
+import { createRng } from '../../src/math/random.js';
 
 export interface PackOptions {
   data: string[];

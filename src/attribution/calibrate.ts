@@ -29,7 +29,8 @@
  *   `minImpostors` impostor scores (the tail quantile would be a guess).
  */
 import { dfgError } from '../errors.js';
-import { thresholdAtFpir } from '../evaluation/metrics.js';
+import { thresholdAtFpir } from '../math/threshold.js';
+import { dot, unitVector } from '../math/vector.js';
 
 /** decide.ts counts a score within this of a threshold as reaching it; calibration leaves room for it. */
 export const DECISION_EPSILON = 1e-9;
@@ -101,36 +102,6 @@ export interface Calibration {
   global: number;
   perAlgorithm: Record<string, number>;
   stats: CalibrationStats;
-}
-
-/** Cosine similarity; 0 when either vector is all zeros. */
-export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i += 1) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i += 1) sum += a[i] * b[i];
-  return sum;
-}
-
-/** The vector scaled to unit L2 norm (a zero vector stays zero). */
-export function unitVector(v: Float32Array): Float32Array {
-  let ss = 0;
-  for (let i = 0; i < v.length; i += 1) ss += v[i] * v[i];
-  if (ss === 0) return new Float32Array(v.length);
-  const inv = 1 / Math.sqrt(ss);
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i += 1) out[i] = v[i] * inv;
-  return out;
 }
 
 /**

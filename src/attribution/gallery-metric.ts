@@ -16,7 +16,8 @@
  * and c_k = sqrt(α / s_k) − 1 (s_k the eigenvalue of S), i.e. the inverse square root of S up to
  * a global scale, which cosine ignores. Applying it costs 2·r·d for r kept directions.
  */
-import { symmetricEigen } from '../genome/eigen.js';
+import { DEFAULT_METRIC_SHRINKAGE } from '../config/metric-setting.js';
+import { symmetricEigen } from '../math/eigen.js';
 
 export interface GalleryMetric {
   readonly kind: 'wccn';
@@ -44,7 +45,6 @@ export const METRIC_MIN_ALGORITHMS = 2;
 export const METRIC_MIN_SAMPLES = 6;
 /** Largest eigen-problem solved (Jacobi, cubic): beyond it the Gram matrix of a sample subset. */
 const MAX_EIGEN = 384;
-export const DEFAULT_METRIC_SHRINKAGE = 0.2;
 
 /**
  * Fits the metric from unit vectors grouped by algorithm. Algorithms with one sample have no
@@ -173,24 +173,6 @@ export function applyMetric(metric: GalleryMetric, v: ArrayLike<number>): Float3
   const inv = 1 / Math.sqrt(norm);
   for (let j = 0; j < dim; j += 1) res[j] = out[j]! * inv;
   return res;
-}
-
-/** How similarities are taken: the plain cosine, or cosine after gallery-adapted whitening. */
-export type MetricSetting = { kind: 'cosine' } | { kind: 'wccn'; shrinkage: number };
-
-/** Parses `cosine`, `wccn` or `wccn:<shrinkage>` (DFG_METRIC, `dfg eval --metric`); null when invalid. */
-export function parseMetric(text: string): MetricSetting | null {
-  const t = text.trim().toLowerCase();
-  if (t === 'cosine') return { kind: 'cosine' };
-  const m = /^wccn(?::([0-9.]+))?$/.exec(t);
-  if (!m) return null;
-  const shrinkage = m[1] === undefined ? DEFAULT_METRIC_SHRINKAGE : Number(m[1]);
-  return shrinkage > 0 && shrinkage <= 1 ? { kind: 'wccn', shrinkage } : null;
-}
-
-/** The setting as text (the inverse of parseMetric). */
-export function metricText(m: MetricSetting): string {
-  return m.kind === 'cosine' ? 'cosine' : `wccn:${m.shrinkage}`;
 }
 
 /** What a stored calibration says of its metric (the numbers travel as bytes, see metricToBytes). */

@@ -40,27 +40,10 @@ export interface ScoreNormFit {
   perAlgorithm: Record<string, NormStats>;
 }
 
-/** How a service normalises scores: `asnorm` with K cohort scores per side, or not at all. */
-export type ScoreNormSetting = { kind: 'none' } | { kind: 'asnorm'; topK: number };
-
-export const DEFAULT_COHORT_TOP_K = 100;
 /** z of the AS-norm is reported as tanh(z / Z_SCALE): z = 4 is 0.76, z = 8 is 0.96. */
 export const Z_SCALE = 4;
 /** Floor of a standard deviation: a degenerate cohort (all scores equal) must not divide by zero. */
 const SD_FLOOR = 1e-4;
-
-/** Parses `none`, `asnorm` or `asnorm:K` (DFG_SCORE_NORM, --score-norm); null when invalid. */
-export function parseScoreNorm(text: string): ScoreNormSetting | null {
-  const m = /^(none|asnorm)(?::(\d+))?$/.exec(text.trim());
-  if (!m) return null;
-  if (m[1] === 'none') return m[2] === undefined ? { kind: 'none' } : null;
-  const topK = m[2] === undefined ? DEFAULT_COHORT_TOP_K : Number(m[2]);
-  return topK >= 1 && topK <= 10_000 ? { kind: 'asnorm', topK } : null;
-}
-
-export function scoreNormText(s: ScoreNormSetting): string {
-  return s.kind === 'none' ? 'none' : `asnorm:${s.topK}`;
-}
 
 /** Mean and sd of the `k` largest values (all of them when fewer). */
 export function topKStats(values: ArrayLike<number>, k: number): NormStats {

@@ -13,7 +13,8 @@
  * find its result (a calibration of the same samples) when they get the lock.
  */
 import type { Logger } from 'pino';
-import { metricInfo, type MetricSetting } from '../attribution/gallery-metric.js';
+import { metricInfo } from '../attribution/gallery-metric.js';
+import type { MetricSetting } from '../config/metric-setting.js';
 import { isDfgError } from '../errors.js';
 import type { CalibrationRecord, Gallery } from '../gallery/index.js';
 import { calibrateGalleryInWorker, fingerprintKey, type CalibrationCohort } from './index.js';

@@ -3,8 +3,10 @@
  * No gallery access, nothing native, so it runs as well in a worker thread (worker.ts) as in the
  * CLI's own thread.
  */
-import { calibrateThresholds, unitVector, type Calibration } from '../attribution/calibrate.js';
-import { applyMetric, fitGalleryMetric, type GalleryMetric, type MetricSetting } from '../attribution/gallery-metric.js';
+import { calibrateThresholds, type Calibration } from '../attribution/calibrate.js';
+import { unitVector } from '../math/vector.js';
+import { applyMetric, fitGalleryMetric, type GalleryMetric } from '../attribution/gallery-metric.js';
+import type { MetricSetting } from '../config/metric-setting.js';
 import { algorithmStats, cohortNegativeIndices, normaliseScore, probeStats, type NormStats, type ScoreNormFit } from '../attribution/score-norm.js';
 
 export interface CalibrationVectors {

@@ -5,11 +5,12 @@
  * the server: runner.ts) and saving. Shared by `dfg calibrate`, `POST /v1/calibration` and the
  * server's automatic calibration (auto.ts).
  */
-import type { ScoreNormFit, ScoreNormSetting } from '../attribution/score-norm.js';
-import type { ServedCohort } from '../embedding/cohort.js';
+import type { ScoreNormFit } from '../attribution/score-norm.js';
+import type { ScoreNormSetting } from '../config/score-norm-setting.js';
 import type { Calibration } from '../attribution/calibrate.js';
-import type { GalleryMetric, MetricSetting } from '../attribution/gallery-metric.js';
-import { createRng, shuffled } from '../evaluation/random.js';
+import type { GalleryMetric } from '../attribution/gallery-metric.js';
+import type { MetricSetting } from '../config/metric-setting.js';
+import { createRng, shuffled } from '../math/random.js';
 import type { CalibrationRecord, Gallery } from '../gallery/index.js';
 import { computeCalibration, type CalibrationVectors, type ComputeOptions, type ComputedCalibration } from './compute.js';
 import { computeInWorker } from './runner.js';
@@ -54,7 +55,10 @@ export interface CalibrationCohort {
 }
 
 /** The cohort to calibrate with: the served one under DFG_SCORE_NORM=asnorm[:K], else none. */
-export function calibrationCohort(cohort: ServedCohort | null | undefined, setting: ScoreNormSetting): CalibrationCohort | undefined {
+export function calibrationCohort(
+  cohort: { vectors: readonly Float32Array[]; model: string; version: string } | null | undefined,
+  setting: ScoreNormSetting,
+): CalibrationCohort | undefined {
   if (!cohort || setting.kind !== 'asnorm') return undefined;
   return { vectors: cohort.vectors, topK: setting.topK, model: cohort.model, version: cohort.version };
 }

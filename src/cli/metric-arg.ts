@@ -1,7 +1,7 @@
 /** The `--metric` and `--score-norm` options of `dfg eval` and `dfg calibrate`. */
 import { InvalidArgumentError } from 'commander';
-import { parseMetric, type MetricSetting } from '../attribution/gallery-metric.js';
-import { parseScoreNorm, type ScoreNormSetting } from '../attribution/score-norm.js';
+import { parseMetric, type MetricSetting } from '../config/metric-setting.js';
+import { parseScoreNorm, type ScoreNormSetting } from '../config/score-norm-setting.js';
 
 export const METRIC_HELP = 'similarity: cosine, or wccn[:shrinkage] (cosine after whitening the within-algorithm scatter of the registered samples; shrinkage in (0, 1], default 0.2)';
 

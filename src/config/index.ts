@@ -2,14 +2,14 @@
  * Configuration from environment variables. One TypeBox schema; the Config type is derived from
  * it. `loadConfig` lists every violation at once.
  */
-import { parseScoreNorm, type ScoreNormSetting } from '../attribution/score-norm.js';
+import { parseScoreNorm, type ScoreNormSetting } from './score-norm-setting.js';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import path from 'node:path';
 import os from 'node:os';
 import { dfgError } from '../errors.js';
-import { parseModelList, type ModelChoice } from '../embedding/model-list.js';
-import { parseMetric, type MetricSetting } from '../attribution/gallery-metric.js';
+import { parseModelList, type ModelChoice } from './model-list.js';
+import { parseMetric, type MetricSetting } from './metric-setting.js';
 
 const Int = (min: number, max: number, dflt: number, description: string) =>
   Type.Integer({ minimum: min, maximum: max, default: dflt, description });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { dfgError } from '../errors.js';
-import { fuseVectors, fusionIndexId } from '../gallery/fusion.js';
+import { fuseVectors, fusionIndexId } from '../math/fusion.js';
 import { loadManifest } from './manifest.js';
 import type { Manifest } from './manifest-schema.js';
 

@@ -1,5 +1,7 @@
 /**
- * Hostile-safe image decoding: the only module in src/ that imports sharp.
+ * Hostile-safe image decoding: the only module in src/ that hands input images to sharp. The other
+ * two sharp users are listed exceptions in .dependency-cruiser.cjs: embedding/render.ts rasterises
+ * our own SVG plots, genome/image-io.ts writes and reads the synthesised genome images.
  *
  * Order of checks matters: byte limits and format sniffing run before sharp sees the bytes (so
  * SVG, PDF and every other libvips loader stay unreachable), and the pixel limit is checked from

@@ -7,15 +7,15 @@ import { loadManifest, type Manifest } from './manifest.js';
 import { createEmbedPool, type PoolStats } from './pool.js';
 import type { EmbedResult } from './pipeline.js';
 import type { DecodeLimits } from './decode.js';
-import type { ModelChoice } from './model-list.js';
+import type { ModelChoice } from '../config/model-list.js';
 import { dfgError } from '../errors.js';
-import { fusionIndexId, indexVector } from '../gallery/fusion.js';
+import { fusionIndexId, indexVector } from '../math/fusion.js';
 
 export { decodeImage, sniffFormat, thumbnailImage, type DecodedImage, type DecodeLimits, type ImageFormat } from './decode.js';
 export { loadManifest, listModels, type LoadedManifest, type Manifest } from './manifest.js';
 export { planCrops, cropsToTensor, meanAndNormalise, type CropRect } from './preprocess.js';
 export { embedInProcess, embedWithModels, loadModel, type EmbedResult, type LoadedModel, type MultiEmbedResult } from './pipeline.js';
-export { parseModelList, formatModelList, type ModelChoice } from './model-list.js';
+export { parseModelList, formatModelList, type ModelChoice } from '../config/model-list.js';
 export { resizeForModel, resizeRgb, resizedSize, type ResizeSpec } from './resize.js';
 export type { OverloadedError, PoolStats } from './pool.js';
 
@@ -23,7 +23,7 @@ export interface EmbedderOptions {
   modelsDir: string;
   /** One model; or use `models`. */
   modelId?: string;
-  /** Several models, fused by weight (gallery/fusion.ts); every worker holds a session of each. */
+  /** Several models, fused by weight (math/fusion.ts); every worker holds a session of each. */
   models?: ModelChoice[];
   /** Worker threads (one per core is the usual choice); each holds its own session. */
   threads: number;

@@ -198,8 +198,3 @@ export async function readDatasetImage(file: string, maxBytes: number): Promise<
   if (st.size > maxBytes) throw dfgError('DFG_ERR_IMAGE_TOO_LARGE', st.size, maxBytes);
   return fs.readFile(file);
 }
-
-/** Number of distinct source groups of an algorithm. */
-export function groupCount(algorithm: DatasetAlgorithm): number {
-  return new Set(algorithm.files.map((f) => f.group)).size;
-}

@@ -28,6 +28,7 @@ import { calibrateThresholds } from '../attribution/calibrate.js';
 import { decide, scoreAlgorithms, type Neighbour } from '../attribution/decide.js';
 import { byScoreRank } from '../attribution/score.js';
 import { algorithmStats, cohortNegativeIndices, normaliseScore, probeStats } from '../attribution/score-norm.js';
+import { dot } from '../math/vector.js';
 import { auroc, averagePrecision, cmc, dirAtFpir, macroF1, oscr, rocCurve, type KnownOutcome, type RocPoint } from './metrics.js';
 
 /** Label of the "unknown" decision: the empty string cannot be a folder name, so never an algorithm. */
@@ -161,12 +162,6 @@ export function probeOutcome(
     predicted,
     generatedScore: bestOf(false) - bestOf(true),
   };
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i += 1) s += a[i] * b[i];
-  return s;
 }
 
 const mean = (v: readonly number[]) => (v.length === 0 ? NaN : v.reduce((a, b) => a + b, 0) / v.length);

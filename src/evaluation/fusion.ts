@@ -1,6 +1,6 @@
 /**
- * Late fusion of several embedding models for `dfg eval`: weights from the command line, and the
- * same fuseVectors the gallery indexes with (gallery/fusion.ts), so the service's fused scores
+ * Weights of a late fusion for `dfg eval` from the command line; the vectors are fused by the
+ * same fuseVectors the gallery indexes with (math/fusion.ts), so the service's fused scores
  * equal the evaluation's. Pure.
  */
 import { dfgError } from '../errors.js';
@@ -14,5 +14,3 @@ export function fusionWeights(n: number, weights?: readonly number[]): number[] 
   }
   return [...weights];
 }
-
-export { fuseVectors } from '../gallery/fusion.js';

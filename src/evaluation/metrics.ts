@@ -8,6 +8,7 @@
  *   never a made-up 0 or 1; `meanStd` skips NaN and the report writes it as `null`.
  * - Ties count one half wherever an ordering decides (AUROC, OSCR, the curves' trapezoids).
  */
+import { thresholdAtFpir } from '../math/threshold.js';
 
 /** One point of a ROC curve: accepting every score >= threshold gives these rates. */
 export interface RocPoint {
@@ -98,7 +99,6 @@ export function averagePrecision(scores: readonly number[], relevant: readonly b
   const total = relevant.reduce((c, r) => c + (r ? 1 : 0), 0);
   if (total === 0) return NaN;
   const order = scores.map((s, i) => ({ s, r: relevant[i] })).sort((a, b) => byDescending(a.s, b.s));
-  let seen = 0;
   let hits = 0;
   let ap = 0;
   for (let i = 0; i < order.length; ) {
@@ -108,9 +108,9 @@ export function averagePrecision(scores: readonly number[], relevant: readonly b
       if (order[j].r) groupHits += 1;
       j += 1;
     }
-    seen = j;
     hits += groupHits;
-    if (groupHits > 0) ap += (groupHits / total) * (hits / seen);
+    // j items are ranked at or above this tie group.
+    if (groupHits > 0) ap += (groupHits / total) * (hits / j);
     i = j;
   }
   return ap;
@@ -166,36 +166,6 @@ export function oscr(known: readonly KnownOutcome[], unknownScores: readonly num
     area += (points[i].fpr - points[i - 1].fpr) * ((points[i].ccr + points[i - 1].ccr) / 2);
   }
   return area;
-}
-
-/**
- * The smallest float64 strictly greater than x, so that `score >= nextUp(x)` is exactly
- * `score > x` for float64 scores.
- */
-export function nextUp(x: number): number {
-  if (Number.isNaN(x) || x === Infinity) return x;
-  if (x === 0) return Number.MIN_VALUE;
-  const f = new Float64Array([x]);
-  const bits = new BigInt64Array(f.buffer);
-  bits[0] += x > 0 ? 1n : -1n;
-  return f[0];
-}
-
-/**
- * The lowest threshold (accept when score >= threshold) at which at most `fpir` of the given
- * impostor scores are accepted: just above the (k+1)-th highest impostor, k = floor(fpir * n).
- * Ties at that score are all rejected, so the achieved rate may be below `fpir`.
- * -Infinity when `fpir` tolerates every impostor; NaN with no impostor scores.
- * Shared by DIR@FPIR here and by threshold calibration, so both use one rule.
- */
-export function thresholdAtFpir(impostorScores: readonly number[], fpir: number): number {
-  const n = impostorScores.length;
-  if (n === 0) return NaN;
-  // The epsilon keeps products such as 0.29 * 100 = 28.999999999999996 on the intended integer.
-  const k = Math.floor(fpir * n + 1e-9);
-  if (k >= n) return -Infinity;
-  const sorted = [...impostorScores].sort(byDescending);
-  return nextUp(sorted[k]);
 }
 
 /**

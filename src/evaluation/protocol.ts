@@ -13,7 +13,7 @@
  *   and one algorithm's shots do not depend on the others.
  */
 import { dfgError } from '../errors.js';
-import { createRng, shuffled } from './random.js';
+import { createRng, shuffled } from '../math/random.js';
 
 export interface ProtocolFile {
   group: string;

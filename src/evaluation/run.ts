@@ -7,15 +7,16 @@
  * `assembleReport`) are shared with the service evaluation (remote/), so both modes draw the
  * same splits and write the same report.
  */
-import { unitVector } from '../attribution/calibrate.js';
+import { unitVector } from '../math/vector.js';
 import { dfgError, isDfgError } from '../errors.js';
 import { summariseSpace, type AlgorithmMeta } from './aggregate.js';
 import { DEFAULT_GROUP_PATTERN, scanDataset, type Dataset, type DatasetAlgorithm, type DatasetFile } from './dataset.js';
 import { evaluateSplit, type ApBasis, type Probe, type SplitResult } from './evaluate-split.js';
-import { forEachLimit } from './pool.js';
+import { forEachLimit } from '../lib/limit.js';
 import { makeSplit, validateProtocol, type ProtocolOptions, type Split } from './protocol.js';
 import type { ModelInfo, Report, SpaceReport, SplitSummary } from './types.js';
-import { applyMetric, fitGalleryMetric, metricText, type MetricSetting } from '../attribution/gallery-metric.js';
+import { applyMetric, fitGalleryMetric } from '../attribution/gallery-metric.js';
+import { metricText, type MetricSetting } from '../config/metric-setting.js';
 
 /** Returns the embedding of one dataset file; rejects with a catalogue error for a bad image. */
 export type EmbedFn = (file: DatasetFile) => Promise<Float32Array>;

@@ -3,6 +3,12 @@
  * probe for an algorithm, ...) are `null`.
  */
 
+/**
+ * Target false-positive identification rate of `dfg eval` when --target-fpir is not given
+ * (applied by the action: with --url, a given one is refused).
+ */
+export const DEFAULT_TARGET_FPIR = 0.01;
+
 /** Mean and sample standard deviation over the protocol repeats. */
 export interface Stat {
   mean: number | null;

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { dfgError } from '../errors.js';
+import { fsyncDir } from '../lib/durable-fs.js';
 import { tempPath } from './snapshot.js';
 
 const SHA = /^[0-9a-f]{64}$/;
@@ -23,18 +24,6 @@ export interface BlobStore {
   has(sha256: string): boolean;
   /** Removes the blob (no error when absent). */
   remove(sha256: string): void;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  let fh: fsp.FileHandle | undefined;
-  try {
-    fh = await fsp.open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // some filesystems refuse to open folders: only the durability of the name is lost
-  } finally {
-    await fh?.close();
-  }
 }
 
 export function createBlobStore(galleryDir: string): BlobStore {
@@ -68,7 +57,7 @@ export function createBlobStore(galleryDir: string): BlobStore {
         await fsp.rm(tmp, { force: true });
         throw err;
       }
-      await syncDir(path.dirname(target));
+      await fsyncDir(path.dirname(target));
     },
     async get(sha256) {
       try {

@@ -89,7 +89,7 @@ export interface Gallery {
   readonly models: ReadonlyArray<Required<GalleryModel>>;
   /**
    * The index vector of per-model vectors: for one model its vector as is, for several their
-   * weighted fusion (evaluation/fusion.ts). Throws DFG_ERR_GALLERY_DIMENSION_MISMATCH or
+   * weighted fusion (math/fusion.ts). Throws DFG_ERR_GALLERY_DIMENSION_MISMATCH or
    * DFG_ERR_REQUEST_INVALID when a model's vector is missing or malformed.
    */
   fuse(vectors: Readonly<Record<string, Float32Array>>): Float32Array;

@@ -3,7 +3,7 @@
  * the store's vector coverage, iteration over every indexed (fused) vector, and the effective
  * thresholds, cached until a refresh replaces the algorithms or the calibration.
  */
-import { indexVector, type FusionMember } from './fusion.js';
+import { indexVector, type FusionMember } from '../math/fusion.js';
 import type { LiveIndex } from './live-index.js';
 import type { GalleryStore } from './store-api.js';
 import { checkPositiveInt } from './validate.js';

@@ -5,7 +5,7 @@
  */
 import type { HnswIndex } from './hnsw-index.js';
 import type { GalleryStore, SampleVectors } from './store-api.js';
-import { indexVector, type FusionMember } from './fusion.js';
+import { indexVector, type FusionMember } from '../math/fusion.js';
 import type { GalleryLogger } from './types.js';
 
 /** Rows or samples read from the store per query while catching up or building. */
@@ -14,7 +14,7 @@ export const PAGE = 1000;
 /** What an index is built from: the store, and the models whose vectors it fuses. */
 export interface IndexSource {
   store: GalleryStore;
-  /** Index id (gallery/fusion.ts): names the models and weights; snapshots and calibrations are keyed by it. */
+  /** Index id (math/fusion.ts): names the models and weights; snapshots and calibrations are keyed by it. */
   modelId: string;
   /** The models whose vectors the index fuses; a sample lacking one of them is not indexed. */
   models: readonly FusionMember[];

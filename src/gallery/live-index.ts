@@ -8,7 +8,7 @@
 import type { HnswParams } from './hnsw-index.js';
 import { snapshotPaths } from './snapshot.js';
 import type { GalleryStore } from './store-api.js';
-import { indexFileKey, type FusionMember } from './fusion.js';
+import { indexFileKey, type FusionMember } from '../math/fusion.js';
 import { createMetricRescorer, METRIC_OVERFETCH } from './metric-search.js';
 import type { IndexSource } from './index-slot.js';
 import { catchUp, type CatchUpResult } from './index-catch-up.js';
@@ -18,7 +18,7 @@ import type { AlgorithmSummary, CalibrationRecord, GalleryLogger, Neighbour } fr
 
 export interface LiveIndexOptions {
   store: GalleryStore;
-  /** Index id (gallery/fusion.ts): names the models and weights; snapshots and calibrations are keyed by it. */
+  /** Index id (math/fusion.ts): names the models and weights; snapshots and calibrations are keyed by it. */
   modelId: string;
   /** The models whose vectors the index fuses; a sample lacking one of them is not indexed. */
   models: readonly FusionMember[];

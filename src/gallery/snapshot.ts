@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncDir, fsyncFile } from '../lib/durable-fs.js';
 import type { HnswParams } from './hnsw-index.js';
 
 export const SNAPSHOT_FORMAT = 1;
@@ -50,28 +51,6 @@ export async function fileChecksum(file: string): Promise<{ sha256: string; byte
     bytes += (chunk as Buffer).length;
   }
   return { sha256: hash.digest('hex'), bytes };
-}
-
-async function fsyncFile(file: string): Promise<void> {
-  const fh = await fs.open(file, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Makes a rename durable; some filesystems refuse to open directories, which only costs durability of the name. */
-async function fsyncDir(dir: string): Promise<void> {
-  let fh: fs.FileHandle | undefined;
-  try {
-    fh = await fs.open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // best effort: the file contents are already synced
-  } finally {
-    await fh?.close();
-  }
 }
 
 /**

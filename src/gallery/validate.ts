@@ -17,11 +17,13 @@ import {
 } from './types.js';
 import type { CheckedSample } from './store-samples.js';
 import type { GalleryOptions } from './gallery-api.js';
-import type { FusionMember } from './fusion.js';
+import type { FusionMember } from '../math/fusion.js';
 import { metricHeader, type GalleryMetric } from '../attribution/gallery-metric.js';
 
+// Limits of an algorithm's fields, shared with the HTTP schemas (http/schemas/algorithms.ts).
 export const MAX_NAME_LENGTH = 200;
 export const MAX_TEXT_LENGTH = 4000;
+export const MAX_REFERENCE_LENGTH = 2000;
 export const MAX_FILENAME_LENGTH = 255;
 export const MAX_PAGE_LIMIT = 1000;
 export const DEFAULT_PAGE_LIMIT = 50;
@@ -88,7 +90,7 @@ export function checkAlgorithmInput(input: AlgorithmInput): Required<AlgorithmIn
     forgeryType: input.forgeryType === undefined ? 'unknown' : checkForgeryType(input.forgeryType),
     architecture: input.architecture === undefined ? 'other' : checkArchitecture(input.architecture),
     description: input.description === undefined ? '' : text(input.description, 'description', MAX_TEXT_LENGTH, true),
-    reference: input.reference === undefined ? '' : text(input.reference, 'reference', MAX_TEXT_LENGTH, true),
+    reference: input.reference === undefined ? '' : text(input.reference, 'reference', MAX_REFERENCE_LENGTH, true),
     enabled: input.enabled === undefined ? true : checkBoolean(input.enabled, 'enabled'),
     threshold: input.threshold === undefined ? null : checkThreshold(input.threshold),
   };
@@ -102,7 +104,7 @@ export function checkAlgorithmPatch(patch: AlgorithmPatch): AlgorithmPatch {
   if (patch.forgeryType !== undefined) out.forgeryType = checkForgeryType(patch.forgeryType);
   if (patch.architecture !== undefined) out.architecture = checkArchitecture(patch.architecture);
   if (patch.description !== undefined) out.description = text(patch.description, 'description', MAX_TEXT_LENGTH, true);
-  if (patch.reference !== undefined) out.reference = text(patch.reference, 'reference', MAX_TEXT_LENGTH, true);
+  if (patch.reference !== undefined) out.reference = text(patch.reference, 'reference', MAX_REFERENCE_LENGTH, true);
   if (patch.enabled !== undefined) out.enabled = checkBoolean(patch.enabled, 'enabled');
   if (patch.threshold !== undefined) out.threshold = checkThreshold(patch.threshold);
   return out;

@@ -10,7 +10,7 @@
  * same axes. Pure and deterministic: fixed summation order, cyclic Jacobi, and each axis signed
  * so that its largest component is positive.
  */
-import { symmetricEigen } from './eigen.js';
+import { symmetricEigen } from '../math/eigen.js';
 import type { LdaProjection } from './fit-projection.js';
 
 export interface PcaOptions {

@@ -8,7 +8,7 @@
  * first, so cosine similarity after it ignores what varies inside an algorithm.
  * Pure and deterministic (fixed summation order).
  */
-import { symmetricEigen } from './eigen.js';
+import { symmetricEigen } from '../math/eigen.js';
 
 export interface LdaOptions {
   /** Output dimension: at most min(input dim, classes - 1). */

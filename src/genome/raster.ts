@@ -265,17 +265,3 @@ export function addScaled(a: Raster, b: Raster, s = 1): Raster {
 export function firstChannels(x: Raster, n: number): Raster {
   return createRaster(n, x.h, x.w, x.data.slice(0, n * x.h * x.w));
 }
-
-/** Stacks the channels of several rasters of one size. */
-export function stackChannels(...xs: Raster[]): Raster {
-  const { h, w } = xs[0];
-  const c = xs.reduce((n, x) => n + x.c, 0);
-  const out = createRaster(c, h, w);
-  let at = 0;
-  for (const x of xs) {
-    if (x.h !== h || x.w !== w) throw new RangeError('Expected rasters of one size');
-    out.data.set(x.data, at);
-    at += x.data.length;
-  }
-  return out;
-}

@@ -3,7 +3,7 @@
  * (`seed:algorithm:3:weights`), so one algorithm's weights never depend on how many draws
  * another made, and the same seed gives the same bytes on every platform.
  */
-import { createRng } from '../evaluation/random.js';
+import { createRng } from '../math/random.js';
 
 export interface GenomeRng {
   /** Uniform in [0, 1). */

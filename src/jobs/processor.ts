@@ -19,6 +19,7 @@ import type { ChunkOutcome, ItemError, JobStore } from './store.js';
 import { parseImportRoots, readImportFile } from './sources/directory.js';
 import { fetchImage, isTransientFetchError, parseAllowlist, type UrlPolicy } from './sources/urls.js';
 import { displayName } from './sources/images.js';
+import { forEachLimit } from '../lib/limit.js';
 
 export type ProcessorConfig = Pick<Config,
   | 'DFG_THRESHOLD' | 'DFG_MARGIN' | 'DFG_TOP_M' | 'DFG_K' | 'DFG_MAX_IMAGE_BYTES' | 'DFG_IMPORT_ROOTS'
@@ -63,19 +64,6 @@ function itemError(name: string, err: unknown): ItemError {
   return { name: displayName(name), code: e.code, message: e.message.slice(0, 2000) };
 }
 
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return out;
-}
-
 async function loadInputs(data: ChunkData, deps: ProcessorDeps, urlPolicy: UrlPolicy): Promise<Input[]> {
   const { items } = data;
   const inputs: Input[] = items.map((it) => (it.error ? { name: it.name, error: { name: displayName(it.name), ...it.error } } : { name: it.name }));
@@ -89,7 +77,7 @@ async function loadInputs(data: ChunkData, deps: ProcessorDeps, urlPolicy: UrlPo
     });
   } else if (data.source === 'directory') {
     const roots = parseImportRoots(deps.config.DFG_IMPORT_ROOTS);
-    await mapLimit(todo, IO_CONCURRENCY, async (i) => {
+    await forEachLimit(todo, IO_CONCURRENCY, async (i) => {
       try {
         inputs[i]!.bytes = await readImportFile(data.dir!, inputs[i]!.name, roots, deps.config.DFG_MAX_IMAGE_BYTES);
       } catch (err) {
@@ -98,7 +86,7 @@ async function loadInputs(data: ChunkData, deps: ProcessorDeps, urlPolicy: UrlPo
       }
     });
   } else {
-    await mapLimit(todo, IO_CONCURRENCY, async (i) => {
+    await forEachLimit(todo, IO_CONCURRENCY, async (i) => {
       try {
         inputs[i]!.bytes = await fetchImage(inputs[i]!.name, urlPolicy);
       } catch (err) {

@@ -14,7 +14,7 @@ export const REEMBED_COLUMNS = ['name', 'sha256', 'outcome', 'error', 'message']
  */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
-  let s = typeof value === 'number' ? String(value) : String(value);
+  let s = String(value);
   if (typeof value === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

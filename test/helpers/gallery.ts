@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { GalleryLogger } from '../../src/gallery/index.js';
 
 /** mulberry32: a tiny seeded PRNG, so every test vector is reproducible. */
-export { seededRandom as rng } from '../../src/evaluation/random.js';
+export { seededRandom as rng } from '../../src/math/random.js';
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);

@@ -20,7 +20,7 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   try {
     await c.connect();
   } catch (err) {
-    throw new Error(`no PostgreSQL answers at ${ADMIN_URL} (set DFG_TEST_PG_URL, or run .ci/run, which starts one): ${(err as Error).message}`);
+    throw new Error(`no PostgreSQL answers at ${ADMIN_URL} (set DFG_TEST_PG_URL, or run .ci/run, which starts one): ${(err as Error).message}`, { cause: err });
   }
   try {
     return await fn(c);

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createGraphBuilder, encodeModel, OPSET } from '../../src/embedding/onnx-writer/index.js';
+import { createGraphBuilder, encodeModel, OPSET } from '../../src/model-build/onnx-writer/index.js';
 import { rng } from './gallery.js';
 
 export const TINY_DIM = 8;

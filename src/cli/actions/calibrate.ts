@@ -5,9 +5,10 @@
  */
 import pino from 'pino';
 import { loadConfig, metricSetting, scoreNormSetting, storeLocation } from '../../config/index.js';
-import type { ScoreNormSetting } from '../../attribution/score-norm.js';
+import type { ScoreNormSetting } from '../../config/score-norm-setting.js';
 import { loadCohortFor } from '../../embedding/cohort.js';
-import { metricHeader, type MetricSetting } from '../../attribution/gallery-metric.js';
+import { metricHeader } from '../../attribution/gallery-metric.js';
+import type { MetricSetting } from '../../config/metric-setting.js';
 import { configuredGalleryModels } from '../../services.js';
 import { createLogger } from '../../logger.js';
 import { openGallery } from '../../gallery/index.js';

@@ -36,24 +36,20 @@ async function withServices<T>(fn: (parts: Awaited<ReturnType<typeof open>>) => 
 
 /**
  * The services' log for a command: on stderr, so stdout carries only the command's output
- * (`dfg gallery info | jq`, `dfg attribute --json`). Unless LOG_LEVEL is set, warnings only, and
- * not the services' own 'start-up failed' record: the CLI prints that error as its one line.
+ * (`dfg gallery info | jq`, `dfg attribute --json`). Unless LOG_LEVEL is set, warnings only.
  */
 function cliLogger(config: Config) {
   const explicit = Boolean(process.env.LOG_LEVEL);
-  return createLogger({ LOG_LEVEL: explicit ? config.LOG_LEVEL : 'warn' }, {
-    write(line: string) {
-      if (explicit || !line.includes('"msg":"start-up failed"')) process.stderr.write(line);
-    },
-  });
+  return { log: createLogger({ LOG_LEVEL: explicit ? config.LOG_LEVEL : 'warn' }, process.stderr), explicit };
 }
 
 async function open(opts: { create?: boolean }) {
   const config = loadConfig();
   const created = !hasStore(storeLocation(config));
   if (created && !opts.create) requireGallery(config.DFG_GALLERY_DIR, config.DFG_STORE);
-  const log = cliLogger(config);
-  const services = startServices(config, log, { refreshMs: 0 });
+  const { log, explicit } = cliLogger(config);
+  // A failed start-up is printed by the CLI as its one line; logged too only when LOG_LEVEL asks for logs.
+  const services = startServices(config, log, { refreshMs: 0, logStartFailure: explicit });
   await services.whenReady;
   return { config, created, ...services.need(), close: () => services.close() };
 }

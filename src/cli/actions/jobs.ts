@@ -10,10 +10,13 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { InvalidArgumentError } from 'commander';
 import { sniffArchive } from '../../jobs/sources/archive/index.js';
-import type { JobView } from '../../jobs/view.js';
 import { expandImagePaths } from '../files.js';
 import { progressBar } from '../progress.js';
-import { api, type ApiOptions } from '../api.js';
+import { api, ok, type ApiOptions, type CliApi } from '../api.js';
+import { formData, type paths } from '../../api-client/index.js';
+
+type JobView = paths['/v1/jobs/{id}']['get']['responses'][200]['content']['application/json'];
+type Source = NonNullable<paths['/v1/jobs/audits']['post']['requestBody']>['content']['application/json']['source'];
 import { switchModels } from './model-switch.js';
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -74,10 +77,14 @@ async function planUploads(paths: string[], tmp: string): Promise<Array<{ file: 
 export interface SubmitOptions extends ApiOptions { serverDir?: string; urlsFile?: string; wait: boolean; json?: boolean; results?: string }
 
 async function submitAndFollow(kind: 'enrol' | 'audit', algorithmId: string | undefined, paths: string[], o: SubmitOptions): Promise<void> {
-  const client = api(o);
-  const route = kind === 'enrol' ? '/v1/jobs/enrolments' : '/v1/jobs/audits';
+  const service = api(o);
+  const { client } = service;
+  const submit = async (body: { source: Source } | { archive: Blob }) =>
+    kind === 'enrol'
+      ? ok(client.POST('/v1/jobs/enrolments', { body: { algorithmId: algorithmId!, ...body }, bodySerializer: 'archive' in body ? formData : undefined }))
+      : ok(client.POST('/v1/jobs/audits', { body, bodySerializer: 'archive' in body ? formData : undefined }));
   const ids: string[] = [];
-  const json = (source: unknown) => client.json<{ jobId: string }>('POST', route, { ...(algorithmId ? { algorithmId } : {}), source });
+  const json = (source: Source) => submit({ source });
   if (o.serverDir) ids.push((await json({ type: 'directory', path: path.resolve(o.serverDir) })).jobId);
   if (o.urlsFile) {
     const urls = (await fsp.readFile(o.urlsFile, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter((s) => s && !s.startsWith('#'));
@@ -87,10 +94,8 @@ async function submitAndFollow(kind: 'enrol' | 'audit', algorithmId: string | un
     const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'dfg-jobs-'));
     try {
       for (const up of await planUploads(paths, tmp)) {
-        const form = new FormData();
-        if (algorithmId) form.append('algorithmId', algorithmId);
-        form.append('archive', await fs.openAsBlob(up.file), up.name);
-        const res = (await (await client.call('POST', route, form)).json()) as { jobId: string; total: number };
+        const archive = new File([await fs.openAsBlob(up.file)], up.name);
+        const res = await submit({ archive });
         console.error(`submitted ${up.name} as ${res.jobId} (${res.total} entries)`);
         ids.push(res.jobId);
       }
@@ -103,13 +108,14 @@ async function submitAndFollow(kind: 'enrol' | 'audit', algorithmId: string | un
     for (const id of ids) console.log(id);
     return;
   }
-  const views = await follow(client, ids, kind);
-  if (o.results) await saveResults(client, ids, o.results);
+  const views = await follow(service, ids, kind);
+  if (o.results) await saveResults(service, ids, o.results);
   report(views, o.json);
 }
 
-async function follow(client: ReturnType<typeof api>, ids: string[], label: string): Promise<JobView[]> {
-  let views = await Promise.all(ids.map((id) => client.json<JobView>('GET', `/v1/jobs/${id}`)));
+async function follow({ client }: CliApi, ids: string[], label: string): Promise<JobView[]> {
+  const view = (id: string) => ok(client.GET('/v1/jobs/{id}', { params: { path: { id } } }));
+  let views = await Promise.all(ids.map(view));
   const total = views.reduce((s, v) => s + v.progress.total, 0);
   const bar = progressBar(label, total);
   let shown = 0;
@@ -127,7 +133,7 @@ async function follow(client: ReturnType<typeof api>, ids: string[], label: stri
       shown = Math.max(shown, done);
       if (views.every((v) => TERMINAL.has(v.state))) break;
       await new Promise((r) => setTimeout(r, 500));
-      views = await Promise.all(ids.map((id) => client.json<JobView>('GET', `/v1/jobs/${id}`)));
+      views = await Promise.all(ids.map(view));
     }
   } finally {
     process.off('SIGINT', onSigint);
@@ -136,11 +142,15 @@ async function follow(client: ReturnType<typeof api>, ids: string[], label: stri
   return views;
 }
 
-async function saveResults(client: ReturnType<typeof api>, ids: string[], file: string): Promise<void> {
+/** The rows of a job as text (NDJSON or CSV). */
+const resultsText = ({ client }: CliApi, id: string, format: 'csv' | 'ndjson') =>
+  ok(client.GET('/v1/jobs/{id}/results', { params: { path: { id }, query: { format } }, parseAs: 'text' }));
+
+async function saveResults(service: CliApi, ids: string[], file: string): Promise<void> {
   const format = file.endsWith('.csv') ? 'csv' : 'ndjson';
   const out = fs.createWriteStream(file);
   for (const [i, id] of ids.entries()) {
-    const text = await (await client.call('GET', `/v1/jobs/${id}/results?format=${format}`)).text();
+    const text = await resultsText(service, id, format);
     // One CSV header for all jobs.
     out.write(format === 'csv' && i > 0 ? text.slice(text.indexOf('\n') + 1) : text);
   }
@@ -174,17 +184,17 @@ export async function audit(paths: string[], o: SubmitOptions): Promise<void> {
 
 /** `dfg jobs reembed <modelId>` */
 export async function reembed(modelId: string, o: ApiOptions & { wait: boolean; json?: boolean; switch?: boolean | string }): Promise<void> {
-  const client = api(o);
+  const service = api(o);
   if (o.switch && !o.wait) throw new InvalidArgumentError('--switch waits for the job: it cannot be combined with --no-wait');
   const target = o.switch === true ? modelId : o.switch;
   let res: { jobId: string; total: number };
   try {
-    res = await client.json<{ jobId: string; total: number }>('POST', '/v1/jobs/reembeddings', { modelId });
+    res = await ok(service.client.POST('/v1/jobs/reembeddings', { body: { modelId } }));
   } catch (err) {
     // Already complete: with --switch there is nothing left but the switch.
     if (!target || (err as { code?: string }).code !== 'DFG_ERR_REEMBED_NOTHING_LEFT') throw err;
     console.error(`every sample already has a vector of ${modelId}`);
-    await switchModels(client, target, { json: o.json });
+    await switchModels(service, target, { json: o.json });
     return;
   }
   console.error(`submitted re-embedding for ${modelId} as ${res.jobId} (${res.total} samples)`);
@@ -192,7 +202,7 @@ export async function reembed(modelId: string, o: ApiOptions & { wait: boolean; 
     console.log(res.jobId);
     return;
   }
-  const [view] = await follow(client, [res.jobId], `reembed ${modelId}`);
+  const [view] = await follow(service, [res.jobId], `reembed ${modelId}`);
   report([view!], o.json);
   if (target) {
     // Only a complete re-embedding switches: a sample without its vector would drop out of search.
@@ -201,33 +211,32 @@ export async function reembed(modelId: string, o: ApiOptions & { wait: boolean; 
       process.exitCode = 1;
       return;
     }
-    await switchModels(client, target, { json: o.json });
+    await switchModels(service, target, { json: o.json });
   } else if (!o.json) console.error(`then serve a list naming ${modelId} without a restart: dfg model switch ${modelId} (or e.g. <old models>,${modelId}:0.5), or pass --switch`);
 }
 
 /** `dfg jobs status <id>` */
 export async function status(id: string, o: ApiOptions & { follow?: boolean }): Promise<void> {
-  const client = api(o);
-  const views = o.follow ? await follow(client, [id], id) : [await client.json<JobView>('GET', `/v1/jobs/${id}`)];
+  const service = api(o);
+  const views = o.follow ? await follow(service, [id], id) : [await ok(service.client.GET('/v1/jobs/{id}', { params: { path: { id } } }))];
   console.log(JSON.stringify(views[0], null, 2));
 }
 
 /** `dfg jobs list` */
 export async function list(o: ApiOptions & { limit: number }): Promise<void> {
-  const page = await api(o).json<{ items: JobView[] }>('GET', `/v1/jobs?limit=${o.limit}`);
+  const page = await ok(api(o).client.GET('/v1/jobs', { params: { query: { limit: o.limit, offset: 0 } } }));
   for (const v of page.items) console.log([v.id, v.kind, v.state, `${v.progress.done}/${v.progress.total}`, v.timings.createdAt, v.source.name].join('\t'));
 }
 
 /** `dfg jobs cancel <id>` */
 export async function cancel(id: string, o: ApiOptions): Promise<void> {
-  const v = await api(o).json<JobView>('DELETE', `/v1/jobs/${id}`);
+  const v = await ok(api(o).client.DELETE('/v1/jobs/{id}', { params: { path: { id } } }));
   console.log(`${v.id} ${v.state} (${v.progress.done}/${v.progress.total} done)`);
 }
 
 /** `dfg jobs results <id>` */
 export async function results(id: string, o: ApiOptions & { format: string; output?: string }): Promise<void> {
-  const res = await api(o).call('GET', `/v1/jobs/${id}/results?format=${o.format === 'csv' ? 'csv' : 'ndjson'}`);
-  const text = await res.text();
+  const text = await resultsText(api(o), id, o.format === 'csv' ? 'csv' : 'ndjson');
   if (o.output) await fsp.writeFile(o.output, text);
   else process.stdout.write(text);
 }

@@ -14,13 +14,13 @@ async function readKeysFile(file: string): Promise<KeysFile> {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { keys: [] };
-    throw new Error(`Keys file ${file} cannot be read: ${(err as Error).message}`);
+    throw new Error(`Keys file ${file} cannot be read: ${(err as Error).message}`, { cause: err });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`Keys file ${file} is not JSON (${(err as Error).message.replace(/\s+/g, ' ')}); nothing written`);
+    throw new Error(`Keys file ${file} is not JSON (${(err as Error).message.replace(/\s+/g, ' ')}); nothing written`, { cause: err });
   }
   if (!Value.Check(KeysFileSchema, parsed)) {
     const first = [...Value.Errors(KeysFileSchema, parsed)][0];
@@ -38,7 +38,7 @@ async function writeKeysFile(file: string, keys: KeysFile): Promise<void> {
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });
-    throw new Error(`Keys file ${file} cannot be written: ${(err as Error).message}`);
+    throw new Error(`Keys file ${file} cannot be written: ${(err as Error).message}`, { cause: err });
   }
 }
 

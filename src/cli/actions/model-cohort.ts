@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { loadConfig, threadCount } from '../../config/index.js';
-import { writeAtomic } from '../../embedding/models/index.js';
+import { writeFileDurably } from '../../lib/durable-fs.js';
 import { loadManifest, type Manifest } from '../../embedding/manifest.js';
 import { createEmbedder } from '../../embedding/index.js';
 import { readDatasetImage, scanDataset } from '../../evaluation/dataset.js';
@@ -55,7 +55,7 @@ export async function cohort(id: string, o: CohortCommandOptions): Promise<void>
   rows.forEach((r, i) => data.set(r.vector, i * manifest.output.dim));
   const bytes = new Uint8Array(data.buffer);
   const file = 'cohort.f32';
-  await writeAtomic(path.join(dir, file), bytes);
+  await writeFileDurably(path.join(dir, file), bytes);
   const updated: Manifest = {
     ...manifest,
     cohort: {
@@ -67,6 +67,6 @@ export async function cohort(id: string, o: CohortCommandOptions): Promise<void>
       version: manifest.version,
     },
   };
-  await writeAtomic(path.join(dir, 'model.json'), `${JSON.stringify(updated, null, 2)}\n`);
+  await writeFileDurably(path.join(dir, 'model.json'), `${JSON.stringify(updated, null, 2)}\n`);
   console.log(`${id}: cohort of ${rows.length} images written to ${path.join(dir, file)} (${files.length - rows.length} unreadable left out)`);
 }

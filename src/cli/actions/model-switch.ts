@@ -2,22 +2,7 @@
  * `dfg model switch <list>` (also `dfg models switch`): switches a running service to another
  * model list without a restart (PUT /v1/model, scope admin). Its options: ../commands/model-switch.ts.
  */
-import { api, type ApiOptions } from '../api.js';
-
-/** The PUT /v1/model answer, as far as the command prints it. */
-interface ModelSwitchBody {
-  switched: boolean;
-  previous: string;
-  model: string;
-  calibrated: boolean;
-  loadMs: number;
-  drainMs: number;
-  gallery: {
-    model: { id: string; configured: string | null };
-    counts: { samples: number; stored: number; needsReembedding: number };
-    calibration: { version: number; global: number } | null;
-  };
-}
+import { api, ok, type ApiOptions, type CliApi } from '../api.js';
 
 /** `dfg model switch <list>` */
 export async function modelSwitch(list: string, o: ApiOptions & { force?: boolean; json?: boolean }): Promise<void> {
@@ -25,8 +10,8 @@ export async function modelSwitch(list: string, o: ApiOptions & { force?: boolea
 }
 
 /** PUT /v1/model, then prints the answer (JSON, or the lines a person reads). */
-export async function switchModels(client: ReturnType<typeof api>, list: string, o: { force?: boolean; json?: boolean }): Promise<void> {
-  const r = await client.json<ModelSwitchBody>('PUT', '/v1/model', { model: list, ...(o.force ? { force: true } : {}) });
+export async function switchModels({ client }: CliApi, list: string, o: { force?: boolean; json?: boolean }): Promise<void> {
+  const r = await ok(client.PUT('/v1/model', { body: { model: list, ...(o.force ? { force: true } : {}) } }));
   if (o.json) {
     console.log(JSON.stringify(r, null, 2));
     return;

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises';
 import { loadConfig } from '../../config/index.js';
-import { buildModels } from '../../embedding/models/index.js';
+import { buildModels } from '../../model-build/models/index.js';
 import { listModels } from '../../embedding/manifest.js';
 
 /** `dfg models build [ids...]` */

@@ -1,11 +1,9 @@
 /** `dfg eval`; what it does is in ../actions/eval.ts. */
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_GROUP_PATTERN } from '../../evaluation/group-pattern.js';
+import { DEFAULT_TARGET_FPIR } from '../../evaluation/types.js';
 import { METRIC_HELP, metricArg, SCORE_NORM_HELP, scoreNormArg } from '../metric-arg.js';
 import { lazyAction } from '../lazy-action.js';
-
-/** --target-fpir when not given (applied by the action: with --url, a given one is refused). */
-export const DEFAULT_TARGET_FPIR = 0.01;
 
 const integer = (min: number) => (v: string) => {
   const n = Number(v);

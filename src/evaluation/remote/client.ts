@@ -1,10 +1,11 @@
 /**
- * The HTTP client of the service evaluation: JSON and multipart calls against `/v1`, an API key
- * as `Authorization: Bearer`, 503 answers waited out per their Retry-After, and the service's
- * catalogue errors rethrown with their own code.
+ * The service evaluation's use of the generated API client (api-client/): an API key as
+ * `Authorization: Bearer`, a time limit per request, 503 answers waited out per their Retry-After,
+ * and the service's catalogue errors rethrown with their own code.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dfgError, ERRORS, reviveError } from '../../errors.js';
+import { createApiClient, formData, imageFile, type ApiClient } from '../../api-client/index.js';
 
 export interface ServiceClientOptions {
   /** Base URL of the service, e.g. `http://127.0.0.1:8080`. */
@@ -36,12 +37,30 @@ export interface ServiceClient {
   /** Normalised base URL (no trailing slash). */
   readonly base: string;
   readonly stats: { requests: number; retries: number };
-  /** A JSON call; resolves to the parsed body (undefined for 204). `signal` replaces the client's (cleanup after an abort). */
-  json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T>;
-  /** A multipart POST of image files (field `files`); resolves to the parsed body. */
-  upload<T>(path: string, files: readonly UploadFile[]): Promise<T>;
+  /**
+   * The typed client. Its calls retry 503 answers and throw the service's errors (or
+   * DFG_ERR_EVAL_SERVICE_FAILED); pass `signal` (the run's: `signal`) to each call.
+   */
+  readonly api: ApiClient;
+  /** The run's abort signal (Ctrl-C). */
+  readonly signal?: AbortSignal;
   /** Counts a retry made above this client (single files of a batch sent again). */
   noteRetry(n?: number): void;
+}
+
+/** The body of an answer of the typed client; an answer that is not JSON is the service's failure. */
+export async function answer<T>(call: Promise<{ data?: T }>, what: string): Promise<T> {
+  try {
+    return (await call).data as T;
+  } catch (err) {
+    if (err instanceof SyntaxError) throw dfgError('DFG_ERR_EVAL_SERVICE_FAILED', what, `the answer is not JSON (${err.message})`);
+    throw err;
+  }
+}
+
+/** The multipart body of an upload operation (field `files`) and its serializer. */
+export function uploadBody(files: readonly UploadFile[]): { body: { files: File[] }; bodySerializer: typeof formData } {
+  return { body: { files: files.map((f) => imageFile(f.filename, f.bytes)) }, bodySerializer: formData };
 }
 
 const TRANSIENT = new Set(['DFG_ERR_SERVER_OVERLOADED', 'DFG_ERR_SERVER_NOT_READY']);
@@ -103,20 +122,23 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
   const maxAttempts = opts.maxAttempts ?? 30;
   const timeoutMs = opts.timeoutMs ?? 120_000;
   const maxRetryAfterS = opts.maxRetryAfterS ?? 30;
-  const auth: Record<string, string> = opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {};
   const stats = { requests: 0, retries: 0 };
 
-  const request = async (method: string, path: string, body: () => BodyInit | undefined, headers: Record<string, string>, outer = opts.signal): Promise<Response> => {
-    const what = `${method} ${base}${path}`;
+  const basePath = new URL(base).pathname.replace(/\/$/, '');
+  // Every request of the typed client goes through here; `request.signal` is the call's signal.
+  const send = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url);
+    const what = `${request.method} ${base}${url.pathname.slice(basePath.length)}${url.search}`;
+    const outer = request.signal;
     for (let attempt = 1; ; attempt += 1) {
-      outer?.throwIfAborted();
-      const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+      outer.throwIfAborted();
+      const signal = AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]);
       let res: Response;
       stats.requests += 1;
       try {
-        res = await fetch(`${base}${path}`, { method, body: body(), headers: { ...auth, ...headers }, signal });
+        res = await fetch(new Request(request.clone(), { signal }));
       } catch (err) {
-        outer?.throwIfAborted();
+        outer.throwIfAborted();
         const e = err as Error & { cause?: Error };
         const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (e.cause?.message ?? e.message);
         throw dfgError('DFG_ERR_EVAL_SERVICE_FAILED', what, why);
@@ -133,32 +155,11 @@ export function createServiceClient(opts: ServiceClientOptions): ServiceClient {
     }
   };
 
-  const parse = async <T>(res: Response, what: string): Promise<T> => {
-    if (res.status === 204) return undefined as T;
-    try {
-      return (await res.json()) as T;
-    } catch (err) {
-      throw dfgError('DFG_ERR_EVAL_SERVICE_FAILED', what, `the answer is not JSON (${(err as Error).message})`);
-    }
-  };
-
   return {
     base,
     stats,
-    async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal) {
-      const payload = body === undefined ? undefined : JSON.stringify(body);
-      const res = await request(method, path, () => payload, payload === undefined ? {} : { 'content-type': 'application/json' }, signal ?? opts.signal);
-      return parse<T>(res, `${method} ${base}${path}`);
-    },
-    async upload<T>(path: string, files: readonly UploadFile[]) {
-      const form = () => {
-        const f = new FormData();
-        // File bytes never live in a SharedArrayBuffer; the DOM typings cannot know that.
-        for (const file of files) f.append('files', new Blob([file.bytes as Uint8Array<ArrayBuffer>]), file.filename);
-        return f;
-      };
-      return parse<T>(await request('POST', path, form, {}), `POST ${base}${path}`);
-    },
+    api: createApiClient({ baseUrl: base, apiKey: opts.apiKey, fetch: send }),
+    signal: opts.signal,
     noteRetry(n = 1) {
       stats.retries += n;
     },

@@ -21,7 +21,7 @@ import type { Split } from '../protocol.js';
 import { assembleReport, openProtocol, planProtocol, summarisePlan, unreadableReason, type ProgressEvent, type ProtocolPlan, type ProtocolSettings } from '../run.js';
 import type { Report, ServiceReport } from '../types.js';
 import { answerOutcome, BatchAnswer, checked, EnrolAnswer, GalleryAnswer, type AttributionAnswer } from './answers.js';
-import { createServiceClient, type ItemError, type ServiceClient, type UploadFile } from './client.js';
+import { answer, createServiceClient, uploadBody, type ItemError, type ServiceClient, type UploadFile } from './client.js';
 import { checkExisting, listAlgorithms, registerClasses, removeRunAlgorithms } from './registry.js';
 import { chunked, sendFiles, type FileAnswer, type SendOptions } from './send-files.js';
 
@@ -64,9 +64,9 @@ interface Session {
 
 function attributeBatch(client: ServiceClient, candidates: number, model: string) {
   return async (uploads: UploadFile[]): Promise<FileAnswer<AttributionAnswer>[]> => {
-    const path = `/v1/attribute/batch?k=${candidates}`;
-    const what = `POST ${client.base}${path}`;
-    const body = checked(BatchAnswer, await client.upload<unknown>(path, uploads), what);
+    const what = `POST ${client.base}/v1/attribute/batch?k=${candidates}`;
+    const call = client.api.POST('/v1/attribute/batch', { params: { query: { k: candidates } }, ...uploadBody(uploads), signal: client.signal });
+    const body = checked(BatchAnswer, await answer(call, what), what);
     return body.results.map((r) => {
       if (r.result) {
         if (r.result.model.id !== model) throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `the service switched from model ${model} to ${r.result.model.id} during the run`);
@@ -86,8 +86,10 @@ async function register(s: Session, split: Split<DatasetFile>, created: Map<stri
   const enrolled = new Map(split.known.map((n) => [n, 0]));
   const chunks = [...split.gallery.values()].flatMap((files) => chunked(files, Math.min(32, opts.enrolBatch ?? 16)));
   await sendFiles(client, chunks, s.send, async (uploads, files) => {
-    const path = `/v1/algorithms/${encodeURIComponent(ids.get(files[0].algorithm)!)}/samples`;
-    const body = checked(EnrolAnswer, await client.upload<unknown>(path, uploads), `POST ${client.base}${path}`);
+    const id = ids.get(files[0].algorithm)!;
+    const what = `POST ${client.base}/v1/algorithms/${encodeURIComponent(id)}/samples`;
+    const call = client.api.POST('/v1/algorithms/{id}/samples', { params: { path: { id } }, ...uploadBody(uploads), signal: client.signal });
+    const body = checked(EnrolAnswer, await answer(call, what), what);
     return body.results.map((r): FileAnswer<null> => (r.status === 'error' ? { error: r.error ?? { statusCode: 500, code: 'DFG_ERR_INTERNAL', message: 'no error given' } } : { ok: null }));
   }, (file, answer) => {
     s.progress(file, split);
@@ -169,7 +171,7 @@ export async function runServiceEvaluation(opts: ServiceEvalOptions): Promise<Re
   const candidates = opts.candidates ?? 20;
   if (!Number.isInteger(candidates) || candidates < 1 || candidates > 20) throw dfgError('DFG_ERR_EVAL_PROTOCOL_INVALID', `candidates must be an integer from 1 to 20 (the API's k), got ${candidates}`);
   const runId = randomBytes(4).toString('hex');
-  const gallery = checked(GalleryAnswer, await client.json<unknown>('GET', '/v1/gallery'), `GET ${client.base}/v1/gallery`);
+  const gallery = checked(GalleryAnswer, await answer(client.api.GET('/v1/gallery', { signal: client.signal }), `GET ${client.base}/v1/gallery`), `GET ${client.base}/v1/gallery`);
   const existing = checkExisting(await listAlgorithms(client), opts.allowExisting === true, client.base);
   const send: SendOptions = { concurrency: Math.max(1, opts.concurrency ?? 4), maxBytes: opts.maxBytes, signal: opts.signal };
 
@@ -206,7 +208,7 @@ export async function runServiceEvaluation(opts: ServiceEvalOptions): Promise<Re
   const { tally, timings } = session;
   // A service that calibrates on its own (DFG_AUTO_CALIBRATE_MS) may change its thresholds and
   // similarity while the repeats enrol and delete their classes: say so, the decisions then mix rules.
-  const after = checked(GalleryAnswer, await client.json<unknown>('GET', '/v1/gallery'), `GET ${client.base}/v1/gallery`);
+  const after = checked(GalleryAnswer, await answer(client.api.GET('/v1/gallery', { signal: client.signal }), `GET ${client.base}/v1/gallery`), `GET ${client.base}/v1/gallery`);
   if ((after.calibration?.version ?? null) !== (gallery.calibration?.version ?? null)) {
     plan.warnings.push(`the service's calibration changed during the run (version ${gallery.calibration?.version ?? 'none'} → ${after.calibration?.version ?? 'none'}), so its thresholds and similarity were not the same for every repeat; for a fixed decision rule, run against a service with DFG_AUTO_CALIBRATE_MS=0`);
   }

@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { dfgError } from '../../errors.js';
-import { forEachLimit } from '../pool.js';
+import { forEachLimit } from '../../lib/limit.js';
 import { AlgorithmAnswer, AlgorithmPage, checked } from './answers.js';
-import type { ServiceClient } from './client.js';
+import { answer, type ServiceClient } from './client.js';
 
 const FORGERY_TYPES = ['FS', 'FR', 'EFS', 'FE', 'authentic', 'unknown'] as const;
 const ARCHITECTURES = ['CNN', 'CG', 'GAN', 'Diffusion', 'VAR', 'closed-source', 'authentic', 'other'] as const;
@@ -52,8 +52,8 @@ export function serviceNames(prefix: string, names: readonly string[]): Map<stri
 export async function listAlgorithms(client: ServiceClient, signal?: AbortSignal): Promise<AlgorithmAnswer[]> {
   const all: AlgorithmAnswer[] = [];
   for (let offset = 0; ; offset += PAGE) {
-    const path = `/v1/algorithms?limit=${PAGE}&offset=${offset}`;
-    const page = checked(AlgorithmPage, await client.json<unknown>('GET', path, undefined, signal), `GET ${client.base}${path}`);
+    const what = `GET ${client.base}/v1/algorithms?limit=${PAGE}&offset=${offset}`;
+    const page = checked(AlgorithmPage, await answer(client.api.GET('/v1/algorithms', { params: { query: { limit: PAGE, offset } }, signal: signal ?? client.signal }), what), what);
     all.push(...page.items);
     if (page.items.length < PAGE || offset + PAGE >= page.total) return all;
   }
@@ -85,14 +85,14 @@ export async function registerClasses(client: ServiceClient, runId: string, clas
   const names = serviceNames(runPrefix(runId), classes.map((c) => c.name));
   const ids = new Map<string, string>();
   await forEachLimit(classes, concurrency, async (c) => {
-    const path = '/v1/algorithms';
+    const what = `POST ${client.base}/v1/algorithms`;
     const body = {
       name: names.get(c.name)!,
       ...serviceTaxonomy(c),
       description: `dfg eval run ${runId}: registered for one protocol repeat, deleted after it`,
       enabled: true,
     };
-    const alg = checked(AlgorithmAnswer, await client.json<unknown>('POST', path, body), `POST ${client.base}${path}`);
+    const alg = checked(AlgorithmAnswer, await answer(client.api.POST('/v1/algorithms', { body, signal: client.signal }), what), what);
     created.set(alg.id, c.name);
     ids.set(c.name, alg.id);
   }, signal);
@@ -114,7 +114,7 @@ export async function removeRunAlgorithms(client: ServiceClient, runId: string, 
   }
   await forEachLimit([...targets], concurrency, async (id) => {
     try {
-      await client.json('DELETE', `/v1/algorithms/${encodeURIComponent(id)}`, undefined, signal());
+      await client.api.DELETE('/v1/algorithms/{id}', { params: { path: { id } }, signal: signal() });
     } catch (err) {
       if ((err as { code?: string }).code !== 'DFG_ERR_ALGORITHM_NOT_FOUND') failed.push(`${id} (${(err as Error).message})`);
     }

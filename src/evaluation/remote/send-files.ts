@@ -6,7 +6,7 @@
  */
 import { dfgError } from '../../errors.js';
 import { readDatasetImage, type DatasetFile } from '../dataset.js';
-import { forEachLimit } from '../pool.js';
+import { forEachLimit } from '../../lib/limit.js';
 import { isFileProblem } from '../run.js';
 import { isTransient, pause, type ItemError, type ServiceClient, type UploadFile } from './client.js';
 

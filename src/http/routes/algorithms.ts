@@ -1,11 +1,13 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { AlgorithmCreate, AlgorithmList, AlgorithmPatch } from '../schemas/algorithms.js';
 import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
 import { toAlgorithmBody } from '../serialise.js';
 
-export async function algorithmRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
+export async function algorithmRoutes(untyped: FastifyInstance, { services }: RouteDeps): Promise<void> {
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/v1/algorithms', {
     config: { scope: 'register' },
     schema: {
@@ -15,7 +17,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
     },
   }, async (request, reply) => {
     const { gallery } = services.need();
-    const body = request.body as Static<typeof AlgorithmCreate>;
+    const body = request.body;
     const alg = await gallery.createAlgorithm(body as Parameters<typeof gallery.createAlgorithm>[0]);
     request.log.info({ algorithmId: alg.id, name: alg.name }, 'algorithm registered');
     return reply.status(201).send(toAlgorithmBody(alg));
@@ -30,7 +32,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
     },
   }, async (request) => {
     const { gallery } = services.need();
-    const q = request.query as Static<typeof Pagination>;
+    const q = request.query;
     const page = await gallery.listAlgorithms({ limit: q.limit, offset: q.offset });
     return { items: page.items.map(toAlgorithmBody), total: page.total, limit: q.limit, offset: q.offset };
   });
@@ -44,7 +46,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
     },
   }, async (request) => {
     const { gallery } = services.need();
-    return toAlgorithmBody(await gallery.getAlgorithm((request.params as Static<typeof IdParam>).id));
+    return toAlgorithmBody(await gallery.getAlgorithm(request.params.id));
   });
 
   app.patch('/v1/algorithms/:id', {
@@ -57,7 +59,7 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
     },
   }, async (request) => {
     const { gallery } = services.need();
-    const id = (request.params as Static<typeof IdParam>).id;
+    const id = request.params.id;
     const alg = await gallery.updateAlgorithm(id, request.body as Parameters<typeof gallery.updateAlgorithm>[1]);
     request.log.info({ algorithmId: id }, 'algorithm updated');
     return toAlgorithmBody(alg);
@@ -72,9 +74,9 @@ export async function algorithmRoutes(app: FastifyInstance, { services }: RouteD
     },
   }, async (request, reply) => {
     const { gallery } = services.need();
-    const id = (request.params as Static<typeof IdParam>).id;
+    const id = request.params.id;
     await gallery.deleteAlgorithm(id);
     request.log.info({ algorithmId: id }, 'algorithm deleted');
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 }

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
@@ -7,7 +8,8 @@ import { errorItem, readImageParts } from '../multipart.js';
 import { attributeImage } from '../../attribute.js';
 import type { Parts } from '../../services.js';
 
-export async function attributeRoutes(app: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
+export async function attributeRoutes(untyped: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   const cfg = services.config;
 
   const run = async ({ embedder, gallery }: Parts, bytes: Uint8Array, sha256: string | undefined, query: Static<typeof AttributeQuery>) => {
@@ -33,7 +35,7 @@ export async function attributeRoutes(app: FastifyInstance, { services, metrics 
     const file = files[0]!;
     if (file.error) throw file.error;
     // The models are held from here (not during the upload): a model switch meanwhile waits for this answer.
-    const result = await services.use((parts) => run(parts, file.bytes!, file.sha256, request.query as Static<typeof AttributeQuery>));
+    const result = await services.use((parts) => run(parts, file.bytes!, file.sha256, request.query));
     request.logFields = { decision: result.decision, algorithmId: result.algorithm?.id, score: result.score, sha256: result.image.sha256 };
     return result;
   });
@@ -50,7 +52,7 @@ export async function attributeRoutes(app: FastifyInstance, { services, metrics 
   }, async (request) => {
     services.need();
     const { files } = await readImageParts(request, cfg.DFG_MAX_FILES, cfg.DFG_MAX_IMAGE_BYTES);
-    const query = request.query as Static<typeof AttributeQuery>;
+    const query = request.query;
     // Every file of the batch with the same models, even when they are switched meanwhile.
     const settled = await services.use((parts) => Promise.allSettled(files.map((f) => (f.error ? Promise.reject(f.error) : run(parts, f.bytes!, f.sha256, query)))));
     // Shedding applies to the request as a whole: a client retries the batch, not single files.

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
@@ -81,7 +82,8 @@ export function calibrationRows(perAlgorithm: Record<string, Partial<AlgorithmCa
   });
 }
 
-export async function calibrationRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
+export async function calibrationRoutes(untyped: FastifyInstance, { services }: RouteDeps): Promise<void> {
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   const cfg = services.config;
   app.post('/v1/calibration', {
     config: { scope: 'admin' },
@@ -93,7 +95,7 @@ export async function calibrationRoutes(app: FastifyInstance, { services }: Rout
       response: { 201: CalibrationResult, 200: CalibrationResult, ...errorResponses(400, 401, 403, 415, 422, 503) },
     },
   }, async (request, reply) => {
-    const body = (request.body ?? {}) as Static<typeof CalibrationRequest>;
+    const body = request.body ?? {};
     const targetFpir = body.targetFpir ?? cfg.DFG_TARGET_FPIR;
     // The quadratic part runs in a worker thread; the gallery stays open (held) until it is saved.
     const result = await services.use(({ gallery, embedder }) => calibrateGalleryInWorker(gallery, {

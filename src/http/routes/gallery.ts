@@ -1,10 +1,12 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../deps.js';
 import { GalleryInfo } from '../schemas/attribution.js';
 import { errorResponses } from '../schemas/common.js';
 import { toGalleryInfo } from '../serialise.js';
 
-export async function galleryRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
+export async function galleryRoutes(untyped: FastifyInstance, { services }: RouteDeps): Promise<void> {
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/v1/gallery', {
     config: { scope: 'attribute' },
     schema: {

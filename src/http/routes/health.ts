@@ -1,8 +1,10 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 
-export async function healthRoutes(app: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
+export async function healthRoutes(untyped: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/livez', {
     schema: { operationId: 'livez', tags: ['health'], summary: 'The process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
   }, async () => ({ status: 'ok' as const }));

@@ -1,5 +1,6 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { GalleryInfo } from '../schemas/attribution.js';
 import { errorResponses } from '../schemas/common.js';
@@ -26,7 +27,8 @@ const ModelSwitch = Type.Object({
   gallery: GalleryInfo,
 });
 
-export async function modelRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
+export async function modelRoutes(untyped: FastifyInstance, { services }: RouteDeps): Promise<void> {
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   app.put('/v1/model', {
     config: { scope: 'admin' },
     schema: {
@@ -43,7 +45,7 @@ export async function modelRoutes(app: FastifyInstance, { services }: RouteDeps)
       response: { 200: ModelSwitch, ...errorResponses(400, 401, 403, 404, 409, 415, 422, 503) },
     },
   }, async (request) => {
-    const body = request.body as Static<typeof ModelSwitchRequest>;
+    const body = request.body;
     const result = await services.switchModels(body.model, { force: body.force });
     request.logFields = { from: result.previous, to: result.model, switched: result.switched, force: body.force ?? false };
     return {

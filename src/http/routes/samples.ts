@@ -1,5 +1,6 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { EnrolResult, SampleList, SampleParams } from '../schemas/algorithms.js';
 import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
@@ -12,7 +13,8 @@ import { dfgError } from '../../errors.js';
 /** Longest side of a sample thumbnail: enough for evidence side by side, small enough to list dozens. */
 export const THUMBNAIL_MAX_SIDE = 256;
 
-export async function sampleRoutes(app: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
+export async function sampleRoutes(untyped: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   const cfg = services.config;
 
   app.post('/v1/algorithms/:id/samples', {
@@ -29,7 +31,7 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
       },
     },
   }, async (request, reply) => {
-    const id = (request.params as Static<typeof IdParam>).id;
+    const id = request.params.id;
     await services.need().gallery.getAlgorithm(id);
     const { files } = await readImageParts(request, cfg.DFG_MAX_FILES, cfg.DFG_MAX_IMAGE_BYTES);
     // Embedded and committed with the models serving now, held until committed (a model switch waits).
@@ -51,8 +53,8 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
     },
   }, async (request) => {
     const { gallery } = services.need();
-    const id = (request.params as Static<typeof IdParam>).id;
-    const q = request.query as Static<typeof Pagination>;
+    const id = request.params.id;
+    const q = request.query;
     const page = await gallery.listSamples(id, { limit: q.limit, offset: q.offset });
     return { items: page.items.map(toSampleBody), total: page.total, limit: q.limit, offset: q.offset };
   });
@@ -72,7 +74,7 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
     },
   }, async (request, reply) => {
     const { gallery } = services.need();
-    const p = request.params as Static<typeof SampleParams>;
+    const p = request.params;
     await gallery.getAlgorithm(p.id);
     const sample = await gallery.getSample(p.id, p.sampleId);
     const bytes = await gallery.readImage(sample.sha256);
@@ -80,7 +82,9 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
     const webp = await thumbnailImage(bytes, THUMBNAIL_MAX_SIDE, { maxBytes: cfg.DFG_MAX_IMAGE_BYTES, maxPixels: cfg.DFG_MAX_PIXELS });
     // Cached by the browser only, and per key: another key in the same browser asks again (and may be refused).
     return reply.type('image/webp').header('cache-control', 'private, max-age=86400').header('vary', 'authorization, x-api-key')
-      .header('x-content-type-options', 'nosniff').send(webp);
+      .header('x-content-type-options', 'nosniff')
+      // The schema's `string` (format binary) is the WebP bytes: Fastify sends a Buffer as it is.
+      .send(webp as unknown as string);
   });
 
   app.delete('/v1/algorithms/:id/samples/:sampleId', {
@@ -92,9 +96,9 @@ export async function sampleRoutes(app: FastifyInstance, { services, metrics }: 
     },
   }, async (request, reply) => {
     const { gallery } = services.need();
-    const p = request.params as Static<typeof SampleParams>;
+    const p = request.params;
     await gallery.deleteSample(p.id, p.sampleId);
     request.log.info({ algorithmId: p.id, sampleId: p.sampleId }, 'sample deleted');
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 }

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { Architecture, ForgeryType } from './common.js';
+import { MAX_NAME_LENGTH, MAX_REFERENCE_LENGTH, MAX_TEXT_LENGTH } from '../../gallery/validate.js';
 
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '^\\S(.*\\S)?$', description: 'Unique (case-insensitive), no leading or trailing spaces.' });
+const Name = Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH, pattern: '^\\S(.*\\S)?$', description: 'Unique (case-insensitive), no leading or trailing spaces.' });
 const Threshold = Type.Union([Type.Number({ minimum: -1, maximum: 1 }), Type.Null()], { description: 'Per-algorithm threshold override; null = global default or calibration.' });
 
 export const AlgorithmCreate = Type.Object(
@@ -9,8 +10,8 @@ export const AlgorithmCreate = Type.Object(
     name: Name,
     forgeryType: ForgeryType,
     architecture: Architecture,
-    description: Type.Optional(Type.String({ maxLength: 4000 })),
-    reference: Type.Optional(Type.String({ maxLength: 2000, description: 'Where the algorithm was found (URL, case id).' })),
+    description: Type.Optional(Type.String({ maxLength: MAX_TEXT_LENGTH })),
+    reference: Type.Optional(Type.String({ maxLength: MAX_REFERENCE_LENGTH, description: 'Where the algorithm was found (URL, case id).' })),
     enabled: Type.Optional(Type.Boolean({ default: true })),
     threshold: Type.Optional(Threshold),
   },
@@ -22,8 +23,8 @@ export const AlgorithmPatch = Type.Partial(
     name: Name,
     forgeryType: ForgeryType,
     architecture: Architecture,
-    description: Type.String({ maxLength: 4000 }),
-    reference: Type.String({ maxLength: 2000 }),
+    description: Type.String({ maxLength: MAX_TEXT_LENGTH }),
+    reference: Type.String({ maxLength: MAX_REFERENCE_LENGTH }),
     enabled: Type.Boolean(),
     threshold: Threshold,
   }),

@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ERRORS } from '../../errors.js';
+import { ARCHITECTURES, FORGERY_TYPES } from '../../gallery/types.js';
 
 export const ErrorBody = Type.Object(
   {
@@ -25,9 +26,7 @@ export const Pagination = Type.Object({
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-export const ForgeryType = Type.Union(['FS', 'FR', 'EFS', 'FE', 'authentic', 'unknown'].map((v) => Type.Literal(v)), {
+export const ForgeryType = Type.Union(FORGERY_TYPES.map((v) => Type.Literal(v)), {
   description: 'FS face swapping, FR face reenactment, EFS entire face synthesis, FE face editing, authentic reference class, unknown.',
 });
-export const Architecture = Type.Union(
-  ['CNN', 'CG', 'GAN', 'Diffusion', 'VAR', 'closed-source', 'authentic', 'other'].map((v) => Type.Literal(v)),
-);
+export const Architecture = Type.Union(ARCHITECTURES.map((v) => Type.Literal(v)));

@@ -10,8 +10,8 @@
  * Unlike residual-v1, a flat crop does not give a zero vector (it maps to -mean · matrix).
  */
 import type { ProjectionFile } from '../../genome/projection-file.js';
-import type { Manifest } from '../manifest-schema.js';
-import { buildProjectedModel, loadProjection, type ProjectedModelSpec } from './projected.js';
+import type { Manifest } from '../../embedding/manifest-schema.js';
+import { buildProjectedModel, type ProjectedModelSpec } from './projected.js';
 import { buildResidualV1, defineResidualFeatures, RESIDUAL_V1_DIM, RESIDUAL_V1_ID, residualV1Manifest } from './residual-v1.js';
 
 export const RESIDUAL_LDA_V1_ID = 'residual-lda-v1';
@@ -33,11 +33,6 @@ const SPEC: ProjectedModelSpec = {
   description: (p: ProjectionFile) => `residual-v1 forensic residual features projected to ${p.outputDim} discriminant directions learned on a simulated forgery genome (LDA with shrinkage), so that cosine similarity weighs what separates generators and discounts what varies with content.`,
   training: (p: ProjectionFile) => `LDA (shrinkage ${p.fit.shrinkage}) on ${p.fit.images} images of ${p.fit.algorithms} simulated algorithms (genome ${p.fit.genome.name}, seed ${p.fit.genome.seed}, ${p.fit.genome.tool} ${p.fit.genome.version}); no validation data`,
 };
-
-/** Reads and checks the projection: schema, shape, and that it was fitted on the current residual-v1. */
-export function loadResidualLdaProjection(file?: string): { projection: ProjectionFile; sha256: string } {
-  return loadProjection(SPEC, file);
-}
 
 /** Builds residual-lda-v1 from residual-v1's definitions and the committed projection. */
 export function buildResidualLdaV1(projectionFile?: string): { onnx: Uint8Array; manifest: Manifest } {

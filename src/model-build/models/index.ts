@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { dfgError } from '../../errors.js';
-import { ManifestSchema, type Manifest } from '../manifest-schema.js';
+import { ManifestSchema, type Manifest } from '../../embedding/manifest-schema.js';
 import { buildResidualV1, RESIDUAL_V1_ID } from './residual-v1.js';
 import { buildResidualLdaV1, RESIDUAL_LDA_V1_ID } from './residual-lda-v1.js';
 import { buildResidualV2, RESIDUAL_V2_ID } from './residual-v2.js';

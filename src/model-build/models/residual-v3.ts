@@ -13,8 +13,8 @@
  * per crop, so the runtime's crop averaging and L2 normalisation are unchanged.
  */
 import type { ProjectionFile } from '../../genome/projection-file.js';
-import type { Manifest } from '../manifest-schema.js';
-import { buildProjectedModel, loadProjection, type ProjectedModelSpec } from './projected.js';
+import type { Manifest } from '../../embedding/manifest-schema.js';
+import { buildProjectedModel, type ProjectedModelSpec } from './projected.js';
 import { buildResidualV2, defineResidualV2Features, RESIDUAL_V2_DIM, RESIDUAL_V2_ID, RESIDUAL_V2_MARGIN, residualV2Manifest } from './residual-v2.js';
 
 export const RESIDUAL_V3_ID = 'residual-v3';
@@ -45,11 +45,6 @@ const SPEC: ProjectedModelSpec = {
   description: (p: ProjectionFile) => `residual-v2 forensic descriptor (residual statistics, block-DCT energy profiles and near-zero shares of Y, Cb, Cr) projected onto its ${p.outputDim} leading principal axes, fitted on a simulated forgery genome and real-photo patches: the same retrieval at 1/${Math.round(p.inputDim / p.outputDim)} of the size, so gallery search and storage are faster.`,
   training: (p: ProjectionFile) => `${p.method}; fitted on ${p.fit.images} images: ${p.fit.genomeImages ?? p.fit.images} of ${p.fit.algorithms} simulated algorithms (genome ${p.fit.genome.name}, seed ${p.fit.genome.seed}, ${p.fit.genome.tool} ${p.fit.genome.version})${p.fit.real ? ` and ${p.fit.real.patches} real-photo patches (${p.fit.real.tool})` : ''}; ${((p.fit.explained ?? 0) * 100).toFixed(1)}% of the variance kept; no labels, no validation data`,
 };
-
-/** Reads and checks the projection: schema, shape, and that it was fitted on the current residual-v2. */
-export function loadResidualV3Projection(file?: string): { projection: ProjectionFile; sha256: string } {
-  return loadProjection(SPEC, file);
-}
 
 /** Builds residual-v3 from residual-v2's definitions and the committed projection. */
 export function buildResidualV3(projectionFile?: string): { onnx: Uint8Array; manifest: Manifest } {

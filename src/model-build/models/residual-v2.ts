@@ -19,7 +19,7 @@
  * Input `image` [N, 3, H, W]: N crops of one image, RGB in grey levels 0..255; H and W any
  * multiples of 16 from 64 up. Output `embedding` [N, 1822]: see `FEATURE_GROUPS_V2`.
  */
-import type { Manifest } from '../manifest-schema.js';
+import type { Manifest } from '../../embedding/manifest-schema.js';
 import { attr, createGraphBuilder, encodeModel, OPSET, type GraphBuilder, type Value } from '../onnx-writer/index.js';
 import { COLOUR, defineResidualFeatures, RESIDUAL_V1_DIM, RESIDUAL_V1_ID, residualV1Manifest } from './residual-v1.js';
 
@@ -152,7 +152,7 @@ function defineGraph(g: GraphBuilder): void {
 }
 
 /**
- * Default decision margin: none. Chosen on the simulated genome (/work/genome-data, 60 algorithms,
+ * Default decision margin: none. Chosen on the simulated genome (`dfg genome`, 60 algorithms,
  * `dfg eval --margin`, 10 repeats), never on wild-dev: at the calibrated per-algorithm thresholds
  * macro-F1 fell with every step of margin (0: 0.438, 0.005: 0.415, 0.01: 0.378, 0.02: 0.297),
  * because residual-v2's per-algorithm scores sit closer together than residual-v1's and the
@@ -178,7 +178,7 @@ export function residualV2Manifest(): Manifest {
     description:
       'Forensic descriptor built from documented definitions (no training, nothing fitted): residual-v1 residual statistics plus the 16x16 block-DCT energy profile and near-zero coefficient share of Y, Cb and Cr, seven unit-length groups weighed equally, pooled over native-resolution crops.',
     provenance: {
-      builder: 'src/embedding/models/residual-v2.ts',
+      builder: 'src/model-build/models/residual-v2.ts',
       training: 'none: every constant is defined in the builders (residual-v2.ts, residual-v1.ts)',
       opset: OPSET,
       base: { id: RESIDUAL_V1_ID, version: base.version },
@@ -195,6 +195,8 @@ export function buildResidualV2(): { onnx: Uint8Array; manifest: Manifest } {
   const g = createGraphBuilder(RESIDUAL_V2_ID);
   defineGraph(g);
   const onnx = encodeModel({
+    // The doc string is part of the shipped ONNX bytes, whose SHA-256 the projections of the derived
+    // models pin: it keeps the builder's path at build time (src/embedding/models/, now src/model-build/models/).
     graph: g.build('residual-v1 features plus Y/Cb/Cr block-DCT energy profiles and near-zero shares; definitions in src/embedding/models/residual-v2.ts.'),
     opset: OPSET,
     producerName: 'deepfake-genome',

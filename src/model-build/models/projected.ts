@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dfgError } from '../../errors.js';
 import { projectionErrors, type ProjectionFile } from '../../genome/projection-file.js';
-import type { Manifest } from '../manifest-schema.js';
+import type { Manifest } from '../../embedding/manifest-schema.js';
 import { createGraphBuilder, encodeModel, OPSET, type GraphBuilder, type Value } from '../onnx-writer/index.js';
 
 export interface ProjectedModelSpec {
@@ -116,7 +116,7 @@ export function buildProjectedModel(spec: ProjectedModelSpec, file?: string): { 
     version,
     description: spec.description(p),
     provenance: {
-      builder: `src/embedding/models/${spec.id}.ts`,
+      builder: `src/model-build/models/${spec.id}.ts`,
       training: spec.training(p),
       opset: OPSET,
       base: { id: base.id, version: base.version, onnxSha256: p.baseOnnxSha256 },

@@ -1,7 +1,7 @@
 /**
- * Seeded randomness for reproducible protocol splits. Each stream is named by a key
- * (`seed:repeat:shots:<algorithm>`), so adding or removing one algorithm never changes the
- * draws of the others.
+ * Seeded randomness, identical on every platform: protocol splits, calibration subsets and the
+ * genome draw from streams named by a key (`seed:repeat:shots:<algorithm>`), so adding or
+ * removing one algorithm never changes the draws of the others. Depends on nothing.
  */
 
 export interface Rng {

@@ -23,7 +23,7 @@
  * The features (`FEATURE_LAYOUT`) are explained in models/residual-v1/MODEL_CARD.md.
  */
 import { attr, createGraphBuilder, encodeModel, OPSET, type GraphBuilder, type Value } from '../onnx-writer/index.js';
-import type { Manifest } from '../manifest-schema.js';
+import type { Manifest } from '../../embedding/manifest-schema.js';
 
 export const RESIDUAL_V1_ID = 'residual-v1';
 export const RESIDUAL_V1_VERSION = '1.0.0';
@@ -164,7 +164,6 @@ export function defineResidualFeatures(g: GraphBuilder): Value {
     g.constant(name, foldedKernels(maps), [maps.length, 3, 2, 2]);
   const pairMaps = CORR_PAIRS.flatMap(([a, b]) => (['h1', 'v1'] as const).map((f) => [sumRows(a, b), f] as const));
   const bankMaps = [...MAPS.map(([c, f]) => [COLOUR[c], f] as const), ...pairMaps];
-  const K = bankMaps.length;
   const residuals = g.conv(padded, kernels('bank', bankMaps)); // [N, 14, H, W]
   const energyAll = g.div(reduce('ReduceSumSquare', residuals, [2, 3]), hw); // [N, 14] E r^2
 
@@ -239,7 +238,7 @@ export function residualV1Manifest(): Manifest {
     description:
       'Forensic residual descriptor built from documented definitions (no training): periodic phase statistics of noise residuals at periods 2, 4 and 8, residual levels, tails, spectral fall-off and cross-channel correlation, pooled over native-resolution crops.',
     provenance: {
-      builder: 'src/embedding/models/residual-v1.ts',
+      builder: 'src/model-build/models/residual-v1.ts',
       training: 'none: every constant is defined in the builder',
       opset: OPSET,
       features: FEATURE_LAYOUT,
@@ -257,6 +256,8 @@ export function buildResidualV1(): { onnx: Uint8Array; manifest: Manifest } {
   const g = createGraphBuilder(RESIDUAL_V1_ID);
   defineGraph(g);
   const onnx = encodeModel({
+    // The doc string is part of the shipped ONNX bytes, whose SHA-256 the projections of the derived
+    // models pin: it keeps the builder's path at build time (src/embedding/models/, now src/model-build/models/).
     graph: g.build('Forensic residual descriptor; the definitions are in src/embedding/models/residual-v1.ts.'),
     opset: OPSET,
     producerName: 'deepfake-genome',

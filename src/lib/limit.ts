@@ -1,6 +1,6 @@
 /**
- * Bounded concurrency for the evaluation's slow steps (embedding, HTTP requests): a fixed number
- * of workers pull items in order.
+ * Bounded concurrency for slow steps (the evaluation's embeddings and HTTP requests, a batch job's
+ * downloads and file reads): a fixed number of workers pull items in order.
  */
 
 /**

@@ -1,0 +1,150 @@
+/**
+ * The layer order of src/, checked by `npm run lint:deps` (part of `npm test`). Layers, bottom up:
+ *
+ *   math/                      shared maths: depends on nothing at all
+ *   lib/                       generic helpers (bounded concurrency, durable files): Node only
+ *   errors.ts                  the error catalogue
+ *   config/                    settings: the TypeBox schema and the parsers of its values
+ *   api-client/                the typed client of our HTTP API, generated from openapi.yaml
+ *   logger.ts                  the process logger (reads config/)
+ *   attribution/  embedding/   pure scoring and decisions; decode, ONNX session, worker pool
+ *   gallery/  evaluation/      store and HNSW index; protocols, metrics, reports
+ *   calibration/  genome/      gallery calibration runs; the simulated forgery genome
+ *   model-build/               ONNX writer and model definitions (dfg models build)
+ *   use cases (src/*.ts)       attribute, enrol, reembed, the served-model lifecycle
+ *   jobs/  http/  cli/         adapters: BullMQ, Fastify routes, the dfg command
+ *   app.ts, server.ts, ...     entry points
+ *
+ * Each layer may import only what LAYERS allows it (a DAG), so the folders form no cycle; modules
+ * form none either. Native addons each have one owner (see the rules named native-*).
+ */
+const BASE = ['src/errors\\.ts'];
+const USE_CASES = ['attribute', 'enrol', 'reembed', 'services', 'serving-pair', 'served-models', 'model-switch'];
+const ENTRIES = ['app', 'server', 'openapi'];
+
+const dir = (name) => `src/${name}/`;
+const rootFiles = (names) => `src/(${names.join('|')})\\.ts$`;
+
+// npm packages resolve into node_modules/; Node built-ins are allowed where `core` is set.
+const NPM = 'node_modules/';
+
+/** What each layer may import besides itself (regular expressions over the resolved path). */
+const LAYERS = [
+  { name: 'math', from: dir('math'), allowed: [dir('math')] },
+  { name: 'lib', from: dir('lib'), allowed: [dir('lib')], core: true },
+  { name: 'base', from: `^(${BASE.join('|')})$`, allowed: [...BASE, NPM], core: true },
+  { name: 'config', from: dir('config'), allowed: [dir('config'), dir('math'), ...BASE, NPM], core: true },
+  { name: 'api-client', from: dir('api-client'), allowed: [dir('api-client'), NPM] },
+  { name: 'logger', from: '^src/logger\\.ts$', allowed: ['src/logger\\.ts', dir('config'), ...BASE, NPM], core: true },
+  // Pure, like math/: no npm package, no Node built-in.
+  { name: 'attribution', from: dir('attribution'), allowed: [dir('attribution'), dir('config'), dir('math'), ...BASE] },
+  { name: 'embedding', from: dir('embedding'), allowed: [dir('embedding'), dir('lib'), dir('config'), dir('math'), ...BASE, NPM], core: true },
+  { name: 'gallery', from: dir('gallery'), allowed: [dir('gallery'), dir('lib'), dir('attribution'), dir('config'), dir('math'), ...BASE, NPM], core: true },
+  { name: 'evaluation', from: dir('evaluation'), allowed: [dir('evaluation'), dir('api-client'), dir('lib'), dir('attribution'), dir('embedding'), dir('config'), dir('math'), ...BASE, NPM], core: true },
+  { name: 'calibration', from: dir('calibration'), allowed: [dir('calibration'), dir('lib'), dir('gallery'), dir('attribution'), dir('config'), dir('math'), ...BASE, NPM], core: true },
+  { name: 'genome', from: dir('genome'), allowed: [dir('genome'), dir('lib'), dir('evaluation'), dir('embedding'), dir('config'), dir('math'), ...BASE, NPM], core: true },
+  { name: 'model-build', from: dir('model-build'), allowed: [dir('model-build'), dir('lib'), dir('genome'), dir('embedding'), dir('config'), dir('math'), ...BASE, NPM], core: true },
+];
+const CAPABILITIES = ['math', 'lib', 'config', 'api-client', 'attribution', 'embedding', 'gallery', 'evaluation', 'calibration', 'genome', 'model-build'];
+const capabilityDirs = `src/(${CAPABILITIES.join('|')})/`;
+
+const anyOf = (patterns) => `^(${patterns.join('|')})`;
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'A module cycle: split the shared part out into the lower of the two modules.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    ...LAYERS.map((l) => ({
+      name: `layer-${l.name}`,
+      comment: `${l.name} imports only lower layers (see the picture at the top of .dependency-cruiser.cjs).`,
+      severity: 'error',
+      from: { path: l.from.startsWith('^') ? l.from : `^${l.from}` },
+      to: { pathNot: anyOf(l.allowed), ...(l.core ? { dependencyTypesNot: ['core'] } : {}) },
+    })),
+    {
+      name: 'layer-use-cases',
+      comment: 'Use cases and the served-model lifecycle sit below every adapter (http, jobs, cli) and entry point.',
+      severity: 'error',
+      from: { path: `^${rootFiles(USE_CASES)}` },
+      to: { path: `^(src/(http|jobs|cli)/|${rootFiles(ENTRIES)})` },
+    },
+    {
+      name: 'layer-jobs',
+      comment: 'jobs/ is an adapter beside http/ and cli/: it imports neither, nor an entry point.',
+      severity: 'error',
+      from: { path: '^src/jobs/' },
+      to: { path: `^(src/(http|cli)/|${rootFiles(ENTRIES)})` },
+    },
+    {
+      name: 'layer-http',
+      comment: 'http/ never imports the CLI nor an entry point (app.ts builds the app from http/).',
+      severity: 'error',
+      from: { path: '^src/http/' },
+      to: { path: `^(src/cli/|${rootFiles(ENTRIES)})` },
+    },
+    {
+      name: 'capabilities-not-above',
+      comment: 'Capability folders never import use cases, adapters or entry points.',
+      severity: 'error',
+      from: { path: `^${capabilityDirs}` },
+      to: { path: `^(src/(http|jobs|cli)/|${rootFiles([...USE_CASES, ...ENTRIES])})` },
+    },
+    {
+      name: 'pure-evaluation-metrics',
+      comment: 'Evaluation metrics, protocols and reports-as-data are pure: no npm package, no Node built-in.',
+      severity: 'error',
+      from: { path: '^src/evaluation/(metrics|aggregate|confusion|evaluate-split|protocol|types)\\.ts$' },
+      to: { pathNot: '^src/' },
+    },
+    {
+      name: 'native-onnxruntime',
+      comment: 'embedding/onnx-session.ts is the only owner of onnxruntime-node.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/embedding/onnx-session\\.ts$' },
+      to: { path: '^node_modules/onnxruntime-node/' },
+    },
+    {
+      name: 'native-hnswlib',
+      comment: 'gallery/hnsw-index.ts is the only owner of hnswlib-node.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/gallery/hnsw-index\\.ts$' },
+      to: { path: '^node_modules/hnswlib-node/' },
+    },
+    {
+      name: 'native-sharp',
+      comment:
+        'embedding/decode.ts owns sharp for every input image. Documented exceptions: embedding/render.ts ' +
+        '(rasterises evaluation plots, SVG to PNG) and genome/image-io.ts (writes and reads the synthesised genome images).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(embedding/(decode|render)|genome/image-io)\\.ts$' },
+      to: { path: '^node_modules/sharp/' },
+    },
+    {
+      name: 'native-sqlite',
+      comment: 'The gallery store is the only user of better-sqlite3.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/gallery/' },
+      to: { path: '^node_modules/better-sqlite3/' },
+    },
+    {
+      name: 'queue-in-jobs',
+      comment: 'BullMQ and ioredis are used by jobs/ only.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/jobs/' },
+      to: { path: '^node_modules/(bullmq|ioredis)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    // A symlinked node_modules (a shared install) still resolves to node_modules/... paths.
+    preserveSymlinks: true,
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+  },
+};
