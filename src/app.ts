@@ -22,6 +22,8 @@ import { healthRoutes } from './http/routes/health.js';
 import { calibrationRoutes } from './http/routes/calibration.js';
 import { modelRoutes } from './http/routes/model.js';
 import { ERRORS } from './errors.js';
+import { httpServerOptions } from './http/server-options.js';
+import { registerQueryGuard } from './http/plugins/query-guard.js';
 import type { RouteDeps } from './http/deps.js';
 
 declare module 'fastify' {
@@ -49,6 +51,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
   const cfg = services.config;
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    ...httpServerOptions(cfg),
     bodyLimit: 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
@@ -63,6 +66,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
 
   registerErrorHandling(app);
   registerRequestLog(app);
+  registerQueryGuard(app);
   registerRequestMetrics(app, metrics);
 
   await app.register(multipart, {

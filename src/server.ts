@@ -45,6 +45,8 @@ export async function startServer(cfg: Config = loadConfig(), log: Logger = crea
   }
   const services = startServices(cfg, log, { autoCalibrateMs: cfg.DFG_AUTO_CALIBRATE_MS });
   const { app } = await buildApp({ services, keyRing, logger: log, extraRoutes: jobRouteSet() });
+  // Connections past the cap are closed by Node on accept, before any request is parsed.
+  app.server.maxConnections = cfg.DFG_MAX_CONNECTIONS;
   const address = await app.listen({ host: cfg.HOST, port: cfg.PORT });
   log.info({ address, gallery: cfg.DFG_GALLERY_DIR, DFG_MODEL: cfg.DFG_MODEL ?? null }, 'listening');
 

@@ -39,6 +39,12 @@ export const ConfigSchema = Type.Object({
   DFG_METRIC: Type.String({ default: 'wccn:0.2', pattern: '^(cosine|wccn(:[0-9.]+)?)$', description: 'Similarity a calibration fits and its thresholds use: `cosine`, or `wccn[:shrinkage]`, cosine after whitening the within-algorithm scatter of the enrolled samples (shrinkage in (0, 1], default 0.2, chosen on the simulated genome). Searches use the metric of the current calibration; none before the first.' }),
   DFG_TARGET_FPIR: Num(0.0001, 0.5, 0.01, 'Target false-positive identification rate for calibration (automatic, POST /v1/calibration, dfg calibrate).'),
   DFG_AUTO_CALIBRATE_MS: Int(0, 86_400_000, 10_000, 'The server calibrates the gallery on its own (in a worker thread, with DFG_TARGET_FPIR, DFG_TOP_M and DFG_METRIC) once its enabled algorithms or their sample counts changed and then stayed unchanged this many ms; also at start-up when they changed since the current calibration. 0 = only on request.'),
+  // connections and admission (src/http/server-options.ts, src/http/plugins/admission.ts)
+  DFG_HEADERS_TIMEOUT_MS: Int(100, 600_000, 10_000, 'A client must send its request line and headers within this many ms, else the connection is closed (408): slow-header clients (slowloris).'),
+  DFG_REQUEST_TIMEOUT_MS: Int(100, 3_600_000, 120_000, 'A client must send its whole request, body included, within this many ms, else the connection is closed (408): slow-body clients. At least DFG_HEADERS_TIMEOUT_MS.'),
+  DFG_KEEPALIVE_TIMEOUT_MS: Int(100, 600_000, 5_000, 'An idle keep-alive connection is closed after this many ms without a new request.'),
+  DFG_MAX_CONNECTIONS: Int(1, 1_000_000, 1024, 'Most open TCP connections; further ones are closed on accept.'),
+  DFG_MAX_REQUESTS_PER_SOCKET: Int(0, 1_000_000, 0, 'Most requests one keep-alive connection may carry before it is closed; 0 = no limit.'),
   // batch jobs (src/jobs)
   DFG_IMPORT_ROOTS: Type.String({ default: '', description: 'Colon-separated absolute directories that directory-source jobs may read below. Empty: directory sources are refused.' }),
   DFG_URL_ALLOWLIST: Type.String({ default: '', description: 'Comma-separated hosts that URL-source jobs may fetch from: `host`, `host:port` or `*.domain`. Empty: URL sources are refused.' }),
@@ -84,6 +90,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const metric = (withDefaults as Config).DFG_METRIC;
   if (typeof metric === 'string' && parseMetric(metric) === null) lines.push(`  DFG_METRIC: Expected cosine, wccn or wccn:<shrinkage in (0, 1]> (got ${JSON.stringify(metric)})`);
+  const c = withDefaults as Config;
+  if (typeof c.DFG_HEADERS_TIMEOUT_MS === 'number' && typeof c.DFG_REQUEST_TIMEOUT_MS === 'number' && c.DFG_HEADERS_TIMEOUT_MS > c.DFG_REQUEST_TIMEOUT_MS) {
+    lines.push(`  DFG_HEADERS_TIMEOUT_MS: Expected at most DFG_REQUEST_TIMEOUT_MS (${c.DFG_REQUEST_TIMEOUT_MS}) (got ${c.DFG_HEADERS_TIMEOUT_MS})`);
+  }
   if (lines.length > 0) {
     throw dfgError('DFG_ERR_CONFIG_INVALID', [...new Set(lines)].join('\n'));
   }
