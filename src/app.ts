@@ -2,6 +2,7 @@
  * Builds the Fastify app (never listens: src/server.ts does). Routes are thin adapters over the
  * services; every error leaves through one handler with a catalogue code.
  */
+import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
@@ -24,6 +25,7 @@ import { modelRoutes } from './http/routes/model.js';
 import { ERRORS } from './errors.js';
 import { httpServerOptions } from './http/server-options.js';
 import { registerQueryGuard } from './http/plugins/query-guard.js';
+import { registerAdmission } from './http/plugins/admission.js';
 import type { RouteDeps } from './http/deps.js';
 
 declare module 'fastify' {
@@ -106,7 +108,12 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     transform: ({ schema, url, route }) => {
       const cfgRoute = (route as { config?: { scope?: Scope; multipart?: 'file' | 'files' } } | undefined)?.config;
       const out: Record<string, unknown> = { ...(schema as object) };
-      if (cfgRoute?.scope) out.security = [{ bearer: [] }, { apiKey: [] }];
+      if (cfgRoute?.scope) {
+        out.security = [{ bearer: [] }, { apiKey: [] }];
+        // Every keyed route may be rate limited (DFG_RATE_LIMIT_PER_MIN), answered by the admission hook.
+        const response = (out.response ?? {}) as Record<string, unknown>;
+        out.response = { ...response, 429: response[429] ?? Type.Ref('Error') };
+      }
       if (cfgRoute?.multipart) out['x-multipart'] = cfgRoute.multipart;
       return { schema: out as never, url };
     },
@@ -116,11 +123,11 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
 
   for (const s of [ErrorBody, Algorithm, AlgorithmRef, Sample, ItemError, Attribution]) app.addSchema(s);
 
-  app.addHook('onRequest', async (request) => {
-    const scope = request.routeOptions.config.scope;
-    if (!scope) return;
-    const who = keyRing.check(request, scope);
-    if (who) request.log = request.log.child({ keyId: who.keyId });
+  await registerAdmission(app, {
+    config: cfg,
+    keyRing,
+    poolStats: () => services.peek().embedder?.stats(),
+    onShed: (reason) => metrics.shed.inc({ reason }),
   });
 
   const deps: RouteDeps = { services, metrics, keyRing };

@@ -30,6 +30,8 @@ export interface PoolStats {
   running: number;
   /** Images settled since start, refused bad input included (shed calls are not counted). */
   completed: number;
+  /** Moving average of one successful image's decode + embed time (0 before the first). */
+  avgTaskMs: number;
 }
 
 /** `DFG_ERR_SERVER_OVERLOADED` with the seconds a client should wait before retrying. */
@@ -115,7 +117,7 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
       }
     },
     stats() {
-      return { threads, queued: queuedNow(), running: Math.min(inflight, threads), completed };
+      return { threads, queued: queuedNow(), running: Math.min(inflight, threads), completed, avgTaskMs };
     },
     close() {
       // New calls are refused from here on. The workers are terminated only once every accepted
