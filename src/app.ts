@@ -32,6 +32,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Scope an API key needs for this route; absent = public. */
     scope?: Scope;
+    /** A second scope that also admits a key to the route (the handler then checks per resource). */
+    orScope?: Scope;
     /** Multipart upload form, documented in OpenAPI: one file or several. */
     multipart?: 'file' | 'files';
   }
@@ -55,8 +57,10 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     ...httpServerOptions(cfg),
     bodyLimit: 1024 * 1024,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    // A client's x-request-id becomes the log id only when it is a short token: any length or
+    // character would let a client write what it likes into every log line of its request.
+    requestIdHeader: false,
+    genReqId: (req) => clientRequestId(req.headers['x-request-id']) ?? crypto.randomUUID(),
     logController: new RequestLogController(),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
@@ -135,6 +139,13 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     await app.register(async (scoped) => plugin(scoped, deps));
   }
   return { app, metrics };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's x-request-id when it is 1-128 characters of `A-Za-z0-9._:-`, else undefined (a fresh id is used). */
+export function clientRequestId(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
 }
 
 type OpenApiDoc = { paths?: Record<string, Record<string, Record<string, unknown>>> };

@@ -11,6 +11,7 @@ import { WORKER_STATUS_KEY, type EmbedReply, type EmbedTask, type EmbedWorkerDat
 // (libvips re-registers its GObject types and aborts when a later worker loads it again).
 import './decode.js';
 import './onnx-session.js';
+import { removeOnnxDebugLogs } from './onnx-debug-log.js';
 
 export interface EmbedPoolOptions extends EmbedWorkerData {
   threads: number;
@@ -81,6 +82,7 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
     throw err;
   }
 
+  removeOnnxDebugLogs({ own: false });
   let avgTaskMs = 0;
   let inflight = 0;
   let completed = 0;
@@ -126,6 +128,7 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
       closing ??= (async () => {
         if (inflight > 0) await new Promise<void>((resolve) => { drained = resolve; });
         await pool.close();
+        removeOnnxDebugLogs({ own: true });
       })();
       return closing;
     },

@@ -13,7 +13,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { threadCount, type Config } from '../../config/index.js';
-import { dfgError, type DfgError } from '../../errors.js';
+import { dfgError, isDfgError, type DfgError } from '../../errors.js';
 import type { PoolStats } from '../../embedding/index.js';
 import type { KeyRing } from './auth.js';
 
@@ -24,6 +24,11 @@ declare module 'fastify' {
     /** Id of the API key that passed the scope check (null: no keys, or a public route). */
     apiKeyId: string | null;
   }
+}
+
+/** /metrics and the OpenAPI UI and spec under /docs (matched by route, so no spelling of the URL slips past). */
+export function isOpsRoute(route: string | undefined): boolean {
+  return route === '/metrics' || route === '/docs' || (route?.startsWith('/docs/') ?? false);
 }
 
 /** Multipart overhead allowed above the files' bytes: part headers, boundaries, text fields. */
@@ -99,9 +104,12 @@ export interface AdmissionOptions {
 
 const MAX_RETRY_AFTER_S = 120;
 
-/** Admitted uploads in flight when DFG_MAX_INFLIGHT_UPLOADS is 0: enough to keep every worker busy while the next bodies arrive. */
+/**
+ * Admitted uploads in flight when DFG_MAX_INFLIGHT_UPLOADS is 0: four per worker (one embedding,
+ * the next bodies arriving), at least 8 so that a small machine still takes a few clients at once.
+ */
 export function maxInflightUploads(cfg: Pick<Config, 'DFG_MAX_INFLIGHT_UPLOADS' | 'DFG_THREADS'>): number {
-  return cfg.DFG_MAX_INFLIGHT_UPLOADS > 0 ? cfg.DFG_MAX_INFLIGHT_UPLOADS : 2 * threadCount(cfg);
+  return cfg.DFG_MAX_INFLIGHT_UPLOADS > 0 ? cfg.DFG_MAX_INFLIGHT_UPLOADS : Math.max(8, 4 * threadCount(cfg));
 }
 
 /** The largest body an image upload route accepts: its files at their limit plus multipart overhead. */
@@ -117,8 +125,18 @@ export async function registerAdmission(app: FastifyInstance, opts: AdmissionOpt
   // Authentication runs first: 401/403 cost nothing and a valid key's id keys the rate limit.
   app.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config.scope;
-    if (!scope) return;
-    const who = keyRing.check(request, scope);
+    if (!scope) {
+      if (cfg.DFG_PROTECT_OPS && isOpsRoute(request.routeOptions.url)) keyRing.check(request, 'admin');
+      return;
+    }
+    let who: { keyId: string } | null;
+    try {
+      who = keyRing.check(request, scope);
+    } catch (err) {
+      const orScope = request.routeOptions.config.orScope;
+      if (!orScope || !isDfgError(err, 'DFG_ERR_AUTH_FORBIDDEN')) throw err;
+      who = keyRing.check(request, orScope);
+    }
     if (who) {
       request.apiKeyId = who.keyId;
       request.log = request.log.child({ keyId: who.keyId });
