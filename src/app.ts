@@ -3,12 +3,12 @@
  * services; every error leaves through one handler with a catalogue code.
  */
 import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from './services.js';
-import { registerErrorHandling } from './http/plugins/errors.js';
+import { registerErrorHandling, toDfgError, httpReason } from './http/plugins/errors.js';
 import { registerRequestLog, RequestLogController } from './http/plugins/request-log.js';
 import { createMetrics, registerRequestMetrics, type Metrics } from './http/plugins/metrics.js';
 import type { KeyRing, Scope } from './http/plugins/auth.js';
@@ -62,6 +62,13 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     requestIdHeader: false,
     genReqId: (req) => clientRequestId(req.headers['x-request-id']) ?? crypto.randomUUID(),
     logController: new RequestLogController(),
+    // Long path parameters reach the route schemas (a coded 400) instead of the router's uncoded 414.
+    maxParamLength: 1000,
+    // Errors raised before routing (a malformed URL) leave with a catalogue code like every other.
+    frameworkErrors: (err, _request, reply) => {
+      const { error } = toDfgError(err);
+      void (reply as unknown as FastifyReply).status(error.statusCode).send({ statusCode: error.statusCode, code: error.code, error: httpReason(error.statusCode), message: error.message });
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
 
