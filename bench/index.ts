@@ -2,6 +2,7 @@
 import { runHttpBench, type Row } from './http.js';
 import { runGallerySearchBench } from './gallery-search.js';
 import { runJobsBench } from './jobs.js';
+import { runOverloadBench } from './overload.js';
 import { loadConfig, modelList } from '../src/config/index.js';
 import { loadManifest } from '../src/embedding/manifest.js';
 
@@ -29,4 +30,8 @@ if (want('gallery')) {
   table(`gallery search, 100k samples x ${dim} dims (${manifest.id}, clustered), HNSW vs brute force`, rows as unknown as Array<Record<string, string>>);
 }
 if (want('jobs')) table('batch enrolment: job workers vs the raw embed pipeline (same run)', (await runJobsBench()) as unknown as Array<Record<string, string>>);
+if (want('overload')) {
+  const seconds = Number(process.env.DFG_BENCH_SECONDS ?? 15);
+  table(`overload: /v1/attribute at the saturating connections vs 4x, same run (${seconds} s each, shed requests retried at once)`, await runOverloadBench({ seconds }));
+}
 process.exit(0);
