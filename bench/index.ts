@@ -32,6 +32,6 @@ if (want('gallery')) {
 if (want('jobs')) table('batch enrolment: job workers vs the raw embed pipeline (same run)', (await runJobsBench()) as unknown as Array<Record<string, string>>);
 if (want('overload')) {
   const seconds = Number(process.env.DFG_BENCH_SECONDS ?? 15);
-  table(`overload: /v1/attribute at the saturating connections vs 4x, same run (${seconds} s each, shed requests retried at once)`, await runOverloadBench({ seconds }));
+  table(`overload: /v1/attribute at the saturating connections vs 4x, same run (${seconds} s each)`, await runOverloadBench({ seconds }));
 }
 process.exit(0);

@@ -63,7 +63,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     genReqId: (req) => clientRequestId(req.headers['x-request-id']) ?? crypto.randomUUID(),
     logController: new RequestLogController(),
     // Long path parameters reach the route schemas (a coded 400) instead of the router's uncoded 414.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     // Errors raised before routing (a malformed URL) leave with a catalogue code like every other.
     frameworkErrors: (err, _request, reply) => {
       const { error } = toDfgError(err);
