@@ -10,7 +10,7 @@ import { tempDir } from './helpers/app.js';
 import { generatorImage } from './helpers/images.js';
 import { serve, stop, upload } from './helpers/serve.js';
 
-const ROUNDS = 3;
+const ROUNDS = 2;
 const PER_REQUEST = 4;
 
 function blobFiles(dir: string): string[] {
