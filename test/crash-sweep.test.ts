@@ -28,20 +28,30 @@ t.test('kill -9 during enrolment: acknowledged samples survive, crash leftovers 
   const acknowledged = new Set<string>();
   let seed = 1;
   for (let round = 0; round < ROUNDS; round++) {
-    // Requests in flight when the kill lands: some acknowledged, some cut off.
-    const batches = await Promise.all(Array.from({ length: 4 }, async () => Promise.all(Array.from({ length: PER_REQUEST }, async () => {
-      const s = seed++;
-      return [`s${s}.png`, await generatorImage(s % 2 ? 'nearest2' : 'bilinear4', 9000 + s)] as [string, Buffer];
-    }))));
-    const inflight = batches.map((files) => upload(`${p.url}/v1/algorithms/${alg.id}/samples`, files).then(async (r) => {
-      if (r.status !== 201) return;
-      const body = await r.json() as { results: Array<{ status: string; sampleId?: string }> };
-      for (const it of body.results) if (it.status === 'created' && it.sampleId) acknowledged.add(it.sampleId);
-    }, () => undefined));
-    await new Promise((r) => setTimeout(r, 300 + round * 400));
+    // Clients keep enrolling until the kill lands, so requests are in flight when it does.
+    let killed = false;
+    let cut = 0;
+    const url = p.url;
+    const clients = Array.from({ length: 4 }, async () => {
+      while (!killed) {
+        const files = await Promise.all(Array.from({ length: PER_REQUEST }, async () => {
+          const s = seed++;
+          return [`s${s}.png`, await generatorImage(s % 2 ? 'nearest2' : 'bilinear4', 9000 + s)] as [string, Buffer];
+        }));
+        const r = await upload(`${url}/v1/algorithms/${alg.id}/samples`, files).catch(() => null);
+        if (!r || r.status !== 201) { cut++; continue; }
+        const body = await r.json().catch(() => null) as { results: Array<{ status: string; sampleId?: string }> } | null;
+        if (!body) { cut++; continue; }
+        for (const it of body.results) if (it.status === 'created' && it.sampleId) acknowledged.add(it.sampleId);
+      }
+    });
+    await new Promise((r) => setTimeout(r, 1500 + round * 500));
     const deadPid = p.child.pid!;
-    t.equal(await stop(p, 'SIGKILL'), null, `round ${round + 1}: killed`);
-    await Promise.all(inflight);
+    const stopped = stop(p, 'SIGKILL');
+    killed = true;
+    t.equal(await stopped, null, `round ${round + 1}: killed`);
+    await Promise.all(clients);
+    t.ok(cut >= 1, `round ${round + 1}: ${cut} request(s) cut off by the kill`);
 
     // What a crash between temp write and rename, or between blob write and commit, leaves behind.
     fs.mkdirSync(path.join(dir, 'index'), { recursive: true });
