@@ -3,6 +3,7 @@ import { runHttpBench, type Row } from './http.js';
 import { runGallerySearchBench } from './gallery-search.js';
 import { runJobsBench } from './jobs.js';
 import { runScaleBench } from './scale.js';
+import { runOverloadBench } from './overload.js';
 import { loadConfig, modelList } from '../src/config/index.js';
 import { loadManifest } from '../src/embedding/manifest.js';
 
@@ -32,4 +33,8 @@ if (want('gallery')) {
 }
 if (want('scale')) table('the gallery on PostgreSQL at scale (synthetic clustered vectors, 256 dims), beside SQLite or exact search', (await runScaleBench()) as unknown as Array<Record<string, string>>);
 if (want('jobs')) table('batch enrolment: job workers vs the raw embed pipeline (same run)', (await runJobsBench()) as unknown as Array<Record<string, string>>);
+if (want('overload')) {
+  const seconds = Number(process.env.DFG_BENCH_SECONDS ?? 15);
+  table(`overload: /v1/attribute at the saturating connections vs 4x, same run (${seconds} s each)`, await runOverloadBench({ seconds }));
+}
 process.exit(0);

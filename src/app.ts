@@ -2,12 +2,13 @@
  * Builds the Fastify app (never listens: src/server.ts does). Routes are thin adapters over the
  * services; every error leaves through one handler with a catalogue code.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from './services.js';
-import { registerErrorHandling } from './http/plugins/errors.js';
+import { registerErrorHandling, toDfgError, httpReason } from './http/plugins/errors.js';
 import { registerRequestLog, RequestLogController } from './http/plugins/request-log.js';
 import { registerConsole } from './http/plugins/console.js';
 import { createMetrics, registerRequestMetrics, type Metrics } from './http/plugins/metrics.js';
@@ -23,6 +24,9 @@ import { healthRoutes } from './http/routes/health.js';
 import { calibrationRoutes } from './http/routes/calibration.js';
 import { modelRoutes } from './http/routes/model.js';
 import { ERRORS } from './errors.js';
+import { httpServerOptions } from './http/server-options.js';
+import { registerQueryGuard } from './http/plugins/query-guard.js';
+import { registerAdmission } from './http/plugins/admission.js';
 import type { RouteDeps } from './http/deps.js';
 import { exclusiveBoundsAsOpenApi30, OPENAPI_SERVERS, OPENAPI_TAGS } from './http/openapi-doc.js';
 
@@ -30,6 +34,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Scope an API key needs for this route; absent = public. */
     scope?: Scope;
+    /** A second scope that also admits a key to the route (the handler then checks per resource). */
+    orScope?: Scope;
     /** Multipart upload form, documented in OpenAPI: one file or several. */
     multipart?: 'file' | 'files';
   }
@@ -51,10 +57,20 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
   const cfg = services.config;
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    ...httpServerOptions(cfg),
     bodyLimit: 1024 * 1024,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => crypto.randomUUID(),
+    // A client's x-request-id becomes the log id only when it is a short token: any length or
+    // character would let a client write what it likes into every log line of its request.
+    requestIdHeader: false,
+    genReqId: (req) => clientRequestId(req.headers['x-request-id']) ?? crypto.randomUUID(),
     logController: new RequestLogController(),
+    // Long path parameters reach the route schemas (a coded 400) instead of the router's uncoded 414.
+    routerOptions: { maxParamLength: 1000 },
+    // Errors raised before routing (a malformed URL) leave with a catalogue code like every other.
+    frameworkErrors: (err, _request, reply) => {
+      const { error } = toDfgError(err);
+      void (reply as unknown as FastifyReply).status(error.statusCode).send({ statusCode: error.statusCode, code: error.code, error: httpReason(error.statusCode), message: error.message });
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });
 
@@ -65,6 +81,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
 
   registerErrorHandling(app);
   registerRequestLog(app);
+  registerQueryGuard(app);
   registerRequestMetrics(app, metrics);
 
   await app.register(multipart, {
@@ -106,6 +123,11 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
       const out: Record<string, unknown> = { ...(schema as object) };
       // A route without a scope is public: an empty list says so (there is no document-wide default).
       out.security = cfgRoute?.scope ? [{ bearer: [] }, { apiKey: [] }] : [];
+      if (cfgRoute?.scope) {
+        // Every keyed route may be rate limited (DFG_RATE_LIMIT_PER_MIN), answered by the admission hook.
+        const response = (out.response ?? {}) as Record<string, unknown>;
+        out.response = { ...response, 429: response[429] ?? Type.Ref('Error') };
+      }
       if (cfgRoute?.multipart) out['x-multipart'] = cfgRoute.multipart;
       return { schema: out as never, url };
     },
@@ -116,11 +138,11 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
 
   for (const s of [ErrorBody, Algorithm, AlgorithmRef, Sample, ItemError, Attribution]) app.addSchema(s);
 
-  app.addHook('onRequest', async (request) => {
-    const scope = request.routeOptions.config.scope;
-    if (!scope) return;
-    const who = keyRing.check(request, scope);
-    if (who) request.log = request.log.child({ keyId: who.keyId });
+  await registerAdmission(app, {
+    config: cfg,
+    keyRing,
+    poolStats: () => services.peek().embedder?.stats(),
+    onShed: (reason) => metrics.shed.inc({ reason }),
   });
 
   const deps: RouteDeps = { services, metrics, keyRing };
@@ -128,6 +150,13 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     await app.register(async (scoped) => plugin(scoped, deps));
   }
   return { app, metrics };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The client's x-request-id when it is 1-128 characters of `A-Za-z0-9._:-`, else undefined (a fresh id is used). */
+export function clientRequestId(header: string | string[] | undefined): string | undefined {
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : undefined;
 }
 
 type OpenApiDoc = { paths?: Record<string, Record<string, Record<string, unknown>>> };

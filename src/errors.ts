@@ -24,6 +24,7 @@ export const ERRORS = {
   DFG_ERR_UPLOAD_TOO_MANY_FILES: { status: 413, message: 'Too many files: at most %s per request', doc: 'More file parts than the per-request limit.' },
   DFG_ERR_UPLOAD_TOO_MANY_PARTS: { status: 413, message: 'Too many form parts or fields: %s', doc: 'More multipart parts or fields than allowed.' },
   DFG_ERR_UPLOAD_FILE_TOO_LARGE: { status: 413, message: 'File %s exceeds the limit of %s bytes', doc: 'A file part exceeds the byte limit (single-file requests).' },
+  DFG_ERR_UPLOAD_TOO_LARGE: { status: 413, message: 'Upload of %s bytes exceeds the limit of %s bytes', doc: 'The declared Content-Length of an image upload is over its files at DFG_MAX_IMAGE_BYTES plus multipart overhead, or over DFG_UPLOAD_BUDGET_BYTES; refused before the body is read.' },
   DFG_ERR_UPLOAD_MALFORMED: { status: 400, message: 'Malformed multipart body: %s', doc: 'The multipart body cannot be parsed.' },
   // images
   DFG_ERR_IMAGE_EMPTY: { status: 400, message: 'Expected image bytes but received an empty file', doc: 'A zero-byte image.' },
@@ -45,7 +46,8 @@ export const ERRORS = {
   DFG_ERR_AUTH_INVALID_KEY: { status: 401, message: 'Invalid API key', doc: 'The key matches no configured key.' },
   DFG_ERR_AUTH_FORBIDDEN: { status: 403, message: 'API key lacks the scope %s', doc: 'The key is valid but not for this route.' },
   // server state
-  DFG_ERR_SERVER_OVERLOADED: { status: 503, message: 'Server overloaded: %s', doc: 'Inference queue full; retry after the Retry-After header.' },
+  DFG_ERR_SERVER_OVERLOADED: { status: 503, message: 'Server overloaded: %s', doc: 'Admission control shed the request before reading its body (uploads in flight at DFG_MAX_INFLIGHT_UPLOADS, inference queue at DFG_MAX_QUEUE, or DFG_UPLOAD_BUDGET_BYTES in use); retry after the Retry-After header.' },
+  DFG_ERR_RATE_LIMITED: { status: 429, message: 'Rate limit of %s requests per minute exceeded', doc: 'The API key (without keys: the client address) made more than DFG_RATE_LIMIT_PER_MIN requests in the last minute; retry after the Retry-After header.' },
   DFG_ERR_SERVER_NOT_READY: { status: 503, message: 'Server not ready: %s', doc: 'Model or index still loading.' },
   DFG_ERR_INTERNAL: { status: 500, message: 'Internal error', doc: 'Unexpected failure; details are in the server log under the request id.' },
   // jobs

@@ -317,7 +317,7 @@ export interface paths {
         };
         /**
          * Recent jobs, newest first
-         * @description Enrolment jobs are listed only for keys with the register scope.
+         * @description Keys with the attribute or register scope: audit jobs are listed for the attribute scope, enrolment and re-embedding jobs for the register scope.
          */
         get: operations["listJobs"];
         put?: never;
@@ -377,7 +377,7 @@ export interface components {
         Error: {
             statusCode: number;
             /** @description Catalogue code; clients branch on it. */
-            code: "DFG_ERR_REQUEST_INVALID" | "DFG_ERR_REQUEST_BAD_JSON" | "DFG_ERR_REQUEST_UNSUPPORTED_MEDIA" | "DFG_ERR_REQUEST_BODY_TOO_LARGE" | "DFG_ERR_ROUTE_NOT_FOUND" | "DFG_ERR_UPLOAD_NO_FILE" | "DFG_ERR_UPLOAD_TOO_MANY_FILES" | "DFG_ERR_UPLOAD_TOO_MANY_PARTS" | "DFG_ERR_UPLOAD_FILE_TOO_LARGE" | "DFG_ERR_UPLOAD_MALFORMED" | "DFG_ERR_IMAGE_EMPTY" | "DFG_ERR_IMAGE_TOO_LARGE" | "DFG_ERR_IMAGE_UNSUPPORTED_FORMAT" | "DFG_ERR_IMAGE_CORRUPT" | "DFG_ERR_IMAGE_TOO_MANY_PIXELS" | "DFG_ERR_IMAGE_TOO_SMALL" | "DFG_ERR_IMAGE_NO_SIGNAL" | "DFG_ERR_ALGORITHM_NOT_FOUND" | "DFG_ERR_ALGORITHM_NAME_TAKEN" | "DFG_ERR_SAMPLE_NOT_REEMBEDDABLE" | "DFG_ERR_IMAGE_NOT_KEPT" | "DFG_ERR_SAMPLE_NOT_FOUND" | "DFG_ERR_SAMPLE_IMAGE_NOT_KEPT" | "DFG_ERR_AUTH_MISSING_KEY" | "DFG_ERR_AUTH_INVALID_KEY" | "DFG_ERR_AUTH_FORBIDDEN" | "DFG_ERR_SERVER_OVERLOADED" | "DFG_ERR_SERVER_NOT_READY" | "DFG_ERR_INTERNAL" | "DFG_ERR_JOBS_UNAVAILABLE" | "DFG_ERR_REEMBED_NOTHING_LEFT" | "DFG_ERR_JOB_NOT_FOUND" | "DFG_ERR_ARCHIVE_INVALID" | "DFG_ERR_IMPORT_PATH_FORBIDDEN" | "DFG_ERR_URL_FORBIDDEN" | "DFG_ERR_CONFIG_INVALID" | "DFG_ERR_CONFIG_UNSAFE_BIND" | "DFG_ERR_MODEL_NOT_FOUND" | "DFG_ERR_MODEL_MANIFEST_INVALID" | "DFG_ERR_MODEL_LIST_INVALID" | "DFG_ERR_MODEL_LOAD_FAILED" | "DFG_ERR_MODEL_UNUSABLE" | "DFG_ERR_MODEL_SWITCH_INCOMPLETE" | "DFG_ERR_MODEL_SWITCHED" | "DFG_ERR_MODEL_SWITCH_BUSY" | "DFG_ERR_GALLERY_DIMENSION_MISMATCH" | "DFG_ERR_CALIBRATION_NOT_FOUND" | "DFG_ERR_CALIBRATION_INSUFFICIENT" | "DFG_ERR_EVAL_DATASET_INVALID" | "DFG_ERR_EVAL_PROTOCOL_INVALID" | "DFG_ERR_EVAL_SERVICE_FAILED" | "DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED" | "DFG_ERR_STORE_UNAVAILABLE" | "DFG_ERR_URL_FETCH_FAILED" | "DFG_ERR_JOB_CHUNK_FAILED" | "DFG_ERR_GENOME_INVALID";
+            code: "DFG_ERR_REQUEST_INVALID" | "DFG_ERR_REQUEST_BAD_JSON" | "DFG_ERR_REQUEST_UNSUPPORTED_MEDIA" | "DFG_ERR_REQUEST_BODY_TOO_LARGE" | "DFG_ERR_ROUTE_NOT_FOUND" | "DFG_ERR_UPLOAD_NO_FILE" | "DFG_ERR_UPLOAD_TOO_MANY_FILES" | "DFG_ERR_UPLOAD_TOO_MANY_PARTS" | "DFG_ERR_UPLOAD_FILE_TOO_LARGE" | "DFG_ERR_UPLOAD_TOO_LARGE" | "DFG_ERR_UPLOAD_MALFORMED" | "DFG_ERR_IMAGE_EMPTY" | "DFG_ERR_IMAGE_TOO_LARGE" | "DFG_ERR_IMAGE_UNSUPPORTED_FORMAT" | "DFG_ERR_IMAGE_CORRUPT" | "DFG_ERR_IMAGE_TOO_MANY_PIXELS" | "DFG_ERR_IMAGE_TOO_SMALL" | "DFG_ERR_IMAGE_NO_SIGNAL" | "DFG_ERR_ALGORITHM_NOT_FOUND" | "DFG_ERR_ALGORITHM_NAME_TAKEN" | "DFG_ERR_SAMPLE_NOT_REEMBEDDABLE" | "DFG_ERR_IMAGE_NOT_KEPT" | "DFG_ERR_SAMPLE_NOT_FOUND" | "DFG_ERR_SAMPLE_IMAGE_NOT_KEPT" | "DFG_ERR_AUTH_MISSING_KEY" | "DFG_ERR_AUTH_INVALID_KEY" | "DFG_ERR_AUTH_FORBIDDEN" | "DFG_ERR_SERVER_OVERLOADED" | "DFG_ERR_RATE_LIMITED" | "DFG_ERR_SERVER_NOT_READY" | "DFG_ERR_INTERNAL" | "DFG_ERR_JOBS_UNAVAILABLE" | "DFG_ERR_REEMBED_NOTHING_LEFT" | "DFG_ERR_JOB_NOT_FOUND" | "DFG_ERR_ARCHIVE_INVALID" | "DFG_ERR_IMPORT_PATH_FORBIDDEN" | "DFG_ERR_URL_FORBIDDEN" | "DFG_ERR_CONFIG_INVALID" | "DFG_ERR_CONFIG_UNSAFE_BIND" | "DFG_ERR_MODEL_NOT_FOUND" | "DFG_ERR_MODEL_MANIFEST_INVALID" | "DFG_ERR_MODEL_LIST_INVALID" | "DFG_ERR_MODEL_LOAD_FAILED" | "DFG_ERR_MODEL_UNUSABLE" | "DFG_ERR_MODEL_SWITCH_INCOMPLETE" | "DFG_ERR_MODEL_SWITCHED" | "DFG_ERR_MODEL_SWITCH_BUSY" | "DFG_ERR_GALLERY_DIMENSION_MISMATCH" | "DFG_ERR_CALIBRATION_NOT_FOUND" | "DFG_ERR_CALIBRATION_INSUFFICIENT" | "DFG_ERR_EVAL_DATASET_INVALID" | "DFG_ERR_EVAL_PROTOCOL_INVALID" | "DFG_ERR_EVAL_SERVICE_FAILED" | "DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED" | "DFG_ERR_STORE_UNAVAILABLE" | "DFG_ERR_URL_FETCH_FAILED" | "DFG_ERR_JOB_CHUNK_FAILED" | "DFG_ERR_GENOME_INVALID";
             error: string;
             message: string;
         };
@@ -613,6 +613,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -704,6 +713,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -762,6 +780,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -810,6 +837,15 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -918,6 +954,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -985,6 +1030,15 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1124,6 +1178,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1192,6 +1255,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1241,6 +1313,15 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1347,6 +1428,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1430,6 +1520,15 @@ export interface operations {
             };
             /** @description Default Response */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1571,6 +1670,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1673,6 +1781,15 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1869,6 +1986,15 @@ export interface operations {
             };
             /** @description Default Response */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2081,6 +2207,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2200,6 +2335,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2306,6 +2450,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2388,6 +2541,15 @@ export interface operations {
             };
             /** @description Default Response */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2524,6 +2686,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2629,6 +2800,15 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2750,6 +2930,15 @@ export interface operations {
                 };
             };
             /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2815,6 +3004,16 @@ export interface operations {
             };
             /** @description Default Response */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["Error"];
+                    "text/csv": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

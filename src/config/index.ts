@@ -42,6 +42,16 @@ export const ConfigSchema = Type.Object({
   DFG_TARGET_FPIR: Num(0.0001, 0.5, 0.01, 'Target false-positive identification rate for calibration (automatic, POST /v1/calibration, dfg calibrate).'),
   DFG_SCORE_NORM: Type.String({ default: 'asnorm', pattern: '^(none|asnorm(:[0-9]+)?)$', description: 'Open-set score normalisation a calibration fits and attributions use while it is current: `asnorm[:K]` normalises each score against the served model\'s cohort (adaptive symmetric normalisation over its K best cohort scores on the upload\'s side and on the algorithm\'s, default K 100), and calibrates thresholds with the cohort\'s images as unregistered generators; only for models that ship a cohort (model.json `cohort`). `none`: raw scores.' }),
   DFG_AUTO_CALIBRATE_MS: Int(0, 86_400_000, 10_000, 'The server calibrates the gallery on its own (in a worker thread, with DFG_TARGET_FPIR, DFG_TOP_M and DFG_METRIC) once its enabled algorithms or their sample counts changed and then stayed unchanged this many ms; also at start-up when they changed since the current calibration. 0 = only on request.'),
+  // connections and admission (src/http/server-options.ts, src/http/plugins/admission.ts)
+  DFG_HEADERS_TIMEOUT_MS: Int(100, 600_000, 10_000, 'A client must send its request line and headers within this many ms, else the connection is closed (408): slow-header clients (slowloris).'),
+  DFG_REQUEST_TIMEOUT_MS: Int(100, 3_600_000, 120_000, 'A client must send its whole request, body included, within this many ms, else the connection is closed (408): slow-body clients. At least DFG_HEADERS_TIMEOUT_MS.'),
+  DFG_KEEPALIVE_TIMEOUT_MS: Int(100, 600_000, 5_000, 'An idle keep-alive connection is closed after this many ms without a new request.'),
+  DFG_MAX_CONNECTIONS: Int(1, 1_000_000, 1024, 'Most open TCP connections; further ones are closed on accept.'),
+  DFG_MAX_REQUESTS_PER_SOCKET: Int(0, 1_000_000, 0, 'Most requests one keep-alive connection may carry before it is closed; 0 = no limit.'),
+  DFG_UPLOAD_BUDGET_BYTES: Int(1024 * 1024, 64 * 1024 ** 3, 256 * 1024 * 1024, 'Upload bytes all requests together may hold in memory: a declared Content-Length is reserved before the body is read, chunked bodies are charged as they stream; past it, uploads get 503.'),
+  DFG_MAX_INFLIGHT_UPLOADS: Int(0, 100_000, 0, 'Image uploads admitted at once (reading, queued or embedding); more get 503 before their body is read. 0 = 4 per inference thread, at least 8.'),
+  DFG_RATE_LIMIT_PER_MIN: Int(0, 10_000_000, 0, 'Requests per minute one API key (without keys: one client address) may make on /v1 routes; more get 429. 0 = no limit.'),
+  DFG_PROTECT_OPS: Type.Boolean({ default: false, description: 'With API keys configured, /metrics and /docs (the OpenAPI UI and spec) need a key with the admin scope; false: they stay public.' }),
   // batch jobs (src/jobs)
   DFG_IMPORT_ROOTS: Type.String({ default: '', description: 'Colon-separated absolute directories that directory-source jobs may read below. Empty: directory sources are refused.' }),
   DFG_URL_ALLOWLIST: Type.String({ default: '', description: 'Comma-separated hosts that URL-source jobs may fetch from: `host`, `host:port` or `*.domain`. Empty: URL sources are refused.' }),
@@ -89,6 +99,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (typeof metric === 'string' && parseMetric(metric) === null) lines.push(`  DFG_METRIC: Expected cosine, wccn or wccn:<shrinkage in (0, 1]> (got ${JSON.stringify(metric)})`);
   const norm = (withDefaults as Config).DFG_SCORE_NORM;
   if (typeof norm === 'string' && parseScoreNorm(norm) === null) lines.push(`  DFG_SCORE_NORM: Expected none, asnorm or asnorm:<K in 1..10000> (got ${JSON.stringify(norm)})`);
+  const c = withDefaults as Config;
+  if (typeof c.DFG_HEADERS_TIMEOUT_MS === 'number' && typeof c.DFG_REQUEST_TIMEOUT_MS === 'number' && c.DFG_HEADERS_TIMEOUT_MS > c.DFG_REQUEST_TIMEOUT_MS) {
+    lines.push(`  DFG_HEADERS_TIMEOUT_MS: Expected at most DFG_REQUEST_TIMEOUT_MS (${c.DFG_REQUEST_TIMEOUT_MS}) (got ${c.DFG_HEADERS_TIMEOUT_MS})`);
+  }
   if (lines.length > 0) {
     throw dfgError('DFG_ERR_CONFIG_INVALID', [...new Set(lines)].join('\n'));
   }

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeImage, type DecodedImage, type DecodeLimits } from './decode.js';
 import { loadManifest, type Manifest } from './manifest.js';
 import { createSession, type OnnxSession } from './onnx-session.js';
-import { cropsToTensor, meanAndNormalise, planCrops } from './preprocess.js';
+import { cropsToTensor, meanAndNormalise, planCrops, type CropRect } from './preprocess.js';
 import { resizeForModel } from './resize.js';
 import { dfgError } from '../errors.js';
 
@@ -123,12 +123,31 @@ export async function embedWithModels(bytes: Uint8Array, models: readonly Loaded
   return { vectors, crops, width: img.width, height: img.height, format: img.format, decodeMs: t1 - t0, embedMs: performance.now() - t1 };
 }
 
+/** True when every pixel of the crop has the colour of its first pixel (stops at the first that differs). */
+function isFlatCrop(data: Uint8Array, width: number, r: CropRect): boolean {
+  const first = (r.top * width + r.left) * 3;
+  const [c0, c1, c2] = [data[first], data[first + 1], data[first + 2]];
+  for (let y = r.top; y < r.top + r.height; y++) {
+    const row = (y * width + r.left) * 3;
+    for (let i = row, end = row + r.width * 3; i < end; i += 3) {
+      if (data[i] !== c0 || data[i + 1] !== c1 || data[i + 2] !== c2) return false;
+    }
+  }
+  return true;
+}
+
 /** Preprocesses (optional resize, crops, normalisation), runs the session and pools the crop embeddings. */
 async function embedDecoded(decoded: DecodedImage, loaded: LoadedModel): Promise<{ vector: Float32Array; crops: number }> {
   const { manifest, session } = loaded;
   // Semantic models (CLIP, DINOv2) see a resized image; forensic models (no `resize`) native pixels.
   const img = manifest.resize ? resizeForModel(decoded, manifest.resize) : decoded;
   const rects = planCrops(img.width, img.height, manifest.crop);
+  // Checked on the pixels, not the output: on a flat crop the model's output is rounding noise
+  // (exactly zero only for some colours), which normalisation would blow up to a unit vector that
+  // matches every other flat image (a 6000x6000 flat colour was attributed with score 0.99).
+  if (rects.every((r) => isFlatCrop(img.data, img.width, r))) {
+    throw dfgError('DFG_ERR_IMAGE_NO_SIGNAL', manifest.id, `every pixel of the ${rects.length} crop(s) has the same colour`);
+  }
   const tensor = cropsToTensor(img.data, img.width, img.height, rects, manifest.input);
   const out = await session.run(tensor.data, tensor.dims);
   const n = rects.length;

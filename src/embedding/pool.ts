@@ -11,6 +11,7 @@ import { WORKER_STATUS_KEY, type EmbedReply, type EmbedTask, type EmbedWorkerDat
 // (libvips re-registers its GObject types and aborts when a later worker loads it again).
 import './decode.js';
 import './onnx-session.js';
+import { removeOnnxDebugLogs } from './onnx-debug-log.js';
 
 export interface EmbedPoolOptions extends EmbedWorkerData {
   threads: number;
@@ -30,6 +31,8 @@ export interface PoolStats {
   running: number;
   /** Images settled since start, refused bad input included (shed calls are not counted). */
   completed: number;
+  /** Moving average of one successful image's decode + embed time (0 before the first). */
+  avgTaskMs: number;
 }
 
 /** `DFG_ERR_SERVER_OVERLOADED` with the seconds a client should wait before retrying. */
@@ -79,6 +82,7 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
     throw err;
   }
 
+  removeOnnxDebugLogs({ own: false });
   let avgTaskMs = 0;
   let inflight = 0;
   let completed = 0;
@@ -115,7 +119,7 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
       }
     },
     stats() {
-      return { threads, queued: queuedNow(), running: Math.min(inflight, threads), completed };
+      return { threads, queued: queuedNow(), running: Math.min(inflight, threads), completed, avgTaskMs };
     },
     close() {
       // New calls are refused from here on. The workers are terminated only once every accepted
@@ -124,6 +128,7 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
       closing ??= (async () => {
         if (inflight > 0) await new Promise<void>((resolve) => { drained = resolve; });
         await pool.close();
+        removeOnnxDebugLogs({ own: true });
       })();
       return closing;
     },

@@ -46,8 +46,10 @@ export function invalid(expected: string, name: string, value: unknown): DfgErro
   return dfgError('DFG_ERR_REQUEST_INVALID', `Expected ${expected} for ${name} but received ${describe(value)}`);
 }
 
+// C0 and C1 controls, and the invisible format characters that reorder or hide text where a name
+// is shown (bidirectional overrides and isolates, zero-width characters, line separators, BOM).
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 
 function text(value: unknown, name: string, max: number, allowEmpty: boolean): string {
   if (typeof value !== 'string') throw invalid('a string', name, value);
@@ -55,7 +57,7 @@ function text(value: unknown, name: string, max: number, allowEmpty: boolean): s
   if ((!allowEmpty && v.length === 0) || v.length > max) {
     throw invalid(`a string of ${allowEmpty ? 0 : 1} to ${max} characters`, name, value);
   }
-  if (name === 'name' && CONTROL.test(v)) throw invalid('a string without control characters', name, value);
+  if (name === 'name' && CONTROL.test(v)) throw invalid('a string without control or bidirectional-override characters', name, value);
   return v;
 }
 

@@ -1,7 +1,8 @@
-/** Reads image file parts of a multipart request into memory, enforcing per-request limits. */
+/** Reads image file parts of a multipart request into memory, enforcing per-request limits and the upload budget while streaming. */
 import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { dfgError, isDfgError, type DfgError } from '../errors.js';
+import { budgetExhausted, type UploadAccount } from './plugins/admission.js';
 
 export interface UploadedImage {
   filename: string;
@@ -28,7 +29,7 @@ export async function readImageParts(request: FastifyRequest, maxFiles: number, 
         continue;
       }
       const filename = (part.filename || part.fieldname || `file${files.length + 1}`).slice(0, 255);
-      const bytes = await part.toBuffer();
+      const bytes = await readFile(part.file, request.uploadAccount);
       if (part.file.truncated) {
         files.push({ filename, error: dfgError('DFG_ERR_IMAGE_TOO_LARGE', `more than ${maxBytes}`, maxBytes) });
         continue;
@@ -45,6 +46,21 @@ export async function readImageParts(request: FastifyRequest, maxFiles: number, 
   }
   if (files.length === 0) throw dfgError('DFG_ERR_UPLOAD_NO_FILE');
   return { files, fields };
+}
+
+/**
+ * Reads one file part, charging its bytes to the request's upload account as they arrive (busboy
+ * stops at the per-file limit), so a chunked body that outgrows the global budget is refused mid-stream.
+ */
+async function readFile(file: AsyncIterable<Buffer>, account: UploadAccount | null): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of file) {
+    if (account && !account.count(chunk.length)) throw budgetExhausted(account.budgetBytes);
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks, size);
 }
 
 /** Serialisable form of a per-item error. */

@@ -106,7 +106,7 @@ interface Processed {
 async function enrolChunk(data: ChunkData, inputs: Input[], deps: ProcessorDeps): Promise<Processed> {
   const ready = inputs.map((inp, i) => ({ inp, i })).filter((x) => x.inp.bytes);
   const summary = await deps.use(async (parts) => (ready.length
-    ? enrolImages(parts, data.algorithmId!, ready.map((x) => ({ filename: x.inp.name.slice(0, 255), bytes: x.inp.bytes!, sha256: sha256Hex(x.inp.bytes!) })))
+    ? enrolImages(parts, data.algorithmId!, ready.map((x) => ({ filename: displayName(x.inp.name).slice(0, 255), bytes: x.inp.bytes!, sha256: sha256Hex(x.inp.bytes!) })))
     : { results: [] }));
   const createdNow = summary.results.filter((r) => r.status === 'created').map((r) => r.sha256!);
   await deps.store.noteCreated(data.jobId, data.index, createdNow);

@@ -26,7 +26,10 @@ export const KeysFileSchema = Type.Object({
 export type KeysFile = Static<typeof KeysFileSchema>;
 
 export interface KeyRing {
+  /** True when keys are required: configured at start, even if a reload has since revoked every one. */
   readonly enabled: boolean;
+  /** Replaces the keys (a reloaded keys file); requests from then on are checked against the new ones. */
+  replace(keys: KeysFile['keys']): void;
   /** Resolves the request's key, throwing 401/403 catalogue errors. */
   check(request: FastifyRequest, scope: Scope): { keyId: string } | null;
 }
@@ -55,12 +58,21 @@ export function loadKeysFile(file: string): KeysFile {
   return parsed;
 }
 
+const toEntries = (keys: KeysFile['keys']) =>
+  keys.map((k) => ({ id: k.id, digest: Buffer.from(k.hash.slice('sha256:'.length), 'hex'), scopes: new Set<Scope>(k.scopes) }));
+
 export function createKeyRing(keys: KeysFile['keys']): KeyRing {
-  const entries = keys.map((k) => ({ id: k.id, digest: Buffer.from(k.hash.slice('sha256:'.length), 'hex'), scopes: new Set<Scope>(k.scopes) }));
+  let entries = toEntries(keys);
+  // Once keys are required they stay required: a reload that revokes every key locks everyone out
+  // rather than opening the service.
+  const required = entries.length > 0;
   return {
-    enabled: entries.length > 0,
+    enabled: required,
+    replace(next) {
+      entries = toEntries(next);
+    },
     check(request, scope) {
-      if (entries.length === 0) return null;
+      if (!required) return null;
       const presented = presentedKey(request);
       if (!presented) throw dfgError('DFG_ERR_AUTH_MISSING_KEY');
       const digest = crypto.createHash('sha256').update(presented, 'utf8').digest();

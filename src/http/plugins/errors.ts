@@ -48,7 +48,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     // Refused requests are logged on their completion line (see request-log.ts).
     else request.logFields = { ...request.logFields, code: error.code, error: error.message };
     const retryAfter = (err as { retryAfter?: number }).retryAfter;
-    if (error.statusCode === 503) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter ?? 1))));
+    if (error.statusCode === 503 || error.statusCode === 429) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter ?? 1))));
     void reply.status(error.statusCode).send({
       statusCode: error.statusCode,
       code: error.code,

@@ -8,6 +8,7 @@ export interface Metrics {
   embedSeconds: client.Histogram<'model'>;
   searchSeconds: client.Histogram;
   enrolled: client.Counter<'outcome'>;
+  shed: client.Counter<'reason'>;
 }
 
 export interface MetricsSources {
@@ -36,7 +37,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     name: 'dfg_inference_queue', help: 'Images waiting for an inference worker', registers: [registry],
     collect() { const n = sources.queueDepth(); if (n !== undefined) this.set(n); },
   });
-  return { registry, decisions, embedSeconds, searchSeconds, enrolled };
+  const shed = new client.Counter({ name: 'dfg_requests_shed_total', help: 'Requests refused by admission control before their body was read, by reason', labelNames: ['reason'] as const, registers: [registry] });
+  return { registry, decisions, embedSeconds, searchSeconds, enrolled, shed };
 }
 
 /** Request latency histogram labelled by route template (not raw URL, which would explode cardinality). */

@@ -1,15 +1,33 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { invalid } from '../../gallery/validate.js';
 import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { AlgorithmCreate, AlgorithmList, AlgorithmPatch } from '../schemas/algorithms.js';
 import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
 import { toAlgorithmBody } from '../serialise.js';
 
+/** Text fields of the algorithm bodies: sent as anything but a JSON string, they are refused. */
+const TEXT_FIELDS = ['name', 'description', 'reference'] as const;
+
+/**
+ * The route schemas are validated with type coercion (query strings need it), which would turn
+ * `"name": ["x"]` or `"name": 42` into a string; the raw body is checked before that happens.
+ */
+async function textFieldsAreStrings(request: FastifyRequest): Promise<void> {
+  const body = request.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return;
+  for (const field of TEXT_FIELDS) {
+    const value = (body as Record<string, unknown>)[field];
+    if (value !== undefined && typeof value !== 'string') throw invalid('a string', field, value);
+  }
+}
+
 export async function algorithmRoutes(untyped: FastifyInstance, { services }: RouteDeps): Promise<void> {
   const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/v1/algorithms', {
     config: { scope: 'register' },
+    preValidation: textFieldsAreStrings,
     schema: {
       operationId: 'createAlgorithm', tags: ['algorithms'], summary: 'Register a forgery algorithm (or an authentic reference class)',
       body: AlgorithmCreate,
@@ -51,6 +69,7 @@ export async function algorithmRoutes(untyped: FastifyInstance, { services }: Ro
 
   app.patch('/v1/algorithms/:id', {
     config: { scope: 'register' },
+    preValidation: textFieldsAreStrings,
     schema: {
       operationId: 'updateAlgorithm', tags: ['algorithms'], summary: 'Rename, describe, enable/disable or set a threshold override',
       params: IdParam,

@@ -12,7 +12,7 @@ import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
 import { AuditJobForm, AuditJobJson, EnrolJobForm, EnrolJobJson, Job, JobAccepted, JobList, ReembedJobJson, ResultsQuery, jobBody } from '../schemas/jobs.js';
 import { loadManifest } from '../../embedding/index.js';
 import { createJobClient, formatRows, type JobClient, type JobKind, type JobView } from '../../jobs/index.js';
-import { dfgError } from '../../errors.js';
+import { dfgError, isDfgError } from '../../errors.js';
 
 interface Upload {
   file: string;
@@ -47,7 +47,10 @@ async function receiveArchive(request: FastifyRequest, maxBytes: number): Promis
     return { file, name, fields, cleanup };
   } catch (err) {
     await cleanup();
-    throw err;
+    const code = (err as { code?: unknown }).code;
+    if (isDfgError(err) || (typeof code === 'string' && code.startsWith('FST_'))) throw err;
+    // Anything else thrown while reading the body is the body's fault (busboy parse errors carry no code).
+    throw dfgError('DFG_ERR_UPLOAD_MALFORMED', (err as Error).message?.split('\n')[0]?.slice(0, 200) ?? 'unreadable body');
   }
 }
 
@@ -61,15 +64,18 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
   const client: JobClient = createJobClient(cfg, app.log as unknown as Logger);
   app.addHook('onClose', async () => client.close());
 
-  /** Enrolment and re-embedding jobs are the register scope's business: reading or cancelling one needs it too. */
+  /**
+   * Job routes admit keys with attribute or register scope; each job is then readable by the scope
+   * that submits its kind: audits by attribute, enrolments and re-embeddings by register.
+   */
   const mayRead = (request: FastifyRequest, kind: JobKind, strict: boolean): boolean => {
-    if (kind === 'audit') return true;
+    const need = kind === 'audit' ? 'attribute' : 'register';
     if (strict) {
-      keyRing.check(request, 'register');
+      keyRing.check(request, need);
       return true;
     }
     try {
-      keyRing.check(request, 'register');
+      keyRing.check(request, need);
       return true;
     } catch {
       return false;
@@ -168,10 +174,10 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
   });
 
   app.get('/v1/jobs', {
-    config: { scope: 'attribute' },
+    config: { scope: 'attribute', orScope: 'register' },
     schema: {
       operationId: 'listJobs', tags: ['jobs'], summary: 'Recent jobs, newest first',
-      description: 'Enrolment jobs are listed only for keys with the register scope.',
+      description: 'Keys with the attribute or register scope: audit jobs are listed for the attribute scope, enrolment and re-embedding jobs for the register scope.',
       querystring: Pagination,
       response: { 200: JobList, ...errorResponses(400, 401, 403, 503) },
     },
@@ -179,11 +185,12 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     const q = request.query;
     const page = await client.list(q.limit, q.offset);
     const seeEnrol = mayRead(request, 'enrol', false);
-    return { items: page.items.filter((j) => seeEnrol || j.kind === 'audit'), total: page.total, limit: q.limit, offset: q.offset };
+    const seeAudit = mayRead(request, 'audit', false);
+    return { items: page.items.filter((j) => (j.kind === 'audit' ? seeAudit : seeEnrol)), total: page.total, limit: q.limit, offset: q.offset };
   });
 
   app.get('/v1/jobs/:id', {
-    config: { scope: 'attribute' },
+    config: { scope: 'attribute', orScope: 'register' },
     schema: {
       operationId: 'getJob', tags: ['jobs'], summary: 'State, progress, counts, timings and item errors of a job',
       params: IdParam,
@@ -196,7 +203,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
   });
 
   app.delete('/v1/jobs/:id', {
-    config: { scope: 'attribute' },
+    config: { scope: 'attribute', orScope: 'register' },
     schema: {
       operationId: 'cancelJob', tags: ['jobs'], summary: 'Cancel a waiting or running job',
       description: 'Queued chunks are dropped; chunks already running finish and are recorded. A finished job is returned unchanged.',
@@ -211,7 +218,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
 
   // Untyped: the rows stream out unserialised, so the reply is not the declared string type.
   untyped.get<{ Params: Static<typeof IdParam>; Querystring: Static<typeof ResultsQuery> }>('/v1/jobs/:id/results', {
-    config: { scope: 'attribute' },
+    config: { scope: 'attribute', orScope: 'register' },
     schema: {
       operationId: 'getJobResults', tags: ['jobs'], summary: 'Per-image results as NDJSON (default) or CSV',
       description: 'One row per image in submission order, for the chunks finished so far (the `x-job-state` header says whether more will come). ' +

@@ -19,9 +19,15 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return out;
 }
 
+/**
+ * Largest offset a list accepts. Unbounded, `1e20` passed the integer check and reached SQLite
+ * (datatype mismatch) and Redis (not an integer) as a 500; no gallery or job list is this long.
+ */
+export const MAX_OFFSET = 1_000_000_000;
+
 export const Pagination = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
 });
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -19,9 +19,23 @@ export function notAnImage(name: string): string | null {
   return null;
 }
 
-/** A name safe to show in records, logs and CSV: control characters replaced, length bounded. */
+/**
+ * A URL item's name without its query and fragment: signed URLs carry their secret there, and job
+ * results, errors and enrolled samples' filenames are kept for days. Other names are unchanged.
+ */
+function withoutQuery(name: string): string {
+  if (!/^https?:\/\//i.test(name)) return name;
+  try {
+    const u = new URL(name);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return name.replace(/[?#].*$/s, '');
+  }
+}
+
+/** A name safe to show in records, logs and CSV: URL queries dropped, control characters replaced, length bounded. */
 export function displayName(name: string): string {
   // eslint-disable-next-line no-control-regex
-  const clean = name.replace(/[\u0000-\u001f\u007f]/g, '?');
+  const clean = withoutQuery(name).replace(/[\u0000-\u001f\u007f]/g, '?');
   return clean.length > MAX_ITEM_NAME ? `${clean.slice(0, MAX_ITEM_NAME - 1)}…` : clean;
 }
