@@ -30,6 +30,8 @@ function post(url: string, fileBytes: Buffer, opts: { chunked?: boolean; declare
   return new Promise((resolve) => {
     const req = http.request(url, {
       method: 'POST',
+      // A fresh connection each: Node's keep-alive agent could hand out a socket the server is closing after a shed.
+      agent: false,
       headers: { 'content-type': 'multipart/form-data; boundary=bnd', ...(opts.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(length) }) },
     }, (res) => {
       let body = '';

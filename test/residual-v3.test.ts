@@ -29,9 +29,17 @@ const projection = JSON.parse(fs.readFileSync(path.join(COMMITTED, 'projection.j
 t.test('a fresh build equals the committed model byte for byte', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dfg-models-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const committed = JSON.parse(fs.readFileSync(path.join(COMMITTED, 'model.json'), 'utf8')) as { cohort?: { version: string } };
+  // Built where nothing was: the definition alone, without the cohort `dfg models cohort` adds.
+  const [fresh] = await buildModels(dir, ['residual-v3']);
+  t.ok(fs.readFileSync(fresh!.onnxPath).equals(fs.readFileSync(path.join(COMMITTED, 'model.onnx'))), 'model.onnx is stale: run `dfg models build residual-v3` and commit models/residual-v3');
+  const { cohort, ...definition } = committed;
+  t.same(JSON.parse(fs.readFileSync(fresh!.manifestPath, 'utf8')), definition, 'model.json is stale');
+  t.ok(cohort, 'the committed model ships its cohort');
+  // Rebuilt over the committed manifest: the cohort of this very version is kept, byte for byte.
+  fs.copyFileSync(path.join(COMMITTED, 'model.json'), fresh!.manifestPath);
   const [built] = await buildModels(dir, ['residual-v3']);
-  t.ok(fs.readFileSync(built!.onnxPath).equals(fs.readFileSync(path.join(COMMITTED, 'model.onnx'))), 'model.onnx is stale: run `dfg models build residual-v3` and commit models/residual-v3');
-  t.equal(fs.readFileSync(built!.manifestPath, 'utf8'), fs.readFileSync(path.join(COMMITTED, 'model.json'), 'utf8'), 'model.json is stale');
+  t.equal(fs.readFileSync(built!.manifestPath, 'utf8'), fs.readFileSync(path.join(COMMITTED, 'model.json'), 'utf8'), 'a rebuild keeps the cohort of its version');
   const a = MODEL_BUILDERS['residual-v3']!();
   const b = MODEL_BUILDERS['residual-v3']!();
   t.same(Buffer.from(a.onnx), Buffer.from(b.onnx), 'two builds give the same bytes');
