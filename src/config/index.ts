@@ -26,6 +26,7 @@ export const ConfigSchema = Type.Object({
   DFG_MODEL: Type.Optional(Type.String({ description: 'Embedding models, `id[:weight],...`: one model id, or several whose similarities are fused by weight (default weight 1). Unset: the list of the last model switch recorded in the gallery (PUT /v1/model), else residual-v3. Set, it wins over a recorded switch.' })),
   DFG_KEEP_IMAGES: Type.Boolean({ default: true, description: 'Keep enrolled image bytes under DFG_GALLERY_DIR/blobs (content-addressed) so the gallery can be re-embedded for a new model. false: only embeddings are stored.' }),
   DFG_API_KEYS_FILE: Type.String({ default: '', description: 'JSON file of hashed API keys with scopes (see README). Empty: no auth, loopback only.' }),
+  DFG_TRUSTED_PUBLISHERS: Type.String({ default: '', description: 'JSON file listing the publisher keys whose signed gallery bundles may be imported (see README, Sharing galleries). Empty: imports are refused.' }),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis for batch jobs.' }),
   DFG_THRESHOLD: Type.Optional(Type.Number({ minimum: -1, maximum: 1, description: 'Similarity an attribution needs while the gallery has no calibration. Unset: the model\'s default (`decision.threshold` in its model.json), else 0.5.' })),
   DFG_MARGIN: Type.Optional(Type.Number({ minimum: 0, maximum: 2, description: 'Minimum score margin of the best algorithm over the runner-up. Unset: the model\'s default (`decision.margin` in its model.json), else 0.02.' })),
@@ -96,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   cfg.DFG_GALLERY_DIR = path.resolve(cwd, cfg.DFG_GALLERY_DIR);
   cfg.DFG_MODELS_DIR = path.resolve(cwd, cfg.DFG_MODELS_DIR);
   if (cfg.DFG_API_KEYS_FILE) cfg.DFG_API_KEYS_FILE = path.resolve(cwd, cfg.DFG_API_KEYS_FILE);
+  if (cfg.DFG_TRUSTED_PUBLISHERS) cfg.DFG_TRUSTED_PUBLISHERS = path.resolve(cwd, cfg.DFG_TRUSTED_PUBLISHERS);
   return cfg;
 }
 
