@@ -194,5 +194,14 @@ t.test('export two algorithms, import them under the same and under another mode
     t.same(accepted, [], `each of ${positions.size} one-byte changes refused with a bundle code (${[...codes].sort().join(', ')})`);
     t.ok(codes.has('DFG_ERR_BUNDLE_TAMPERED'));
     t.same(await counts(b.gallery), { algorithms: 0, samples: 0 }, 'nothing written by any refused bundle');
+
+    await refuse(await repack((m) => { m.algorithms[1]!.name = m.algorithms[0]!.name.toUpperCase(); }), 'DFG_ERR_BUNDLE_MALFORMED', 'two algorithms of one name');
+    // A write that fails midway (another process switched the gallery's models after the first
+    // algorithm was created): what the import created is removed.
+    b.gallery.expectSwitch({ list: 'another-model', at: new Date(0).toISOString(), forced: false });
+    await refuse(plainBytes, 'DFG_ERR_MODEL_SWITCHED', 'the store refuses the samples midway');
+    b.gallery.expectSwitch(undefined);
+    t.same(await counts(b.gallery), { algorithms: 0, samples: 0 }, 'the algorithm created before the failure is gone');
+    t.match(await importBundle(b, plainBytes, { trust }), { created: 6 }, 'and the same bundle imports afterwards');
   });
 });

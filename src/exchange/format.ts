@@ -24,14 +24,15 @@ export const BundleModelSchema = Type.Object({
 export const BundleSampleSchema = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 128 }),
   sha256: Sha256,
-  width: Type.Integer({ minimum: 1 }),
-  height: Type.Integer({ minimum: 1 }),
+  width: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 }),
+  height: Type.Integer({ minimum: 1, maximum: 2 ** 31 - 1 }),
   filename: Type.Union([Type.String({ maxLength: 1024 }), Type.Null()]),
 });
 
 export const BundleAlgorithmSchema = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 128 }),
-  name: Type.String({ minLength: 1, maxLength: 200 }),
+  /** As the gallery's names: 1 to 200 characters, no control characters, no surrounding spaces. */
+  name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\u0000-\\u001f\\u007f\\s](?:[^\\u0000-\\u001f\\u007f]*[^\\u0000-\\u001f\\u007f\\s])?$' }),
   forgeryType: Type.Union(FORGERY_TYPES.map((f) => Type.Literal(f))),
   architecture: Type.Union(ARCHITECTURES.map((a) => Type.Literal(a))),
   description: Type.String({ maxLength: 4000 }),

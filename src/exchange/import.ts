@@ -77,6 +77,8 @@ interface Plan {
   galleryName: string;
   /** Sample positions (over all samples of the manifest) to add. */
   rows: number[];
+  /** Samples the gallery's algorithm already has (merge). */
+  known?: number;
 }
 
 /**
@@ -119,6 +121,17 @@ export async function importBundle(parts: { gallery: Gallery; embedder: Embedder
     return { index, action: 'created', galleryName: name, rows };
   });
   const samples = manifest.algorithms.flatMap((a) => a.samples);
+  // Dedupe by sha256: a sample the merged-into algorithm has (with every served vector) is neither embedded nor added again.
+  for (const p of plans) {
+    if (!p.existing) continue;
+    const keep: number[] = [];
+    for (const r of p.rows) {
+      const have = (await gallery.findBySha(samples[r]!.sha256)).some((s) => s.algorithmId === p.existing!.id && served.every((m) => s.models.includes(m.id)));
+      if (!have) keep.push(r);
+    }
+    p.known = p.rows.length - keep.length;
+    p.rows = keep;
+  }
 
   // Every vector before any write.
   const embedded = new Map<string, Record<string, Float32Array>>();
@@ -153,7 +166,7 @@ export async function importBundle(parts: { gallery: Gallery; embedder: Embedder
     await gallery.keepImages([...shasWritten].filter((s) => bundle.images.has(s)).map((s) => ({ sha256: s, bytes: bundle.images.get(s)! })));
     for (const p of plans) {
       const a = manifest.algorithms[p.index]!;
-      const out: ImportedAlgorithm = { name: a.name, action: p.action, galleryName: p.galleryName, created: 0, duplicates: 0 };
+      const out: ImportedAlgorithm = { name: a.name, action: p.action, galleryName: p.galleryName, created: 0, duplicates: p.known ?? 0 };
       summary.algorithms.push(out);
       if (p.action === 'skipped') continue;
       let target = p.existing;

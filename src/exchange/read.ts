@@ -173,6 +173,8 @@ export async function verifyBundle(source: AsyncIterable<Uint8Array> | Uint8Arra
   }
   const manifest = manifestDoc;
   if (manifest.exporter.publisher !== sigDoc.publisher) throw malformed(`manifest names publisher ${JSON.stringify(manifest.exporter.publisher)}, signed by ${JSON.stringify(sigDoc.publisher)}`);
+  const names = manifest.algorithms.map((a) => a.name.toLowerCase());
+  if (new Set(names).size !== names.length) throw malformed('two algorithms share a name (names are case-insensitive)');
   const modelIds = manifest.models.map((m) => m.id);
   if (new Set(modelIds).size !== modelIds.length) throw malformed('a model is listed twice');
 
