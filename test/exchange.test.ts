@@ -17,15 +17,16 @@ import { enrolImages } from '../src/enrol.js';
 import { isDfgError } from '../src/errors.js';
 import { createSigningKey, exportBundle, importBundle, packBundle, verifyBundle, type TrustList } from '../src/exchange/index.js';
 import crypto from 'node:crypto';
+import { testDatabase } from './helpers/pg.js';
 
 const MODELS = path.join(ROOT, 'models');
 
 interface Site { gallery: Gallery; embedder: Embedder; dir: string }
 
-async function site(t: { teardown(fn: () => unknown): void }, model: string): Promise<Site> {
+async function site(t: { teardown(fn: () => unknown): void }, model: string, store?: string): Promise<Site> {
   const dir = tempDir('dfg-exchange-');
   const embedder = await createEmbedder({ modelsDir: MODELS, modelId: model, threads: 1, maxQueue: 64, limits: { maxBytes: 20 * 1024 * 1024, maxPixels: 40_000_000 } });
-  const gallery = await openGallery({ dir, modelId: model, dim: embedder.model.dim, keepImages: true });
+  const gallery = await openGallery({ dir, store, modelId: model, dim: embedder.model.dim, keepImages: true });
   t.teardown(async () => {
     await gallery.close();
     await embedder.close();
@@ -118,6 +119,25 @@ t.test('export two algorithms, import them under the same and under another mode
     t.equal(await nearest(c, probeX), 'Nearest');
     t.equal(await nearest(c, probeY), 'Bilinear');
     t.ok(await c.gallery.readImage(full.manifest.algorithms[0]!.samples[0]!.sha256), 'the imported bytes are kept for later re-embedding');
+  });
+
+  t.test('the PostgreSQL store: the same import, and a failed one undone', async (t) => {
+    const url = await testDatabase(t, 'exchange');
+    await t.test('import', async (t) => {
+      const p = await site(t, 'residual-v2', url);
+      p.gallery.expectSwitch({ list: 'another-model', at: new Date(0).toISOString(), forced: false });
+      const failed = await importBundle(p, fullBytes, { trust }).catch((e: unknown) => e);
+      t.ok(isDfgError(failed, 'DFG_ERR_MODEL_SWITCHED'), 'the store refuses the samples midway');
+      t.same(await counts(p.gallery), { algorithms: 0, samples: 0 }, 'what the import created is gone');
+      p.gallery.expectSwitch(undefined);
+      const r = await importBundle(p, fullBytes, { trust });
+      t.match(r, { created: 6, models: { 'residual-v2': 'bundle' } });
+      t.equal(await nearest(p, probeX), 'Nearest');
+      t.ok(await p.gallery.readImage(full.manifest.algorithms[1]!.samples[0]!.sha256), 'image bytes kept in the shared store');
+      const back = await exportBundle(p.gallery, { algorithms: ['Nearest', 'Bilinear'], models, signer, images: true });
+      const v = await verifyBundle(await buffer(back.stream), trust);
+      t.same(v.vectors.get('residual-v2')!.map((r) => Buffer.from(r.buffer).toString('hex')), verified.vectors.get('residual-v2')!.map((r) => Buffer.from(r.buffer).toString('hex')), 'exported again from PostgreSQL: the same vectors');
+    });
   });
 
   t.test('refused bundles write nothing', async (t) => {
