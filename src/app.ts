@@ -22,6 +22,7 @@ import { galleryRoutes } from './http/routes/gallery.js';
 import { healthRoutes } from './http/routes/health.js';
 import { calibrationRoutes } from './http/routes/calibration.js';
 import { modelRoutes } from './http/routes/model.js';
+import { exchangeRoutes } from './http/routes/exchange.js';
 import { ERRORS } from './errors.js';
 import type { RouteDeps } from './http/deps.js';
 
@@ -96,7 +97,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
         },
       },
       tags: [
-        { name: 'attribution' }, { name: 'algorithms' }, { name: 'samples' }, { name: 'gallery' }, { name: 'jobs' }, { name: 'health' },
+        { name: 'attribution' }, { name: 'algorithms' }, { name: 'samples' }, { name: 'gallery' }, { name: 'jobs' }, { name: 'exchange', description: 'Signed gallery bundles shared between organisations' }, { name: 'health' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -122,7 +123,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
   });
 
   const deps: RouteDeps = { services, metrics, keyRing };
-  for (const plugin of [healthRoutes, algorithmRoutes, sampleRoutes, attributeRoutes, galleryRoutes, calibrationRoutes, modelRoutes, ...(opts.extraRoutes ?? [])]) {
+  for (const plugin of [healthRoutes, algorithmRoutes, sampleRoutes, attributeRoutes, galleryRoutes, calibrationRoutes, modelRoutes, exchangeRoutes, ...(opts.extraRoutes ?? [])]) {
     await app.register(async (scoped) => plugin(scoped, deps));
   }
   return { app, metrics };

@@ -92,6 +92,7 @@ export const ERRORS = {
   DFG_ERR_BUNDLE_DIMENSION_MISMATCH: { status: 400, message: 'Bundle vectors of %s: %s', doc: 'Import: a vector file does not hold one row of the declared dimension per sample, or the served model of the same id and version has another dimension; nothing written.' },
   DFG_ERR_BUNDLE_NOT_EMBEDDABLE: { status: 409, message: 'Bundle cannot be imported for model %s: %s', doc: 'Import: the bundle has no vectors of a served model (id and version) and lacks the image bytes to embed them (export with --images); nothing written.' },
   DFG_ERR_BUNDLE_TRUST_NOT_CONFIGURED: { status: 503, message: 'No trusted publishers: %s', doc: 'Import: DFG_TRUSTED_PUBLISHERS is not set, or its file is not a valid trusted publishers list; nothing written.' },
+  DFG_ERR_BUNDLE_SIGNING_NOT_CONFIGURED: { status: 409, message: 'This server signs no bundles: %s', doc: 'GET /v1/exports: DFG_SIGNING_KEY_FILE is not set, so the server has no publisher key to sign a bundle with (export with the CLI, or configure one).' },
   DFG_ERR_BUNDLE_SIGNING_KEY_INVALID: { status: 500, message: 'Signing key %s cannot be used: %s', doc: 'Export: the private key file (dfg keys signing create) cannot be read or is not an Ed25519 signing key.' },
   // simulated genome (dfg genome)
   DFG_ERR_GENOME_INVALID: { status: 422, message: 'Invalid genome request: %s', doc: 'dfg genome: options, the real-photo folder or the genome folder cannot be used (missing, empty, out of range).' },
