@@ -82,6 +82,20 @@ export const ERRORS = {
   // batch jobs (per-item codes in job errors and results)
   DFG_ERR_URL_FETCH_FAILED: { status: 502, message: 'Fetching %s failed: %s', doc: 'Batch job item: an image URL could not be downloaded (network error, timeout, non-200 status).' },
   DFG_ERR_JOB_CHUNK_FAILED: { status: 500, message: 'Chunk %s failed after %s attempt(s): %s', doc: 'Batch job item: its chunk kept failing (worker crashes, infrastructure errors) and was given up; resubmit these images.' },
+  // signed gallery bundles (dfg gallery export | import)
+  DFG_ERR_BUNDLE_MALFORMED: { status: 400, message: 'Bundle rejected: %s', doc: 'Import: not a bundle tar, an unexpected or missing entry, a manifest that fails its schema, or contents that disagree with the manifest; nothing written.' },
+  DFG_ERR_BUNDLE_TRUNCATED: { status: 400, message: 'Bundle is truncated: %s', doc: 'Import: the bundle ends before its last entry does (an interrupted download); nothing written.' },
+  DFG_ERR_BUNDLE_TOO_LARGE: { status: 413, message: 'Bundle over its limits: %s', doc: 'Import: the bundle, an entry or the number of entries exceeds the import limits (bombs); nothing written.' },
+  DFG_ERR_BUNDLE_VERSION_UNSUPPORTED: { status: 400, message: 'Bundle format %s is not supported (this release reads %s)', doc: 'Import: the bundle was written in another format or format version; nothing written.' },
+  DFG_ERR_BUNDLE_UNSIGNED: { status: 400, message: 'Bundle is not signed: %s', doc: 'Import: the bundle has no signature.json as its last entry; nothing written.' },
+  DFG_ERR_BUNDLE_UNKNOWN_PUBLISHER: { status: 403, message: 'Bundle publisher %s is not trusted', doc: 'Import: the signing key id is not in the trusted publishers list (DFG_TRUSTED_PUBLISHERS); nothing written.' },
+  DFG_ERR_BUNDLE_BAD_SIGNATURE: { status: 400, message: 'Bundle signature of %s does not verify', doc: 'Import: the signature does not match the trusted key of its publisher; nothing written.' },
+  DFG_ERR_BUNDLE_TAMPERED: { status: 400, message: 'Bundle entry %s was changed after signing', doc: 'Import: an entry\'s sha256, size or order differs from the signed list (or the tar framing around it was altered); nothing written.' },
+  DFG_ERR_BUNDLE_DIMENSION_MISMATCH: { status: 400, message: 'Bundle vectors of %s: %s', doc: 'Import: a vector file does not hold one row of the declared dimension per sample, or the served model of the same id and version has another dimension; nothing written.' },
+  DFG_ERR_BUNDLE_NOT_EMBEDDABLE: { status: 409, message: 'Bundle cannot be imported for model %s: %s', doc: 'Import: the bundle has no vectors of a served model (id and version) and lacks the image bytes to embed them (export with --images); nothing written.' },
+  DFG_ERR_BUNDLE_TRUST_NOT_CONFIGURED: { status: 503, message: 'No trusted publishers: %s', doc: 'Import: DFG_TRUSTED_PUBLISHERS is not set, or its file is not a valid trusted publishers list; nothing written.' },
+  DFG_ERR_BUNDLE_SIGNING_NOT_CONFIGURED: { status: 409, message: 'This server signs no bundles: %s', doc: 'GET /v1/exports: DFG_SIGNING_KEY_FILE is not set, so the server has no publisher key to sign a bundle with (export with the CLI, or configure one).' },
+  DFG_ERR_BUNDLE_SIGNING_KEY_INVALID: { status: 500, message: 'Signing key %s cannot be used: %s', doc: 'Export: the private key file (dfg keys signing create) cannot be read or is not an Ed25519 signing key.' },
   // simulated genome (dfg genome)
   DFG_ERR_GENOME_INVALID: { status: 422, message: 'Invalid genome request: %s', doc: 'dfg genome: options, the real-photo folder or the genome folder cannot be used (missing, empty, out of range).' },
 } as const satisfies Record<string, DfgErrorInfo>;

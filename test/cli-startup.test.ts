@@ -34,7 +34,7 @@ async function dfgModules(args: string[], env: Record<string, string> = {}): Pro
 }
 
 t.test('help and option checks load no heavy package', async (t) => {
-  for (const args of [['--help'], ['keys', 'create', '--help'], ['jobs', 'enrol', '--help'], ['gallery', 'reembed', '--help'], ['eval', '--help'], ['genome', 'fit', '--help'], ['attribute', '-k', '0', 'x.png']]) {
+  for (const args of [['--help'], ['keys', 'create', '--help'], ['jobs', 'enrol', '--help'], ['gallery', 'reembed', '--help'], ['eval', '--help'], ['genome', 'fit', '--help'], ['gallery', 'export', '--help'], ['keys', 'signing', 'create', '--help'], ['attribute', '-k', '0', 'x.png']]) {
     const { result, packages, ours } = await dfgModules(args);
     t.ok(packages.has('commander'), `${args.join(' ')}: the module log works`);
     t.ok(ours.has('src/cli/commands/core.js'), `${args.join(' ')}: every command registered`);
@@ -49,6 +49,13 @@ t.test('a command loads its own action module, and only what that needs', async 
   t.same([...ours].filter((f) => f.startsWith('src/cli/actions/')), ['src/cli/actions/keys.js'], 'keys create: its action module alone');
   t.ok(packages.has('@sinclair/typebox'), 'the keys file schema is loaded when the command runs');
   t.same(['onnxruntime-node', 'sharp', 'bullmq', 'fastify'].filter((p) => packages.has(p)), [], 'no model runtime, image decoder, queue or server for a key');
+
+  const signingDir = tempDir('dfg-startup-signing-');
+  t.teardown(() => fs.rmSync(signingDir, { recursive: true, force: true }));
+  const signing = await dfgModules(['keys', 'signing', 'create', '--id', 'startup', '--out', signingDir]);
+  t.equal(signing.result.code, 0, signing.result.out);
+  t.same([...signing.ours].filter((f) => f.startsWith('src/cli/actions/')), ['src/cli/actions/signing.js'], 'keys signing create: its action module alone');
+  t.same(['onnxruntime-node', 'sharp', 'better-sqlite3', 'bullmq', 'fastify'].filter((p) => signing.packages.has(p)), [], 'no gallery, model runtime or server for a signing key');
 
   const models = await dfgModules(['models', 'list'], { DFG_MODELS_DIR: path.join(ROOT, 'no-such-models-dir') });
   t.equal(models.result.code, 1, 'models list refuses a missing folder');

@@ -248,6 +248,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download algorithms with their samples and vectors as a bundle signed with the server's publisher key
+         * @description The bundle format is in the README (Sharing galleries: signed bundles). 409 DFG_ERR_BUNDLE_SIGNING_NOT_CONFIGURED without DFG_SIGNING_KEY_FILE.
+         */
+        get: operations["exportBundle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a signed bundle (the request body) against DFG_TRUSTED_PUBLISHERS and import it, all or nothing
+         * @description Send the bundle as application/octet-stream. Vectors of a served model (same id and version) are used as they are; otherwise the bundle's image bytes are embedded. Every refusal (DFG_ERR_BUNDLE_*) writes nothing.
+         */
+        post: operations["importBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/enrolments": {
         parameters: {
             query?: never;
@@ -377,7 +417,7 @@ export interface components {
         Error: {
             statusCode: number;
             /** @description Catalogue code; clients branch on it. */
-            code: "DFG_ERR_REQUEST_INVALID" | "DFG_ERR_REQUEST_BAD_JSON" | "DFG_ERR_REQUEST_UNSUPPORTED_MEDIA" | "DFG_ERR_REQUEST_BODY_TOO_LARGE" | "DFG_ERR_ROUTE_NOT_FOUND" | "DFG_ERR_UPLOAD_NO_FILE" | "DFG_ERR_UPLOAD_TOO_MANY_FILES" | "DFG_ERR_UPLOAD_TOO_MANY_PARTS" | "DFG_ERR_UPLOAD_FILE_TOO_LARGE" | "DFG_ERR_UPLOAD_TOO_LARGE" | "DFG_ERR_UPLOAD_MALFORMED" | "DFG_ERR_IMAGE_EMPTY" | "DFG_ERR_IMAGE_TOO_LARGE" | "DFG_ERR_IMAGE_UNSUPPORTED_FORMAT" | "DFG_ERR_IMAGE_CORRUPT" | "DFG_ERR_IMAGE_TOO_MANY_PIXELS" | "DFG_ERR_IMAGE_TOO_SMALL" | "DFG_ERR_IMAGE_NO_SIGNAL" | "DFG_ERR_ALGORITHM_NOT_FOUND" | "DFG_ERR_ALGORITHM_NAME_TAKEN" | "DFG_ERR_SAMPLE_NOT_REEMBEDDABLE" | "DFG_ERR_IMAGE_NOT_KEPT" | "DFG_ERR_SAMPLE_NOT_FOUND" | "DFG_ERR_SAMPLE_IMAGE_NOT_KEPT" | "DFG_ERR_AUTH_MISSING_KEY" | "DFG_ERR_AUTH_INVALID_KEY" | "DFG_ERR_AUTH_FORBIDDEN" | "DFG_ERR_SERVER_OVERLOADED" | "DFG_ERR_RATE_LIMITED" | "DFG_ERR_SERVER_NOT_READY" | "DFG_ERR_INTERNAL" | "DFG_ERR_JOBS_UNAVAILABLE" | "DFG_ERR_REEMBED_NOTHING_LEFT" | "DFG_ERR_JOB_NOT_FOUND" | "DFG_ERR_ARCHIVE_INVALID" | "DFG_ERR_IMPORT_PATH_FORBIDDEN" | "DFG_ERR_URL_FORBIDDEN" | "DFG_ERR_CONFIG_INVALID" | "DFG_ERR_CONFIG_UNSAFE_BIND" | "DFG_ERR_MODEL_NOT_FOUND" | "DFG_ERR_MODEL_MANIFEST_INVALID" | "DFG_ERR_MODEL_LIST_INVALID" | "DFG_ERR_MODEL_LOAD_FAILED" | "DFG_ERR_MODEL_UNUSABLE" | "DFG_ERR_MODEL_SWITCH_INCOMPLETE" | "DFG_ERR_MODEL_SWITCHED" | "DFG_ERR_MODEL_SWITCH_BUSY" | "DFG_ERR_GALLERY_DIMENSION_MISMATCH" | "DFG_ERR_CALIBRATION_NOT_FOUND" | "DFG_ERR_CALIBRATION_INSUFFICIENT" | "DFG_ERR_EVAL_DATASET_INVALID" | "DFG_ERR_EVAL_PROTOCOL_INVALID" | "DFG_ERR_EVAL_SERVICE_FAILED" | "DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED" | "DFG_ERR_STORE_UNAVAILABLE" | "DFG_ERR_URL_FETCH_FAILED" | "DFG_ERR_JOB_CHUNK_FAILED" | "DFG_ERR_GENOME_INVALID";
+            code: "DFG_ERR_REQUEST_INVALID" | "DFG_ERR_REQUEST_BAD_JSON" | "DFG_ERR_REQUEST_UNSUPPORTED_MEDIA" | "DFG_ERR_REQUEST_BODY_TOO_LARGE" | "DFG_ERR_ROUTE_NOT_FOUND" | "DFG_ERR_UPLOAD_NO_FILE" | "DFG_ERR_UPLOAD_TOO_MANY_FILES" | "DFG_ERR_UPLOAD_TOO_MANY_PARTS" | "DFG_ERR_UPLOAD_FILE_TOO_LARGE" | "DFG_ERR_UPLOAD_TOO_LARGE" | "DFG_ERR_UPLOAD_MALFORMED" | "DFG_ERR_IMAGE_EMPTY" | "DFG_ERR_IMAGE_TOO_LARGE" | "DFG_ERR_IMAGE_UNSUPPORTED_FORMAT" | "DFG_ERR_IMAGE_CORRUPT" | "DFG_ERR_IMAGE_TOO_MANY_PIXELS" | "DFG_ERR_IMAGE_TOO_SMALL" | "DFG_ERR_IMAGE_NO_SIGNAL" | "DFG_ERR_ALGORITHM_NOT_FOUND" | "DFG_ERR_ALGORITHM_NAME_TAKEN" | "DFG_ERR_SAMPLE_NOT_REEMBEDDABLE" | "DFG_ERR_IMAGE_NOT_KEPT" | "DFG_ERR_SAMPLE_NOT_FOUND" | "DFG_ERR_SAMPLE_IMAGE_NOT_KEPT" | "DFG_ERR_AUTH_MISSING_KEY" | "DFG_ERR_AUTH_INVALID_KEY" | "DFG_ERR_AUTH_FORBIDDEN" | "DFG_ERR_SERVER_OVERLOADED" | "DFG_ERR_RATE_LIMITED" | "DFG_ERR_SERVER_NOT_READY" | "DFG_ERR_INTERNAL" | "DFG_ERR_JOBS_UNAVAILABLE" | "DFG_ERR_REEMBED_NOTHING_LEFT" | "DFG_ERR_JOB_NOT_FOUND" | "DFG_ERR_ARCHIVE_INVALID" | "DFG_ERR_IMPORT_PATH_FORBIDDEN" | "DFG_ERR_URL_FORBIDDEN" | "DFG_ERR_CONFIG_INVALID" | "DFG_ERR_CONFIG_UNSAFE_BIND" | "DFG_ERR_MODEL_NOT_FOUND" | "DFG_ERR_MODEL_MANIFEST_INVALID" | "DFG_ERR_MODEL_LIST_INVALID" | "DFG_ERR_MODEL_LOAD_FAILED" | "DFG_ERR_MODEL_UNUSABLE" | "DFG_ERR_MODEL_SWITCH_INCOMPLETE" | "DFG_ERR_MODEL_SWITCHED" | "DFG_ERR_MODEL_SWITCH_BUSY" | "DFG_ERR_GALLERY_DIMENSION_MISMATCH" | "DFG_ERR_CALIBRATION_NOT_FOUND" | "DFG_ERR_CALIBRATION_INSUFFICIENT" | "DFG_ERR_EVAL_DATASET_INVALID" | "DFG_ERR_EVAL_PROTOCOL_INVALID" | "DFG_ERR_EVAL_SERVICE_FAILED" | "DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED" | "DFG_ERR_STORE_UNAVAILABLE" | "DFG_ERR_URL_FETCH_FAILED" | "DFG_ERR_JOB_CHUNK_FAILED" | "DFG_ERR_BUNDLE_MALFORMED" | "DFG_ERR_BUNDLE_TRUNCATED" | "DFG_ERR_BUNDLE_TOO_LARGE" | "DFG_ERR_BUNDLE_VERSION_UNSUPPORTED" | "DFG_ERR_BUNDLE_UNSIGNED" | "DFG_ERR_BUNDLE_UNKNOWN_PUBLISHER" | "DFG_ERR_BUNDLE_BAD_SIGNATURE" | "DFG_ERR_BUNDLE_TAMPERED" | "DFG_ERR_BUNDLE_DIMENSION_MISMATCH" | "DFG_ERR_BUNDLE_NOT_EMBEDDABLE" | "DFG_ERR_BUNDLE_TRUST_NOT_CONFIGURED" | "DFG_ERR_BUNDLE_SIGNING_NOT_CONFIGURED" | "DFG_ERR_BUNDLE_SIGNING_KEY_INVALID" | "DFG_ERR_GENOME_INVALID";
             error: string;
             message: string;
         };
@@ -2181,6 +2221,225 @@ export interface operations {
             };
             /** @description Default Response */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportBundle: {
+        parameters: {
+            query: {
+                /** @description Comma-separated algorithm ids or names. */
+                algorithms: string;
+                /** @description Include the kept image bytes (a gallery served by another model can then embed them). */
+                images: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bundle (application/octet-stream) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Blob;
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    importBundle: {
+        parameters: {
+            query: {
+                /** @description An algorithm name the gallery has: new (import under `name (publisher)`), merge (add its samples), skip. */
+                onConflict: "new" | "merge" | "skip";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        bundleSha256: string;
+                        publisher: string;
+                        /** @description Per served model: vectors used from the bundle, or embedded from its image bytes. */
+                        models: {
+                            [key: string]: "bundle" | "embedded";
+                        };
+                        algorithms: {
+                            /** @description Name in the bundle. */
+                            name: string;
+                            action: "created" | "merged" | "skipped";
+                            id?: string;
+                            galleryName?: string;
+                            created: number;
+                            duplicates: number;
+                        }[];
+                        created: number;
+                        duplicates: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };

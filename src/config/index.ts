@@ -26,6 +26,9 @@ export const ConfigSchema = Type.Object({
   DFG_MODEL: Type.Optional(Type.String({ description: 'Embedding models, `id[:weight],...`: one model id, or several whose similarities are fused by weight (default weight 1). Unset: the list of the last model switch recorded in the gallery (PUT /v1/model), else residual-v3. Set, it wins over a recorded switch.' })),
   DFG_KEEP_IMAGES: Type.Boolean({ default: true, description: 'Keep enrolled image bytes under DFG_GALLERY_DIR/blobs (content-addressed) so the gallery can be re-embedded for a new model. false: only embeddings are stored.' }),
   DFG_API_KEYS_FILE: Type.String({ default: '', description: 'JSON file of hashed API keys with scopes (see README). Empty: no auth, loopback only.' }),
+  DFG_TRUSTED_PUBLISHERS: Type.String({ default: '', description: 'JSON file listing the publisher keys whose signed gallery bundles may be imported (see README, Sharing galleries). Empty: imports are refused.' }),
+  DFG_SIGNING_KEY_FILE: Type.String({ default: '', description: 'Private key file of `dfg keys signing create`: the server signs the bundles of GET /v1/exports with it. Empty: the route answers 409.' }),
+  DFG_MAX_BUNDLE_BYTES: Int(1024, 2 ** 31 - 1, 1024 ** 3, 'Largest bundle POST /v1/imports accepts, in bytes (it is held in memory while verified).'),
   REDIS_URL: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis for batch jobs.' }),
   DFG_THRESHOLD: Type.Optional(Type.Number({ minimum: -1, maximum: 1, description: 'Similarity an attribution needs while the gallery has no calibration. Unset: the model\'s default (`decision.threshold` in its model.json), else 0.5.' })),
   DFG_MARGIN: Type.Optional(Type.Number({ minimum: 0, maximum: 2, description: 'Minimum score margin of the best algorithm over the runner-up. Unset: the model\'s default (`decision.margin` in its model.json), else 0.02.' })),
@@ -110,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   cfg.DFG_GALLERY_DIR = path.resolve(cwd, cfg.DFG_GALLERY_DIR);
   cfg.DFG_MODELS_DIR = path.resolve(cwd, cfg.DFG_MODELS_DIR);
   if (cfg.DFG_API_KEYS_FILE) cfg.DFG_API_KEYS_FILE = path.resolve(cwd, cfg.DFG_API_KEYS_FILE);
+  if (cfg.DFG_TRUSTED_PUBLISHERS) cfg.DFG_TRUSTED_PUBLISHERS = path.resolve(cwd, cfg.DFG_TRUSTED_PUBLISHERS);
+  if (cfg.DFG_SIGNING_KEY_FILE) cfg.DFG_SIGNING_KEY_FILE = path.resolve(cwd, cfg.DFG_SIGNING_KEY_FILE);
   return cfg;
 }
 

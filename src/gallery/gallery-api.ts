@@ -58,6 +58,15 @@ export interface GalleryOptions {
   log?: GalleryLogger;
 }
 
+export interface AddSamplesOptions {
+  /**
+   * Refuse (DFG_ERR_IMAGE_NOT_KEPT) unless each item's image bytes are kept; default `keepImages`.
+   * false: samples whose bytes the caller never had (a bundle's vectors without images), which
+   * stay out of later re-embeddings like samples enrolled with DFG_KEEP_IMAGES=false.
+   */
+  requireKeptBytes?: boolean;
+}
+
 export interface SearchOptions {
   /** Hide samples of disabled algorithms (default true). */
   enabledOnly?: boolean;
@@ -111,7 +120,7 @@ export interface Gallery {
    * back with `duplicate: true` and the stored sample, which gains the vectors of models it lacked. Throws DFG_ERR_ALGORITHM_NOT_FOUND,
    * DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID, and then writes nothing.
    */
-  addSamples(algorithmId: string, items: SampleInput[]): Promise<AddSampleResult[]>;
+  addSamples(algorithmId: string, items: SampleInput[], opts?: AddSamplesOptions): Promise<AddSampleResult[]>;
   /**
    * Fences enrolments to a model switch record: from now on addSamples commits only while the
    * store's last switch record is still `record` (null: no record), and otherwise throws 503
@@ -153,6 +162,8 @@ export interface Gallery {
   findBySha(sha256: string): Promise<SampleRecord[]>;
   /** Every indexed sample with its index (fused) vector, in enrolment order (for calibration). */
   vectors(opts?: { batchSize?: number }): AsyncGenerator<{ sampleId: string; algorithmId: string; vector: Float32Array }>;
+  /** Each given sample's stored vectors of the index's models, by model id (samples gone are absent; for exports). */
+  sampleVectors(sampleIds: readonly string[]): Promise<Map<string, Map<string, Float32Array>>>;
   /**
    * The k nearest samples by cosine similarity, best first; samples of disabled algorithms are left
    * out unless `enabledOnly` is false. Throws DFG_ERR_GALLERY_DIMENSION_MISMATCH or DFG_ERR_REQUEST_INVALID.

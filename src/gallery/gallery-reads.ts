@@ -21,7 +21,7 @@ export interface GalleryReadContext {
   open(): void;
 }
 
-export function createGalleryReads(ctx: GalleryReadContext): Pick<Gallery, 'vectors' | 'info' | 'enabledSampleCounts' | 'coverage' | 'effectiveThresholds'> {
+export function createGalleryReads(ctx: GalleryReadContext): Pick<Gallery, 'vectors' | 'sampleVectors' | 'info' | 'enabledSampleCounts' | 'coverage' | 'effectiveThresholds'> {
   const { store, live, models, modelIds, modelId, dim, open } = ctx;
   let thresholdCache: { algorithms: unknown; cal: unknown; value: EffectiveThresholds } | undefined;
 
@@ -41,6 +41,11 @@ export function createGalleryReads(ctx: GalleryReadContext): Pick<Gallery, 'vect
         if (page.length < batch) return;
         after = page[page.length - 1]!.label;
       }
+    },
+
+    async sampleVectors(sampleIds) {
+      open();
+      return store.vectorsOf(sampleIds, modelIds, await store.maxSeq());
     },
 
     info() {

@@ -148,13 +148,13 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return a && { id: a.id, name: a.name, forgeryType: a.forgeryType, architecture: a.architecture, enabled: a.enabled };
     },
 
-    async addSamples(algorithmId, items) {
+    async addSamples(algorithmId, items, addOpts) {
       open();
       checkId(algorithmId, 'algorithmId');
       const checked = checkSampleItems(models, items);
       // Checked under the write lock, so neither can change before the commit: the kept bytes are
       // still there (a concurrent delete may have removed them), and no other process switched models.
-      const results = await store.addSamples(algorithmId, checked, { fence: switchFence, keptBytes: keepImages });
+      const results = await store.addSamples(algorithmId, checked, { fence: switchFence, keptBytes: keepImages && addOpts?.requireKeptBytes !== false });
       await live.refresh();
       return results;
     },
@@ -239,6 +239,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     },
 
     vectors: reads.vectors,
+    sampleVectors: reads.sampleVectors,
 
     search(vector, k, searchOpts) {
       open();

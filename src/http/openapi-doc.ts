@@ -10,6 +10,7 @@ export const OPENAPI_TAGS = [
   { name: 'samples', description: 'Enrol, list and delete the reference samples of an algorithm.' },
   { name: 'gallery', description: 'The gallery as a whole: its state, the calibration of the thresholds, the served models.' },
   { name: 'jobs', description: 'Batch jobs over many images (enrol, attribute, re-embed): submit, follow, fetch results, cancel.' },
+  { name: 'exchange', description: 'Signed gallery bundles shared between organisations: export and import.' },
   { name: 'health', description: 'Liveness, readiness and Prometheus metrics; no API key needed.' },
 ];
 

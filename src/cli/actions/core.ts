@@ -25,7 +25,7 @@ const CHUNK = 32;
  * Runs `fn` on the services over DFG_GALLERY_DIR, then closes them. The gallery must exist (see
  * ../gallery-dir.ts) unless `create`: only `dfg enrol --create` makes a new one (`created` says it did).
  */
-async function withServices<T>(fn: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>, opts: { create?: boolean } = {}): Promise<T> {
+export async function withServices<T>(fn: (parts: Awaited<ReturnType<typeof open>>) => Promise<T>, opts: { create?: boolean } = {}): Promise<T> {
   const parts = await open(opts);
   try {
     return await fn(parts);

@@ -4,6 +4,7 @@ import { lazyAction } from '../lazy-action.js';
 import { registerReembedCommand } from './reembed.js';
 import { registerModelSwitchCommand } from './model-switch.js';
 import { registerKeysCommand } from './keys.js';
+import { registerExchangeCommands } from './exchange.js';
 
 /** As POST /v1/attribute's k. */
 const MAX_CANDIDATES = 20;
@@ -39,9 +40,10 @@ export function registerCoreCommands(program: Command): void {
     .option('-k <k>', `candidates per image (1 to ${MAX_CANDIDATES})`, candidateCount, 3)
     .action(lazyAction(actions, 'attribute'));
 
-  const gallery = program.command('gallery').description('Inspect, rebuild or re-embed the gallery');
+  const gallery = program.command('gallery').description('Inspect, rebuild, re-embed, export or import the gallery');
   gallery.command('info').description('Counts, version and index state').action(lazyAction(actions, 'galleryInfo'));
   registerReembedCommand(gallery);
+  registerExchangeCommands(gallery);
   gallery.command('rebuild').description('Rebuild the HNSW index of the configured model from the store and snapshot it').action(lazyAction(actions, 'galleryRebuild'));
   gallery
     .command('migrate')

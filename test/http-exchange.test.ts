@@ -1,0 +1,68 @@
+/**
+ * GET /v1/exports and POST /v1/imports: a bundle signed with the server's key, imported by a
+ * server of another model (embedded from the bundle's images); refusals are coded and write nothing.
+ */
+import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildTestApp, tempDir } from './helpers/app.js';
+import { generatorImage } from './helpers/images.js';
+import { generateKey } from '../src/http/plugins/auth.js';
+import { createSigningKey } from '../src/exchange/index.js';
+import { enrolImages } from '../src/enrol.js';
+
+t.test('export from one server, import into another', async (t) => {
+  const dir = tempDir('dfg-http-exchange-');
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const pair = createSigningKey('org-a');
+  const keyFile = path.join(dir, 'org-a.key');
+  fs.writeFileSync(keyFile, JSON.stringify(pair.privateKey), { mode: 0o600 });
+  const trusted = path.join(dir, 'trusted.json');
+  fs.writeFileSync(trusted, JSON.stringify({ publishers: [pair.publicKey] }));
+  const admin = generateKey('ops', ['admin']);
+  const reg = generateKey('reg', ['register']);
+  const keys = [admin.entry, reg.entry];
+  const as = (k: { key: string }) => ({ authorization: `Bearer ${k.key}` });
+
+  const a = await buildTestApp(t, { keys, env: { DFG_MODEL: 'residual-v2', DFG_SIGNING_KEY_FILE: keyFile } });
+  const ids = await a.services.use(async (parts) => {
+    const x = await parts.gallery.createAlgorithm({ name: 'Nearest', forgeryType: 'EFS', architecture: 'GAN' });
+    const y = await parts.gallery.createAlgorithm({ name: 'Bilinear' });
+    await enrolImages(parts, x.id, await Promise.all([1, 2].map(async (s) => ({ filename: `x${s}.png`, bytes: await generatorImage('nearest2', s) }))));
+    await enrolImages(parts, y.id, await Promise.all([1, 2].map(async (s) => ({ filename: `y${s}.png`, bytes: await generatorImage('bilinear4', s + 10) }))));
+    return [x.id, y.id];
+  });
+
+  const url = `/v1/exports?algorithms=${ids.join(',')}&images=true`;
+  t.equal((await a.app.inject({ method: 'GET', url, headers: as(reg) })).json().code, 'DFG_ERR_AUTH_FORBIDDEN', 'admin scope');
+  const exported = await a.app.inject({ method: 'GET', url, headers: as(admin) });
+  t.equal(exported.statusCode, 200, exported.body.slice(0, 200));
+  t.equal(exported.headers['content-type'], 'application/octet-stream');
+  t.match(exported.headers['content-disposition'], /^attachment; filename="org-a-\d{4}-\d{2}-\d{2}\.dfgb"$/);
+  const bundle = exported.rawPayload;
+  t.match((await a.app.inject({ method: 'GET', url: '/v1/exports?algorithms=nope', headers: as(admin) })).json(), { statusCode: 404, code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
+
+  const b = await buildTestApp(t, { keys, env: { DFG_MODEL: 'residual-v3', DFG_TRUSTED_PUBLISHERS: trusted, DFG_MAX_BUNDLE_BYTES: String(bundle.length + 10) } });
+  const post = (payload: Buffer, type = 'application/octet-stream', query = '') =>
+    b.app.inject({ method: 'POST', url: `/v1/imports${query}`, headers: { ...as(admin), 'content-type': type }, payload });
+  const count = async () => (await b.app.inject({ method: 'GET', url: '/v1/algorithms', headers: as(admin) })).json().total;
+
+  t.match((await b.app.inject({ method: 'GET', url, headers: as(admin) })).json(), { statusCode: 409, code: 'DFG_ERR_BUNDLE_SIGNING_NOT_CONFIGURED' }, 'no signing key, no export');
+  const tampered = Buffer.from(bundle);
+  tampered[1200] = tampered[1200]! ^ 1;
+  t.match((await post(tampered)).json(), { statusCode: 400, code: /^DFG_ERR_BUNDLE_(TAMPERED|MALFORMED)$/ });
+  t.match((await post(bundle.subarray(0, 3000))).json(), { statusCode: 400, code: 'DFG_ERR_BUNDLE_TRUNCATED' });
+  t.match((await post(Buffer.concat([bundle, Buffer.alloc(1024)]))).json(), { statusCode: 413, code: 'DFG_ERR_BUNDLE_TOO_LARGE' });
+  t.match((await post(bundle, 'application/json')).json(), { statusCode: 400 }, 'not JSON');
+  t.match((await post(bundle, 'text/plain')).json(), { statusCode: 415, code: 'DFG_ERR_REQUEST_UNSUPPORTED_MEDIA' });
+  t.match((await post(bundle, undefined, '?onConflict=replace')).json(), { statusCode: 400, code: 'DFG_ERR_REQUEST_INVALID' });
+  t.equal(await count(), 0, 'nothing written by a refused bundle');
+
+  const imported = await post(bundle);
+  t.equal(imported.statusCode, 200, imported.body);
+  t.match(imported.json(), { publisher: 'org-a', created: 4, models: { 'residual-v3': 'embedded' }, algorithms: [{ name: 'Nearest', action: 'created' }, { name: 'Bilinear', action: 'created' }] });
+  t.equal(await count(), 2);
+  const probe = await generatorImage('nearest2', 30);
+  const att = await b.app.inject({ method: 'POST', url: '/v1/attribute', headers: { ...as(admin), 'content-type': 'multipart/form-data; boundary=x' }, payload: Buffer.concat([Buffer.from('--x\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n'), probe, Buffer.from('\r\n--x--\r\n')]) });
+  t.equal(att.json().candidates?.[0]?.algorithm?.name, 'Nearest', 'attribution finds the imported algorithm');
+});
