@@ -10,6 +10,7 @@
  *   attribution/  embedding/   pure scoring and decisions; decode, ONNX session, worker pool
  *   gallery/  evaluation/      store and HNSW index; protocols, metrics, reports
  *   calibration/  genome/      gallery calibration runs; the simulated forgery genome
+ *   exchange/                  signed gallery bundles: export and import
  *   model-build/               ONNX writer and model definitions (dfg models build)
  *   use cases (src/*.ts)       attribute, enrol, reembed, the served-model lifecycle
  *   jobs/  http/  cli/         adapters: BullMQ, Fastify routes, the dfg command
@@ -43,9 +44,10 @@ const LAYERS = [
   { name: 'evaluation', from: dir('evaluation'), allowed: [dir('evaluation'), dir('api-client'), dir('lib'), dir('attribution'), dir('embedding'), dir('config'), dir('math'), ...BASE, NPM], core: true },
   { name: 'calibration', from: dir('calibration'), allowed: [dir('calibration'), dir('lib'), dir('gallery'), dir('attribution'), dir('config'), dir('math'), ...BASE, NPM], core: true },
   { name: 'genome', from: dir('genome'), allowed: [dir('genome'), dir('lib'), dir('evaluation'), dir('embedding'), dir('config'), dir('math'), ...BASE, NPM], core: true },
+  { name: 'exchange', from: dir('exchange'), allowed: [dir('exchange'), dir('lib'), dir('gallery'), dir('embedding'), dir('attribution'), dir('config'), dir('math'), ...BASE, NPM], core: true },
   { name: 'model-build', from: dir('model-build'), allowed: [dir('model-build'), dir('lib'), dir('genome'), dir('embedding'), dir('config'), dir('math'), ...BASE, NPM], core: true },
 ];
-const CAPABILITIES = ['math', 'lib', 'config', 'api-client', 'attribution', 'embedding', 'gallery', 'evaluation', 'calibration', 'genome', 'model-build'];
+const CAPABILITIES = ['math', 'lib', 'config', 'api-client', 'attribution', 'embedding', 'gallery', 'evaluation', 'calibration', 'genome', 'exchange', 'model-build'];
 const capabilityDirs = `src/(${CAPABILITIES.join('|')})/`;
 
 const anyOf = (patterns) => `^(${patterns.join('|')})`;
