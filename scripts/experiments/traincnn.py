@@ -141,7 +141,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--train', help='dump prefix of a genome (training data)')
     ap.add_argument('--load', help='a saved .pt instead of training')
-    ap.add_argument('--out', default='/tmp/cnn.pt')
+    ap.add_argument('--out', required=True)
     ap.add_argument('--minutes', type=float, default=30)
     ap.add_argument('--width', type=int, default=16)
     ap.add_argument('--batch', type=int, default=64)
