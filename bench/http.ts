@@ -11,11 +11,11 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import pino from 'pino';
-import { loadConfig, metricSetting, threadCount } from '../src/config/index.js';
+import { loadConfig, metricSetting, scoreNormSetting, threadCount } from '../src/config/index.js';
 import { startServices } from '../src/services.js';
 import { attributeImage } from '../src/attribute.js';
 import { enrolImages } from '../src/enrol.js';
-import { calibrateGallery } from '../src/calibration/index.js';
+import { calibrateGallery, calibrationCohort } from '../src/calibration/index.js';
 import { jpeg, generatorImage } from '../test/helpers/images.js';
 import { multipart } from '../test/helpers/multipart.js';
 
@@ -64,9 +64,13 @@ export async function runHttpBench(opts: { seconds?: number; gallerySamples?: nu
     const inputs = await Promise.all(Array.from({ length: n }, async (_, s) => ({ filename: `${s}.png`, bytes: await generatorImage(fam, i * 10_000 + s) })));
     await enrolImages(parts, alg.id, inputs);
   }
-  // Calibrated as a deployed gallery would be, so searches take the default similarity path
-  // (DFG_METRIC: the gallery-adapted re-scoring of the neighbours).
-  await calibrateGallery(parts.gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config) });
+  // Calibrated as a deployed gallery would be, so searches take the default scoring path
+  // (DFG_METRIC: the gallery-adapted re-scoring of the neighbours; DFG_SCORE_NORM: the cohort
+  // normalisation, whose probe side each attribution computes).
+  await calibrateGallery(parts.gallery, {
+    topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config),
+    cohort: calibrationCohort(parts.embedder.cohort, scoreNormSetting(config)),
+  });
   const raw = () => attributeImage({ ...parts, config }, image);
   for (let i = 0; i < 5; i++) await raw();
 
