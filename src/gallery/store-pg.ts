@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import pg from 'pg';
 import { dfgError, isDfgError } from '../errors.js';
 import { metricHeader, metricToBytes } from '../attribution/gallery-metric.js';
-import { parseSwitchRecord, type ChangeRow } from './store.js';
+import { parseSwitchRecord, toChangeRow, type ChangeLogRow } from './store.js';
 import { requireVectors, type CheckedSample, type IndexedSample, type SampleVectors } from './store-samples.js';
 import { blobToVector, newId, toAlgorithm, toSample, vectorToBlob, withCount, type AlgorithmRow, type SampleRow } from './store-rows.js';
 import { toCalibration, type CalibrationRow, type CheckedCalibration } from './store-calibrations.js';
@@ -485,22 +485,14 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
     changesAfter: (after, upto, limit) =>
       guard(() => windowed(after, upto, limit, async (lo, hi) =>
         (
-          await rows<{ seq: number; kind: ChangeRow['kind']; sample_id: string | null; model_id: string | null; algorithm_id: string | null; label: number | null; sample_seq: number | null; sample_alg: string | null }>(
+          await rows<ChangeLogRow>(
             pool,
             `SELECT c.seq, c.kind, c.sample_id, c.model_id, c.algorithm_id, c.label, s.seq AS sample_seq, s.algorithm_id AS sample_alg
              FROM changes c LEFT JOIN samples s ON c.kind = 'add' AND s.id = c.sample_id
              WHERE c.seq > $1 AND c.seq <= $2 ORDER BY c.seq`,
             [lo, hi],
           )
-        ).map((r) => ({
-          seq: r.seq,
-          kind: r.kind,
-          sampleId: r.sample_id,
-          modelId: r.model_id,
-          algorithmId: r.algorithm_id,
-          label: r.kind === 'add' ? (r.sample_seq ?? 0) : (r.label ?? 0),
-          sample: r.sample_seq !== null ? { label: r.sample_seq, sampleId: r.sample_id!, algorithmId: r.sample_alg! } : null,
-        })),
+        ).map(toChangeRow),
       )),
 
     indexedSamples: (models, after, upto, limit) => guard(() => indexedSamples(pool, models, after, upto, limit)),

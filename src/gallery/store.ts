@@ -40,6 +40,31 @@ export interface ChangeRow {
   sample: IndexedSample | null;
 }
 
+/** A change-log row as both backends select it (the change joined with the sample it adds). */
+export interface ChangeLogRow {
+  seq: number;
+  kind: ChangeRow['kind'];
+  sample_id: string | null;
+  model_id: string | null;
+  algorithm_id: string | null;
+  label: number | null;
+  sample_seq: number | null;
+  sample_alg: string | null;
+}
+
+/** The ChangeRow of a selected change-log row: an add of a sample that still exists is labelled by its seq. */
+export function toChangeRow(r: ChangeLogRow): ChangeRow {
+  return {
+    seq: r.seq,
+    kind: r.kind,
+    sampleId: r.sample_id,
+    modelId: r.model_id,
+    algorithmId: r.algorithm_id,
+    label: r.kind === 'add' ? (r.sample_seq ?? 0) : (r.label ?? 0),
+    sample: r.sample_seq !== null ? { label: r.sample_seq, sampleId: r.sample_id!, algorithmId: r.sample_alg! } : null,
+  };
+}
+
 export interface StoreOptions {
   /** How long a writer waits for another process's write lock, default 10 s. */
   busyTimeoutMs?: number;
@@ -183,20 +208,7 @@ export function openStore(file: string, opts: StoreOptions = {}) {
 
     /** Change rows in (after, upto], oldest first. */
     changesAfter: (after: number, upto: number, limit: number): ChangeRow[] =>
-      (
-        q.changesAfter.all({ after, upto, limit }) as Array<{
-          seq: number; kind: ChangeRow['kind']; sample_id: string | null; model_id: string | null; algorithm_id: string | null;
-          label: number | null; sample_seq: number | null; sample_alg: string | null;
-        }>
-      ).map((r) => ({
-        seq: r.seq,
-        kind: r.kind,
-        sampleId: r.sample_id,
-        modelId: r.model_id,
-        algorithmId: r.algorithm_id,
-        label: r.kind === 'add' ? (r.sample_seq ?? 0) : (r.label ?? 0),
-        sample: r.sample_seq !== null ? { label: r.sample_seq, sampleId: r.sample_id!, algorithmId: r.sample_alg! } : null,
-      })),
+      (q.changesAfter.all({ after, upto, limit }) as ChangeLogRow[]).map(toChangeRow),
 
     /** A page (by seq) of samples in (after, upto] that held a vector of every model in `models` at seq `upto`. */
     indexedSamples: (models: readonly string[], after: number, upto: number, limit: number): IndexedSample[] =>
