@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DEFAULT_EF_SEARCH, openGallery } from '../src/gallery/index.js';
+import { DEFAULT_EF_SEARCH, openGallery } from '../src/gallery/gallery.js';
 import { readHnswIndex } from '../src/gallery/hnsw-index.js';
 import { snapshotPaths } from '../src/gallery/snapshot.js';
 import { seededRandom as rng } from '../src/math/random.js';

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import pg from 'pg';
-import { DEFAULT_EF_SEARCH, openGallery } from '../src/gallery/index.js';
+import { DEFAULT_EF_SEARCH, openGallery } from '../src/gallery/gallery.js';
 import { openPgGalleryStore } from '../src/gallery/store-pg.js';
 import { openSqliteGalleryStore } from '../src/gallery/store-sqlite.js';
 import type { GalleryStore } from '../src/gallery/store-api.js';
@@ -72,7 +72,7 @@ process.stdout.write(JSON.stringify({ ms, rssKb: process.resourceUsage().maxRSS,
 function coldStart(dir: string, store?: string): Promise<{ ms: number; rssKb: number; builtFrom: string; samples: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
-      env: { ...process.env, GALLERY_MODULE: new URL('../src/gallery/index.js', import.meta.url).href, DIR: dir, STORE: store ?? '' },
+      env: { ...process.env, GALLERY_MODULE: new URL('../src/gallery/gallery.js', import.meta.url).href, DIR: dir, STORE: store ?? '' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { Embedder } from './embedding/index.js';
-import type { Gallery } from './gallery/index.js';
+import type { Gallery } from './gallery/gallery.js';
 import { dfgError, isDfgError, type DfgError } from './errors.js';
 
 export interface EnrolInput {

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import { storeLocation, type Config } from './config/index.js';
 import { formatModelList, loadManifest, parseModelList, type ModelChoice } from './embedding/index.js';
-import { readLastSwitch, writeSwitchRecord, type Gallery, type StoreLocation, type SwitchRecord } from './gallery/index.js';
+import { readLastSwitch, writeSwitchRecord, type Gallery, type StoreLocation, type SwitchRecord } from './gallery/gallery.js';
 import { dfgError, isDfgError } from './errors.js';
 import { openServingPair, type Parts, type ServingPair } from './serving-pair.js';
 

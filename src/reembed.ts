@@ -7,7 +7,7 @@
  * without re-enrolling.
  */
 import type { Embedder } from './embedding/index.js';
-import type { Gallery } from './gallery/index.js';
+import type { Gallery } from './gallery/gallery.js';
 import { dfgError, isDfgError } from './errors.js';
 
 export interface ReembedProgress {

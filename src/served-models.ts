@@ -9,10 +9,10 @@
 import type { Logger } from 'pino';
 import { DEFAULT_MODEL, modelList, storeLocation, type Config } from './config/index.js';
 import { formatModelList, loadManifest, parseModelList, type ModelChoice } from './embedding/index.js';
-import { readLastSwitch, type SwitchRecord } from './gallery/index.js';
+import { readLastSwitch, type SwitchRecord } from './gallery/gallery.js';
 import { openServingPair, type ServingPair } from './serving-pair.js';
 
-export type { SwitchRecord } from './gallery/index.js';
+export type { SwitchRecord } from './gallery/gallery.js';
 
 /** Where the served list came from, for GET /v1/gallery. */
 export interface ModelOrigin {

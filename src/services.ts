@@ -8,7 +8,7 @@ import type { Config } from './config/index.js';
 import { metricSetting, scoreNormSetting } from './config/index.js';
 import { calibrationCohort } from './calibration/index.js';
 import { loadManifest } from './embedding/index.js';
-import { sameSwitch, type GalleryModel, type SwitchRecord } from './gallery/index.js';
+import { sameSwitch, type GalleryModel, type SwitchRecord } from './gallery/gallery.js';
 import { dfgError, isDfgError } from './errors.js';
 import type { Parts, ServingPair } from './serving-pair.js';
 import { chooseStartModels, openStartPair, type ModelOrigin } from './served-models.js';

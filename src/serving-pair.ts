@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { threadCount, type Config } from './config/index.js';
 import { createEmbedder, type Embedder, type ModelChoice } from './embedding/index.js';
-import { openGallery, type Gallery } from './gallery/index.js';
+import { openGallery, type Gallery } from './gallery/gallery.js';
 
 /** What a request embeds and searches with. */
 export interface Parts {

@@ -148,7 +148,7 @@ t.test('calibrateGallery: a real gallery, disabled algorithms as impostors, stor
   const { default: os } = await import('node:os');
   const { default: path } = await import('node:path');
   const { createHash } = await import('node:crypto');
-  const { openGallery } = await import('../src/gallery/index.js');
+  const { openGallery } = await import('../src/gallery/gallery.js');
   const { calibrateGallery, calibrationTable } = await import('../src/cli/actions/calibrate.js');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dfg-calibrate-'));
   const gallery = await openGallery({ dir, modelId: 'cal-test', dim: 4 });
@@ -198,7 +198,7 @@ t.test('calibrateGallery with wccn: the metric is stored with the calibration, s
   const { default: os } = await import('node:os');
   const { default: path } = await import('node:path');
   const { createHash } = await import('node:crypto');
-  const { openGallery } = await import('../src/gallery/index.js');
+  const { openGallery } = await import('../src/gallery/gallery.js');
   const { calibrateGallery } = await import('../src/calibration/index.js');
   const { applyMetric } = await import('../src/attribution/gallery-metric.js');
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dfg-calibrate-wccn-'));

@@ -10,7 +10,7 @@ import { tempDir } from './helpers/app.js';
 import { dfg } from './helpers/cli.js';
 import { generatorImage, type Family } from './helpers/images.js';
 import { writeTinyModel, tinyOnnx } from './helpers/tiny-model.js';
-import { writeSwitchRecord } from '../src/gallery/index.js';
+import { writeSwitchRecord } from '../src/gallery/gallery.js';
 
 const dir = tempDir('dfg-cli-eval-');
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

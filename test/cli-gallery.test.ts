@@ -15,7 +15,7 @@ import { dfg, dfgInProcess } from './helpers/cli.js';
 import { generatorImage } from './helpers/images.js';
 import { startServices } from '../src/services.js';
 import { enrolImages } from '../src/enrol.js';
-import { openGallery } from '../src/gallery/index.js';
+import { openGallery } from '../src/gallery/gallery.js';
 import { loadManifest } from '../src/embedding/manifest.js';
 import { registerCoreCommands } from '../src/cli/commands/core.js';
 import { registerCalibrateCommand } from '../src/cli/commands/calibrate.js';

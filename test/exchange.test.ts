@@ -11,7 +11,7 @@ import path from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { ROOT, tempDir } from './helpers/app.js';
 import { generatorImage } from './helpers/images.js';
-import { openGallery, type Gallery } from '../src/gallery/index.js';
+import { openGallery, type Gallery } from '../src/gallery/gallery.js';
 import { createEmbedder, type Embedder } from '../src/embedding/index.js';
 import { enrolImages } from '../src/enrol.js';
 import { isDfgError } from '../src/errors.js';

@@ -4,7 +4,7 @@
  * re-embedding adds it; the index id names models and weights, so a change of either rebuilds.
  */
 import t from 'tap';
-import { openGallery, fuseVectors } from '../src/gallery/index.js';
+import { openGallery, fuseVectors } from '../src/gallery/gallery.js';
 import { cosine, randomUnit, recordingLog, rng, sha, tempDir } from './helpers/gallery.js';
 
 const A = { id: 'model-a', dim: 12 };

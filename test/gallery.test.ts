@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { openGallery, writeSwitchRecord, type Gallery, type GalleryOptions } from '../src/gallery/index.js';
+import { openGallery, writeSwitchRecord, type Gallery, type GalleryOptions } from '../src/gallery/gallery.js';
 import { collect, cosine, findAsync, near, randomUnit, recordingLog, rng, sha, tempDir } from './helpers/gallery.js';
 
 const DIM = 16;
@@ -332,7 +332,7 @@ t.test('open refuses bad options', async (t) => {
 
 // ---- several processes on one gallery -------------------------------------------------------
 
-const GALLERY_MODULE = new URL('../src/gallery/index.js', import.meta.url).href;
+const GALLERY_MODULE = new URL('../src/gallery/gallery.js', import.meta.url).href;
 
 /** The child: runs `ops` from a JSON job file, prints ACK with the results, then either closes or keeps writing until killed. */
 const CHILD = `

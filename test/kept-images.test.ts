@@ -10,7 +10,7 @@ import path from 'node:path';
 import { buildTestApp } from './helpers/app.js';
 import { files } from './helpers/multipart.js';
 import { generatorImage } from './helpers/images.js';
-import { openGallery } from '../src/gallery/index.js';
+import { openGallery } from '../src/gallery/gallery.js';
 import { tempDir } from './helpers/gallery.js';
 
 const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex');

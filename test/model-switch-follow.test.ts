@@ -14,7 +14,7 @@ import { tempDir } from './helpers/app.js';
 import { jobHarness, zip } from './helpers/jobs.js';
 import { generatorImage } from './helpers/images.js';
 import { reembed, servedGallery, serviceBeside, switchModelsDir } from './helpers/model-switch.js';
-import { readLastSwitch, writeSwitchRecord } from '../src/gallery/index.js';
+import { readLastSwitch, writeSwitchRecord } from '../src/gallery/gallery.js';
 
 type Peer = Awaited<ReturnType<typeof serviceBeside>>;
 

@@ -13,7 +13,7 @@ import { reembed, servedGallery, serviceBeside } from './helpers/model-switch.js
 import { generatorImage } from './helpers/images.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
 import { serve, stop, upload } from './helpers/serve.js';
-import { readLastSwitch, writeSwitchRecord } from '../src/gallery/index.js';
+import { readLastSwitch, writeSwitchRecord } from '../src/gallery/gallery.js';
 
 /** The service again over the same gallery and models folder, with `env` changed (DFG_MODEL '' = unset). */
 const restart = (t: Parameters<typeof serviceBeside>[0], s: Parameters<typeof serviceBeside>[1], env: Record<string, string>) => serviceBeside(t, s, env);

@@ -10,7 +10,7 @@ import { dfg } from './helpers/cli.js';
 import { adminKey, reembed, servedGallery } from './helpers/model-switch.js';
 import { attributeImage } from '../src/attribute.js';
 import { generateKey } from '../src/http/plugins/auth.js';
-import { readLastSwitch } from '../src/gallery/index.js';
+import { readLastSwitch } from '../src/gallery/gallery.js';
 
 const FUSED = 'residual-v1:1+tiny-clip:0.5';
 

@@ -6,7 +6,7 @@
 import t from 'tap';
 import pg from 'pg';
 import crypto from 'node:crypto';
-import { openGallery } from '../src/gallery/index.js';
+import { openGallery } from '../src/gallery/gallery.js';
 import { writeSwitchRecord } from '../src/gallery/switch-record.js';
 import { migrateStore } from '../src/gallery/store-copy.js';
 import { dfg } from './helpers/cli.js';

@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/gallery/migrations.js';
 import { openStore } from '../src/gallery/store.js';
 import { vectorToBlob } from '../src/gallery/store-rows.js';
-import { openGallery } from '../src/gallery/index.js';
+import { openGallery } from '../src/gallery/gallery.js';
 import { randomUnit, rng, sha, tempDir } from './helpers/gallery.js';
 
 const DIM = 8;

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { metricInfo } from '../attribution/gallery-metric.js';
 import type { MetricSetting } from '../config/metric-setting.js';
 import { isDfgError } from '../errors.js';
-import type { CalibrationRecord, Gallery } from '../gallery/index.js';
+import type { CalibrationRecord, Gallery } from '../gallery/gallery.js';
 import { calibrateGalleryInWorker, fingerprintKey, type CalibrationCohort } from './index.js';
 
 /** A gallery held open for a calibration; `release` lets it close. */

@@ -11,7 +11,7 @@ import type { Calibration } from '../attribution/calibrate.js';
 import type { GalleryMetric } from '../attribution/gallery-metric.js';
 import type { MetricSetting } from '../config/metric-setting.js';
 import { createRng, shuffled } from '../math/random.js';
-import type { CalibrationRecord, Gallery } from '../gallery/index.js';
+import type { CalibrationRecord, Gallery } from '../gallery/gallery.js';
 import { computeCalibration, type CalibrationVectors, type ComputeOptions, type ComputedCalibration } from './compute.js';
 import { computeInWorker } from './runner.js';
 

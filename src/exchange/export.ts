@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import { dfgError, isDfgError } from '../errors.js';
-import type { Gallery } from '../gallery/index.js';
+import type { Gallery } from '../gallery/gallery.js';
 import type { AlgorithmRecord, SampleRecord } from '../gallery/types.js';
 import { MAX_PAGE_LIMIT } from '../gallery/validate.js';
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type BundleManifest, type BundleModel } from './format.js';

@@ -6,7 +6,7 @@
  */
 import type { Embedder } from '../embedding/index.js';
 import { dfgError, isDfgError } from '../errors.js';
-import type { Gallery } from '../gallery/index.js';
+import type { Gallery } from '../gallery/gallery.js';
 import type { AlgorithmRecord, SampleInput } from '../gallery/types.js';
 import { MAX_FILENAME_LENGTH, MAX_NAME_LENGTH, MAX_PAGE_LIMIT, MAX_TEXT_LENGTH } from '../gallery/validate.js';
 import type { TrustList } from './format.js';

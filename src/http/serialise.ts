@@ -1,5 +1,5 @@
 import { scoreNormInfo } from '../attribution/score-norm.js';
-import type { AlgorithmRecord, SampleRecord } from '../gallery/index.js';
+import type { AlgorithmRecord, SampleRecord } from '../gallery/gallery.js';
 import type { Config } from '../config/index.js';
 import type { ModelOrigin, Parts } from '../services.js';
 import { formatModelList } from '../embedding/index.js';

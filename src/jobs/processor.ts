@@ -8,7 +8,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import type { Embedder } from '../embedding/index.js';
-import type { Gallery } from '../gallery/index.js';
+import type { Gallery } from '../gallery/gallery.js';
 import type { Config } from '../config/index.js';
 import { enrolImages, sha256Hex } from '../enrol.js';
 import { attributeImage } from '../attribute.js';

@@ -4,7 +4,7 @@
  * meanwhile (an earlier attempt, the CLI) is `present`; one without kept bytes is `not-kept`.
  */
 import type { Embedder } from '../embedding/index.js';
-import type { Gallery } from '../gallery/index.js';
+import type { Gallery } from '../gallery/gallery.js';
 import { dfgError, isDfgError, type DfgError } from '../errors.js';
 import type { ChunkData, ReembedRow } from './schemas.js';
 

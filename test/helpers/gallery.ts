@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { GalleryLogger } from '../../src/gallery/index.js';
+import type { GalleryLogger } from '../../src/gallery/gallery.js';
 
 /** mulberry32: a tiny seeded PRNG, so every test vector is reproducible. */
 export { seededRandom as rng } from '../../src/math/random.js';

@@ -11,7 +11,7 @@ import { metricHeader } from '../../attribution/gallery-metric.js';
 import type { MetricSetting } from '../../config/metric-setting.js';
 import { configuredGalleryModels } from '../../services.js';
 import { createLogger } from '../../logger.js';
-import { openGallery } from '../../gallery/index.js';
+import { openGallery } from '../../gallery/gallery.js';
 import { calibrateGallery, calibrationCohort, type GalleryCalibration } from '../../calibration/index.js';
 import { requireGallery } from '../gallery-dir.js';
 

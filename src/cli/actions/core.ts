@@ -14,7 +14,7 @@ import { expandImagePaths } from '../files.js';
 import { requireGallery } from '../gallery-dir.js';
 import { progressBar } from '../progress.js';
 import { isDfgError } from '../../errors.js';
-import type { Gallery } from '../../gallery/index.js';
+import type { Gallery } from '../../gallery/gallery.js';
 import type { AlgorithmRecord } from '../../gallery/types.js';
 import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
 import { hasStore } from '../../gallery/store-open.js';

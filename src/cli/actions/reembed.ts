@@ -9,7 +9,7 @@
 import { loadConfig, metricSetting, scoreNormSetting, storeLocation, threadCount, type Config } from '../../config/index.js';
 import { loadCohortFor } from '../../embedding/cohort.js';
 import { createEmbedder, formatModelList, loadManifest, parseModelList } from '../../embedding/index.js';
-import { openGallery } from '../../gallery/index.js';
+import { openGallery } from '../../gallery/gallery.js';
 import { reembedGallery, type ReembedResult } from '../../reembed.js';
 import { calibrateGallery, calibrationCohort } from '../../calibration/index.js';
 import { isDfgError } from '../../errors.js';
