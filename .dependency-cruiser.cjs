@@ -112,9 +112,9 @@ module.exports = {
     },
     {
       name: 'native-hnswlib',
-      comment: 'gallery/hnsw-index.ts is the only owner of hnswlib-node.',
+      comment: 'gallery/index/hnsw.ts is the only owner of hnswlib-node.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/gallery/hnsw-index\\.ts$' },
+      from: { path: '^src/', pathNot: '^src/gallery/index/hnsw\\.ts$' },
       to: { path: '^node_modules/hnswlib-node/' },
     },
     {

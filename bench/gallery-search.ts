@@ -17,8 +17,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_EF_SEARCH, openGallery } from '../src/gallery/gallery.js';
-import { readHnswIndex } from '../src/gallery/hnsw-index.js';
-import { snapshotPaths } from '../src/gallery/snapshot.js';
+import { readHnswIndex } from '../src/gallery/index/hnsw.js';
+import { snapshotPaths } from '../src/gallery/index/snapshot.js';
 import { seededRandom as rng } from '../src/math/random.js';
 
 export interface GallerySearchBenchOptions {

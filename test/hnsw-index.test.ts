@@ -1,8 +1,8 @@
 import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHnswIndex, readHnswIndex } from '../src/gallery/hnsw-index.js';
-import { checkSnapshot, publishSnapshot, snapshotPaths, tempPath } from '../src/gallery/snapshot.js';
+import { createHnswIndex, readHnswIndex } from '../src/gallery/index/hnsw.js';
+import { checkSnapshot, publishSnapshot, snapshotPaths, tempPath } from '../src/gallery/index/snapshot.js';
 import { cosine, randomUnit, rng, tempDir } from './helpers/gallery.js';
 
 const DIM = 24;

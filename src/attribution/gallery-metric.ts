@@ -217,7 +217,7 @@ export function metricInfo(m: GalleryMetric | undefined): { kind: 'cosine' | 'wc
  * |W·v|² and W²·v without forming W·v twice: with p_k = basis_k·v, W·v = v + Σ c_k p_k basis_k, so
  * |W·v|² = |v|² + Σ (2c_k + c_k²) p_k² and W²·v = v + Σ (2c_k + c_k²) p_k basis_k. Then
  * cos(W·q, W·x) = (W²·q)·x / (|W·q| |W·x|): one W²·q per query, one dot product per sample, and a
- * cached norm per sample (metric-search.ts).
+ * cached norm per sample (gallery/index/metric-search.ts).
  */
 export function metricNormSq(metric: GalleryMetric, v: ArrayLike<number>): number {
   const { dim, basis, coeffs } = metric;

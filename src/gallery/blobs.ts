@@ -10,7 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { dfgError } from '../errors.js';
 import { fsyncDir } from '../lib/durable-fs.js';
-import { tempPath } from './snapshot.js';
+import { tempPath } from './index/snapshot.js';
 
 const SHA = /^[0-9a-f]{64}$/;
 

@@ -2,9 +2,9 @@
  * The Gallery interface that openGallery returns, with its options and the shape of its info.
  * Types only: no behaviour here.
  */
-import type { HnswParams } from './hnsw-index.js';
-import type { IndexInfo } from './live-index.js';
-import type { SnapshotManifest } from './snapshot.js';
+import type { HnswParams } from './index/hnsw.js';
+import type { IndexInfo } from './index/live.js';
+import type { SnapshotManifest } from './index/snapshot.js';
 import type {
   AddSampleResult,
   AlgorithmInput,

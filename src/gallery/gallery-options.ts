@@ -1,7 +1,7 @@
 /**
  * The options of openGallery, checked and filled with their defaults before anything is opened.
  */
-import { DEFAULT_HNSW_PARAMS, type HnswParams } from './hnsw-index.js';
+import { DEFAULT_HNSW_PARAMS, type HnswParams } from './index/hnsw.js';
 import { fusionIndexId, type FusionMember } from '../math/fusion.js';
 import { checkModels, checkPositiveInt, invalid } from './validate.js';
 import type { GalleryOptions } from './gallery-api.js';

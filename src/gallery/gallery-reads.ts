@@ -4,7 +4,7 @@
  * thresholds, cached until a refresh replaces the algorithms or the calibration.
  */
 import { indexVector, type FusionMember } from '../math/fusion.js';
-import type { LiveIndex } from './live-index.js';
+import type { LiveIndex } from './index/live.js';
 import type { GalleryStore } from './store-api.js';
 import { checkPositiveInt } from './validate.js';
 import type { Gallery } from './gallery-api.js';

@@ -9,7 +9,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { dfgError } from '../errors.js';
-import { openLiveIndex, type LiveIndex } from './live-index.js';
+import { openLiveIndex, type LiveIndex } from './index/live.js';
 import { openGalleryStore } from './store-open.js';
 import { indexVector } from '../math/fusion.js';
 import { resolveGalleryOptions } from './gallery-options.js';
@@ -33,8 +33,8 @@ import {
 
 export * from './types.js';
 export * from './gallery-api.js';
-export type { IndexInfo } from './live-index.js';
-export type { SnapshotManifest } from './snapshot.js';
+export type { IndexInfo } from './index/live.js';
+export type { SnapshotManifest } from './index/snapshot.js';
 export { fuseVectors, fusionIndexId, type FusionMember } from '../math/fusion.js';
 export { DEFAULT_EF_SEARCH } from './gallery-options.js';
 export { readLastSwitch, writeSwitchRecord } from './switch-record.js';

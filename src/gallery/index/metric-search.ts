@@ -6,9 +6,9 @@
  * stored vector; each sample's whitened norm |W·x| is computed once per metric and cached (a
  * number per sample, so the cache needs no bound).
  */
-import { metricNormSq, metricSquare, type GalleryMetric } from '../attribution/gallery-metric.js';
-import { byNeighbourRank } from '../attribution/score.js';
-import type { Neighbour } from './types.js';
+import { metricNormSq, metricSquare, type GalleryMetric } from '../../attribution/gallery-metric.js';
+import { byNeighbourRank } from '../../attribution/score.js';
+import type { Neighbour } from '../types.js';
 
 /** Cosine candidates fetched per neighbour returned when a metric re-orders them. */
 export const METRIC_OVERFETCH = 2;

@@ -4,10 +4,10 @@
  * reads and writes one explicit IndexState, which the live index shares for its searches.
  */
 import { publishSnapshot, tempPath, type SnapshotManifest, type SnapshotPaths } from './snapshot.js';
-import type { HnswParams } from './hnsw-index.js';
-import type { IndexSource, Slot } from './index-slot.js';
-import { catchUp, type CatchUpResult } from './index-catch-up.js';
-import { BuildCancelled, buildFromStore } from './index-load.js';
+import type { HnswParams } from './hnsw.js';
+import type { IndexSource, Slot } from './slot.js';
+import { catchUp, type CatchUpResult } from './catch-up.js';
+import { BuildCancelled, buildFromStore } from './load.js';
 
 /** The mutable state of one live index. */
 export interface IndexState {

@@ -3,7 +3,7 @@
  * Labels are change-log seqs (see store.ts), so the index never needs its own id mapping.
  */
 import hnswlib from 'hnswlib-node';
-import { dfgError } from '../errors.js';
+import { dfgError } from '../../errors.js';
 
 const { HierarchicalNSW } = hnswlib;
 

@@ -3,10 +3,10 @@
  * stored sample enters it: its models' vectors fused into one index vector, or left out when one
  * is missing or has another dimension. Shared by the change-log catch-up and the index builds.
  */
-import type { HnswIndex } from './hnsw-index.js';
-import type { GalleryStore, SampleVectors } from './store-api.js';
-import { indexVector, type FusionMember } from '../math/fusion.js';
-import type { GalleryLogger } from './types.js';
+import type { HnswIndex } from './hnsw.js';
+import type { GalleryStore, SampleVectors } from '../store-api.js';
+import { indexVector, type FusionMember } from '../../math/fusion.js';
+import type { GalleryLogger } from '../types.js';
 
 /** Rows or samples read from the store per query while catching up or building. */
 export const PAGE = 1000;

@@ -8,8 +8,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncDir, fsyncFile } from '../lib/durable-fs.js';
-import type { HnswParams } from './hnsw-index.js';
+import { fsyncDir, fsyncFile } from '../../lib/durable-fs.js';
+import type { HnswParams } from './hnsw.js';
 
 export const SNAPSHOT_FORMAT = 1;
 

@@ -2,7 +2,7 @@
  * Change-log catch-up: replays the store's changes after a slot's seq into its index. Every
  * change reaches an index this way (store commit, then replay by seq), whichever process made it.
  */
-import { addSample, PAGE, removeEntry, reportWrongDim, type IndexSource, type Slot } from './index-slot.js';
+import { addSample, PAGE, removeEntry, reportWrongDim, type IndexSource, type Slot } from './slot.js';
 
 export interface CatchUpResult {
   applied: number;
@@ -16,7 +16,7 @@ export interface CatchUpResult {
  * and head agree even across pages (a sample deleted meanwhile is skipped; its delete row comes in a
  * later catch-up). An add (an enrolment, or a re-embedding adding one model's vector) indexes its
  * sample once it holds a vector of every model of the index. Callers run one catch-up per slot at
- * a time (live-index.ts).
+ * a time (live.ts).
  */
 export async function catchUp(src: IndexSource, slot: Slot): Promise<CatchUpResult> {
   const { store, modelId, modelIds } = src;

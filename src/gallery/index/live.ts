@@ -1,20 +1,20 @@
 /**
  * The in-memory HNSW index of one model or one fusion of models, kept in step with the store through the change log:
- * loaded from a verified snapshot and caught up, or rebuilt from the store (index-load.ts). Every change reaches
- * the index the same way (store commit, then replay by seq: index-catch-up.ts), whichever process made it.
- * Snapshots and compaction run in the background (index-maintenance.ts); this module searches and
+ * loaded from a verified snapshot and caught up, or rebuilt from the store (load.ts). Every change reaches
+ * the index the same way (store commit, then replay by seq: catch-up.ts), whichever process made it.
+ * Snapshots and compaction run in the background (maintenance.ts); this module searches and
  * keeps the algorithm and calibration caches that searches and decisions read.
  */
-import type { HnswParams } from './hnsw-index.js';
+import type { HnswParams } from './hnsw.js';
 import { snapshotPaths } from './snapshot.js';
-import type { GalleryStore } from './store-api.js';
-import { indexFileKey, type FusionMember } from '../math/fusion.js';
+import type { GalleryStore } from '../store-api.js';
+import { indexFileKey, type FusionMember } from '../../math/fusion.js';
 import { createMetricRescorer, METRIC_OVERFETCH } from './metric-search.js';
-import type { IndexSource } from './index-slot.js';
-import { catchUp, type CatchUpResult } from './index-catch-up.js';
-import { BuildCancelled, openSlot } from './index-load.js';
-import { createIndexMaintenance, newIndexState } from './index-maintenance.js';
-import type { AlgorithmSummary, CalibrationRecord, GalleryLogger, Neighbour } from './types.js';
+import type { IndexSource } from './slot.js';
+import { catchUp, type CatchUpResult } from './catch-up.js';
+import { BuildCancelled, openSlot } from './load.js';
+import { createIndexMaintenance, newIndexState } from './maintenance.js';
+import type { AlgorithmSummary, CalibrationRecord, GalleryLogger, Neighbour } from '../types.js';
 
 export interface LiveIndexOptions {
   store: GalleryStore;
