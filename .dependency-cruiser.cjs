@@ -9,6 +9,9 @@
  *   logger.ts                  the process logger (reads config/)
  *   attribution/  embedding/   pure scoring and decisions; decode, ONNX session, worker pool
  *   gallery/  evaluation/      store and HNSW index; protocols, metrics, reports
+ *     gallery/store/           the store: interface (api.ts), SQLite and PostgreSQL backends, blobs
+ *     gallery/index/           the HNSW index, derived from the store through store/api.ts only
+ *     gallery/*.ts             openGallery (gallery.ts) over both, its options, reads and input checks
  *   calibration/  genome/      gallery calibration runs; the simulated forgery genome
  *   exchange/                  signed gallery bundles: export and import
  *   model-build/               ONNX writer and model definitions (dfg models build)
@@ -127,10 +130,31 @@ module.exports = {
       to: { path: '^node_modules/sharp/' },
     },
     {
-      name: 'native-sqlite',
-      comment: 'The gallery store is the only user of better-sqlite3.',
+      name: 'gallery-index-over-store-api',
+      comment: 'gallery/index/ reads the store through its interface (gallery/store/api.ts) only, never a backend, nor the gallery above it.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/gallery/' },
+      from: { path: '^src/gallery/index/' },
+      to: { path: '^src/gallery/', pathNot: '^src/gallery/(index/|store/api\\.ts$|types\\.ts$)' },
+    },
+    {
+      name: 'gallery-store-below-index',
+      comment: 'gallery/store/ knows neither the HNSW index nor the gallery above it (gallery.ts, validate.ts, ...): only its own files and gallery/types.ts.',
+      severity: 'error',
+      from: { path: '^src/gallery/store/', pathNot: '^src/gallery/store/blobs\\.ts$' },
+      to: { path: '^src/gallery/', pathNot: '^src/gallery/(store/|types\\.ts$)' },
+    },
+    {
+      name: 'gallery-store-blobs',
+      comment: 'gallery/store/blobs.ts as the rest of gallery/store/, plus one documented exception: tempPath from gallery/index/snapshot.ts (the temp-file name the start-up sweep recognises).',
+      severity: 'error',
+      from: { path: '^src/gallery/store/blobs\\.ts$' },
+      to: { path: '^src/gallery/', pathNot: '^src/gallery/(store/|types\\.ts$|index/snapshot\\.ts$)' },
+    },
+    {
+      name: 'native-sqlite',
+      comment: 'The gallery store (gallery/store/) is the only user of better-sqlite3.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/gallery/store/' },
       to: { path: '^node_modules/better-sqlite3/' },
     },
     {

@@ -1,6 +1,6 @@
 /**
  * Re-embedding a gallery for a new model: every sample without a vector of that model is
- * embedded again from its kept image bytes (gallery/blobs.ts) and the vector is added to the same
+ * embedded again from its kept image bytes (gallery/store/blobs.ts) and the vector is added to the same
  * sample (stable id). Shared by `dfg gallery reembed` and the reembed job. The service keeps
  * serving with its model list meanwhile: vectors of a model it does not list are not indexed by
  * it; switching to a list naming the new model (PUT /v1/model, `dfg model switch`) uses them

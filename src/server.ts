@@ -11,7 +11,7 @@ import { createKeyRing, isLoopbackHost, loadKeysFile } from './http/plugins/auth
 import { dfgError } from './errors.js';
 import { createLogger } from './logger.js';
 import { jobRouteSet } from './http/extra-routes.js';
-import { sweepCrashLeftovers } from './gallery/sweep.js';
+import { sweepCrashLeftovers } from './gallery/store/sweep.js';
 
 // Keep-alive connections that were busy when closing began become idle later; Node closes idle
 // connections only once, at the start of close, so a client that keeps its pool open would hold

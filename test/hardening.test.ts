@@ -22,7 +22,7 @@ import { createLogger, redactQuery } from '../src/logger.js';
 import { generateKey } from '../src/http/plugins/auth.js';
 import { startServer } from '../src/server.js';
 import { removeOnnxDebugLogs } from '../src/embedding/onnx-debug-log.js';
-import { sweepCrashLeftovers } from '../src/gallery/sweep.js';
+import { sweepCrashLeftovers } from '../src/gallery/store/sweep.js';
 
 function capture(): { stream: Writable; lines(): Array<Record<string, unknown>> } {
   let out = '';

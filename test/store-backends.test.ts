@@ -4,9 +4,9 @@
  */
 import t from 'tap';
 import crypto from 'node:crypto';
-import { openSqliteGalleryStore } from '../src/gallery/store-sqlite.js';
-import { openPgGalleryStore } from '../src/gallery/store-pg.js';
-import type { CheckedSample, GalleryStore } from '../src/gallery/store-api.js';
+import { openSqliteGalleryStore } from '../src/gallery/store/sqlite.js';
+import { openPgGalleryStore } from '../src/gallery/store/pg.js';
+import type { CheckedSample, GalleryStore } from '../src/gallery/store/api.js';
 import { rng, randomUnit, sha, tempDir } from './helpers/gallery.js';
 import { testDatabase } from './helpers/pg.js';
 

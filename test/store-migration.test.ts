@@ -6,9 +6,9 @@
 import t from 'tap';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, SCHEMA_VERSION } from '../src/gallery/migrations.js';
-import { openStore } from '../src/gallery/store.js';
-import { vectorToBlob } from '../src/gallery/store-rows.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/gallery/store/migrations.js';
+import { openStore } from '../src/gallery/store/sqlite-sync.js';
+import { vectorToBlob } from '../src/gallery/store/rows.js';
 import { openGallery } from '../src/gallery/gallery.js';
 import { randomUnit, rng, sha, tempDir } from './helpers/gallery.js';
 

@@ -11,7 +11,7 @@ import { buildTestApp } from './helpers/app.js';
 import { generatorImage } from './helpers/images.js';
 import { files } from './helpers/multipart.js';
 import { testDatabase } from './helpers/pg.js';
-import { openPgGalleryStore } from '../src/gallery/store-pg.js';
+import { openPgGalleryStore } from '../src/gallery/store/pg.js';
 
 /** A TCP proxy to `target` on a fixed local port that can be shut and opened again. */
 async function proxy(target: URL): Promise<{ port: number; shut(): Promise<void>; open(): Promise<void>; close(): Promise<void> }> {

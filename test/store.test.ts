@@ -1,9 +1,9 @@
 import t from 'tap';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { openStore, type CheckedSample } from '../src/gallery/store.js';
-import { newId } from '../src/gallery/store-rows.js';
-import { SCHEMA_VERSION } from '../src/gallery/migrations.js';
+import { openStore, type CheckedSample } from '../src/gallery/store/sqlite-sync.js';
+import { newId } from '../src/gallery/store/rows.js';
+import { SCHEMA_VERSION } from '../src/gallery/store/migrations.js';
 import { rng, randomUnit, sha, tempDir } from './helpers/gallery.js';
 
 const alg = (name: string, extra: Record<string, unknown> = {}) => ({

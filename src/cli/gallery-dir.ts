@@ -6,8 +6,8 @@
  * looks. Checked before anything is opened: a refusal creates no directory and no file.
  */
 import path from 'node:path';
-import { hasGalleryStore, STORE_FILE } from '../gallery/store-file.js';
-import { isPostgresUrl } from '../gallery/store-pg.js';
+import { hasGalleryStore, STORE_FILE } from '../gallery/store/file.js';
+import { isPostgresUrl } from '../gallery/store/pg.js';
 
 /**
  * Throws the CLI's one-line refusal when `dir` (DFG_GALLERY_DIR) holds no gallery store. A shared

@@ -5,7 +5,7 @@
  */
 import { indexVector, type FusionMember } from '../math/fusion.js';
 import type { LiveIndex } from './index/live.js';
-import type { GalleryStore } from './store-api.js';
+import type { GalleryStore } from './store/api.js';
 import { checkPositiveInt } from './validate.js';
 import type { Gallery } from './gallery-api.js';
 import type { EffectiveThresholds } from './types.js';

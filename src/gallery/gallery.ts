@@ -1,6 +1,6 @@
 /**
  * The gallery: registered algorithms and their enrolled samples (a vector per model id), in a
- * durable store (SQLite in the gallery folder, or PostgreSQL shared by many processes: store-api.ts),
+ * durable store (SQLite in the gallery folder, or PostgreSQL shared by many processes: store/api.ts),
  * with an HNSW index over one model or a weighted fusion of several, derived from it. See DESIGN.md, "The store is the
  * truth, the index is derived". This module opens and closes it and makes the changes; options
  * are checked in gallery-options.ts, read-side helpers live in gallery-reads.ts and the Gallery
@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { dfgError } from '../errors.js';
 import { openLiveIndex, type LiveIndex } from './index/live.js';
-import { openGalleryStore } from './store-open.js';
+import { openGalleryStore } from './store/open.js';
 import { indexVector } from '../math/fusion.js';
 import { resolveGalleryOptions } from './gallery-options.js';
 import { createGalleryReads } from './gallery-reads.js';
@@ -37,10 +37,10 @@ export type { IndexInfo } from './index/live.js';
 export type { SnapshotManifest } from './index/snapshot.js';
 export { fuseVectors, fusionIndexId, type FusionMember } from '../math/fusion.js';
 export { DEFAULT_EF_SEARCH } from './gallery-options.js';
-export { readLastSwitch, writeSwitchRecord } from './switch-record.js';
-export { hasGalleryStore, STORE_FILE } from './store-file.js';
-export { openGalleryStore, hasStore, type StoreLocation } from './store-open.js';
-export type { GalleryStore } from './store-api.js';
+export { readLastSwitch, writeSwitchRecord } from './store/switch-record.js';
+export { hasGalleryStore, STORE_FILE } from './store/file.js';
+export { openGalleryStore, hasStore, type StoreLocation } from './store/open.js';
+export type { GalleryStore } from './store/api.js';
 
 /**
  * Opens (creating if needed) the gallery in `opts.dir` (or on the shared store `opts.store`) for

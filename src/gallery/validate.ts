@@ -15,7 +15,7 @@ import {
   type PageOptions,
   type SampleInput,
 } from './types.js';
-import type { CheckedSample } from './store-samples.js';
+import type { CheckedSample } from './store/samples.js';
 import type { GalleryOptions } from './gallery-api.js';
 import type { FusionMember } from '../math/fusion.js';
 import { metricHeader, type GalleryMetric } from '../attribution/gallery-metric.js';

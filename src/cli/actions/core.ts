@@ -17,7 +17,7 @@ import { isDfgError } from '../../errors.js';
 import type { Gallery } from '../../gallery/gallery.js';
 import type { AlgorithmRecord } from '../../gallery/types.js';
 import { MAX_PAGE_LIMIT } from '../../gallery/validate.js';
-import { hasStore } from '../../gallery/store-open.js';
+import { hasStore } from '../../gallery/store/open.js';
 
 const CHUNK = 32;
 

@@ -13,7 +13,7 @@ import type { ScoreNormSetting } from '../../config/score-norm-setting.js';
 import { createEmbedder, formatModelList, loadManifest, type Embedder } from '../../embedding/index.js';
 import { createLogger } from '../../logger.js';
 import { chooseStartModels, type ModelOrigin } from '../../served-models.js';
-import { hasGalleryStore } from '../../gallery/store-file.js';
+import { hasGalleryStore } from '../../gallery/store/file.js';
 import { svgToPng } from '../../embedding/render.js';
 import { dfgError, isDfgError } from '../../errors.js';
 import { resolveMargin } from '../../attribution/decide.js';

@@ -1,7 +1,7 @@
-/** `dfg gallery migrate --to <postgres-url> | --from <postgres-url>` (see gallery/store-copy.ts). */
+/** `dfg gallery migrate --to <postgres-url> | --from <postgres-url>` (see gallery/store/copy.ts). */
 import { loadConfig } from '../../config/index.js';
-import { migrateStore } from '../../gallery/store-copy.js';
-import { isPostgresUrl } from '../../gallery/store-pg.js';
+import { migrateStore } from '../../gallery/store/copy.js';
+import { isPostgresUrl } from '../../gallery/store/pg.js';
 import { requireGallery } from '../gallery-dir.js';
 
 export interface MigrateOptions { to?: string; from?: string; json?: boolean }

@@ -1,6 +1,6 @@
 /**
  * The only hnswlib-node import: a cosine HNSW index with integer labels that grows on demand.
- * Labels are change-log seqs (see store.ts), so the index never needs its own id mapping.
+ * Labels are change-log seqs (see ../store/sqlite-sync.ts), so the index never needs its own id mapping.
  */
 import hnswlib from 'hnswlib-node';
 import { dfgError } from '../../errors.js';

@@ -7,7 +7,7 @@
  */
 import type { HnswParams } from './hnsw.js';
 import { snapshotPaths } from './snapshot.js';
-import type { GalleryStore } from '../store-api.js';
+import type { GalleryStore } from '../store/api.js';
 import { indexFileKey, type FusionMember } from '../../math/fusion.js';
 import { createMetricRescorer, METRIC_OVERFETCH } from './metric-search.js';
 import type { IndexSource } from './slot.js';

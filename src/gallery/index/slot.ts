@@ -4,7 +4,7 @@
  * is missing or has another dimension. Shared by the change-log catch-up and the index builds.
  */
 import type { HnswIndex } from './hnsw.js';
-import type { GalleryStore, SampleVectors } from '../store-api.js';
+import type { GalleryStore, SampleVectors } from '../store/api.js';
 import { indexVector, type FusionMember } from '../../math/fusion.js';
 import type { GalleryLogger } from '../types.js';
 

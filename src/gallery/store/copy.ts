@@ -11,10 +11,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { openStore } from './store.js';
-import { storeFile } from './store-file.js';
+import { openStore } from './sqlite-sync.js';
+import { storeFile } from './file.js';
 import { createBlobStore } from './blobs.js';
-import { openPgGalleryStore } from './store-pg.js';
+import { openPgGalleryStore } from './pg.js';
 
 type Row = Record<string, unknown>;
 

@@ -2,7 +2,7 @@
  * Row shapes of the SQLite store and their mapping to the public types; ids and vector blobs.
  */
 import { randomBytes } from 'node:crypto';
-import type { Algorithm, AlgorithmRecord, Architecture, ForgeryType, SampleRecord } from './types.js';
+import type { Algorithm, AlgorithmRecord, Architecture, ForgeryType, SampleRecord } from '../types.js';
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 

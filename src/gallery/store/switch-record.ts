@@ -3,8 +3,8 @@
  * store connection: a service reads it before it knows which models, hence which gallery index,
  * to open, and a switch writes it beside the gallery it is about to serve.
  */
-import { hasStore, openGalleryStore, type StoreLocation } from './store-open.js';
-import type { SwitchRecord } from './types.js';
+import { hasStore, openGalleryStore, type StoreLocation } from './open.js';
+import type { SwitchRecord } from '../types.js';
 
 const location = (where: string | StoreLocation): StoreLocation => (typeof where === 'string' ? { dir: where } : where);
 

@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { dfgError } from '../errors.js';
-import { ARCHITECTURES, FORGERY_TYPES } from './types.js';
+import { dfgError } from '../../errors.js';
+import { ARCHITECTURES, FORGERY_TYPES } from '../types.js';
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 

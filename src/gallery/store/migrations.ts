@@ -4,8 +4,8 @@
  */
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { dfgError } from '../errors.js';
-import { ARCHITECTURES, FORGERY_TYPES } from './types.js';
+import { dfgError } from '../../errors.js';
+import { ARCHITECTURES, FORGERY_TYPES } from '../types.js';
 
 const list = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
 

@@ -1,14 +1,14 @@
 /**
  * The embedded store behind the GalleryStore interface: the synchronous SQLite store of a gallery
- * directory (store.ts) and its kept image bytes as files (blobs.ts). Each call runs to its commit
+ * directory (sqlite-sync.ts) and its kept image bytes as files (blobs.ts). Each call runs to its commit
  * before its promise is created, so the SQLite behaviour is exactly that of the synchronous store.
  */
-import { dfgError } from '../errors.js';
+import { dfgError } from '../../errors.js';
 import { createBlobStore } from './blobs.js';
-import { openStore, type StoreOptions } from './store.js';
-import { storeFile } from './store-file.js';
-import type { GalleryStore } from './store-api.js';
-import { sameSwitch } from './types.js';
+import { openStore, type StoreOptions } from './sqlite-sync.js';
+import { storeFile } from './file.js';
+import type { GalleryStore } from './api.js';
+import { sameSwitch } from '../types.js';
 
 /** Runs a synchronous store call, turning what it throws into a rejection. */
 const wrap = <A extends unknown[], R>(fn: (...args: A) => R) => async (...args: A): Promise<R> => fn(...args);

@@ -8,15 +8,15 @@
  */
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { dfgError, isDfgError } from '../errors.js';
-import { metricHeader, metricToBytes } from '../attribution/gallery-metric.js';
-import { parseSwitchRecord, toChangeRow, type ChangeLogRow } from './store.js';
-import { requireVectors, type CheckedSample, type IndexedSample, type SampleVectors } from './store-samples.js';
-import { blobToVector, newId, toAlgorithm, toSample, vectorToBlob, withCount, type AlgorithmRow, type SampleRow } from './store-rows.js';
-import { toCalibration, type CalibrationRow, type CheckedCalibration } from './store-calibrations.js';
-import { migratePg } from './store-pg-schema.js';
-import type { AddSampleChecks, GalleryStore } from './store-api.js';
-import { sameSwitch, type AddSampleResult, type AlgorithmPatch, type AlgorithmRecord, type SampleRecord, type SwitchRecord } from './types.js';
+import { dfgError, isDfgError } from '../../errors.js';
+import { metricHeader, metricToBytes } from '../../attribution/gallery-metric.js';
+import { parseSwitchRecord, toChangeRow, type ChangeLogRow } from './sqlite-sync.js';
+import { requireVectors, type CheckedSample, type IndexedSample, type SampleVectors } from './samples.js';
+import { blobToVector, newId, toAlgorithm, toSample, vectorToBlob, withCount, type AlgorithmRow, type SampleRow } from './rows.js';
+import { toCalibration, type CalibrationRow, type CheckedCalibration } from './calibrations.js';
+import { migratePg } from './pg-schema.js';
+import type { AddSampleChecks, GalleryStore } from './api.js';
+import { sameSwitch, type AddSampleResult, type AlgorithmPatch, type AlgorithmRecord, type SampleRecord, type SwitchRecord } from '../types.js';
 
 /** Transaction advisory lock every writer takes first. */
 const WRITE_LOCK = 0x44_46_47_01;

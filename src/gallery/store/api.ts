@@ -1,11 +1,11 @@
 /**
  * The gallery store as the gallery sees it: one asynchronous interface that the embedded SQLite
- * store (store-sqlite.ts, a directory) and the shared PostgreSQL store (store-pg.ts, a URL) both
+ * store (sqlite.ts, a directory) and the shared PostgreSQL store (pg.ts, a URL) both
  * implement. Every write is one transaction committed before its promise resolves. The change
  * log's seq is the gallery version; the HNSW index of every process is derived from it.
  */
-import type { ChangeRow, CheckedSample, IndexedSample, SampleVectors } from './store.js';
-import type { CheckedCalibration } from './store-calibrations.js';
+import type { ChangeRow, CheckedSample, IndexedSample, SampleVectors } from './sqlite-sync.js';
+import type { CheckedCalibration } from './calibrations.js';
 import type {
   AddSampleResult,
   Algorithm,
@@ -17,7 +17,7 @@ import type {
   Page,
   SampleRecord,
   SwitchRecord,
-} from './types.js';
+} from '../types.js';
 
 export type { ChangeRow, CheckedSample, IndexedSample, SampleVectors, CheckedCalibration };
 

@@ -4,10 +4,10 @@
  * in-memory algorithm cache on refresh. Called only inside the store's transactions.
  */
 import type Database from 'better-sqlite3';
-import { dfgError } from '../errors.js';
-import { newId, toAlgorithm, withCount, type AlgorithmRow } from './store-rows.js';
-import type { SampleStatements } from './store-samples.js';
-import type { Algorithm, AlgorithmInput, AlgorithmPatch, AlgorithmRecord, AlgorithmSummary, Page } from './types.js';
+import { dfgError } from '../../errors.js';
+import { newId, toAlgorithm, withCount, type AlgorithmRow } from './rows.js';
+import type { SampleStatements } from './samples.js';
+import type { Algorithm, AlgorithmInput, AlgorithmPatch, AlgorithmRecord, AlgorithmSummary, Page } from '../types.js';
 
 const ALG_COLS = 'a.id, a.name, a.forgery_type, a.architecture, a.description, a.reference, a.enabled, a.threshold, a.created_at, a.updated_at';
 const COUNT_COL = '(SELECT count(*) FROM samples s WHERE s.algorithm_id = a.id) AS sample_count';

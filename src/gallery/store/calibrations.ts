@@ -4,10 +4,10 @@
  * processes pick it up on refresh. Called only inside the store's transactions.
  */
 import type Database from 'better-sqlite3';
-import { metricFromBytes, metricHeader, metricToBytes, type MetricHeader } from '../attribution/gallery-metric.js';
-import type { CalibrationInput, CalibrationRecord } from './types.js';
+import { metricFromBytes, metricHeader, metricToBytes, type MetricHeader } from '../../attribution/gallery-metric.js';
+import type { CalibrationInput, CalibrationRecord } from '../types.js';
 
-/** A validated calibration (see validate.ts): every field filled but the optional metric. */
+/** A validated calibration (see ../validate.ts): every field filled but the optional metric. */
 export type CheckedCalibration = Required<Omit<CalibrationInput, 'metric'>> & Pick<CalibrationInput, 'metric'>;
 
 export interface CalibrationRow {

@@ -2,10 +2,10 @@
  * Which store a gallery uses: PostgreSQL when `store` is a postgres:// URL (DFG_STORE), else the
  * SQLite store in the gallery directory. Index snapshots stay in the directory either way.
  */
-import { openSqliteGalleryStore } from './store-sqlite.js';
-import { isPostgresUrl, openPgGalleryStore } from './store-pg.js';
-import { hasGalleryStore } from './store-file.js';
-import type { GalleryStore } from './store-api.js';
+import { openSqliteGalleryStore } from './sqlite.js';
+import { isPostgresUrl, openPgGalleryStore } from './pg.js';
+import { hasGalleryStore } from './file.js';
+import type { GalleryStore } from './api.js';
 
 export interface StoreLocation {
   /** Gallery directory (SQLite file, kept images and index snapshots). */

@@ -8,9 +8,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { dfgError } from '../errors.js';
-import { fsyncDir } from '../lib/durable-fs.js';
-import { tempPath } from './index/snapshot.js';
+import { dfgError } from '../../errors.js';
+import { fsyncDir } from '../../lib/durable-fs.js';
+import { tempPath } from '../index/snapshot.js';
 
 const SHA = /^[0-9a-f]{64}$/;
 

@@ -4,9 +4,9 @@
  * replaced: a better model gets a new id. Called only inside the store's transactions.
  */
 import type Database from 'better-sqlite3';
-import { dfgError } from '../errors.js';
-import { blobToVector, newId, toSample, vectorToBlob, type SampleRow } from './store-rows.js';
-import type { AddSampleResult, SampleRecord } from './types.js';
+import { dfgError } from '../../errors.js';
+import { blobToVector, newId, toSample, vectorToBlob, type SampleRow } from './rows.js';
+import type { AddSampleResult, SampleRecord } from '../types.js';
 
 /** A validated enrolment item: its vectors by model id (at least one). */
 export interface CheckedSample {

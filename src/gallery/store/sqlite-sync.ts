@@ -1,14 +1,14 @@
 /**
  * The durable store: one SQLite file (better-sqlite3, WAL) shared by the API and `dfg worker`
  * processes. It is the truth; the HNSW index is derived from it through the change log.
- * Callers pass already-validated input (see validate.ts); this module only reads and writes.
+ * Callers pass already-validated input (see ../validate.ts); this module only reads and writes.
  */
 import Database from 'better-sqlite3';
-import { dfgError } from '../errors.js';
+import { dfgError } from '../../errors.js';
 import { migrate } from './migrations.js';
-import { requireVectors, sampleStatements, type CheckedSample, type IndexedSample, type SampleVectors } from './store-samples.js';
-import { algorithmStatements } from './store-algorithms.js';
-import { calibrationStatements, type CheckedCalibration } from './store-calibrations.js';
+import { requireVectors, sampleStatements, type CheckedSample, type IndexedSample, type SampleVectors } from './samples.js';
+import { algorithmStatements } from './algorithms.js';
+import { calibrationStatements, type CheckedCalibration } from './calibrations.js';
 import type {
   AddSampleResult,
   Algorithm,
@@ -20,7 +20,7 @@ import type {
   Page,
   SampleRecord,
   SwitchRecord,
-} from './types.js';
+} from '../types.js';
 
 export type { CheckedSample, IndexedSample, SampleVectors };
 
