@@ -15,7 +15,8 @@
  *   calibration/  genome/      gallery calibration runs; the simulated forgery genome
  *   exchange/                  signed gallery bundles: export and import
  *   model-build/               ONNX writer and model definitions (dfg models build)
- *   use cases (src/*.ts)       attribute, enrol, reembed, the served-model lifecycle
+ *   use cases (src/*.ts)       attribute, enrol, reembed
+ *   serving/                   the served-model lifecycle: services, serving pair, start models, model switch
  *   jobs/  http/  cli/         adapters: BullMQ, Fastify routes, the dfg command
  *   app.ts, server.ts, ...     entry points
  *
@@ -23,11 +24,14 @@
  * form none either. Native addons each have one owner (see the rules named native-*).
  */
 const BASE = ['src/errors\\.ts'];
-const USE_CASES = ['attribute', 'enrol', 'reembed', 'services', 'serving-pair', 'served-models', 'model-switch'];
+const USE_CASES = ['attribute', 'enrol', 'reembed'];
+// Folders of the use-case layer: the served-model lifecycle.
+const USE_CASE_DIRS = ['serving'];
 const ENTRIES = ['app', 'server', 'openapi'];
 
 const dir = (name) => `src/${name}/`;
 const rootFiles = (names) => `src/(${names.join('|')})\\.ts$`;
+const useCases = `(src/(${USE_CASE_DIRS.join('|')})/|${rootFiles(USE_CASES)})`;
 
 // npm packages resolve into node_modules/; Node built-ins are allowed where `core` is set.
 const NPM = 'node_modules/';
@@ -75,7 +79,7 @@ module.exports = {
       name: 'layer-use-cases',
       comment: 'Use cases and the served-model lifecycle sit below every adapter (http, jobs, cli) and entry point.',
       severity: 'error',
-      from: { path: `^${rootFiles(USE_CASES)}` },
+      from: { path: `^${useCases}` },
       to: { path: `^(src/(http|jobs|cli)/|${rootFiles(ENTRIES)})` },
     },
     {
@@ -97,7 +101,7 @@ module.exports = {
       comment: 'Capability folders never import use cases, adapters or entry points.',
       severity: 'error',
       from: { path: `^${capabilityDirs}` },
-      to: { path: `^(src/(http|jobs|cli)/|${rootFiles([...USE_CASES, ...ENTRIES])})` },
+      to: { path: `^(src/(http|jobs|cli)/|${useCases}|${rootFiles(ENTRIES)})` },
     },
     {
       name: 'pure-evaluation-metrics',

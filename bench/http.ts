@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import autocannon from 'autocannon';
 import pino from 'pino';
 import { loadConfig, metricSetting, scoreNormSetting, threadCount } from '../src/config/index.js';
-import { startServices } from '../src/services.js';
+import { startServices } from '../src/serving/services.js';
 import { attributeImage } from '../src/attribute.js';
 import { enrolImages } from '../src/enrol.js';
 import { calibrateGallery, calibrationCohort } from '../src/calibration/index.js';

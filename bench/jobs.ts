@@ -18,7 +18,7 @@ import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { Redis } from 'ioredis';
 import { loadConfig, threadCount, type Config } from '../src/config/index.js';
-import { startServices } from '../src/services.js';
+import { startServices } from '../src/serving/services.js';
 import { enrolImages } from '../src/enrol.js';
 import { createJobClient } from '../src/jobs/client.js';
 import { jpeg } from '../test/helpers/images.js';

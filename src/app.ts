@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Services } from './services.js';
+import type { Services } from './serving/services.js';
 import { registerErrorHandling, toDfgError, httpReason } from './http/plugins/errors.js';
 import { registerRequestLog, RequestLogController } from './http/plugins/request-log.js';
 import { registerConsole } from './http/plugins/console.js';

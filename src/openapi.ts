@@ -1,7 +1,7 @@
 /** Generates openapi.yaml from the route schemas (the committed file is checked fresh by a test). */
 import { loadConfig } from './config/index.js';
 import { buildApp } from './app.js';
-import { unloadedServices } from './services.js';
+import { unloadedServices } from './serving/services.js';
 import { createKeyRing } from './http/plugins/auth.js';
 import { jobRouteSet } from './http/extra-routes.js';
 import { ERRORS } from './errors.js';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config/index.js';
-import { startServices, type Services } from './services.js';
+import { startServices, type Services } from './serving/services.js';
 import { buildApp } from './app.js';
 import { createKeyRing, isLoopbackHost, loadKeysFile } from './http/plugins/auth.js';
 import { dfgError } from './errors.js';

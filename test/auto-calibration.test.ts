@@ -6,7 +6,7 @@ import { buildTestApp } from './helpers/app.js';
 import { files } from './helpers/multipart.js';
 import { generatorImage, type Family } from './helpers/images.js';
 import { randomUnit, rng, sha } from './helpers/gallery.js';
-import type { Services } from '../src/services.js';
+import type { Services } from '../src/serving/services.js';
 
 /** A debug-level logger that keeps every record. */
 function recordingLog() {

@@ -1,6 +1,6 @@
 /**
  * Local `dfg eval` without --model evaluates the list a service started now would serve
- * (served-models.ts): DFG_MODEL, else the last model switch recorded in the gallery, else the
+ * (src/serving/served-models.ts): DFG_MODEL, else the last model switch recorded in the gallery, else the
  * default; it says which on stderr, and creates no gallery to find out.
  */
 import t from 'tap';

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { ROOT, tempDir, testConfig } from './helpers/app.js';
 import { dfg, dfgInProcess } from './helpers/cli.js';
 import { generatorImage } from './helpers/images.js';
-import { startServices } from '../src/services.js';
+import { startServices } from '../src/serving/services.js';
 import { enrolImages } from '../src/enrol.js';
 import { openGallery } from '../src/gallery/gallery.js';
 import { loadManifest } from '../src/embedding/manifest.js';

@@ -15,7 +15,7 @@ import { TINY_DIM, tinyOnnx, writeTinyModel } from './helpers/tiny-model.js';
 import { embedInProcess, loadModel } from '../src/embedding/index.js';
 import { fuseVectors } from '../src/math/fusion.js';
 import { loadConfig } from '../src/config/index.js';
-import { startServices } from '../src/services.js';
+import { startServices } from '../src/serving/services.js';
 
 const LIMITS = { maxBytes: 10_000_000, maxPixels: 10_000_000 };
 

@@ -138,7 +138,7 @@ export const DEFAULT_MODEL = 'residual-v3';
 
 /**
  * The models of DFG_MODEL with their weights (loadConfig has validated the list), DEFAULT_MODEL
- * when unset. A service started without DFG_MODEL may serve a recorded switch instead (served-models.ts).
+ * when unset. A service started without DFG_MODEL may serve a recorded switch instead (serving/served-models.ts).
  */
 export function modelList(cfg: Pick<Config, 'DFG_MODEL'>): ModelChoice[] {
   return parseModelList(cfg.DFG_MODEL ?? DEFAULT_MODEL);

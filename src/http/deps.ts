@@ -1,4 +1,4 @@
-import type { Services } from '../services.js';
+import type { Services } from '../serving/services.js';
 import type { Metrics } from './plugins/metrics.js';
 import type { KeyRing } from './plugins/auth.js';
 

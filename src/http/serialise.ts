@@ -1,7 +1,7 @@
 import { scoreNormInfo } from '../attribution/score-norm.js';
 import type { AlgorithmRecord, SampleRecord } from '../gallery/gallery.js';
 import type { Config } from '../config/index.js';
-import type { ModelOrigin, Parts } from '../services.js';
+import type { ModelOrigin, Parts } from '../serving/services.js';
 import { formatModelList } from '../embedding/index.js';
 import { resolveMargin, resolveThreshold } from '../attribution/decide.js';
 import { metricInfo } from '../attribution/gallery-metric.js';

@@ -1,7 +1,7 @@
 /** A worker process: services (model + gallery) plus the BullMQ worker, started and stopped together. */
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import { startServices, type Services } from '../services.js';
+import { startServices, type Services } from '../serving/services.js';
 import { createJobWorker, workerConcurrency, type JobWorker } from './worker.js';
 
 export interface WorkerProcess {

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { threadCount, type Config } from '../config/index.js';
 import { createEmbedder, type Embedder } from '../embedding/index.js';
-import type { Services } from '../services.js';
+import type { Services } from '../serving/services.js';
 import { QUEUE_NAME } from './keys.js';
 import { workerConnection } from './redis.js';
 import { createJobStore } from './store.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { startServices } from '../../src/services.js';
+import { startServices } from '../../src/serving/services.js';
 import { buildApp } from '../../src/app.js';
 import { createKeyRing, type KeysFile } from '../../src/http/plugins/auth.js';
 

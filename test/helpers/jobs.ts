@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { testConfig } from './app.js';
-import { startServices, type Services } from '../../src/services.js';
+import { startServices, type Services } from '../../src/serving/services.js';
 import { buildApp } from '../../src/app.js';
 import { createKeyRing, type KeysFile } from '../../src/http/plugins/auth.js';
 import { jobRouteSet } from '../../src/http/extra-routes.js';

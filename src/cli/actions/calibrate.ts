@@ -9,7 +9,7 @@ import type { ScoreNormSetting } from '../../config/score-norm-setting.js';
 import { loadCohortFor } from '../../embedding/cohort.js';
 import { metricHeader } from '../../attribution/gallery-metric.js';
 import type { MetricSetting } from '../../config/metric-setting.js';
-import { configuredGalleryModels } from '../../services.js';
+import { configuredGalleryModels } from '../../serving/services.js';
 import { createLogger } from '../../logger.js';
 import { openGallery } from '../../gallery/gallery.js';
 import { calibrateGallery, calibrationCohort, type GalleryCalibration } from '../../calibration/index.js';

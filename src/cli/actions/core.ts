@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig, storeLocation, type Config } from '../../config/index.js';
 import { createLogger } from '../../logger.js';
-import { startServices } from '../../services.js';
+import { startServices } from '../../serving/services.js';
 import { enrolImages } from '../../enrol.js';
 import { attributeImage } from '../../attribute.js';
 import { expandImagePaths } from '../files.js';

@@ -12,7 +12,7 @@ import { loadCohortFor } from '../../embedding/cohort.js';
 import type { ScoreNormSetting } from '../../config/score-norm-setting.js';
 import { createEmbedder, formatModelList, loadManifest, type Embedder } from '../../embedding/index.js';
 import { createLogger } from '../../logger.js';
-import { chooseStartModels, type ModelOrigin } from '../../served-models.js';
+import { chooseStartModels, type ModelOrigin } from '../../serving/served-models.js';
 import { hasGalleryStore } from '../../gallery/store/file.js';
 import { svgToPng } from '../../embedding/render.js';
 import { dfgError, isDfgError } from '../../errors.js';
@@ -113,7 +113,7 @@ function originText(origin: ModelOrigin, galleryDir: string): string {
 
 /**
  * The models and weights to evaluate: --model (and --weights), else the list and weights a service
- * started now would serve (served-models.ts: DFG_MODEL, else the last model switch recorded in the
+ * started now would serve (serving/served-models.ts: DFG_MODEL, else the last model switch recorded in the
  * gallery, else the default), so the numbers match what it serves. Says which on stderr. Reads the
  * switch record, if any, and creates no gallery.
  */

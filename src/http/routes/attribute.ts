@@ -6,7 +6,7 @@ import { AttributeQuery, AttributionBatch } from '../schemas/attribution.js';
 import { errorResponses } from '../schemas/common.js';
 import { errorItem, readImageParts } from '../multipart.js';
 import { attributeImage } from '../../attribute.js';
-import type { Parts } from '../../services.js';
+import type { Parts } from '../../serving/services.js';
 
 export async function attributeRoutes(untyped: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
   const app = untyped.withTypeProvider<TypeBoxTypeProvider>();

@@ -7,12 +7,12 @@
  * record never stops a service from starting.
  */
 import type { Logger } from 'pino';
-import { DEFAULT_MODEL, modelList, storeLocation, type Config } from './config/index.js';
-import { formatModelList, loadManifest, parseModelList, type ModelChoice } from './embedding/index.js';
-import { readLastSwitch, type SwitchRecord } from './gallery/gallery.js';
-import { openServingPair, type ServingPair } from './serving-pair.js';
+import { DEFAULT_MODEL, modelList, storeLocation, type Config } from '../config/index.js';
+import { formatModelList, loadManifest, parseModelList, type ModelChoice } from '../embedding/index.js';
+import { readLastSwitch, type SwitchRecord } from '../gallery/gallery.js';
+import { openServingPair, type ServingPair } from './pair.js';
 
-export type { SwitchRecord } from './gallery/gallery.js';
+export type { SwitchRecord } from '../gallery/gallery.js';
 
 /** Where the served list came from, for GET /v1/gallery. */
 export interface ModelOrigin {

@@ -4,9 +4,9 @@
  * started with: they hold it, and it closes only once every holder has released it.
  */
 import type { Logger } from 'pino';
-import { threadCount, type Config } from './config/index.js';
-import { createEmbedder, type Embedder, type ModelChoice } from './embedding/index.js';
-import { openGallery, type Gallery } from './gallery/gallery.js';
+import { threadCount, type Config } from '../config/index.js';
+import { createEmbedder, type Embedder, type ModelChoice } from '../embedding/index.js';
+import { openGallery, type Gallery } from '../gallery/gallery.js';
 
 /** What a request embeds and searches with. */
 export interface Parts {

@@ -7,11 +7,11 @@
  * switch is recorded in the gallery store, so a restart serves the list too (served-models.ts).
  */
 import type { Logger } from 'pino';
-import { storeLocation, type Config } from './config/index.js';
-import { formatModelList, loadManifest, parseModelList, type ModelChoice } from './embedding/index.js';
-import { readLastSwitch, writeSwitchRecord, type Gallery, type StoreLocation, type SwitchRecord } from './gallery/gallery.js';
-import { dfgError, isDfgError } from './errors.js';
-import { openServingPair, type Parts, type ServingPair } from './serving-pair.js';
+import { storeLocation, type Config } from '../config/index.js';
+import { formatModelList, loadManifest, parseModelList, type ModelChoice } from '../embedding/index.js';
+import { readLastSwitch, writeSwitchRecord, type Gallery, type StoreLocation, type SwitchRecord } from '../gallery/gallery.js';
+import { dfgError, isDfgError } from '../errors.js';
+import { openServingPair, type Parts, type ServingPair } from './pair.js';
 
 export interface SwitchOptions {
   /** Switch even though stored samples lack a vector of a listed model (they are kept but not searched). */

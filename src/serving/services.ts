@@ -4,18 +4,18 @@
  * and can be replaced by another model list while serving (a hot model switch, model-switch.ts).
  */
 import type { Logger } from 'pino';
-import type { Config } from './config/index.js';
-import { metricSetting, scoreNormSetting } from './config/index.js';
-import { calibrationCohort } from './calibration/index.js';
-import { loadManifest } from './embedding/index.js';
-import { sameSwitch, type GalleryModel, type SwitchRecord } from './gallery/gallery.js';
-import { dfgError, isDfgError } from './errors.js';
-import type { Parts, ServingPair } from './serving-pair.js';
+import type { Config } from '../config/index.js';
+import { metricSetting, scoreNormSetting } from '../config/index.js';
+import { calibrationCohort } from '../calibration/index.js';
+import { loadManifest } from '../embedding/index.js';
+import { sameSwitch, type GalleryModel, type SwitchRecord } from '../gallery/gallery.js';
+import { dfgError, isDfgError } from '../errors.js';
+import type { Parts, ServingPair } from './pair.js';
 import { chooseStartModels, openStartPair, type ModelOrigin } from './served-models.js';
 import { createModelSwitcher, servedList, type ModelSwitchResult, type SwitchOptions } from './model-switch.js';
-import { startAutoCalibration, type AutoCalibrator } from './calibration/auto.js';
+import { startAutoCalibration, type AutoCalibrator } from '../calibration/auto.js';
 
-export type { Parts } from './serving-pair.js';
+export type { Parts } from './pair.js';
 export type { ModelSwitchResult, SwitchOptions } from './model-switch.js';
 export type { ModelOrigin } from './served-models.js';
 
