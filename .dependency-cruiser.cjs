@@ -15,8 +15,8 @@
  *   calibration/  genome/      gallery calibration runs; the simulated forgery genome
  *   exchange/                  signed gallery bundles: export and import
  *   model-build/               ONNX writer and model definitions (dfg models build)
- *   use cases (src/*.ts)       attribute, enrol, reembed
- *   serving/                   the served-model lifecycle: services, serving pair, start models, model switch
+ *   use-cases/  serving/       attribute, enrol, reembed; the served-model lifecycle (services,
+ *                              serving pair, start models, model switch)
  *   jobs/  http/  cli/         adapters: BullMQ, Fastify routes, the dfg command
  *   app.ts, server.ts, ...     entry points
  *
@@ -24,14 +24,13 @@
  * form none either. Native addons each have one owner (see the rules named native-*).
  */
 const BASE = ['src/errors\\.ts'];
-const USE_CASES = ['attribute', 'enrol', 'reembed'];
-// Folders of the use-case layer: the served-model lifecycle.
-const USE_CASE_DIRS = ['serving'];
+// The use-case layer: one function per action (use-cases/) and the served-model lifecycle (serving/).
+const USE_CASE_DIRS = ['use-cases', 'serving'];
 const ENTRIES = ['app', 'server', 'openapi'];
 
 const dir = (name) => `src/${name}/`;
 const rootFiles = (names) => `src/(${names.join('|')})\\.ts$`;
-const useCases = `(src/(${USE_CASE_DIRS.join('|')})/|${rootFiles(USE_CASES)})`;
+const useCases = `src/(${USE_CASE_DIRS.join('|')})/`;
 
 // npm packages resolve into node_modules/; Node built-ins are allowed where `core` is set.
 const NPM = 'node_modules/';

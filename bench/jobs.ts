@@ -19,7 +19,7 @@ import pino from 'pino';
 import { Redis } from 'ioredis';
 import { loadConfig, threadCount, type Config } from '../src/config/index.js';
 import { startServices } from '../src/serving/services.js';
-import { enrolImages } from '../src/enrol.js';
+import { enrolImages } from '../src/use-cases/enrol.js';
 import { createJobClient } from '../src/jobs/client.js';
 import { jpeg } from '../test/helpers/images.js';
 import { zip } from '../test/helpers/jobs.js';

@@ -14,7 +14,7 @@ import { ROOT, tempDir, testConfig } from './helpers/app.js';
 import { dfg, dfgInProcess } from './helpers/cli.js';
 import { generatorImage } from './helpers/images.js';
 import { startServices } from '../src/serving/services.js';
-import { enrolImages } from '../src/enrol.js';
+import { enrolImages } from '../src/use-cases/enrol.js';
 import { openGallery } from '../src/gallery/gallery.js';
 import { loadManifest } from '../src/embedding/manifest.js';
 import { registerCoreCommands } from '../src/cli/commands/core.js';

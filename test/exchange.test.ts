@@ -13,7 +13,7 @@ import { ROOT, tempDir } from './helpers/app.js';
 import { generatorImage } from './helpers/images.js';
 import { openGallery, type Gallery } from '../src/gallery/gallery.js';
 import { createEmbedder, type Embedder } from '../src/embedding/index.js';
-import { enrolImages } from '../src/enrol.js';
+import { enrolImages } from '../src/use-cases/enrol.js';
 import { isDfgError } from '../src/errors.js';
 import { createSigningKey, exportBundle, importBundle, packBundle, verifyBundle, type TrustList } from '../src/exchange/index.js';
 import crypto from 'node:crypto';

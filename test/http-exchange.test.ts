@@ -9,7 +9,7 @@ import { buildTestApp, tempDir } from './helpers/app.js';
 import { generatorImage } from './helpers/images.js';
 import { generateKey } from '../src/http/plugins/auth.js';
 import { createSigningKey } from '../src/exchange/index.js';
-import { enrolImages } from '../src/enrol.js';
+import { enrolImages } from '../src/use-cases/enrol.js';
 
 t.test('export from one server, import into another', async (t) => {
   const dir = tempDir('dfg-http-exchange-');

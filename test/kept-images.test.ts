@@ -65,7 +65,7 @@ t.test('a delete racing an enrolment of the same bytes never leaves a sample wit
   const { app, services, config } = await buildTestApp(t);
   await services.whenReady;
   const { embedder, gallery } = services.need();
-  const { enrolImages } = await import('../src/enrol.js');
+  const { enrolImages } = await import('../src/use-cases/enrol.js');
   const img = await generatorImage('bilinear4', 7);
   const blob = path.join(config.DFG_GALLERY_DIR, 'blobs', sha(img).slice(0, 2), sha(img));
   const register = async (name: string) => (await app.inject({ method: 'POST', url: '/v1/algorithms', payload: { name, forgeryType: 'EFS', architecture: 'GAN' } })).json();

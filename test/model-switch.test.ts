@@ -8,7 +8,7 @@ import { generatorImage } from './helpers/images.js';
 import { writeTinyModel } from './helpers/tiny-model.js';
 import { dfg } from './helpers/cli.js';
 import { adminKey, reembed, servedGallery } from './helpers/model-switch.js';
-import { attributeImage } from '../src/attribute.js';
+import { attributeImage } from '../src/use-cases/attribute.js';
 import { generateKey } from '../src/http/plugins/auth.js';
 import { readLastSwitch } from '../src/gallery/gallery.js';
 

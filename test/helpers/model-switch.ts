@@ -8,7 +8,7 @@ import { writeTinyModel } from './tiny-model.js';
 import { generateKey, type KeysFile } from '../../src/http/plugins/auth.js';
 import { createEmbedder } from '../../src/embedding/index.js';
 import { openGallery } from '../../src/gallery/gallery.js';
-import { reembedGallery } from '../../src/reembed.js';
+import { reembedGallery } from '../../src/use-cases/reembed.js';
 import type { Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 

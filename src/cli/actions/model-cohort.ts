@@ -9,7 +9,7 @@ import { writeFileDurably } from '../../lib/durable-fs.js';
 import { loadManifest, type Manifest } from '../../embedding/manifest.js';
 import { createEmbedder } from '../../embedding/index.js';
 import { readDatasetImage, scanDataset } from '../../evaluation/dataset.js';
-import { sha256Hex } from '../../enrol.js';
+import { sha256Hex } from '../../use-cases/enrol.js';
 import { progressBar } from '../progress.js';
 
 export interface CohortCommandOptions { data: string; source?: string; threads?: number }

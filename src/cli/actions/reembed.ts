@@ -10,7 +10,7 @@ import { loadConfig, metricSetting, scoreNormSetting, storeLocation, threadCount
 import { loadCohortFor } from '../../embedding/cohort.js';
 import { createEmbedder, formatModelList, loadManifest, parseModelList } from '../../embedding/index.js';
 import { openGallery } from '../../gallery/gallery.js';
-import { reembedGallery, type ReembedResult } from '../../reembed.js';
+import { reembedGallery, type ReembedResult } from '../../use-cases/reembed.js';
 import { calibrateGallery, calibrationCohort } from '../../calibration/index.js';
 import { isDfgError } from '../../errors.js';
 import { progressBar } from '../progress.js';

@@ -5,7 +5,7 @@ import type { RouteDeps } from '../deps.js';
 import { AttributeQuery, AttributionBatch } from '../schemas/attribution.js';
 import { errorResponses } from '../schemas/common.js';
 import { errorItem, readImageParts } from '../multipart.js';
-import { attributeImage } from '../../attribute.js';
+import { attributeImage } from '../../use-cases/attribute.js';
 import type { Parts } from '../../serving/services.js';
 
 export async function attributeRoutes(untyped: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {

@@ -5,7 +5,7 @@ import type { RouteDeps } from '../deps.js';
 import { EnrolResult, SampleList, SampleParams } from '../schemas/algorithms.js';
 import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
 import { readImageParts } from '../multipart.js';
-import { enrolImages } from '../../enrol.js';
+import { enrolImages } from '../../use-cases/enrol.js';
 import { toSampleBody } from '../serialise.js';
 import { thumbnailImage } from '../../embedding/index.js';
 import { dfgError } from '../../errors.js';

@@ -2,14 +2,14 @@
  * Attribution of one image: embed (worker pool) → k-NN search → pure decision. Shared by the
  * HTTP routes, the CLI and audit jobs.
  */
-import type { Embedder } from './embedding/index.js';
-import type { Gallery } from './gallery/gallery.js';
-import type { Config } from './config/index.js';
-import { decide, resolveMargin, resolveThreshold } from './attribution/decide.js';
+import type { Embedder } from '../embedding/index.js';
+import type { Gallery } from '../gallery/gallery.js';
+import type { Config } from '../config/index.js';
+import { decide, resolveMargin, resolveThreshold } from '../attribution/decide.js';
 import { sha256Hex } from './enrol.js';
-import { prepareNorm, queryNormaliser, readScoreNormFit, type NormContext } from './attribution/score-norm.js';
-import type { ServedCohort } from './embedding/cohort.js';
-import type { CalibrationRecord } from './gallery/gallery.js';
+import { prepareNorm, queryNormaliser, readScoreNormFit, type NormContext } from '../attribution/score-norm.js';
+import type { ServedCohort } from '../embedding/cohort.js';
+import type { CalibrationRecord } from '../gallery/gallery.js';
 
 export interface AttributeOptions {
   /** Candidates to return. */

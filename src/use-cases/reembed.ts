@@ -6,9 +6,9 @@
  * it; switching to a list naming the new model (PUT /v1/model, `dfg model switch`) uses them
  * without re-enrolling.
  */
-import type { Embedder } from './embedding/index.js';
-import type { Gallery } from './gallery/gallery.js';
-import { dfgError, isDfgError } from './errors.js';
+import type { Embedder } from '../embedding/index.js';
+import type { Gallery } from '../gallery/gallery.js';
+import { dfgError, isDfgError } from '../errors.js';
 
 export interface ReembedProgress {
   modelId: string;

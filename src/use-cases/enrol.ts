@@ -4,9 +4,9 @@
  * store transaction.
  */
 import crypto from 'node:crypto';
-import type { Embedder } from './embedding/index.js';
-import type { Gallery } from './gallery/gallery.js';
-import { dfgError, isDfgError, type DfgError } from './errors.js';
+import type { Embedder } from '../embedding/index.js';
+import type { Gallery } from '../gallery/gallery.js';
+import { dfgError, isDfgError, type DfgError } from '../errors.js';
 
 export interface EnrolInput {
   filename: string;
