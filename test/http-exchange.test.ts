@@ -61,8 +61,19 @@ t.test('export from one server, import into another', async (t) => {
   const imported = await post(bundle);
   t.equal(imported.statusCode, 200, imported.body);
   t.match(imported.json(), { publisher: 'org-a', created: 4, models: { 'residual-v3': 'embedded' }, algorithms: [{ name: 'Nearest', action: 'created' }, { name: 'Bilinear', action: 'created' }] });
-  t.equal(await count(), 2);
+  const listed = await b.app.inject({ method: 'GET', url: '/v1/algorithms', headers: as(admin) });
+  t.equal(listed.json().total, 2, listed.body.slice(0, 500));
   const probe = await generatorImage('nearest2', 30);
   const att = await b.app.inject({ method: 'POST', url: '/v1/attribute', headers: { ...as(admin), 'content-type': 'multipart/form-data; boundary=x' }, payload: Buffer.concat([Buffer.from('--x\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n'), probe, Buffer.from('\r\n--x--\r\n')]) });
   t.equal(att.json().candidates?.[0]?.algorithm?.name, 'Nearest', 'attribution finds the imported algorithm');
+  const best = att.json().candidates[0] as { evidence: string[]; provenance?: Record<string, { publisher: string; bundleSha256: string; sourceId: string }> };
+  t.ok(best.evidence.length > 0 && best.evidence.every((id) => best.provenance?.[id]?.publisher === 'org-a' && best.provenance[id]!.bundleSha256 === imported.json().bundleSha256),
+    'each evidence sample carries its provenance');
+  const nearestId = imported.json().algorithms[0].id as string;
+  const algBody = (await b.app.inject({ method: 'GET', url: `/v1/algorithms/${nearestId}`, headers: as(admin) })).json();
+  t.match(algBody.provenance, { publisher: 'org-a', sourceId: ids[0] }, 'the algorithm read shows where it came from');
+  const samplesBody = (await b.app.inject({ method: 'GET', url: `/v1/algorithms/${nearestId}/samples`, headers: as(admin) })).json();
+  t.ok(samplesBody.items.length === 2 && samplesBody.items.every((x: { provenance: { publisher: string } | null }) => x.provenance?.publisher === 'org-a'), 'sample reads show it');
+  const own = (await a.app.inject({ method: 'GET', url: `/v1/algorithms/${ids[0]}/samples`, headers: as(admin) })).json();
+  t.same(own.items.map((x: { provenance: unknown }) => x.provenance), [null, null], 'enrolled samples: null');
 });
