@@ -110,13 +110,14 @@ interface Plan {
 export async function importBundle(parts: { gallery: Gallery; embedder: Embedder | null }, source: BundleSource, opts: ImportOptions): Promise<ImportSummary> {
   const bundle = await verifyBundle(source, opts.trust, opts.limits);
   try {
-    return await importVerified(parts, bundle, opts);
+    return await importVerifiedBundle(parts, bundle, opts);
   } finally {
     await bundle.close();
   }
 }
 
-async function importVerified(parts: { gallery: Gallery; embedder: Embedder | null }, bundle: VerifiedBundle, opts: ImportOptions): Promise<ImportSummary> {
+/** Imports a bundle that verifyBundle resolved (the caller closes it); as importBundle otherwise. */
+export async function importVerifiedBundle(parts: { gallery: Gallery; embedder: Embedder | null }, bundle: VerifiedBundle, opts: ImportOptions): Promise<ImportSummary> {
   const { gallery, embedder } = parts;
   const { manifest } = bundle;
   const progress = opts.onProgress ?? (() => {});

@@ -7,4 +7,4 @@ export { createSigningKey, keyFingerprint, readSigningKey, readTrustList, signEn
 export { packBundle, type BundleParts, type Signer } from './pack.js';
 export { verifyBundle, readBounded, DEFAULT_BUNDLE_LIMITS, type BundleLimits, type BundleSource, type VerifiedBundle } from './read.js';
 export { exportBundle, type ExportOptions, type ExportSummary } from './export.js';
-export { importBundle, CONFLICT_MODES, type ConflictMode, type ImportOptions, type ImportProgress, type ImportSummary, type ImportedAlgorithm } from './import.js';
+export { importBundle, importVerifiedBundle, CONFLICT_MODES, type ConflictMode, type ImportOptions, type ImportProgress, type ImportSummary, type ImportedAlgorithm } from './import.js';
