@@ -14,7 +14,7 @@ import { registerConsole } from './http/plugins/console.js';
 import { createMetrics, registerRequestMetrics, type Metrics } from './http/plugins/metrics.js';
 import type { KeyRing, Scope } from './http/plugins/auth.js';
 import { ErrorBody } from './http/schemas/common.js';
-import { Algorithm, AlgorithmRef, ItemError, Sample } from './http/schemas/algorithms.js';
+import { Algorithm, AlgorithmRef, ItemError, Provenance, Sample } from './http/schemas/algorithms.js';
 import { Attribution } from './http/schemas/attribution.js';
 import { algorithmRoutes } from './http/routes/algorithms.js';
 import { sampleRoutes } from './http/routes/samples.js';
@@ -137,7 +137,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   await registerConsole(app);
 
-  for (const s of [ErrorBody, Algorithm, AlgorithmRef, Sample, ItemError, Attribution]) app.addSchema(s);
+  for (const s of [ErrorBody, Provenance, Algorithm, AlgorithmRef, Sample, ItemError, Attribution]) app.addSchema(s);
 
   await registerAdmission(app, {
     config: cfg,

@@ -86,12 +86,19 @@ t.test('export two algorithms, import them under the same and under another mode
     t.match(r, { publisher: 'org-a', created: 6, duplicates: 0 });
     t.same(r.algorithms.map((al) => [al.name, al.action, al.created]), [['Nearest', 'created', 3], ['Bilinear', 'created', 3]]);
     const imported = await b.gallery.getAlgorithm(r.algorithms[0]!.id!);
-    t.match(imported, { forgeryType: 'EFS', architecture: 'GAN', reference: 'https://example.org/n' });
-    t.match(imported.description, new RegExp(`^upsampled by nearest neighbour\\n\\nImported from signed bundle sha256:${verified.sha256} of publisher org-a\\.$`));
+    t.match(imported, { forgeryType: 'EFS', architecture: 'GAN', reference: 'https://example.org/n', description: 'upsampled by nearest neighbour' });
+    const fingerprint = crypto.createHash('sha256').update(Buffer.from(publisher.publicKey.publicKey, 'base64url')).digest('hex');
+    const expected = { bundleId: r.bundleId, bundleSha256: verified.sha256, publisher: 'org-a', keyFingerprint: fingerprint, software: 'deepfake-genome', exportedAt: verified.manifest.createdAt };
+    t.match(imported.provenance, { ...expected, sourceId: x.id }, 'the algorithm records the bundle it came from and its id there');
+    t.match(r, { bundleId: /^bnd_/, keyFingerprint: fingerprint, total: 6, skipped: 0, reembedded: 0 });
     const sample = (await b.gallery.listSamples(imported.id)).items[0]!;
-    t.match(sample.filename, /^org-a:x\d\.png$/, 'each sample names its publisher');
-    // The vectors are the exporter's, bit for bit.
+    t.match(sample.filename, /^x\d\.png$/, 'the filename is the exporter\'s, as it was');
     const src = (await a.gallery.findBySha(sample.sha256))[0]!;
+    t.same(sample.provenance, { ...expected, importedAt: sample.provenance!.importedAt, sourceId: src.id }, 'each sample records its bundle, publisher, key, export time and source id');
+    t.same(await b.gallery.getSample(imported.id, sample.id), sample, 'read back the same');
+    t.equal((await a.gallery.getSample(src.algorithmId, src.id)).provenance, null, 'enrolled samples have none');
+    t.same([...(await b.gallery.evidenceProvenance([sample.id, 'smp_none'])).keys()], [sample.id], 'evidence provenance for imported samples only');
+    // The vectors are the exporter's, bit for bit.
     const va = (await a.gallery.sampleVectors([src.id])).get(src.id)!.get('residual-v2')!;
     const vb = (await b.gallery.sampleVectors([sample.id])).get(sample.id)!.get('residual-v2')!;
     t.same(Buffer.from(vb.buffer), Buffer.from(va.buffer));
@@ -101,10 +108,15 @@ t.test('export two algorithms, import them under the same and under another mode
     // Again: by option, a new name, a merge (every sample a duplicate), or nothing.
     const again = await importBundle(b, plainBytes, { trust });
     t.same(again.algorithms.map((al) => al.galleryName), ['Nearest (org-a)', 'Bilinear (org-a)']);
+    t.equal(again.bundleId, r.bundleId, 'one record per bundle file');
     const merged = await importBundle(b, plainBytes, { trust, onConflict: 'merge' });
     t.match(merged, { created: 0, duplicates: 6 });
-    const skipped = await importBundle(b, plainBytes, { trust, onConflict: 'skip' });
+    // Read from a file: a stream, images on demand.
+    const file = path.join(b.dir, 'plain.dfgb');
+    fs.writeFileSync(file, plainBytes);
+    const skipped = await importBundle(b, file, { trust, onConflict: 'skip' });
     t.same(skipped.algorithms.map((al) => al.action), ['skipped', 'skipped']);
+    t.match(skipped, { skipped: 6, created: 0, bundleSha256: verified.sha256 });
     t.same(await counts(b.gallery), { algorithms: 4, samples: 12 });
   });
 
@@ -113,9 +125,13 @@ t.test('export two algorithms, import them under the same and under another mode
     const refused = await importBundle(c, plainBytes, { trust }).catch((e: unknown) => e);
     t.ok(isDfgError(refused, 'DFG_ERR_BUNDLE_NOT_EMBEDDABLE'), `no images, other model: ${(refused as Error).message}`);
     t.same(await counts(c.gallery), { algorithms: 0, samples: 0 }, 'nothing written');
-    const r = await importBundle(c, fullBytes, { trust });
+    const file = path.join(c.dir, 'full.dfgb');
+    fs.writeFileSync(file, fullBytes);
+    const phases = new Set<string>();
+    const r = await importBundle(c, file, { trust, onProgress: (p) => phases.add(`${p.phase} ${p.done}/${p.total}`) });
     t.same(r.models, { 'residual-v3': 'embedded' });
-    t.equal(r.created, 6);
+    t.match(r, { created: 6, reembedded: 6 });
+    t.ok(phases.has('verified 0/6') && phases.has('embedding 6/6') && phases.has('writing 6/6'), `progress reported: ${[...phases].join(', ')}`);
     t.equal(await nearest(c, probeX), 'Nearest');
     t.equal(await nearest(c, probeY), 'Bilinear');
     t.ok(await c.gallery.readImage(full.manifest.algorithms[0]!.samples[0]!.sha256), 'the imported bytes are kept for later re-embedding');
@@ -132,6 +148,11 @@ t.test('export two algorithms, import them under the same and under another mode
       p.gallery.expectSwitch(undefined);
       const r = await importBundle(p, fullBytes, { trust });
       t.match(r, { created: 6, models: { 'residual-v2': 'bundle' } });
+      const alg = (await p.gallery.listAlgorithms()).items[0]!;
+      t.match(alg.provenance, { bundleId: r.bundleId, publisher: 'org-a', bundleSha256: r.bundleSha256 }, 'PostgreSQL: the algorithm\'s provenance');
+      const smp = (await p.gallery.listSamples(alg.id)).items[0]!;
+      t.match(smp.provenance, { bundleId: r.bundleId, publisher: 'org-a', keyFingerprint: r.keyFingerprint, exportedAt: full.manifest.createdAt });
+      t.same((await p.gallery.evidenceProvenance([smp.id])).get(smp.id), smp.provenance, 'PostgreSQL: evidence provenance');
       t.equal(await nearest(p, probeX), 'Nearest');
       t.ok(await p.gallery.readImage(full.manifest.algorithms[1]!.samples[0]!.sha256), 'image bytes kept in the shared store');
       const back = await exportBundle(p.gallery, { algorithms: ['Nearest', 'Bilinear'], models, signer, images: true });

@@ -61,8 +61,73 @@ t.test('export from one server, import into another', async (t) => {
   const imported = await post(bundle);
   t.equal(imported.statusCode, 200, imported.body);
   t.match(imported.json(), { publisher: 'org-a', created: 4, models: { 'residual-v3': 'embedded' }, algorithms: [{ name: 'Nearest', action: 'created' }, { name: 'Bilinear', action: 'created' }] });
-  t.equal(await count(), 2);
+  const listed = await b.app.inject({ method: 'GET', url: '/v1/algorithms', headers: as(admin) });
+  t.equal(listed.json().total, 2, listed.body.slice(0, 500));
   const probe = await generatorImage('nearest2', 30);
   const att = await b.app.inject({ method: 'POST', url: '/v1/attribute', headers: { ...as(admin), 'content-type': 'multipart/form-data; boundary=x' }, payload: Buffer.concat([Buffer.from('--x\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\nContent-Type: image/png\r\n\r\n'), probe, Buffer.from('\r\n--x--\r\n')]) });
   t.equal(att.json().candidates?.[0]?.algorithm?.name, 'Nearest', 'attribution finds the imported algorithm');
+  const best = att.json().candidates[0] as { evidence: string[]; provenance?: Record<string, { publisher: string; bundleSha256: string; sourceId: string }> };
+  t.ok(best.evidence.length > 0 && best.evidence.every((id) => best.provenance?.[id]?.publisher === 'org-a' && best.provenance[id]!.bundleSha256 === imported.json().bundleSha256),
+    'each evidence sample carries its provenance');
+  const nearestId = imported.json().algorithms[0].id as string;
+  const algBody = (await b.app.inject({ method: 'GET', url: `/v1/algorithms/${nearestId}`, headers: as(admin) })).json();
+  t.match(algBody.provenance, { publisher: 'org-a', sourceId: ids[0] }, 'the algorithm read shows where it came from');
+  const samplesBody = (await b.app.inject({ method: 'GET', url: `/v1/algorithms/${nearestId}/samples`, headers: as(admin) })).json();
+  t.ok(samplesBody.items.length === 2 && samplesBody.items.every((x: { provenance: { publisher: string } | null }) => x.provenance?.publisher === 'org-a'), 'sample reads show it');
+  const own = (await a.app.inject({ method: 'GET', url: `/v1/algorithms/${ids[0]}/samples`, headers: as(admin) })).json();
+  t.same(own.items.map((x: { provenance: unknown }) => x.provenance), [null, null], 'enrolled samples: null');
+
+  // Import as a job (a bundle larger than DFG_IMPORT_SYNC_MAX_SAMPLES), into a gallery of the exporter's model.
+  const spool = tempDir('dfg-http-import-tmp-');
+  const oldTmp = process.env.TMPDIR;
+  process.env.TMPDIR = spool;
+  t.teardown(() => {
+    if (oldTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = oldTmp;
+    fs.rmSync(spool, { recursive: true, force: true });
+  });
+  const c = await buildTestApp(t, {
+    keys,
+    jobs: true,
+    env: { DFG_MODEL: 'residual-v2', DFG_TRUSTED_PUBLISHERS: trusted, DFG_MAX_BUNDLE_BYTES: String(bundle.length + 10), DFG_IMPORT_SYNC_MAX_SAMPLES: '3', DFG_JOB_PREFIX: `dfgtest-import-${process.pid}` },
+  });
+  const spooled = () => fs.readdirSync(spool).filter((n) => n.startsWith('dfg-bundle-'));
+  const postC = (payload: Buffer, query = '') => c.app.inject({ method: 'POST', url: `/v1/imports${query}`, headers: { ...as(admin), 'content-type': 'application/octet-stream' }, payload });
+  const algorithmsC = async () => (await c.app.inject({ method: 'GET', url: '/v1/algorithms', headers: as(admin) })).json().total as number;
+  t.match((await postC(tampered)).json(), { statusCode: 400, code: /^DFG_ERR_BUNDLE_/ }, 'a bad bundle is refused before any job');
+  t.same(spooled(), [], 'and its temporary file is gone');
+  t.match((await postC(Buffer.concat([bundle, Buffer.alloc(1024)]))).json(), { statusCode: 413, code: 'DFG_ERR_BUNDLE_TOO_LARGE' });
+  t.same(spooled(), [], 'so is that of an upload over the limit');
+  t.equal(await algorithmsC(), 0, 'nothing written');
+
+  const accepted = await postC(bundle);
+  t.equal(accepted.statusCode, 202, accepted.body);
+  const job = accepted.json() as { jobId: string; kind: string; total: number; location: string };
+  t.match(job, { kind: 'import', total: 4, location: `/v1/jobs/${job.jobId}` });
+  t.equal(accepted.headers.location, job.location);
+  const follow = async () => {
+    for (let i = 0; i < 200; i++) {
+      const v = (await c.app.inject({ method: 'GET', url: job.location, headers: as(admin) })).json();
+      if (['completed', 'failed', 'cancelled'].includes(v.state)) return v;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the import job did not finish: ${(await c.app.inject({ method: 'GET', url: job.location, headers: as(admin) })).body}`);
+  };
+  const view = await follow();
+  t.match(view, { kind: 'import', state: 'completed', source: { type: 'bundle' }, progress: { total: 4, done: 4, percent: 100 }, counts: { created: 4, duplicate: 0, skipped: 0, reembedded: 0, error: 0 } });
+  t.match(view.import, { publisher: 'org-a', created: 4, total: 4, models: { 'residual-v2': 'bundle' }, bundleId: /^bnd_/ }, 'the result as a synchronous import answers it');
+  t.same(spooled(), [], 'the job removed the bundle file');
+  t.equal(await algorithmsC(), 2);
+  const rows = (await c.app.inject({ method: 'GET', url: `${job.location}/results`, headers: as(admin) })).body.trim().split('\n').map((l) => JSON.parse(l));
+  t.same(rows.map((r: { name: string; action: string; created: number }) => [r.name, r.action, r.created]), [['Nearest', 'created', 2], ['Bilinear', 'created', 2]], 'results: one row per algorithm');
+  t.equal((await c.app.inject({ method: 'GET', url: job.location, headers: as(reg) })).json().code, 'DFG_ERR_AUTH_FORBIDDEN', 'import jobs are for admin keys');
+
+  // The same bundle merged, as a job on request: every sample a duplicate.
+  const again = await postC(bundle, '?onConflict=merge&async=true');
+  t.equal(again.statusCode, 202);
+  job.location = again.json().location;
+  t.match(await follow(), { state: 'completed', progress: { done: 4 }, counts: { created: 0, duplicate: 4 } });
+  // And in the request on request: 200.
+  t.match((await postC(bundle, '?onConflict=skip&async=false')).json(), { skipped: 4, created: 0 });
+  t.same(spooled(), []);
 });

@@ -9,6 +9,7 @@ import { openPgGalleryStore } from '../src/gallery/store/pg.js';
 import type { CheckedSample, GalleryStore } from '../src/gallery/store/api.js';
 import { rng, randomUnit, sha, tempDir } from './helpers/gallery.js';
 import { testDatabase } from './helpers/pg.js';
+import { PG_SCHEMA_VERSION } from '../src/gallery/store/pg-schema.js';
 
 const alg = (name: string, extra: Record<string, unknown> = {}) => ({
   name, forgeryType: 'FS' as const, architecture: 'GAN' as const, description: '', reference: '', enabled: true, threshold: null, ...extra,
@@ -147,7 +148,7 @@ t.test('postgres: one migration whichever opens first; named locks across proces
     await x.close();
     await y.close();
   });
-  t.same([x.schema.from, y.schema.from].sort(), [0, 1], 'one of them migrated, the other found it done');
+  t.same([x.schema.from, y.schema.from].sort(), [0, PG_SCHEMA_VERSION], 'one of them migrated, the other found it done');
   t.equal(x.galleryId, y.galleryId);
 
   // Writes from two stores interleave into one gap-free change log.
@@ -179,3 +180,41 @@ t.test('postgres: one migration whichever opens first; named locks across proces
   down.port = '1';
   await t.rejects(openPgGalleryStore(down.toString(), { connectTimeoutMs: 1000 }), { code: 'DFG_ERR_STORE_UNAVAILABLE', statusCode: 503 });
 });
+
+for (const [kind, open] of backends) {
+  t.test(`${kind}: provenance of imported samples and algorithms`, async (t) => {
+    const s = await open(t);
+    t.equal(await s.hasBundles(), false);
+    const input = { sha256: 'ab'.repeat(32), publisher: 'org-a', keyFingerprint: 'cd'.repeat(32), software: 'deepfake-genome', exportedAt: '2026-01-02T03:04:05.000Z' };
+    const first = await s.recordBundle(input);
+    t.match(first, { created: true, bundle: { ...input, id: /^bnd_/, importedAt: /^\d{4}-/ } });
+    const again = await s.recordBundle(input);
+    t.same(again, { created: false, bundle: first.bundle }, 'one row per bundle file');
+    t.equal(await s.hasBundles(), true);
+    const id = first.bundle.id;
+    const expected = (sourceId: string) => ({ bundleId: id, bundleSha256: input.sha256, publisher: 'org-a', keyFingerprint: input.keyFingerprint, software: input.software, exportedAt: input.exportedAt, importedAt: first.bundle.importedAt, sourceId });
+
+    const imported = await s.createAlgorithm(alg('Imported'), { bundleId: id, sourceId: 'alg_far' });
+    t.same(imported.provenance, expected('alg_far'));
+    const local = await s.createAlgorithm(alg('Local'));
+    t.equal(local.provenance, null);
+    t.same((await s.getAlgorithm(imported.id))?.provenance, expected('alg_far'));
+    t.same((await s.listAlgorithms(10, 0)).items.map((a) => a.provenance?.sourceId ?? null), ['alg_far', null]);
+
+    const batch = items(3, 8, 7);
+    const added = await s.addSamples(imported.id, batch.map((it, i) => ({ ...it, origin: i < 2 ? { bundleId: id, sourceId: `smp_far${i}` } : null })));
+    t.same(added.map((r) => r.sample.provenance?.sourceId ?? null), ['smp_far0', 'smp_far1', null], 'as added');
+    t.same(await s.getSample(imported.id, added[0]!.sample.id), added[0]!.sample, 'read back as added');
+    t.same((await s.sampleById(added[1]!.sample.id))?.provenance, expected('smp_far1'));
+    t.same((await s.listSamples(imported.id, 10, 0)).items.map((x) => x.provenance?.sourceId ?? null), ['smp_far0', 'smp_far1', null]);
+    t.same((await s.findBySha(batch[0]!.sha256))[0]?.provenance, expected('smp_far0'));
+    const prov = await s.provenanceOf([added[0]!.sample.id, added[2]!.sample.id, 'smp_none']);
+    t.same([...prov.entries()], [[added[0]!.sample.id, expected('smp_far0')]], 'only imported samples have provenance');
+    await t.rejects(s.addSamples(imported.id, items(1, 8, 8, 5).map((it) => ({ ...it, origin: { bundleId: 'bnd_nope', sourceId: 'x' } }))), { code: 'DFG_ERR_REQUEST_INVALID' }, 'an unrecorded bundle is refused');
+
+    t.equal(await s.forgetBundle(id), false, 'kept while rows name it');
+    await s.deleteAlgorithm(imported.id);
+    t.equal(await s.forgetBundle(id), true, 'and removed once nothing names it');
+    t.equal(await s.hasBundles(), false);
+  });
+}

@@ -49,7 +49,7 @@ t.test('SQLite → PostgreSQL → SQLite, kept bytes included, resumable, verifi
   await db.query('DELETE FROM changes WHERE seq > 20');
   const again = await migrateStore({ dir }, { url });
   t.equal(again.verified, true, 'resumed to a verified copy');
-  t.same(again.copied, { algorithms: 0, samples: 0, vectors: 0, changes: first.target.changes.count - 20, calibrations: 0, meta: 0, images: 5 });
+  t.same(again.copied, { bundles: 0, algorithms: 0, samples: 0, vectors: 0, changes: first.target.changes.count - 20, calibrations: 0, meta: 0, images: 5 });
 
   // The PostgreSQL gallery serves the same answers, ids and switch record.
   const onPg = await openGallery({ dir: tempDir(), store: url, modelId: 'm', dim: DIM, keepImages: true });

@@ -279,7 +279,7 @@ export interface paths {
         put?: never;
         /**
          * Verify a signed bundle (the request body) against DFG_TRUSTED_PUBLISHERS and import it, all or nothing
-         * @description Send the bundle as application/octet-stream. Vectors of a served model (same id and version) are used as they are; otherwise the bundle's image bytes are embedded. Every refusal (DFG_ERR_BUNDLE_*) writes nothing.
+         * @description Send the bundle as application/octet-stream; it is streamed to a temporary file (413 past DFG_MAX_BUNDLE_BYTES) and verified before anything else: every refusal (DFG_ERR_BUNDLE_*) writes nothing. Vectors of a served model (same id and version) are used as they are; otherwise the bundle's image bytes are embedded. A bundle of at most DFG_IMPORT_SYNC_MAX_SAMPLES samples is imported in the request (200 with the result); a larger one (or `async=true`) runs as a job of this server (202; follow GET /v1/jobs/{id}: progress in samples applied, then the counts and the result in `import`). Each imported sample and algorithm records its provenance.
          */
         post: operations["importBundle"];
         delete?: never;
@@ -421,6 +421,28 @@ export interface components {
             error: string;
             message: string;
         };
+        /** Provenance */
+        Provenance: {
+            /** @description The gallery's record of the bundle (`bnd_…`); every row imported from one bundle file names the same. */
+            bundleId: string;
+            /** @description SHA-256 of the bundle file. */
+            bundleSha256: string;
+            /** @description Publisher (key id) whose signature verified. */
+            publisher: string;
+            /** @description SHA-256 (hex) of the raw Ed25519 public key the signature verified with. */
+            keyFingerprint: string;
+            /** @description Exporting software named in the manifest. */
+            software: string;
+            /** @description When the bundle was exported (manifest createdAt). */
+            exportedAt: string;
+            /**
+             * Format: date-time
+             * @description When something was first imported from the bundle.
+             */
+            importedAt: string;
+            /** @description The id it had in the exporting gallery. */
+            sourceId: string;
+        };
         /** Algorithm */
         Algorithm: {
             id: string;
@@ -439,6 +461,8 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description Set when it was imported from a signed bundle; null when registered or enrolled here. */
+            provenance: components["schemas"]["Provenance"] | (never | null);
         };
         /** AlgorithmRef */
         AlgorithmRef: {
@@ -460,6 +484,8 @@ export interface components {
             filename: string | null;
             /** Format: date-time */
             createdAt: string;
+            /** @description Set when it was imported from a signed bundle; null when registered or enrolled here. */
+            provenance: components["schemas"]["Provenance"] | (never | null);
         };
         /** ItemError */
         ItemError: {
@@ -482,6 +508,10 @@ export interface components {
                 score: number;
                 /** @description Sample ids behind the score. */
                 evidence: string[];
+                /** @description By sample id, the provenance of those evidence samples that were imported from a signed bundle; absent when none was. */
+                provenance?: {
+                    [key: string]: components["schemas"]["Provenance"];
+                };
             }[];
             model: {
                 /** @description The model id, or for a fusion the index id naming models and weights (`a:1+b:0.5`). */
@@ -2368,6 +2398,8 @@ export interface operations {
             query: {
                 /** @description An algorithm name the gallery has: new (import under `name (publisher)`), merge (add its samples), skip. */
                 onConflict: "new" | "merge" | "skip";
+                /** @description true: run the import as a job (202) whatever its size; false: import in the request (200). Absent: a job when the bundle holds more than DFG_IMPORT_SYNC_MAX_SAMPLES samples. */
+                async?: boolean;
             };
             header?: never;
             path?: never;
@@ -2382,8 +2414,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        /** @description The gallery's record of the bundle: imported samples and algorithms name it in their provenance. */
+                        bundleId: string;
                         bundleSha256: string;
                         publisher: string;
+                        /** @description SHA-256 (hex) of the publisher key the signature verified with. */
+                        keyFingerprint: string;
                         /** @description Per served model: vectors used from the bundle, or embedded from its image bytes. */
                         models: {
                             [key: string]: "bundle" | "embedded";
@@ -2397,8 +2433,34 @@ export interface operations {
                             created: number;
                             duplicates: number;
                         }[];
+                        /** @description Samples in the bundle. */
+                        total: number;
+                        /** @description Samples imported. */
                         created: number;
+                        /** @description Samples the gallery had (by sha256). */
                         duplicates: number;
+                        /** @description Samples of algorithms left out (onConflict=skip). */
+                        skipped: number;
+                        /** @description Images embedded again from the bundle's bytes. */
+                        reembedded: number;
+                    };
+                };
+            };
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        jobId: string;
+                        kind: "enrol" | "audit" | "reembed" | "import";
+                        /** @description waiting: no chunk started; active: chunks running; completed: every chunk recorded; failed: finished, but a chunk was given up (its images carry DFG_ERR_JOB_CHUNK_FAILED); cancelled: stopped on request. */
+                        state: "waiting" | "active" | "completed" | "failed" | "cancelled";
+                        /** @description Images (and skipped entries) in the job. */
+                        total: number;
+                        /** @description Where to follow the job. */
+                        location: string;
                     };
                 };
             };
@@ -2529,7 +2591,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         jobId: string;
-                        kind: "enrol" | "audit" | "reembed";
+                        kind: "enrol" | "audit" | "reembed" | "import";
                         /** @description waiting: no chunk started; active: chunks running; completed: every chunk recorded; failed: finished, but a chunk was given up (its images carry DFG_ERR_JOB_CHUNK_FAILED); cancelled: stopped on request. */
                         state: "waiting" | "active" | "completed" | "failed" | "cancelled";
                         /** @description Images (and skipped entries) in the job. */
@@ -2653,7 +2715,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         jobId: string;
-                        kind: "enrol" | "audit" | "reembed";
+                        kind: "enrol" | "audit" | "reembed" | "import";
                         /** @description waiting: no chunk started; active: chunks running; completed: every chunk recorded; failed: finished, but a chunk was given up (its images carry DFG_ERR_JOB_CHUNK_FAILED); cancelled: stopped on request. */
                         state: "waiting" | "active" | "completed" | "failed" | "cancelled";
                         /** @description Images (and skipped entries) in the job. */
@@ -2752,7 +2814,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         jobId: string;
-                        kind: "enrol" | "audit" | "reembed";
+                        kind: "enrol" | "audit" | "reembed" | "import";
                         /** @description waiting: no chunk started; active: chunks running; completed: every chunk recorded; failed: finished, but a chunk was given up (its images carry DFG_ERR_JOB_CHUNK_FAILED); cancelled: stopped on request. */
                         state: "waiting" | "active" | "completed" | "failed" | "cancelled";
                         /** @description Images (and skipped entries) in the job. */
@@ -2857,18 +2919,18 @@ export interface operations {
                     "application/json": {
                         items: {
                             id: string;
-                            kind: "enrol" | "audit" | "reembed";
+                            kind: "enrol" | "audit" | "reembed" | "import";
                             /** @description waiting: no chunk started; active: chunks running; completed: every chunk recorded; failed: finished, but a chunk was given up (its images carry DFG_ERR_JOB_CHUNK_FAILED); cancelled: stopped on request. */
                             state: "waiting" | "active" | "completed" | "failed" | "cancelled";
                             /** @description Enrolments: the algorithm enrolled into. */
                             algorithmId: string | null;
                             source: {
-                                type: "archive" | "directory" | "urls" | "gallery";
+                                type: "archive" | "directory" | "urls" | "gallery" | "bundle";
                                 name: string;
                             };
                             progress: {
                                 total: number;
-                                /** @description Images finished, with or without an error. */
+                                /** @description Images finished, with or without an error (imports: samples of the bundle applied so far). */
                                 done: number;
                                 failed: number;
                                 percent: number;
@@ -2879,7 +2941,7 @@ export interface operations {
                                     failed: number;
                                 };
                             };
-                            /** @description Images by outcome. Enrolments: created, duplicate, error. Audits: attributed, unknown, authentic, error. Re-embeddings: stored, present, not-kept, error. */
+                            /** @description Images by outcome. Enrolments: created, duplicate, error. Audits: attributed, unknown, authentic, error. Re-embeddings: stored, present, not-kept, error. Imports (samples, once finished): created, duplicate, skipped, reembedded (images embedded again), error. */
                             counts: {
                                 [key: string]: number;
                             };
@@ -2899,6 +2961,37 @@ export interface operations {
                                 waitMs: number | null;
                                 runMs: number | null;
                                 imagesPerSecond: number | null;
+                            };
+                            import?: {
+                                /** @description The gallery's record of the bundle: imported samples and algorithms name it in their provenance. */
+                                bundleId: string;
+                                bundleSha256: string;
+                                publisher: string;
+                                /** @description SHA-256 (hex) of the publisher key the signature verified with. */
+                                keyFingerprint: string;
+                                /** @description Per served model: vectors used from the bundle, or embedded from its image bytes. */
+                                models: {
+                                    [key: string]: "bundle" | "embedded";
+                                };
+                                algorithms: {
+                                    /** @description Name in the bundle. */
+                                    name: string;
+                                    action: "created" | "merged" | "skipped";
+                                    id?: string;
+                                    galleryName?: string;
+                                    created: number;
+                                    duplicates: number;
+                                }[];
+                                /** @description Samples in the bundle. */
+                                total: number;
+                                /** @description Samples imported. */
+                                created: number;
+                                /** @description Samples the gallery had (by sha256). */
+                                duplicates: number;
+                                /** @description Samples of algorithms left out (onConflict=skip). */
+                                skipped: number;
+                                /** @description Images embedded again from the bundle's bytes. */
+                                reembedded: number;
                             };
                             errors?: {
                                 total: number;
@@ -2983,18 +3076,18 @@ export interface operations {
                 content: {
                     "application/json": {
                         id: string;
-                        kind: "enrol" | "audit" | "reembed";
+                        kind: "enrol" | "audit" | "reembed" | "import";
                         /** @description waiting: no chunk started; active: chunks running; completed: every chunk recorded; failed: finished, but a chunk was given up (its images carry DFG_ERR_JOB_CHUNK_FAILED); cancelled: stopped on request. */
                         state: "waiting" | "active" | "completed" | "failed" | "cancelled";
                         /** @description Enrolments: the algorithm enrolled into. */
                         algorithmId: string | null;
                         source: {
-                            type: "archive" | "directory" | "urls" | "gallery";
+                            type: "archive" | "directory" | "urls" | "gallery" | "bundle";
                             name: string;
                         };
                         progress: {
                             total: number;
-                            /** @description Images finished, with or without an error. */
+                            /** @description Images finished, with or without an error (imports: samples of the bundle applied so far). */
                             done: number;
                             failed: number;
                             percent: number;
@@ -3005,7 +3098,7 @@ export interface operations {
                                 failed: number;
                             };
                         };
-                        /** @description Images by outcome. Enrolments: created, duplicate, error. Audits: attributed, unknown, authentic, error. Re-embeddings: stored, present, not-kept, error. */
+                        /** @description Images by outcome. Enrolments: created, duplicate, error. Audits: attributed, unknown, authentic, error. Re-embeddings: stored, present, not-kept, error. Imports (samples, once finished): created, duplicate, skipped, reembedded (images embedded again), error. */
                         counts: {
                             [key: string]: number;
                         };
@@ -3025,6 +3118,37 @@ export interface operations {
                             waitMs: number | null;
                             runMs: number | null;
                             imagesPerSecond: number | null;
+                        };
+                        import?: {
+                            /** @description The gallery's record of the bundle: imported samples and algorithms name it in their provenance. */
+                            bundleId: string;
+                            bundleSha256: string;
+                            publisher: string;
+                            /** @description SHA-256 (hex) of the publisher key the signature verified with. */
+                            keyFingerprint: string;
+                            /** @description Per served model: vectors used from the bundle, or embedded from its image bytes. */
+                            models: {
+                                [key: string]: "bundle" | "embedded";
+                            };
+                            algorithms: {
+                                /** @description Name in the bundle. */
+                                name: string;
+                                action: "created" | "merged" | "skipped";
+                                id?: string;
+                                galleryName?: string;
+                                created: number;
+                                duplicates: number;
+                            }[];
+                            /** @description Samples in the bundle. */
+                            total: number;
+                            /** @description Samples imported. */
+                            created: number;
+                            /** @description Samples the gallery had (by sha256). */
+                            duplicates: number;
+                            /** @description Samples of algorithms left out (onConflict=skip). */
+                            skipped: number;
+                            /** @description Images embedded again from the bundle's bytes. */
+                            reembedded: number;
                         };
                         errors?: {
                             total: number;
@@ -3105,18 +3229,18 @@ export interface operations {
                 content: {
                     "application/json": {
                         id: string;
-                        kind: "enrol" | "audit" | "reembed";
+                        kind: "enrol" | "audit" | "reembed" | "import";
                         /** @description waiting: no chunk started; active: chunks running; completed: every chunk recorded; failed: finished, but a chunk was given up (its images carry DFG_ERR_JOB_CHUNK_FAILED); cancelled: stopped on request. */
                         state: "waiting" | "active" | "completed" | "failed" | "cancelled";
                         /** @description Enrolments: the algorithm enrolled into. */
                         algorithmId: string | null;
                         source: {
-                            type: "archive" | "directory" | "urls" | "gallery";
+                            type: "archive" | "directory" | "urls" | "gallery" | "bundle";
                             name: string;
                         };
                         progress: {
                             total: number;
-                            /** @description Images finished, with or without an error. */
+                            /** @description Images finished, with or without an error (imports: samples of the bundle applied so far). */
                             done: number;
                             failed: number;
                             percent: number;
@@ -3127,7 +3251,7 @@ export interface operations {
                                 failed: number;
                             };
                         };
-                        /** @description Images by outcome. Enrolments: created, duplicate, error. Audits: attributed, unknown, authentic, error. Re-embeddings: stored, present, not-kept, error. */
+                        /** @description Images by outcome. Enrolments: created, duplicate, error. Audits: attributed, unknown, authentic, error. Re-embeddings: stored, present, not-kept, error. Imports (samples, once finished): created, duplicate, skipped, reembedded (images embedded again), error. */
                         counts: {
                             [key: string]: number;
                         };
@@ -3147,6 +3271,37 @@ export interface operations {
                             waitMs: number | null;
                             runMs: number | null;
                             imagesPerSecond: number | null;
+                        };
+                        import?: {
+                            /** @description The gallery's record of the bundle: imported samples and algorithms name it in their provenance. */
+                            bundleId: string;
+                            bundleSha256: string;
+                            publisher: string;
+                            /** @description SHA-256 (hex) of the publisher key the signature verified with. */
+                            keyFingerprint: string;
+                            /** @description Per served model: vectors used from the bundle, or embedded from its image bytes. */
+                            models: {
+                                [key: string]: "bundle" | "embedded";
+                            };
+                            algorithms: {
+                                /** @description Name in the bundle. */
+                                name: string;
+                                action: "created" | "merged" | "skipped";
+                                id?: string;
+                                galleryName?: string;
+                                created: number;
+                                duplicates: number;
+                            }[];
+                            /** @description Samples in the bundle. */
+                            total: number;
+                            /** @description Samples imported. */
+                            created: number;
+                            /** @description Samples the gallery had (by sha256). */
+                            duplicates: number;
+                            /** @description Samples of algorithms left out (onConflict=skip). */
+                            skipped: number;
+                            /** @description Images embedded again from the bundle's bytes. */
+                            reembedded: number;
                         };
                         errors?: {
                             total: number;

@@ -2,15 +2,17 @@
  * Importing a signed bundle, all or nothing: the bundle is verified (read.ts), vectors of a served
  * model are taken as they are when the bundle holds that model id and version, and otherwise
  * embedded from the bundle's image bytes; only once every sample has its vectors is anything
- * written, and a write that fails midway removes what this import created.
+ * written, and a write that fails midway removes what this import created. Each imported sample
+ * and created algorithm records its provenance (the bundle, its publisher and key, the id it had
+ * in the exporting gallery) in the store.
  */
 import type { Embedder } from '../embedding/index.js';
 import { dfgError, isDfgError } from '../errors.js';
 import type { Gallery } from '../gallery/gallery.js';
 import type { AlgorithmRecord, SampleInput } from '../gallery/types.js';
-import { MAX_FILENAME_LENGTH, MAX_NAME_LENGTH, MAX_PAGE_LIMIT, MAX_TEXT_LENGTH } from '../gallery/validate.js';
+import { MAX_FILENAME_LENGTH, MAX_NAME_LENGTH, MAX_PAGE_LIMIT } from '../gallery/validate.js';
 import type { TrustList } from './format.js';
-import { verifyBundle, type BundleLimits, type VerifiedBundle } from './read.js';
+import { verifyBundle, type BundleLimits, type BundleSource, type VerifiedBundle } from './read.js';
 
 export const CONFLICT_MODES = ['new', 'merge', 'skip'] as const;
 /** What to do with a bundle algorithm whose name the gallery already has: import it under a new name, add its samples to the existing one, or leave it out. */
@@ -23,6 +25,18 @@ export interface ImportOptions {
   limits?: Partial<BundleLimits>;
   /** Images embedded at once (default 16); the embedder's queue must hold that many. */
   embedBatch?: number;
+  /**
+   * Called as the import advances: `verified` once the bundle passed every check (`total`: its
+   * samples), then while images are embedded (`done` of `total` images) and while samples are
+   * written (`done` of `total` samples applied).
+   */
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportProgress {
+  phase: 'verified' | 'embedding' | 'writing';
+  done: number;
+  total: number;
 }
 
 export interface ImportedAlgorithm {
@@ -38,18 +52,25 @@ export interface ImportedAlgorithm {
 }
 
 export interface ImportSummary {
+  /** The gallery's record of the bundle (samples and algorithms name it in their provenance). */
+  bundleId: string;
   bundleSha256: string;
   publisher: string;
+  /** SHA-256 of the publisher key the signature verified with. */
+  keyFingerprint: string;
   /** Per served model: `bundle` (vectors used as they are) or `embedded` (from the bundle's image bytes). */
   models: Record<string, 'bundle' | 'embedded'>;
   algorithms: ImportedAlgorithm[];
+  /** Samples in the bundle. */
+  total: number;
+  /** Samples imported (new in the gallery). */
   created: number;
+  /** Samples the gallery had already (deduplicated by sha256). */
   duplicates: number;
-}
-
-/** The provenance line an imported algorithm's description ends with, and the label of its samples. */
-export function provenanceNote(bundle: Pick<VerifiedBundle, 'sha256' | 'publisher'>): string {
-  return `Imported from signed bundle sha256:${bundle.sha256} of publisher ${bundle.publisher}.`;
+  /** Samples of algorithms left out (`skip`). */
+  skipped: number;
+  /** Images embedded again from the bundle's bytes (a served model the bundle has no vectors of). */
+  reembedded: number;
 }
 
 async function allAlgorithms(gallery: Gallery): Promise<AlgorithmRecord[]> {
@@ -86,10 +107,21 @@ interface Plan {
  * its images cannot be embedded, having written nothing; or, when the store fails while writing,
  * that error after removing what was written.
  */
-export async function importBundle(parts: { gallery: Gallery; embedder: Embedder | null }, source: AsyncIterable<Uint8Array> | Uint8Array, opts: ImportOptions): Promise<ImportSummary> {
-  const { gallery, embedder } = parts;
+export async function importBundle(parts: { gallery: Gallery; embedder: Embedder | null }, source: BundleSource, opts: ImportOptions): Promise<ImportSummary> {
   const bundle = await verifyBundle(source, opts.trust, opts.limits);
+  try {
+    return await importVerifiedBundle(parts, bundle, opts);
+  } finally {
+    await bundle.close();
+  }
+}
+
+/** Imports a bundle that verifyBundle resolved (the caller closes it); as importBundle otherwise. */
+export async function importVerifiedBundle(parts: { gallery: Gallery; embedder: Embedder | null }, bundle: VerifiedBundle, opts: ImportOptions): Promise<ImportSummary> {
+  const { gallery, embedder } = parts;
   const { manifest } = bundle;
+  const progress = opts.onProgress ?? (() => {});
+  progress({ phase: 'verified', done: 0, total: manifest.algorithms.reduce((n, a) => n + a.samples.length, 0) });
   const mode = opts.onConflict ?? 'new';
 
   // Where each served model's vectors come from.
@@ -144,36 +176,60 @@ export async function importBundle(parts: { gallery: Gallery; embedder: Embedder
     const batch = Math.max(1, opts.embedBatch ?? 16);
     for (let i = 0; i < shas.length; i += batch) {
       const chunk = shas.slice(i, i + batch);
-      const results = await Promise.all(chunk.map((s) => embedder.embed(bundle.images.get(s)!)));
+      const results = await Promise.all(chunk.map(async (s) => embedder.embed(await bundle.readImage(s))));
       results.forEach((r, j) => embedded.set(chunk[j]!, r.vectors));
+      progress({ phase: 'embedding', done: Math.min(shas.length, i + batch), total: shas.length });
     }
   }
+  // The bundle's record: written first, as every imported row names it (an undo removes it again when this import created it).
+  const { bundle: record, created: newRecord } = await gallery.recordBundle({
+    sha256: bundle.sha256, publisher: bundle.publisher, keyFingerprint: bundle.keyFingerprint, software: manifest.exporter.software, exportedAt: manifest.createdAt,
+  });
   const itemOf = (row: number): SampleInput => {
     const s = samples[row]!;
     const vectors: Record<string, Float32Array> = {};
     for (const m of served) vectors[m.id] = sources[m.id] === 'bundle' ? bundle.vectors.get(m.id)![row]! : embedded.get(s.sha256)![m.id]!;
-    const label = `${bundle.publisher}:${s.filename ?? s.id}`;
-    return { sha256: s.sha256, vectors, width: s.width, height: s.height, filename: label.slice(0, MAX_FILENAME_LENGTH) };
+    return {
+      sha256: s.sha256, vectors, width: s.width, height: s.height,
+      ...(s.filename ? { filename: s.filename.slice(0, MAX_FILENAME_LENGTH) } : {}),
+      origin: { bundleId: record.id, sourceId: s.id },
+    };
   };
   const items = new Map(plans.map((p) => [p.index, p.rows.map(itemOf)]));
+  const toWrite = plans.reduce((n, p) => n + p.rows.length, 0);
 
   // Writes, undone on failure.
   const createdAlgorithms: string[] = [];
   const createdSamples: Array<{ algorithmId: string; sampleId: string }> = [];
-  const summary: ImportSummary = { bundleSha256: bundle.sha256, publisher: bundle.publisher, models: sources, algorithms: [], created: 0, duplicates: 0 };
+  const summary: ImportSummary = {
+    bundleId: record.id, bundleSha256: bundle.sha256, publisher: bundle.publisher, keyFingerprint: bundle.keyFingerprint, models: sources, algorithms: [],
+    total: samples.length, created: 0, duplicates: 0, skipped: 0, reembedded: embedded.size,
+  };
+  let applied = 0;
   try {
-    const shasWritten = new Set(plans.flatMap((p) => p.rows.map((r) => samples[r]!.sha256)));
-    await gallery.keepImages([...shasWritten].filter((s) => bundle.images.has(s)).map((s) => ({ sha256: s, bytes: bundle.images.get(s)! })));
+    // Image bytes a few at a time, read from the bundle as they are kept.
+    const shasWritten = [...new Set(plans.flatMap((p) => p.rows.map((r) => samples[r]!.sha256)))].filter((s) => bundle.images.has(s));
+    if (gallery.keepsImages) {
+      for (let i = 0; i < shasWritten.length; i += 16) {
+        const chunk = shasWritten.slice(i, i + 16);
+        await gallery.keepImages(await Promise.all(chunk.map(async (s) => ({ sha256: s, bytes: await bundle.readImage(s) }))));
+      }
+    }
+    progress({ phase: 'writing', done: 0, total: toWrite });
     for (const p of plans) {
       const a = manifest.algorithms[p.index]!;
       const out: ImportedAlgorithm = { name: a.name, action: p.action, galleryName: p.galleryName, created: 0, duplicates: p.known ?? 0 };
       summary.algorithms.push(out);
-      if (p.action === 'skipped') continue;
+      if (p.action === 'skipped') {
+        summary.skipped += a.samples.length;
+        continue;
+      }
       let target = p.existing;
       if (!target) {
-        const note = provenanceNote(bundle);
-        const description = a.description ? `${a.description.slice(0, MAX_TEXT_LENGTH - note.length - 2)}\n\n${note}` : note;
-        target = await gallery.createAlgorithm({ name: p.galleryName, forgeryType: a.forgeryType, architecture: a.architecture, description, reference: a.reference });
+        target = await gallery.createAlgorithm(
+          { name: p.galleryName, forgeryType: a.forgeryType, architecture: a.architecture, description: a.description, reference: a.reference },
+          { origin: { bundleId: record.id, sourceId: a.id } },
+        );
         createdAlgorithms.push(target.id);
       }
       out.id = target.id;
@@ -195,21 +251,26 @@ export async function importBundle(parts: { gallery: Gallery; embedder: Embedder
             if (p.existing) createdSamples.push({ algorithmId: target.id, sampleId: r.sample.id });
           }
         }
+        applied += b.items.length;
+        progress({ phase: 'writing', done: applied, total: toWrite });
       }
       summary.created += out.created;
       summary.duplicates += out.duplicates;
     }
   } catch (err) {
-    await undo(gallery, createdAlgorithms, createdSamples);
+    await undo(gallery, createdAlgorithms, createdSamples, newRecord ? record.id : null);
     throw err;
   }
+  // A bundle that added nothing (every sample a duplicate, or skipped) leaves no record behind.
+  if (newRecord && summary.created === 0 && createdAlgorithms.length === 0) await gallery.forgetBundle(record.id);
   return summary;
 }
 
 /** Removes what a failed import wrote; what cannot be removed (the store is gone) stays for a later delete. */
-async function undo(gallery: Gallery, algorithms: string[], samples: Array<{ algorithmId: string; sampleId: string }>): Promise<void> {
+async function undo(gallery: Gallery, algorithms: string[], samples: Array<{ algorithmId: string; sampleId: string }>, bundleId: string | null): Promise<void> {
   for (const s of samples) await gallery.deleteSample(s.algorithmId, s.sampleId).catch(ignoreGone);
   for (const id of algorithms) await gallery.deleteAlgorithm(id).catch(ignoreGone);
+  if (bundleId) await gallery.forgetBundle(bundleId);
 }
 
 function ignoreGone(err: unknown): void {

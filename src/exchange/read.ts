@@ -1,10 +1,14 @@
 /**
- * Reads and verifies a bundle before anything is written: the bytes are read (bounded), the tar is
- * parsed with tar-stream and its framing checked (padding and end blocks are zeros, so no byte of
- * the file goes unchecked), every entry's sha256 is compared with the signed list, the signature
- * with the publisher's trusted key, and the manifest and vector files with each other.
+ * Reads and verifies a bundle before anything is written: the file (or buffer) is streamed once
+ * through the framing check (padding and end blocks are zeros, so no byte of the file goes
+ * unchecked) into tar-stream; every entry's sha256 is compared with the signed list, the signature
+ * with the publisher's trusted key, and the manifest and vector files with each other. The
+ * manifest, signature and vectors are held; image bytes stay in the file and are read on demand.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { Value } from '@sinclair/typebox/value';
 import { dfgError, isDfgError } from '../errors.js';
@@ -20,6 +24,7 @@ import {
   type BundleManifest,
 } from './format.js';
 import { verifyEntries } from './signing.js';
+import { TarFraming } from './tar-framing.js';
 import type { TrustList } from './format.js';
 
 export interface BundleLimits {
@@ -38,12 +43,24 @@ export interface VerifiedBundle {
   /** sha256 of the whole bundle file (provenance). */
   sha256: string;
   publisher: string;
+  /** SHA-256 (hex) of the raw public key the signature verified with. */
+  keyFingerprint: string;
   /** Per model id, one vector per sample in manifest order (algorithms, then their samples). */
   vectors: Map<string, Float32Array[]>;
-  images: Map<string, Buffer>;
+  /** sha256 of each image the bundle holds. */
+  images: ReadonlySet<string>;
+  /**
+   * An image's bytes, read from the bundle when asked (never held all at once). Throws
+   * DFG_ERR_BUNDLE_TAMPERED when the file changed since it was verified.
+   */
+  readImage(sha256: string): Promise<Buffer>;
+  /** Releases the bundle file (idempotent). */
+  close(): Promise<void>;
 }
 
-const BLOCK = 512;
+/** A bundle: the path of its file (read as a stream, images on demand), or its bytes. */
+export type BundleSource = string | Uint8Array;
+
 const malformed = (why: string) => dfgError('DFG_ERR_BUNDLE_MALFORMED', why);
 const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
@@ -63,12 +80,63 @@ export async function readBounded(source: AsyncIterable<Uint8Array> | Uint8Array
   return Buffer.concat(chunks, n);
 }
 
-interface Entry { name: string; size: number; sha256: string; data: Buffer }
+/** Sequential and positioned reads of a bundle file or buffer. */
+interface Access {
+  size: number;
+  stream(): Readable;
+  read(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
 
-/** Entries of the tar in order (plain files only), with the limits applied as headers arrive. */
-async function parseTar(buf: Buffer, limits: BundleLimits): Promise<Entry[]> {
+async function access(source: BundleSource): Promise<Access> {
+  if (typeof source !== 'string') {
+    const buf = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
+    return {
+      size: buf.length,
+      stream: () => Readable.from([buf]),
+      read: async (offset, length) => buf.subarray(offset, offset + length),
+      close: async () => {},
+    };
+  }
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(source, 'r');
+  } catch (err) {
+    throw dfgError('DFG_ERR_BUNDLE_MALFORMED', `cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let closed = false;
+  return {
+    size: (await handle.stat()).size,
+    // One handle for both, so the bytes read later are those of the file that was verified (or the check fails).
+    stream: () => handle.createReadStream({ start: 0, autoClose: false, highWaterMark: 1024 * 1024 }),
+    async read(offset, length) {
+      const out = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(out, 0, length, offset);
+      return out.subarray(0, bytesRead);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await handle.close();
+    },
+  };
+}
+
+/** Entries whose bytes verification needs; the others (images) are only hashed. */
+const KEPT = (name: string) => name === MANIFEST_ENTRY || name === SIGNATURE_ENTRY || name.startsWith('vectors/');
+
+interface Entry { name: string; size: number; sha256: string; offset: number; data?: Buffer }
+
+/**
+ * Entries of the tar in order (plain files only), read as a stream with the limits applied as
+ * headers arrive; the framing is checked (tar-framing.ts) and the whole file hashed on the way.
+ */
+async function scanTar(src: Access, limits: BundleLimits): Promise<{ entries: Entry[]; sha256: string }> {
+  if (src.size > limits.maxBytes) throw dfgError('DFG_ERR_BUNDLE_TOO_LARGE', `more than ${limits.maxBytes} bytes`);
+  const framing = new TarFraming(limits.maxBytes);
   const extract = tar.extract();
-  extract.end(buf);
+  const pump = pipeline(src.stream(), framing, extract);
+  pump.catch(() => {}); // its error reaches the loop below through the extract stream
   const entries: Entry[] = [];
   try {
     for await (const e of extract) {
@@ -77,12 +145,21 @@ async function parseTar(buf: Buffer, limits: BundleLimits): Promise<Entry[]> {
       if (entries.length >= limits.maxEntries) throw dfgError('DFG_ERR_BUNDLE_TOO_LARGE', `more than ${limits.maxEntries} entries`);
       const size = h.size ?? 0;
       if (size > limits.maxEntryBytes) throw dfgError('DFG_ERR_BUNDLE_TOO_LARGE', `entry ${JSON.stringify(h.name)} of ${size} bytes (at most ${limits.maxEntryBytes})`);
+      const place = framing.entries[entries.length];
+      if (!place || place.size !== size) throw malformed(`entry ${JSON.stringify(h.name)} is framed unlike its header`);
+      const hash = crypto.createHash('sha256');
+      const keep = KEPT(h.name);
       const chunks: Buffer[] = [];
-      for await (const c of e as AsyncIterable<Buffer>) chunks.push(c);
-      const data = Buffer.concat(chunks);
-      if (data.length !== size) throw dfgError('DFG_ERR_BUNDLE_TRUNCATED', `entry ${JSON.stringify(h.name)} ends early`);
-      entries.push({ name: h.name, size, sha256: sha256(data), data });
+      let n = 0;
+      for await (const c of e as AsyncIterable<Buffer>) {
+        hash.update(c);
+        n += c.length;
+        if (keep) chunks.push(c);
+      }
+      if (n !== size) throw dfgError('DFG_ERR_BUNDLE_TRUNCATED', `entry ${JSON.stringify(h.name)} ends early`);
+      entries.push({ name: h.name, size, sha256: hash.digest('hex'), offset: place.offset, ...(keep ? { data: Buffer.concat(chunks, n) } : {}) });
     }
+    await pump;
   } catch (err) {
     extract.destroy();
     if (isDfgError(err)) throw err;
@@ -90,38 +167,12 @@ async function parseTar(buf: Buffer, limits: BundleLimits): Promise<Entry[]> {
     if (/unexpected end/i.test(msg)) throw dfgError('DFG_ERR_BUNDLE_TRUNCATED', msg);
     throw malformed(`not a bundle tar (${msg})`);
   }
-  return entries;
-}
-
-/**
- * Tar framing outside the entries' data, which the signature does not cover: each entry's padding
- * and the end-of-archive blocks must be zeros, and the file must end with them.
- */
-function checkFraming(buf: Buffer): void {
-  let at = 0;
-  const zero = (from: number, to: number) => buf.subarray(from, to).every((b) => b === 0);
-  while (at + BLOCK <= buf.length) {
-    if (zero(at, at + BLOCK)) {
-      if (buf.length - at < 2 * BLOCK) throw dfgError('DFG_ERR_BUNDLE_TRUNCATED', 'the end-of-archive blocks are missing');
-      if (!zero(at, buf.length)) throw dfgError('DFG_ERR_BUNDLE_TAMPERED', 'after the end of the archive');
-      return;
-    }
-    // The one header field its checksum does not cover: only the two terminations tar writers use.
-    if (!/^[0-7]{6}( \0|\0 )$/.test(buf.subarray(at + 148, at + 156).toString('latin1'))) throw dfgError('DFG_ERR_BUNDLE_TAMPERED', `tar header at byte ${at}`);
-    const size = Number.parseInt(buf.subarray(at + 124, at + 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
-    if (!Number.isSafeInteger(size) || size < 0) throw malformed('a tar header has no valid size');
-    const end = at + BLOCK + size;
-    const next = at + BLOCK + Math.ceil(size / BLOCK) * BLOCK;
-    if (next > buf.length) throw dfgError('DFG_ERR_BUNDLE_TRUNCATED', 'an entry ends past the end of the file');
-    if (!zero(end, next)) throw dfgError('DFG_ERR_BUNDLE_TAMPERED', `padding at byte ${end}`);
-    at = next;
-  }
-  throw dfgError('DFG_ERR_BUNDLE_TRUNCATED', 'the end-of-archive blocks are missing');
+  return { entries, sha256: framing.digest() };
 }
 
 function parseJson(e: Entry): unknown {
   try {
-    return JSON.parse(e.data.toString('utf8'));
+    return JSON.parse(e.data!.toString('utf8'));
   } catch {
     return undefined;
   }
@@ -138,13 +189,21 @@ function checkVersion(doc: unknown, format: string): void {
 
 /**
  * Verifies a bundle end to end; resolves only when every check passed. Throws the
- * DFG_ERR_BUNDLE_* codes (see errors.ts) and nothing else.
+ * DFG_ERR_BUNDLE_* codes (see errors.ts) and nothing else. The caller closes what it resolves to.
  */
-export async function verifyBundle(source: AsyncIterable<Uint8Array> | Uint8Array, trust: TrustList, limits: Partial<BundleLimits> = {}): Promise<VerifiedBundle> {
+export async function verifyBundle(source: BundleSource, trust: TrustList, limits: Partial<BundleLimits> = {}): Promise<VerifiedBundle> {
   const lim = { ...DEFAULT_BUNDLE_LIMITS, ...limits };
-  const buf = await readBounded(source, lim.maxBytes);
-  const entries = await parseTar(buf, lim);
-  checkFraming(buf);
+  const src = await access(source);
+  try {
+    return await verifyEntriesOf(src, trust, lim);
+  } catch (err) {
+    await src.close();
+    throw err;
+  }
+}
+
+async function verifyEntriesOf(src: Access, trust: TrustList, lim: BundleLimits): Promise<VerifiedBundle> {
+  const { entries, sha256: bundleSha } = await scanTar(src, lim);
 
   if (entries.length === 0 || entries[0]!.name !== MANIFEST_ENTRY) throw malformed(`the first entry must be ${MANIFEST_ENTRY}`);
   const manifestDoc = parseJson(entries[0]!);
@@ -164,7 +223,7 @@ export async function verifyBundle(source: AsyncIterable<Uint8Array> | Uint8Arra
     const s = sigDoc.entries[i]!;
     if (s.name !== e.name || s.size !== e.size || s.sha256 !== e.sha256) throw dfgError('DFG_ERR_BUNDLE_TAMPERED', JSON.stringify(e.name));
   });
-  verifyEntries(trust, sigDoc.publisher, sigDoc.entries, sigDoc.signature);
+  const keyFingerprint = verifyEntries(trust, sigDoc.publisher, sigDoc.entries, sigDoc.signature);
 
   // Signed by a trusted publisher from here on; still checked, as a bug there must not reach the gallery.
   if (!Value.Check(ManifestSchema, manifestDoc)) {
@@ -193,7 +252,7 @@ export async function verifyBundle(source: AsyncIterable<Uint8Array> | Uint8Arra
       const row = new Float32Array(m.dim);
       let norm = 0;
       for (let j = 0; j < m.dim; j++) {
-        const v = e.data.readFloatLE((i * m.dim + j) * 4);
+        const v = e.data!.readFloatLE((i * m.dim + j) * 4);
         if (!Number.isFinite(v)) throw malformed(`${e.name}: row ${i} is not finite`);
         row[j] = v;
         norm += v * v;
@@ -203,13 +262,24 @@ export async function verifyBundle(source: AsyncIterable<Uint8Array> | Uint8Arra
     }
     vectors.set(m.id, rows);
   }
-  const images = new Map<string, Buffer>();
+  const images = new Map<string, Entry>();
   for (const [name, e] of byName) {
     const m = /^images\/([0-9a-f]{64})$/.exec(name);
     if (!m || !manifest.images) throw malformed(`unexpected entry ${JSON.stringify(name)}`);
     if (e.sha256 !== m[1]) throw malformed(`${name} does not hash to its name`);
     if (e.size === 0) throw malformed(`${name} is empty`);
-    images.set(m[1]!, e.data);
+    images.set(m[1]!, e);
   }
-  return { manifest, sha256: sha256(buf), publisher: sigDoc.publisher, vectors, images };
+  return {
+    manifest, sha256: bundleSha, publisher: sigDoc.publisher, keyFingerprint, vectors,
+    images: new Set(images.keys()),
+    async readImage(sha) {
+      const e = images.get(sha);
+      if (!e) throw dfgError('DFG_ERR_BUNDLE_MALFORMED', `no image ${sha}`);
+      const bytes = await src.read(e.offset, e.size);
+      if (bytes.length !== e.size || sha256(bytes) !== sha) throw dfgError('DFG_ERR_BUNDLE_TAMPERED', `images/${sha} changed after the bundle was verified`);
+      return bytes;
+    },
+    close: () => src.close(),
+  };
 }

@@ -59,11 +59,16 @@ export function signEntries(key: crypto.KeyObject, publisher: string, entries: E
   return crypto.sign(null, signedPayload(publisher, entries), key).toString('base64');
 }
 
+/** SHA-256 (hex) of a publisher's raw 32-byte public key: names the key in provenance records. */
+export function keyFingerprint(entry: PublicKeyEntry): string {
+  return crypto.createHash('sha256').update(Buffer.from(entry.publicKey, 'base64url')).digest('hex');
+}
+
 /**
- * Verifies a signature against the trusted key of `publisher`. Throws DFG_ERR_BUNDLE_UNKNOWN_PUBLISHER
- * or DFG_ERR_BUNDLE_BAD_SIGNATURE.
+ * Verifies a signature against the trusted key of `publisher`; returns that key's fingerprint.
+ * Throws DFG_ERR_BUNDLE_UNKNOWN_PUBLISHER or DFG_ERR_BUNDLE_BAD_SIGNATURE.
  */
-export function verifyEntries(trust: TrustList, publisher: string, entries: Entries, signature: string): void {
+export function verifyEntries(trust: TrustList, publisher: string, entries: Entries, signature: string): string {
   const entry = trust.publishers.find((p) => p.id === publisher);
   if (!entry) throw dfgError('DFG_ERR_BUNDLE_UNKNOWN_PUBLISHER', JSON.stringify(publisher));
   let ok: boolean;
@@ -74,4 +79,5 @@ export function verifyEntries(trust: TrustList, publisher: string, entries: Entr
     ok = false; // a trusted key that is no Ed25519 point verifies nothing
   }
   if (!ok) throw dfgError('DFG_ERR_BUNDLE_BAD_SIGNATURE', JSON.stringify(publisher));
+  return keyFingerprint(entry);
 }

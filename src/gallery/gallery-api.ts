@@ -11,14 +11,18 @@ import type {
   AlgorithmPatch,
   AlgorithmRecord,
   AlgorithmSummary,
+  BundleInput,
+  BundleRecord,
   CalibrationInput,
   CalibrationRecord,
   EffectiveThresholds,
   GalleryLogger,
   GalleryModel,
   Neighbour,
+  Origin,
   Page,
   PageOptions,
+  Provenance,
   SampleInput,
   SampleRecord,
   SwitchRecord,
@@ -102,8 +106,24 @@ export interface Gallery {
    * DFG_ERR_REQUEST_INVALID when a model's vector is missing or malformed.
    */
   fuse(vectors: Readonly<Record<string, Float32Array>>): Float32Array;
-  /** Registers an algorithm. Throws DFG_ERR_ALGORITHM_NAME_TAKEN when the name (case-insensitive) exists. */
-  createAlgorithm(input: AlgorithmInput): Promise<AlgorithmRecord>;
+  /**
+   * Registers an algorithm (`origin`: the recorded bundle an import brings it from). Throws
+   * DFG_ERR_ALGORITHM_NAME_TAKEN when the name (case-insensitive) exists.
+   */
+  createAlgorithm(input: AlgorithmInput, opts?: { origin?: Origin }): Promise<AlgorithmRecord>;
+  /**
+   * Records a signed bundle something is imported from (one row per bundle file, by sha256), so
+   * samples and algorithms can name it in their `origin`; `created` is false when it was recorded
+   * before.
+   */
+  recordBundle(input: BundleInput): Promise<{ bundle: BundleRecord; created: boolean }>;
+  /** Removes a recorded bundle that nothing names (an import undone). */
+  forgetBundle(bundleId: string): Promise<void>;
+  /**
+   * Provenance of those of the samples that were imported (for attribution evidence). Galleries
+   * without any import answer from memory; the others with one store read.
+   */
+  evidenceProvenance(sampleIds: readonly string[]): Promise<Map<string, Provenance>>;
   /** A page of algorithms in registration order, each with its sample count for this model. */
   listAlgorithms(opts?: PageOptions): Promise<Page<AlgorithmRecord>>;
   /** Throws DFG_ERR_ALGORITHM_NOT_FOUND. */

@@ -19,11 +19,13 @@ import type { Gallery, GalleryOptions } from './gallery-api.js';
 import {
   checkAlgorithmInput,
   checkAlgorithmPatch,
+  checkBundleInput,
   checkCalibrationInput,
   checkDim,
   checkId,
   checkModelId,
   checkModelVectors,
+  checkOrigin,
   checkPage,
   checkSampleItems,
   checkSha256,
@@ -47,6 +49,9 @@ export type { GalleryStore } from './store/api.js';
  * one model: migrates the store, then loads the index snapshot if its manifest and checksum match,
  * or rebuilds it from the store.
  */
+/** How often a gallery without imports asks the store whether another process imported a bundle. */
+const BUNDLE_CHECK_MS = 2000;
+
 export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
   const { models, modelIds, modelId, dim, snapshotEvery, compactRatio, efSearch, exactBelow, params, log } = resolveGalleryOptions(opts);
 
@@ -80,6 +85,8 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
   let closed = false;
   /** The switch record enrolments are fenced to (expectSwitch); undefined: none. */
   let switchFence: SwitchRecord | null | undefined;
+  /** Whether the store records any bundle, and when that was read (another process may import). */
+  let bundlesSeen = { any: false, at: 0 };
 
   // Another process's commits (PostgreSQL notifies them) reach this index at once; polling (refresh) covers the rest.
   const unsubscribe = store.onChange(() => {
@@ -106,11 +113,33 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return indexVector(models, checkModelVectors(models, { vectors }, 'vectors', false));
     },
 
-    async createAlgorithm(input) {
+    async createAlgorithm(input, createOpts) {
       open();
-      const alg = await store.createAlgorithm(checkAlgorithmInput(input));
+      const origin = createOpts?.origin === undefined ? null : checkOrigin(createOpts.origin, 'origin');
+      const alg = await store.createAlgorithm(checkAlgorithmInput(input), origin);
       await live.refresh();
       return { ...alg, sampleCount: 0 };
+    },
+
+    async recordBundle(input) {
+      open();
+      const res = await store.recordBundle(checkBundleInput(input));
+      bundlesSeen = { any: true, at: Date.now() };
+      return res;
+    },
+
+    async forgetBundle(bundleId) {
+      open();
+      await store.forgetBundle(checkId(bundleId, 'bundleId'));
+    },
+
+    async evidenceProvenance(sampleIds) {
+      open();
+      if (sampleIds.length === 0) return new Map();
+      // Most galleries import nothing: they learn it with one query every few seconds, not one per attribution.
+      if (!bundlesSeen.any && Date.now() - bundlesSeen.at > BUNDLE_CHECK_MS) bundlesSeen = { any: await store.hasBundles(), at: Date.now() };
+      if (!bundlesSeen.any) return new Map();
+      return store.provenanceOf(sampleIds);
     },
 
     async listAlgorithms(pageOpts) {

@@ -26,6 +26,8 @@ export interface Algorithm {
   threshold: number | null;
   createdAt: string;
   updatedAt: string;
+  /** Where it came from when a signed bundle created it (dfg gallery import, POST /v1/imports); null when registered here. */
+  provenance: Provenance | null;
 }
 
 /** An algorithm with the number of samples it has (under any model). */
@@ -73,6 +75,49 @@ export interface SampleRecord {
   seq: number;
   /** Model ids the sample has a stored vector for, sorted. */
   models: string[];
+  /** Where it came from when it was imported from a signed bundle; null when enrolled here. */
+  provenance: Provenance | null;
+}
+
+/** A signed bundle as the gallery records it when something is imported from it. */
+export interface BundleInput {
+  /** SHA-256 of the whole bundle file (hex). */
+  sha256: string;
+  /** Publisher (key id) that signed it. */
+  publisher: string;
+  /** SHA-256 (hex) of the raw Ed25519 public key its signature verified with. */
+  keyFingerprint: string;
+  /** The exporting software named in its manifest. */
+  software: string;
+  /** When it was exported (its manifest's createdAt). */
+  exportedAt: string;
+}
+
+/** A recorded bundle: one row per bundle file (by sha256), however often it is imported. */
+export interface BundleRecord extends BundleInput {
+  /** `bnd_…`. */
+  id: string;
+  /** When something was first imported from it. */
+  importedAt: string;
+}
+
+/** Where an imported sample or algorithm came from: its bundle, and its id in the exporting gallery. */
+export interface Provenance {
+  bundleId: string;
+  bundleSha256: string;
+  publisher: string;
+  keyFingerprint: string;
+  software: string;
+  exportedAt: string;
+  importedAt: string;
+  /** The sample's (or algorithm's) id in the gallery that exported the bundle. */
+  sourceId: string;
+}
+
+/** What links a new sample or algorithm to a recorded bundle. */
+export interface Origin {
+  bundleId: string;
+  sourceId: string;
 }
 
 /**
@@ -86,6 +131,8 @@ export interface SampleInput {
   width: number;
   height: number;
   filename?: string;
+  /** Set by an import: the recorded bundle (recordBundle) and the sample's id in it. */
+  origin?: Origin;
 }
 
 /** One model of a gallery's (possibly fused) index. */

@@ -12,6 +12,8 @@ import {
   type Architecture,
   type ForgeryType,
   type CalibrationInput,
+  type BundleInput,
+  type Origin,
   type PageOptions,
   type SampleInput,
 } from './types.js';
@@ -268,6 +270,25 @@ export function checkSampleItems(models: readonly FusionMember[], items: SampleI
       width: checkSide(item.width, `items[${i}].width`),
       height: checkSide(item.height, `items[${i}].height`),
       filename: cleanFilename(item.filename),
+      origin: item.origin === undefined ? null : checkOrigin(item.origin, `items[${i}].origin`),
     };
   });
+}
+
+/** A bundle to record (its manifest and signature were verified by the caller). */
+export function checkBundleInput(input: BundleInput): BundleInput {
+  if (typeof input !== 'object' || input === null) throw invalid('an object', 'bundle', input);
+  return {
+    sha256: checkSha256(input.sha256),
+    publisher: text(input.publisher, 'bundle.publisher', 128, false),
+    keyFingerprint: checkSha256(input.keyFingerprint),
+    software: text(input.software, 'bundle.software', 200, true),
+    exportedAt: text(input.exportedAt, 'bundle.exportedAt', 64, false),
+  };
+}
+
+/** An import's link to a recorded bundle: its `bnd_…` id and the id the exporting gallery gave the item. */
+export function checkOrigin(origin: Origin, name: string): Origin {
+  if (typeof origin !== 'object' || origin === null) throw invalid('an object', name, origin);
+  return { bundleId: checkId(origin.bundleId, `${name}.bundleId`), sourceId: text(origin.sourceId, `${name}.sourceId`, 128, false) };
 }

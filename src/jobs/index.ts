@@ -3,6 +3,7 @@
  * `dfg worker` processes embed and commit them, job records in Redis hold progress and results.
  */
 export { createJobClient, type JobClient, type SubmitTarget } from './client.js';
+export { createImportRunner, type ImportRunner, type ImportSubmission } from './import-runner.js';
 export { createJobWorker, workerConcurrency, type JobWorker, type JobWorkerOptions } from './worker.js';
 export { startWorkerProcess, type WorkerProcess } from './run.js';
 export { createChunkProcessor, type ChunkResult } from './processor.js';

@@ -8,6 +8,9 @@ export const ENROL_COLUMNS = ['name', 'sha256', 'outcome', 'sampleId', 'error', 
 /** Re-embeddings: `name` is the sample id. */
 export const REEMBED_COLUMNS = ['name', 'sha256', 'outcome', 'error', 'message'] as const;
 
+/** Imports: one row per algorithm of the bundle. */
+export const IMPORT_COLUMNS = ['name', 'action', 'id', 'galleryName', 'created', 'duplicates'] as const;
+
 /**
  * One CSV cell. Text that a spreadsheet would run as a formula (leading = + - @ tab CR) gets a
  * leading apostrophe: names come from uploaded archives and URLs, i.e. from anyone.
@@ -20,7 +23,7 @@ export function csvCell(value: unknown): string {
 }
 
 export async function* formatRows(kind: JobKind, format: ResultFormat, rows: AsyncIterable<ResultRow>): AsyncGenerator<string> {
-  const columns: readonly string[] = kind === 'audit' ? AUDIT_COLUMNS : kind === 'reembed' ? REEMBED_COLUMNS : ENROL_COLUMNS;
+  const columns: readonly string[] = kind === 'audit' ? AUDIT_COLUMNS : kind === 'reembed' ? REEMBED_COLUMNS : kind === 'import' ? IMPORT_COLUMNS : ENROL_COLUMNS;
   if (format === 'csv') yield `${columns.join(',')}\r\n`;
   for await (const row of rows) {
     const r = row as unknown as Record<string, unknown>;

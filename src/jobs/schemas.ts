@@ -6,11 +6,11 @@ import { Type, type Static } from '@sinclair/typebox';
 
 export const JOB_ID_PATTERN = '^job_[A-Za-z0-9_-]{8,40}$';
 
-export const JobKind = Type.Union([Type.Literal('enrol'), Type.Literal('audit'), Type.Literal('reembed')]);
+export const JobKind = Type.Union([Type.Literal('enrol'), Type.Literal('audit'), Type.Literal('reembed'), Type.Literal('import')]);
 export type JobKind = Static<typeof JobKind>;
 
-/** `gallery`: the samples of the gallery itself (re-embedding); items are sample ids. */
-export const SourceType = Type.Union([Type.Literal('archive'), Type.Literal('directory'), Type.Literal('urls'), Type.Literal('gallery')]);
+/** `gallery`: the samples of the gallery itself (re-embedding); items are sample ids. `bundle`: a signed bundle (imports). */
+export const SourceType = Type.Union([Type.Literal('archive'), Type.Literal('directory'), Type.Literal('urls'), Type.Literal('gallery'), Type.Literal('bundle')]);
 export type SourceType = Static<typeof SourceType>;
 
 export const JobState = Type.Union(['waiting', 'active', 'completed', 'failed', 'cancelled'].map((s) => Type.Literal(s)), {
@@ -76,4 +76,14 @@ export interface ReembedRow {
   message: string | null;
 }
 
-export type ResultRow = EnrolRow | AuditRow | ReembedRow;
+/** One line of an import job's results: one algorithm of the bundle. */
+export interface ImportRow {
+  name: string;
+  action: 'created' | 'merged' | 'skipped';
+  id: string | null;
+  galleryName: string | null;
+  created: number;
+  duplicates: number;
+}
+
+export type ResultRow = EnrolRow | AuditRow | ReembedRow | ImportRow;

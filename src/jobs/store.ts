@@ -87,6 +87,8 @@ export type RawRecord = Record<string, string>;
 export interface JobStore {
   readonly keys: JobKeys;
   create(init: JobRecordInit): Promise<void>;
+  /** Sets progress fields of a job that still exists (imports: samples applied). */
+  progress(id: string, fields: Record<string, number | string>): Promise<void>;
   writePayload(id: string, chunk: number, item: number, bytes: Buffer): Promise<void>;
   readPayload(id: string, chunk: number, items: number[]): Promise<Array<Buffer | null>>;
   /** Deletes every key of a job (a failed submission). */
@@ -178,6 +180,10 @@ export function createJobStore(redis: Redis, opts: { prefix: string; keepSeconds
         .zadd(keys.index, now, init.id)
         .exec();
       await trim();
+    },
+    async progress(id, fields) {
+      // HSET only on a record that exists: a job dropped meanwhile must not come back as a stub.
+      if (await redis.exists(keys.record(id))) await redis.hset(keys.record(id), fields);
     },
     async writePayload(id, chunk, item, bytes) {
       const key = keys.payload(id, chunk);

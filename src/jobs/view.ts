@@ -1,10 +1,13 @@
 /** The public shape of a job, built from its Redis record (what GET /v1/jobs/{id} answers). */
+import type { ImportSummary } from '../exchange/index.js';
 import type { ItemError, RawRecord } from './store.js';
 import type { JobKind, JobState, SourceType } from './schemas.js';
 
 export const ENROL_OUTCOMES = ['created', 'duplicate', 'error'] as const;
 export const AUDIT_OUTCOMES = ['attributed', 'unknown', 'authentic', 'error'] as const;
 export const REEMBED_OUTCOMES = ['stored', 'present', 'not-kept', 'error'] as const;
+/** Samples of an import by outcome; `reembedded` counts images embedded again (their samples are also `created` or `duplicate`). */
+export const IMPORT_OUTCOMES = ['created', 'duplicate', 'skipped', 'reembedded', 'error'] as const;
 
 export interface JobView {
   id: string;
@@ -35,6 +38,8 @@ export interface JobView {
     imagesPerSecond: number | null;
   };
   errors?: { total: number; items: ItemError[]; truncated: boolean };
+  /** Imports, once finished: the import's summary (as POST /v1/imports answers a synchronous import). */
+  import?: ImportSummary;
 }
 
 const int = (v: string | undefined) => (v ? Number.parseInt(v, 10) || 0 : 0);
@@ -42,10 +47,11 @@ const iso = (v: string | undefined) => (v ? new Date(Number(v)).toISOString() : 
 
 export function toJobView(id: string, rec: RawRecord, errors?: { items: ItemError[]; total: number }, now = Date.now()): JobView {
   const kind = rec.kind as JobKind;
-  const outcomes: readonly string[] = kind === 'audit' ? AUDIT_OUTCOMES : kind === 'reembed' ? REEMBED_OUTCOMES : ENROL_OUTCOMES;
+  const outcomes: readonly string[] = kind === 'audit' ? AUDIT_OUTCOMES : kind === 'reembed' ? REEMBED_OUTCOMES : kind === 'import' ? IMPORT_OUTCOMES : ENROL_OUTCOMES;
   const counts: Record<string, number> = {};
   for (const o of outcomes) counts[o] = int(rec[`o:${o}`]);
-  const done = outcomes.reduce((s, o) => s + counts[o]!, 0);
+  // An import reports the samples applied as it writes them (its counts arrive when it finishes).
+  const done = kind === 'import' ? int(rec.done) : outcomes.reduce((s, o) => s + counts[o]!, 0);
   const total = int(rec.total);
   let algorithms: JobView['algorithms'] = null;
   if (kind === 'audit') {
@@ -83,5 +89,6 @@ export function toJobView(id: string, rec: RawRecord, errors?: { items: ItemErro
     },
   };
   if (errors) view.errors = { total: errors.total, items: errors.items, truncated: errors.total > errors.items.length };
+  if (kind === 'import' && rec.summary) view.import = JSON.parse(rec.summary) as ImportSummary;
   return view;
 }

@@ -46,8 +46,15 @@ export async function attributeImage(
     candidates: opts.k ?? 5,
     ...(normalise ? { normalise } : {}),
   });
+  // Evidence imported from another organisation's bundle says so (one store read, only in galleries that imported something).
+  const provenance = await gallery.evidenceProvenance([...new Set(result.candidates.flatMap((c) => c.evidence))]);
+  const candidates = provenance.size === 0 ? result.candidates : result.candidates.map((c) => {
+    const found = c.evidence.filter((id) => provenance.has(id));
+    return found.length ? { ...c, provenance: Object.fromEntries(found.map((id) => [id, provenance.get(id)!])) } : c;
+  });
   return {
     ...result,
+    candidates,
     model: modelBody(parts.embedder),
     galleryVersion: gallery.info().version,
     timings: {

@@ -1,4 +1,5 @@
 /** Builds the real app (real model, real SQLite store in a temp dir) for inject tests. */
+import { jobRouteSet } from '../../src/http/extra-routes.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,13 +38,15 @@ export interface TestAppOptions {
   autoCalibrate?: boolean;
   /** Catch up with other processes' commits and model switches every this many ms (default 0: never). */
   refreshMs?: number;
+  /** Also serve the job routes (they need Redis). */
+  jobs?: boolean;
 }
 
 export async function buildTestApp(t: Teardown, opts: TestAppOptions = {}) {
   const config = opts.config ?? testConfig(opts.env);
   const log = opts.servicesLog ?? pino({ level: 'silent' });
   const services = startServices(config, log, { refreshMs: opts.refreshMs ?? 0, ...(opts.autoCalibrate ? { autoCalibrateMs: config.DFG_AUTO_CALIBRATE_MS } : {}) });
-  const { app, metrics } = await buildApp({ services, keyRing: createKeyRing(opts.keys ?? []), logger: opts.logger });
+  const { app, metrics } = await buildApp({ services, keyRing: createKeyRing(opts.keys ?? []), logger: opts.logger, ...(opts.jobs ? { extraRoutes: jobRouteSet() } : {}) });
   await services.whenReady;
   t.teardown(async () => {
     await app.close();

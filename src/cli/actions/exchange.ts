@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { exportBundle, importBundle, readSigningKey, readTrustList, type ConflictMode } from '../../exchange/index.js';
+import { exportBundle, importBundle, readSigningKey, readTrustList, type ConflictMode, type ImportProgress } from '../../exchange/index.js';
 import { loadConfig } from '../../config/index.js';
 import { withServices } from './core.js';
 
@@ -45,14 +45,25 @@ export async function galleryImport(file: string, o: ImportOptions): Promise<voi
   const trust = await readTrustList(loadConfig().DFG_TRUSTED_PUBLISHERS); // before the model loads: a missing trust list is refused at once
   await fsp.access(file).catch(() => { throw new Error(`Bundle ${file} cannot be read`); });
   await withServices(async ({ gallery, embedder }) => {
-    const summary = await importBundle({ gallery, embedder }, fs.createReadStream(file), { trust, onConflict: o.onConflict });
+    // A progress line on a terminal (stderr, so --json output stays clean): images embedded, then samples written.
+    const tty = process.stderr.isTTY && !o.json;
+    let last = 0;
+    const onProgress = (p: ImportProgress) => {
+      if (!tty || p.phase === 'verified' || (Date.now() - last < 100 && p.done < p.total)) return;
+      last = Date.now();
+      const width = 30;
+      const filled = p.total ? Math.round((width * p.done) / p.total) : width;
+      process.stderr.write(`\r${p.phase === 'embedding' ? 'embedding images' : 'writing samples '} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}`);
+      if (p.done >= p.total) process.stderr.write('\n');
+    };
+    const summary = await importBundle({ gallery, embedder }, file, { trust, onConflict: o.onConflict, onProgress });
     if (o.json) console.log(JSON.stringify(summary, null, 2));
     else {
       for (const a of summary.algorithms) {
         console.log(a.action === 'skipped' ? `${a.name}: skipped (the gallery has one of that name)` : `${a.name} -> ${a.galleryName} (${a.id}): ${a.action}, ${a.created} samples added, ${a.duplicates} duplicates`);
       }
       const how = Object.entries(summary.models).map(([id, s]) => `${id} ${s === 'bundle' ? 'vectors from the bundle' : 'embedded from its images'}`).join(', ');
-      console.log(`imported from ${summary.publisher} (bundle sha256 ${summary.bundleSha256}): ${summary.created} samples; ${how}`);
+      console.log(`imported from ${summary.publisher} (bundle ${summary.bundleId}, sha256 ${summary.bundleSha256}): ${summary.created} of ${summary.total} samples added, ${summary.duplicates} duplicates, ${summary.skipped} skipped, ${summary.reembedded} images embedded again; ${how}`);
     }
   }, { create: o.create });
 }

@@ -5,11 +5,12 @@
  */
 import type Database from 'better-sqlite3';
 import { dfgError } from '../../errors.js';
-import { newId, toAlgorithm, withCount, type AlgorithmRow } from './rows.js';
+import { newId, provenanceColumn, toAlgorithm, withCount, type AlgorithmRow } from './rows.js';
 import type { SampleStatements } from './samples.js';
-import type { Algorithm, AlgorithmInput, AlgorithmPatch, AlgorithmRecord, AlgorithmSummary, Page } from '../types.js';
+import type { Algorithm, AlgorithmInput, AlgorithmPatch, AlgorithmRecord, AlgorithmSummary, Origin, Page } from '../types.js';
 
-const ALG_COLS = 'a.id, a.name, a.forgery_type, a.architecture, a.description, a.reference, a.enabled, a.threshold, a.created_at, a.updated_at';
+const ALG_COLS = `a.id, a.name, a.forgery_type, a.architecture, a.description, a.reference, a.enabled, a.threshold, a.created_at, a.updated_at,
+  ${provenanceColumn('json_object', 'a')}`;
 const COUNT_COL = '(SELECT count(*) FROM samples s WHERE s.algorithm_id = a.id) AS sample_count';
 
 function isNameConflict(err: unknown): boolean {
@@ -20,8 +21,8 @@ function isNameConflict(err: unknown): boolean {
 export function algorithmStatements(db: Database.Database, samples: SampleStatements) {
   const q = {
     logAlgorithm: db.prepare("INSERT INTO changes (kind, algorithm_id, created_at) VALUES ('algorithm', ?, ?)"),
-    insert: db.prepare(`INSERT INTO algorithms (id, name, forgery_type, architecture, description, reference, enabled, threshold, created_at, updated_at)
-      VALUES (@id, @name, @forgeryType, @architecture, @description, @reference, @enabled, @threshold, @now, @now)`),
+    insert: db.prepare(`INSERT INTO algorithms (id, name, forgery_type, architecture, description, reference, enabled, threshold, created_at, updated_at, bundle_id, source_id)
+      VALUES (@id, @name, @forgeryType, @architecture, @description, @reference, @enabled, @threshold, @now, @now, @bundleId, @sourceId)`),
     one: db.prepare(`SELECT ${ALG_COLS}, ${COUNT_COL} FROM algorithms a WHERE a.id = @id`),
     exists: db.prepare('SELECT 1 FROM algorithms WHERE id = ?').pluck(),
     page: db.prepare(`SELECT ${ALG_COLS}, ${COUNT_COL} FROM algorithms a ORDER BY a.rowid LIMIT @limit OFFSET @offset`),
@@ -38,10 +39,10 @@ export function algorithmStatements(db: Database.Database, samples: SampleStatem
   return {
     exists: (id: string): boolean => Boolean(q.exists.get(id)),
 
-    create(input: Required<AlgorithmInput>, ts: string): Algorithm {
+    create(input: Required<AlgorithmInput>, ts: string, origin: Origin | null = null): Algorithm {
       const id = newId('alg');
       try {
-        q.insert.run({ ...input, id, enabled: input.enabled ? 1 : 0, now: ts });
+        q.insert.run({ ...input, id, enabled: input.enabled ? 1 : 0, now: ts, bundleId: origin?.bundleId ?? null, sourceId: origin?.sourceId ?? null });
       } catch (err) {
         if (isNameConflict(err)) throw dfgError('DFG_ERR_ALGORITHM_NAME_TAKEN', input.name);
         throw err;

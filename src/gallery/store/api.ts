@@ -13,8 +13,12 @@ import type {
   AlgorithmPatch,
   AlgorithmRecord,
   AlgorithmSummary,
+  BundleInput,
+  BundleRecord,
   CalibrationRecord,
+  Origin,
   Page,
+  Provenance,
   SampleRecord,
   SwitchRecord,
 } from '../types.js';
@@ -42,7 +46,8 @@ export interface GalleryStore {
   /** Highest committed change seq (the store's gallery version). */
   maxSeq(): Promise<number>;
 
-  createAlgorithm(input: Required<AlgorithmInput>): Promise<Algorithm>;
+  /** `origin`: the recorded bundle that brings it (an import). */
+  createAlgorithm(input: Required<AlgorithmInput>, origin?: Origin | null): Promise<Algorithm>;
   getAlgorithm(id: string): Promise<AlgorithmRecord | undefined>;
   listAlgorithms(limit: number, offset: number): Promise<Page<AlgorithmRecord>>;
   /** Applies a checked patch; undefined when no such algorithm. */
@@ -83,6 +88,15 @@ export interface GalleryStore {
   vectorsOf(sampleIds: readonly string[], models: readonly string[], upto: number): Promise<Map<string, Map<string, Float32Array>>>;
   /** Samples that existed at seq `after` and were deleted since. */
   deletedAfter(after: number): Promise<IndexedSample[]>;
+
+  /** The bundle's row (by its sha256), created when new; imported samples and algorithms name its id in their origin. */
+  recordBundle(input: BundleInput): Promise<{ bundle: BundleRecord; created: boolean }>;
+  /** Removes a bundle row that nothing names any more (an import undone); whether it did. */
+  forgetBundle(id: string): Promise<boolean>;
+  /** Whether any bundle is recorded. */
+  hasBundles(): Promise<boolean>;
+  /** Provenance of those of the samples that were imported (the others are absent from the map). */
+  provenanceOf(sampleIds: readonly string[]): Promise<Map<string, Provenance>>;
 
   saveCalibration(modelId: string, input: CheckedCalibration): Promise<CalibrationRecord>;
   listCalibrations(modelId: string, limit: number): Promise<CalibrationRecord[]>;

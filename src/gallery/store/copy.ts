@@ -29,9 +29,11 @@ interface Table {
 
 /** Parents before children (foreign keys). */
 const TABLES: Table[] = [
+  // Signed bundles that samples and algorithms were imported from (their provenance).
+  { name: 'bundles', cols: ['id', 'sha256', 'publisher', 'key_fingerprint', 'software', 'exported_at', 'imported_at'], key: ['id'], text: ['id'] },
   // Registration order (the order of listings) follows created_at, then id.
-  { name: 'algorithms', cols: ['id', 'name', 'forgery_type', 'architecture', 'description', 'reference', 'enabled', 'threshold', 'created_at', 'updated_at'], key: ['created_at', 'id'], text: ['created_at', 'id'] },
-  { name: 'samples', cols: ['id', 'algorithm_id', 'sha256', 'width', 'height', 'filename', 'created_at', 'seq'], key: ['seq'], text: [] },
+  { name: 'algorithms', cols: ['id', 'name', 'forgery_type', 'architecture', 'description', 'reference', 'enabled', 'threshold', 'created_at', 'updated_at', 'bundle_id', 'source_id'], key: ['created_at', 'id'], text: ['created_at', 'id'] },
+  { name: 'samples', cols: ['id', 'algorithm_id', 'sha256', 'width', 'height', 'filename', 'created_at', 'seq', 'bundle_id', 'source_id'], key: ['seq'], text: [] },
   { name: 'vectors', cols: ['sample_id', 'model_id', 'vector', 'dim', 'seq'], key: ['sample_id', 'model_id'], text: ['sample_id', 'model_id'] },
   { name: 'changes', cols: ['seq', 'kind', 'sample_id', 'model_id', 'algorithm_id', 'label', 'created_at'], key: ['seq'], text: [] },
   { name: 'calibrations', cols: ['id', 'model_id', 'created_at', 'target_fpir', 'params', 'thresholds', 'metric'], key: ['id'], text: [] },

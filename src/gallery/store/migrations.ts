@@ -129,8 +129,32 @@ function v3(db: Database.Database): void {
   db.exec('ALTER TABLE calibrations ADD COLUMN metric BLOB');
 }
 
+/**
+ * v4: provenance of imported samples and algorithms. `bundles` records each signed bundle something
+ * was imported from (one row per bundle file, by its sha256); a sample or algorithm it created names
+ * it in `bundle_id`, with its id in the exporting gallery in `source_id` (both NULL otherwise).
+ */
+function v4(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE bundles (
+      id              TEXT PRIMARY KEY,
+      sha256          TEXT NOT NULL UNIQUE,
+      publisher       TEXT NOT NULL,
+      key_fingerprint TEXT NOT NULL,
+      software        TEXT NOT NULL,
+      exported_at     TEXT NOT NULL,
+      imported_at     TEXT NOT NULL
+    );
+    ALTER TABLE algorithms ADD COLUMN bundle_id TEXT REFERENCES bundles (id);
+    ALTER TABLE algorithms ADD COLUMN source_id TEXT;
+    ALTER TABLE samples ADD COLUMN bundle_id TEXT REFERENCES bundles (id);
+    ALTER TABLE samples ADD COLUMN source_id TEXT;
+    CREATE INDEX samples_by_bundle ON samples (bundle_id) WHERE bundle_id IS NOT NULL;
+  `);
+}
+
 /** Index i brings the schema from version i to version i + 1. */
-export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3];
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3, v4];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

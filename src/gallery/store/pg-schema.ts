@@ -87,8 +87,26 @@ const V1 = `
   );
 `;
 
+/** Provenance of imported samples and algorithms (the SQLite store's v4). */
+const V2 = `
+  CREATE TABLE bundles (
+    id              TEXT PRIMARY KEY,
+    sha256          TEXT NOT NULL UNIQUE,
+    publisher       TEXT NOT NULL,
+    key_fingerprint TEXT NOT NULL,
+    software        TEXT NOT NULL,
+    exported_at     TEXT NOT NULL,
+    imported_at     TEXT NOT NULL
+  );
+  ALTER TABLE algorithms ADD COLUMN bundle_id TEXT REFERENCES bundles (id);
+  ALTER TABLE algorithms ADD COLUMN source_id TEXT;
+  ALTER TABLE samples ADD COLUMN bundle_id TEXT REFERENCES bundles (id);
+  ALTER TABLE samples ADD COLUMN source_id TEXT;
+  CREATE INDEX samples_by_bundle ON samples (bundle_id) WHERE bundle_id IS NOT NULL;
+`;
+
 /** Index i brings the schema from version i to version i + 1. */
-export const PG_MIGRATIONS: readonly string[] = [V1];
+export const PG_MIGRATIONS: readonly string[] = [V1, V2];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 

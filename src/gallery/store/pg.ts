@@ -12,11 +12,14 @@ import { dfgError, isDfgError } from '../../errors.js';
 import { metricHeader, metricToBytes } from '../../attribution/gallery-metric.js';
 import { parseSwitchRecord, toChangeRow, type ChangeLogRow } from './sqlite-sync.js';
 import { requireVectors, type CheckedSample, type IndexedSample, type SampleVectors } from './samples.js';
-import { blobToVector, newId, toAlgorithm, toSample, vectorToBlob, withCount, type AlgorithmRow, type SampleRow } from './rows.js';
+import {
+  blobToVector, newId, provenanceColumn, provenanceOf, toAlgorithm, toBundle, toProvenance, toSample, vectorToBlob, withCount,
+  type AlgorithmRow, type BundleRow, type SampleRow,
+} from './rows.js';
 import { toCalibration, type CalibrationRow, type CheckedCalibration } from './calibrations.js';
 import { migratePg } from './pg-schema.js';
 import type { AddSampleChecks, GalleryStore } from './api.js';
-import { sameSwitch, type AddSampleResult, type AlgorithmPatch, type AlgorithmRecord, type SampleRecord, type SwitchRecord } from '../types.js';
+import { sameSwitch, type AddSampleResult, type AlgorithmPatch, type AlgorithmRecord, type Provenance, type SampleRecord, type SwitchRecord } from '../types.js';
 
 /** Transaction advisory lock every writer takes first. */
 const WRITE_LOCK = 0x44_46_47_01;
@@ -26,8 +29,9 @@ const CHANNEL = 'dfg_changes';
 const SWITCH_KEY = 'model_switch';
 
 const MODELS_COL = "(SELECT string_agg(model_id, ',') FROM vectors v WHERE v.sample_id = s.id) AS models";
-const SAMPLE_COLS = `s.id, s.algorithm_id, s.sha256, s.width, s.height, s.filename, s.created_at, s.seq, ${MODELS_COL}`;
-const ALG_COLS = 'a.id, a.name, a.forgery_type, a.architecture, a.description, a.reference, a.enabled, a.threshold, a.created_at, a.updated_at';
+const SAMPLE_COLS = `s.id, s.algorithm_id, s.sha256, s.width, s.height, s.filename, s.created_at, s.seq, ${MODELS_COL}, ${provenanceColumn('json_build_object', 's', '::text')}`;
+const ALG_COLS = `a.id, a.name, a.forgery_type, a.architecture, a.description, a.reference, a.enabled, a.threshold, a.created_at, a.updated_at,
+  ${provenanceColumn('json_build_object', 'a', '::text')}`;
 const COUNT_COL = '(SELECT count(*) FROM samples s WHERE s.algorithm_id = a.id) AS sample_count';
 /** Samples holding a vector (added at or before $upto) of every model in $models (text[]). */
 const complete = (models: string, upto: string) => `(SELECT count(*) FROM vectors v WHERE v.sample_id = s.id AND v.seq <= ${upto}
@@ -278,16 +282,16 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
 
     maxSeq: () => guard(() => value(pool, 'SELECT coalesce(max(seq), 0) FROM changes')),
 
-    createAlgorithm: (input) =>
+    createAlgorithm: (input, origin) =>
       write(async (c) => {
         const id = newId('alg');
         const ts = now();
         try {
           await c.query('SAVEPOINT ins');
           await c.query(
-            `INSERT INTO algorithms (id, name, forgery_type, architecture, description, reference, enabled, threshold, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)`,
-            [id, input.name, input.forgeryType, input.architecture, input.description, input.reference, input.enabled ? 1 : 0, input.threshold, ts],
+            `INSERT INTO algorithms (id, name, forgery_type, architecture, description, reference, enabled, threshold, created_at, updated_at, bundle_id, source_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)`,
+            [id, input.name, input.forgeryType, input.architecture, input.description, input.reference, input.enabled ? 1 : 0, input.threshold, ts, origin?.bundleId ?? null, origin?.sourceId ?? null],
           );
         } catch (err) {
           if (isNameConflict(err)) throw dfgError('DFG_ERR_ALGORITHM_NAME_TAKEN', input.name);
@@ -374,8 +378,13 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
         // change in item order, take that many seqs, then insert changes, samples and vectors.
         const stored = await rows<SampleRow>(c, `SELECT ${SAMPLE_COLS} FROM samples s WHERE s.algorithm_id = $1 AND s.sha256 = ANY($2)`, [algorithmId, items.map((it) => it.sha256)]);
         const known = new Map(stored.map((r) => [r.sha256, toSample(r)]));
+        const bundleIds = [...new Set(items.flatMap((it) => (it.origin ? [it.origin.bundleId] : [])))];
+        const bundles = new Map((await rows<BundleRow>(c, 'SELECT * FROM bundles WHERE id = ANY($1)', [bundleIds])).map((r) => [r.id, toBundle(r)]));
+        const missingBundle = bundleIds.find((id) => !bundles.has(id));
+        if (missingBundle) throw dfgError('DFG_ERR_REQUEST_INVALID', `no recorded bundle ${missingBundle}`);
         const plan: Array<{ sampleId: string; modelId: string | null; vectors: Array<[string, Float32Array]>; sample?: SampleRecord }> = [];
         const out: AddSampleResult[] = [];
+        const origins = new Map<string, { bundleId: string; sourceId: string }>();
         for (const item of items) {
           const existing = known.get(item.sha256);
           if (existing) {
@@ -388,7 +397,9 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
           const sample: SampleRecord = {
             id: newId('smp'), algorithmId, sha256: item.sha256, width: item.width, height: item.height, filename: item.filename, createdAt: ts, seq: 0,
             models: [...item.vectors.keys()].sort(),
+            provenance: item.origin ? provenanceOf(bundles.get(item.origin.bundleId)!, item.origin.sourceId) : null,
           };
+          if (item.origin) origins.set(sample.id, item.origin);
           known.set(item.sha256, sample);
           plan.push({ sampleId: sample.id, modelId: null, vectors: [...item.vectors], sample });
           out.push({ sample: { ...sample, models: [...sample.models] }, duplicate: false });
@@ -407,9 +418,11 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
         const fresh = plan.filter((p) => p.sample).map((p) => p.sample!);
         if (fresh.length > 0) {
           await c.query(
-            `INSERT INTO samples (id, algorithm_id, sha256, width, height, filename, created_at, seq)
-             SELECT id, $2, sha256, width, height, filename, $3, seq FROM unnest($1::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bigint[]) AS u(id, sha256, width, height, filename, seq)`,
-            [fresh.map((x) => x.id), algorithmId, ts, fresh.map((x) => x.sha256), fresh.map((x) => x.width), fresh.map((x) => x.height), fresh.map((x) => x.filename), fresh.map((x) => x.seq)],
+            `INSERT INTO samples (id, algorithm_id, sha256, width, height, filename, created_at, seq, bundle_id, source_id)
+             SELECT id, $2, sha256, width, height, filename, $3, seq, bundle_id, source_id
+             FROM unnest($1::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bigint[], $9::text[], $10::text[]) AS u(id, sha256, width, height, filename, seq, bundle_id, source_id)`,
+            [fresh.map((x) => x.id), algorithmId, ts, fresh.map((x) => x.sha256), fresh.map((x) => x.width), fresh.map((x) => x.height), fresh.map((x) => x.filename), fresh.map((x) => x.seq),
+              fresh.map((x) => origins.get(x.id)?.bundleId ?? null), fresh.map((x) => origins.get(x.id)?.sourceId ?? null)],
           );
         }
         const vs = plan.flatMap((p, i) => p.vectors.map(([modelId, v]) => ({ sampleId: p.sampleId, modelId, v, seq: seqs[i]! })));
@@ -524,6 +537,41 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
         ]);
         await c.query("INSERT INTO changes (kind, model_id, created_at) VALUES ('calibration', $1, $2)", [modelId, ts]);
         return toCalibration({ id, model_id: modelId, created_at: ts, target_fpir: input.targetFpir, params, thresholds, metric });
+      }),
+
+    recordBundle: (input) =>
+      write(async (c) => {
+        const found = await one<BundleRow>(c, 'SELECT * FROM bundles WHERE sha256 = $1', [input.sha256]);
+        if (found) return { bundle: toBundle(found), created: false };
+        const row = (await one<BundleRow>(
+          c,
+          `INSERT INTO bundles (id, sha256, publisher, key_fingerprint, software, exported_at, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+          [newId('bnd'), input.sha256, input.publisher, input.keyFingerprint, input.software, input.exportedAt, now()],
+        ))!;
+        return { bundle: toBundle(row), created: true };
+      }),
+
+    forgetBundle: (id) =>
+      write(async (c) => ((await c.query(
+        `DELETE FROM bundles b WHERE b.id = $1 AND NOT EXISTS (SELECT 1 FROM samples s WHERE s.bundle_id = b.id)
+           AND NOT EXISTS (SELECT 1 FROM algorithms a WHERE a.bundle_id = b.id)`,
+        [id],
+      )).rowCount ?? 0) > 0),
+
+    hasBundles: () => guard(async () => Boolean(await one(pool, 'SELECT 1 FROM bundles LIMIT 1'))),
+
+    provenanceOf: (sampleIds) =>
+      guard(async () => {
+        const out = new Map<string, Provenance>();
+        if (sampleIds.length === 0) return out;
+        const found = await rows<{ id: string; provenance: string | null }>(
+          pool, `SELECT s.id, ${provenanceColumn('json_build_object', 's', '::text')} FROM samples s WHERE s.id = ANY($1) AND s.bundle_id IS NOT NULL`, [[...sampleIds]],
+        );
+        for (const r of found) {
+          const p = toProvenance(r.provenance);
+          if (p) out.set(r.id, p);
+        }
+        return out;
       }),
 
     listCalibrations: (modelId, limit) =>

@@ -2,12 +2,12 @@
  * Row shapes of the SQLite store and their mapping to the public types; ids and vector blobs.
  */
 import { randomBytes } from 'node:crypto';
-import type { Algorithm, AlgorithmRecord, Architecture, ForgeryType, SampleRecord } from '../types.js';
+import type { Algorithm, AlgorithmRecord, Architecture, BundleRecord, ForgeryType, Provenance, SampleRecord } from '../types.js';
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** `<prefix>_` + 16 base32 characters (80 random bits). */
-export function newId(prefix: 'alg' | 'smp'): string {
+export function newId(prefix: 'alg' | 'smp' | 'bnd'): string {
   const bytes = randomBytes(10);
   let bits = 0;
   let acc = 0;
@@ -46,7 +46,49 @@ export interface AlgorithmRow {
   created_at: string;
   updated_at: string;
   sample_count?: number;
+  /** JSON of its Provenance (provenanceColumn), or null. */
+  provenance?: string | null;
 }
+
+/**
+ * The select expression of a row's provenance as one JSON text column (null without a bundle),
+ * so every query of samples or algorithms carries it without a join. `jsonObject` is the backend's
+ * JSON object builder (SQLite json_object, PostgreSQL json_build_object), `alias` the row's table alias.
+ */
+export function provenanceColumn(jsonObject: string, alias: string, cast = ''): string {
+  return `(SELECT ${jsonObject}('bundleId', b.id, 'bundleSha256', b.sha256, 'publisher', b.publisher, 'keyFingerprint', b.key_fingerprint,
+    'software', b.software, 'exportedAt', b.exported_at, 'importedAt', b.imported_at, 'sourceId', ${alias}.source_id)${cast}
+    FROM bundles b WHERE b.id = ${alias}.bundle_id) AS provenance`;
+}
+
+export function toProvenance(json: string | null | undefined): Provenance | null {
+  if (!json) return null;
+  const p = JSON.parse(json) as Provenance;
+  return {
+    bundleId: p.bundleId, bundleSha256: p.bundleSha256, publisher: p.publisher, keyFingerprint: p.keyFingerprint,
+    software: p.software, exportedAt: p.exportedAt, importedAt: p.importedAt, sourceId: p.sourceId,
+  };
+}
+
+export interface BundleRow {
+  id: string;
+  sha256: string;
+  publisher: string;
+  key_fingerprint: string;
+  software: string;
+  exported_at: string;
+  imported_at: string;
+}
+
+export const toBundle = (r: BundleRow): BundleRecord => ({
+  id: r.id, sha256: r.sha256, publisher: r.publisher, keyFingerprint: r.key_fingerprint, software: r.software, exportedAt: r.exported_at, importedAt: r.imported_at,
+});
+
+/** A bundle's provenance for one of its samples or algorithms. */
+export const provenanceOf = (b: BundleRecord, sourceId: string): Provenance => ({
+  bundleId: b.id, bundleSha256: b.sha256, publisher: b.publisher, keyFingerprint: b.keyFingerprint, software: b.software,
+  exportedAt: b.exportedAt, importedAt: b.importedAt, sourceId,
+});
 
 export function toAlgorithm(r: AlgorithmRow): Algorithm {
   return {
@@ -60,6 +102,7 @@ export function toAlgorithm(r: AlgorithmRow): Algorithm {
     threshold: r.threshold,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    provenance: toProvenance(r.provenance),
   };
 }
 
@@ -76,6 +119,8 @@ export interface SampleRow {
   seq: number;
   /** Comma-separated model ids with a stored vector (model ids never hold commas). */
   models: string | null;
+  /** JSON of its Provenance (provenanceColumn), or null. */
+  provenance?: string | null;
 }
 
 export const toSample = (r: SampleRow): SampleRecord => ({
@@ -88,4 +133,5 @@ export const toSample = (r: SampleRow): SampleRecord => ({
   createdAt: r.created_at,
   seq: r.seq,
   models: r.models ? r.models.split(',').sort() : [],
+  provenance: toProvenance(r.provenance),
 });

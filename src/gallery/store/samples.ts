@@ -5,8 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import { dfgError } from '../../errors.js';
-import { blobToVector, newId, toSample, vectorToBlob, type SampleRow } from './rows.js';
-import type { AddSampleResult, SampleRecord } from '../types.js';
+import { blobToVector, newId, provenanceColumn, provenanceOf, toSample, vectorToBlob, type SampleRow } from './rows.js';
+import type { AddSampleResult, BundleRecord, Origin, SampleRecord } from '../types.js';
 
 /** A validated enrolment item: its vectors by model id (at least one). */
 export interface CheckedSample {
@@ -15,6 +15,8 @@ export interface CheckedSample {
   width: number;
   height: number;
   filename: string | null;
+  /** The recorded bundle it is imported from (absent or null: enrolled here). */
+  origin?: Origin | null;
 }
 
 /** A sample as the index needs it. */
@@ -30,16 +32,16 @@ export interface SampleVectors extends IndexedSample {
 }
 
 const MODELS_COL = "(SELECT group_concat(model_id, ',') FROM vectors v WHERE v.sample_id = s.id) AS models";
-const SAMPLE_COLS = `s.id, s.algorithm_id, s.sha256, s.width, s.height, s.filename, s.created_at, s.seq, ${MODELS_COL}`;
+const SAMPLE_COLS = `s.id, s.algorithm_id, s.sha256, s.width, s.height, s.filename, s.created_at, s.seq, ${MODELS_COL}, ${provenanceColumn('json_object', 's')}`;
 /** Samples holding a vector (added at or before @upto) of every model in the JSON array @models. */
 const COMPLETE = `(SELECT count(*) FROM vectors v WHERE v.sample_id = s.id AND v.seq <= @upto
   AND v.model_id IN (SELECT value FROM json_each(@models))) = json_array_length(@models)`;
 
-export function sampleStatements(db: Database.Database, logAdd: Database.Statement, logDelete: Database.Statement) {
+export function sampleStatements(db: Database.Database, logAdd: Database.Statement, logDelete: Database.Statement, bundle: (id: string) => BundleRecord | undefined) {
   const q = {
     byKey: db.prepare(`SELECT ${SAMPLE_COLS} FROM samples s WHERE s.algorithm_id = ? AND s.sha256 = ?`),
-    insert: db.prepare(`INSERT INTO samples (id, algorithm_id, sha256, width, height, filename, created_at, seq)
-      VALUES (@id, @algorithmId, @sha256, @width, @height, @filename, @createdAt, @seq)`),
+    insert: db.prepare(`INSERT INTO samples (id, algorithm_id, sha256, width, height, filename, created_at, seq, bundle_id, source_id)
+      VALUES (@id, @algorithmId, @sha256, @width, @height, @filename, @createdAt, @seq, @bundleId, @sourceId)`),
     insertVector: db.prepare('INSERT OR IGNORE INTO vectors (sample_id, model_id, vector, dim, seq) VALUES (?, ?, ?, ?, ?)'),
     hasVector: db.prepare('SELECT 1 FROM vectors WHERE sample_id = ? AND model_id = ?').pluck(),
     one: db.prepare(`SELECT ${SAMPLE_COLS} FROM samples s WHERE s.id = ? AND s.algorithm_id = ?`),
@@ -81,6 +83,16 @@ export function sampleStatements(db: Database.Database, logAdd: Database.Stateme
      * duplicate of the stored sample and only contributes the vectors of models it lacks.
      */
     add(algorithmId: string, items: CheckedSample[], ts: string): AddSampleResult[] {
+      const bundles = new Map<string, BundleRecord>();
+      const bundleOf = (id: string): BundleRecord => {
+        let b = bundles.get(id);
+        if (!b) {
+          b = bundle(id);
+          if (!b) throw dfgError('DFG_ERR_REQUEST_INVALID', `no recorded bundle ${id}`);
+          bundles.set(id, b);
+        }
+        return b;
+      };
       return items.map((item) => {
         const existing = q.byKey.get(algorithmId, item.sha256) as SampleRow | undefined;
         if (existing) {
@@ -92,14 +104,18 @@ export function sampleStatements(db: Database.Database, logAdd: Database.Stateme
           const row = lacking.size > 0 ? (q.byId.get(existing.id) as SampleRow) : existing;
           return { sample: toSample(row), duplicate: true };
         }
+        const provenance = item.origin ? provenanceOf(bundleOf(item.origin.bundleId), item.origin.sourceId) : null;
         const id = newId('smp');
         const seq = Number(logAdd.run(id, null, algorithmId, ts).lastInsertRowid);
-        q.insert.run({ id, algorithmId, sha256: item.sha256, width: item.width, height: item.height, filename: item.filename, createdAt: ts, seq });
+        q.insert.run({
+          id, algorithmId, sha256: item.sha256, width: item.width, height: item.height, filename: item.filename, createdAt: ts, seq,
+          bundleId: item.origin?.bundleId ?? null, sourceId: item.origin?.sourceId ?? null,
+        });
         insertVectors(id, item.vectors, seq);
         return {
           sample: {
             id, algorithmId, sha256: item.sha256, width: item.width, height: item.height, filename: item.filename, createdAt: ts, seq,
-            models: [...item.vectors.keys()].sort(),
+            models: [...item.vectors.keys()].sort(), provenance,
           },
           duplicate: false,
         };

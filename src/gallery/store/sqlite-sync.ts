@@ -9,9 +9,14 @@ import { migrate } from './migrations.js';
 import { requireVectors, sampleStatements, type CheckedSample, type IndexedSample, type SampleVectors } from './samples.js';
 import { algorithmStatements } from './algorithms.js';
 import { calibrationStatements, type CheckedCalibration } from './calibrations.js';
+import { bundleStatements } from './bundles.js';
 import type {
   AddSampleResult,
   Algorithm,
+  BundleInput,
+  BundleRecord,
+  Origin,
+  Provenance,
   AlgorithmInput,
   AlgorithmPatch,
   AlgorithmRecord,
@@ -127,7 +132,8 @@ export function openStore(file: string, opts: StoreOptions = {}) {
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
   };
 
-  const samples = sampleStatements(db, q.logAdd, q.logDelete);
+  const bundles = bundleStatements(db);
+  const samples = sampleStatements(db, q.logAdd, q.logDelete, bundles.get);
   const algorithms = algorithmStatements(db, samples);
   const calibrations = calibrationStatements(db);
 
@@ -140,7 +146,7 @@ export function openStore(file: string, opts: StoreOptions = {}) {
     /** Highest committed change seq (the store's gallery version). */
     maxSeq: (): number => q.maxSeq.get() as number,
 
-    createAlgorithm: (input: Required<AlgorithmInput>): Algorithm => db.transaction(() => algorithms.create(input, now())).immediate(),
+    createAlgorithm: (input: Required<AlgorithmInput>, origin?: Origin | null): Algorithm => db.transaction(() => algorithms.create(input, now(), origin ?? null)).immediate(),
 
     getAlgorithm: algorithms.get,
 
@@ -228,6 +234,15 @@ export function openStore(file: string, opts: StoreOptions = {}) {
       (q.deletedAfter.all({ after }) as Array<{ label: number; sample_id: string; algorithm_id: string }>).map((r) => ({
         label: r.label, sampleId: r.sample_id, algorithmId: r.algorithm_id,
       })),
+
+    /** The bundle's row (by its sha256), created when new: imported samples and algorithms name it. */
+    recordBundle: (input: BundleInput): { bundle: BundleRecord; created: boolean } => db.transaction(() => bundles.record(input, now())).immediate(),
+    /** Removes a bundle row nothing names (an import undone); whether it did. */
+    forgetBundle: (id: string): boolean => db.transaction(() => bundles.forget(id)).immediate(),
+    /** Whether any bundle is recorded (so attribution can skip provenance look-ups in galleries without imports). */
+    hasBundles: (): boolean => bundles.any(),
+    /** Provenance of those samples that were imported (others are absent). */
+    provenanceOf: (sampleIds: readonly string[]): Map<string, Provenance> => bundles.provenanceOf(sampleIds),
 
     /** Stores a calibration of index `modelId` and logs it, so other processes pick it up on refresh. */
     saveCalibration: (modelId: string, input: CheckedCalibration): CalibrationRecord =>

@@ -77,6 +77,11 @@ export function openSqliteGalleryStore(dir: string, opts: StoreOptions = {}): Ga
     ),
     deletedAfter: wrap(store.deletedAfter),
 
+    recordBundle: wrap(store.recordBundle),
+    forgetBundle: wrap(store.forgetBundle),
+    hasBundles: wrap(store.hasBundles),
+    provenanceOf: wrap(store.provenanceOf),
+
     saveCalibration: wrap(store.saveCalibration),
     listCalibrations: wrap(store.listCalibrations),
     lastSwitch: wrap(store.lastSwitch),

@@ -69,7 +69,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
    * that submits its kind: audits by attribute, enrolments and re-embeddings by register.
    */
   const mayRead = (request: FastifyRequest, kind: JobKind, strict: boolean): boolean => {
-    const need = kind === 'audit' ? 'attribute' : 'register';
+    const need = kind === 'audit' ? 'attribute' : kind === 'import' ? 'admin' : 'register';
     if (strict) {
       keyRing.check(request, need);
       return true;
@@ -186,7 +186,8 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     const page = await client.list(q.limit, q.offset);
     const seeEnrol = mayRead(request, 'enrol', false);
     const seeAudit = mayRead(request, 'audit', false);
-    return { items: page.items.filter((j) => (j.kind === 'audit' ? seeAudit : seeEnrol)), total: page.total, limit: q.limit, offset: q.offset };
+    const seeImport = mayRead(request, 'import', false);
+    return { items: page.items.filter((j) => (j.kind === 'audit' ? seeAudit : j.kind === 'import' ? seeImport : seeEnrol)), total: page.total, limit: q.limit, offset: q.offset };
   });
 
   app.get('/v1/jobs/:id', {

@@ -31,6 +31,23 @@ export const AlgorithmPatch = Type.Partial(
   { additionalProperties: false, minProperties: 1 },
 );
 
+/** Where an imported sample or algorithm came from (README, "Sharing galleries: signed bundles"). */
+export const Provenance = Type.Object(
+  {
+    bundleId: Type.String({ description: 'The gallery\'s record of the bundle (`bnd_…`); every row imported from one bundle file names the same.' }),
+    bundleSha256: Type.String({ description: 'SHA-256 of the bundle file.' }),
+    publisher: Type.String({ description: 'Publisher (key id) whose signature verified.' }),
+    keyFingerprint: Type.String({ description: 'SHA-256 (hex) of the raw Ed25519 public key the signature verified with.' }),
+    software: Type.String({ description: 'Exporting software named in the manifest.' }),
+    exportedAt: Type.String({ description: 'When the bundle was exported (manifest createdAt).' }),
+    importedAt: Type.String({ format: 'date-time', description: 'When something was first imported from the bundle.' }),
+    sourceId: Type.String({ description: 'The id it had in the exporting gallery.' }),
+  },
+  { $id: 'Provenance', title: 'Provenance' },
+);
+
+const ProvenanceOrNull = Type.Union([Type.Ref('Provenance'), Type.Null()], { description: 'Set when it was imported from a signed bundle; null when registered or enrolled here.' });
+
 export const Algorithm = Type.Object(
   {
     id: Type.String(),
@@ -44,6 +61,7 @@ export const Algorithm = Type.Object(
     sampleCount: Type.Integer({ description: 'Samples enrolled for the serving model.' }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
+    provenance: ProvenanceOrNull,
   },
   { $id: 'Algorithm', title: 'Algorithm' },
 );
@@ -70,6 +88,7 @@ export const Sample = Type.Object(
     height: Type.Integer(),
     filename: Type.Union([Type.String(), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
+    provenance: ProvenanceOrNull,
   },
   { $id: 'Sample', title: 'Sample' },
 );

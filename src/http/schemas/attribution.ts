@@ -17,6 +17,9 @@ export const Attribution = Type.Object(
         algorithm: Type.Ref('AlgorithmRef'),
         score: Type.Number(),
         evidence: Type.Array(Type.String(), { description: 'Sample ids behind the score.' }),
+        provenance: Type.Optional(Type.Record(Type.String(), Type.Ref('Provenance'), {
+          description: 'By sample id, the provenance of those evidence samples that were imported from a signed bundle; absent when none was.',
+        })),
       }),
     ),
     model: Type.Object({

@@ -1,4 +1,5 @@
 /** Schemas of the batch job routes (bodies, job records, results). */
+import { ImportResult } from './exchange.js';
 import { Type } from '@sinclair/typebox';
 import { JobKind, JobState, SourceType } from '../../jobs/schemas.js';
 
@@ -58,12 +59,12 @@ export const Job = Type.Object({
   source: Type.Object({ type: SourceType, name: Type.String() }),
   progress: Type.Object({
     total: Count,
-    done: Type.Integer({ minimum: 0, description: 'Images finished, with or without an error.' }),
+    done: Type.Integer({ minimum: 0, description: 'Images finished, with or without an error (imports: samples of the bundle applied so far).' }),
     failed: Count,
     percent: Type.Number(),
     chunks: Type.Object({ total: Count, done: Count, failed: Type.Integer({ minimum: 0, description: 'Chunks given up after their attempts.' }) }),
   }),
-  counts: Type.Record(Type.String(), Count, { description: 'Images by outcome. Enrolments: created, duplicate, error. Audits: attributed, unknown, authentic, error. Re-embeddings: stored, present, not-kept, error.' }),
+  counts: Type.Record(Type.String(), Count, { description: 'Images by outcome. Enrolments: created, duplicate, error. Audits: attributed, unknown, authentic, error. Re-embeddings: stored, present, not-kept, error. Imports (samples, once finished): created, duplicate, skipped, reembedded (images embedded again), error.' }),
   algorithms: Type.Union([
     Type.Array(Type.Object({ id: Type.String(), name: Type.String(), count: Count })),
     Type.Null(),
@@ -76,6 +77,7 @@ export const Job = Type.Object({
     runMs: Type.Union([Type.Number(), Type.Null()]),
     imagesPerSecond: Type.Union([Type.Number(), Type.Null()]),
   }),
+  import: Type.Optional(ImportResult),
   errors: Type.Optional(Type.Object({
     total: Count,
     truncated: Type.Boolean(),
