@@ -10,6 +10,7 @@ import { registerJobCommands } from './commands/jobs.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerCalibrateCommand } from './commands/calibrate.js';
 import { registerGenomeCommands } from './commands/genome.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { isDfgError } from '../errors.js';
 
 const program = new Command();
@@ -19,6 +20,7 @@ registerJobCommands(program);
 registerEvalCommand(program);
 registerCalibrateCommand(program);
 registerGenomeCommands(program);
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(isDfgError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));
