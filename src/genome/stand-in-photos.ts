@@ -1,7 +1,7 @@
 /**
  * Stand-in photos for the genome when no real photos are at hand (`dfg demo`): seeded
  * procedural scenes (a lit gradient, soft blobs, hard-edged shapes, multi-octave texture and
- * sensor-like noise) saved as PNG, so `synthGenome` has textured material to forge from. They
+ * white sensor-like noise) saved as PNG, so `synthGenome` has textured material to forge from. They
  * look like no camera's output; models are fitted on real photos (`dfg genome photos`), these
  * only feed demonstrations and tests.
  */
@@ -77,12 +77,13 @@ export function standInPhoto(size: number, rng: GenomeRng): Uint8Array {
   }
   // Texture at several scales (shared by the channels, with a per-channel tint), then noise.
   const texture = new Float32Array(plane);
-  for (const [cells, amp] of [[4, 18], [16, 10], [64, 7], [size / 2, 5]] as const) {
-    const n = valueNoise(size, Math.max(2, Math.round(cells)), rng);
+  // No octave finer than 8 px a cell: a lattice interpolated at 2 px would be an upsampling trace.
+  for (const [cells, amp] of [[4, 18], [16, 10], [Math.max(2, Math.round(size / 8)), 7]] as const) {
+    const n = valueNoise(size, cells, rng);
     for (let i = 0; i < plane; i++) texture[i] += amp * n[i];
   }
   const tint = [0, 1, 2].map(() => rng.uniform(0.7, 1.3));
-  const sigma = rng.uniform(1, 4);
+  const sigma = rng.uniform(2, 5);
   const out = new Uint8Array(plane * 3);
   for (let i = 0; i < plane; i++) {
     for (let c = 0; c < 3; c++) {
