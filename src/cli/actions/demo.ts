@@ -25,6 +25,8 @@ export interface DemoOptions extends ApiOptions {
   imagesOnly?: boolean;
   reset?: boolean;
   json?: boolean;
+  /** Seconds to wait for the service's automatic calibration of the new samples before attributing (0: none). */
+  wait: number;
 }
 
 /** Whole-picture generators: every pixel carries the algorithm's traces (the region families leave most of the photo as it was). */
@@ -118,6 +120,29 @@ export function describeAnswer(a: Attribution, expected: string | null): string[
   return lines;
 }
 
+/** The service's current calibration (version and the algorithms it covers), or null before any. */
+async function currentCalibration(service: CliApi): Promise<{ version: number; global: number; ids: Set<string> } | null> {
+  const call = service.client.GET('/v1/calibration');
+  const { response } = await call;
+  if (response.status === 404) return null;
+  const c = await ok(call);
+  return { version: c.version ?? 0, global: c.global, ids: new Set(c.perAlgorithm.map((a) => a.algorithmId)) };
+}
+
+/**
+ * Waits until a calibration newer than `after` covers every id (the service calibrates on its own
+ * once enrolments have settled, DFG_AUTO_CALIBRATE_MS); resolves to it, or null at the deadline.
+ */
+async function awaitCalibration(service: CliApi, after: number, ids: string[], seconds: number): Promise<{ version: number; global: number } | null> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const c = await currentCalibration(service);
+    if (c && c.version > after && ids.every((id) => c.ids.has(id))) return c;
+    if (Date.now() >= deadline) return null;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(500, Math.max(0, deadline - Date.now()))));
+  }
+}
+
 async function attributeFile(service: CliApi, file: string): Promise<Attribution> {
   return ok(service.client.POST('/v1/attribute', {
     params: { query: { k: 3 } },
@@ -132,6 +157,8 @@ export interface DemoSummary {
   out: string;
   registered: Array<DemoAlgorithm & { id: string | null; enrolled: { created: number; duplicates: number; failed: number } | null }>;
   unregistered: DemoAlgorithm;
+  /** The calibration the demo waited for (null: none came in time; absent: it did not wait). */
+  calibration?: { version: number; global: number } | null;
   /** The service's answers for the held-back image of the first registered algorithm and for an image of the unregistered one. */
   answers: { registered: { file: string; expected: string; answer: Attribution }; unregistered: { file: string; answer: Attribution } } | null;
 }
@@ -183,6 +210,7 @@ export async function demo(o: DemoOptions): Promise<void> {
     say(`   ${created.name.padEnd(27)} ${created.id}`);
   }
 
+  const calibratedBefore = (await currentCalibration(service))?.version ?? 0;
   say(`3. enrolling ${o.samples} images of each (the last image of each is held back)`);
   const bar = progressBar('enrolling', images.registered.length * o.samples);
   const enrolled: string[] = [];
@@ -197,13 +225,23 @@ export async function demo(o: DemoOptions): Promise<void> {
   bar.stop();
   for (const line of enrolled) say(line);
 
+  let step = 4;
+  if (o.wait > 0) {
+    say(`${step++}. waiting up to ${o.wait} s for the service to calibrate its thresholds on the new samples (it does so once enrolments have settled: DFG_AUTO_CALIBRATE_MS, 10 s by default)`);
+    const waited = Date.now();
+    const c = await awaitCalibration(service, calibratedBefore, summary.registered.map((a) => a.id!), o.wait);
+    summary.calibration = c ? { version: c.version, global: c.global } : null;
+    say(c
+      ? `   calibration ${c.version} after ${((Date.now() - waited) / 1000).toFixed(1)} s: threshold ${fixed(c.global)}`
+      : `   no calibration of these samples within ${o.wait} s (automatic calibration off?): the answers below use the service's current thresholds`);
+  }
   const probe = images.registered[0];
   const probeFile = probe.files[o.samples];
   const strangerFile = images.unregistered.files[o.samples];
-  say(`4. attributing a held-back image of ${probe.name}: ${rel(out, probeFile)}`);
+  say(`${step++}. attributing a held-back image of ${probe.name}: ${rel(out, probeFile)}`);
   const registeredAnswer = await attributeFile(service, probeFile);
   for (const line of describeAnswer(registeredAnswer, probe.name)) say(line);
-  say(`5. attributing an image of the unregistered ${images.unregistered.genomeName}: ${rel(out, strangerFile)}`);
+  say(`${step}. attributing an image of the unregistered ${images.unregistered.genomeName}: ${rel(out, strangerFile)}`);
   const unregisteredAnswer = await attributeFile(service, strangerFile);
   for (const line of describeAnswer(unregisteredAnswer, null)) say(line);
   summary.answers = { registered: { file: probeFile, expected: probe.name!, answer: registeredAnswer }, unregistered: { file: strangerFile, answer: unregisteredAnswer } };
