@@ -34,7 +34,7 @@ async function dfgModules(args: string[], env: Record<string, string> = {}): Pro
 }
 
 t.test('help and option checks load no heavy package', async (t) => {
-  for (const args of [['--help'], ['keys', 'create', '--help'], ['jobs', 'enrol', '--help'], ['gallery', 'reembed', '--help'], ['eval', '--help'], ['genome', 'fit', '--help'], ['gallery', 'export', '--help'], ['keys', 'signing', 'create', '--help'], ['attribute', '-k', '0', 'x.png']]) {
+  for (const args of [['--help'], ['keys', 'create', '--help'], ['jobs', 'enrol', '--help'], ['gallery', 'reembed', '--help'], ['eval', '--help'], ['genome', 'fit', '--help'], ['gallery', 'export', '--help'], ['keys', 'signing', 'create', '--help'], ['demo', '--help'], ['attribute', '-k', '0', 'x.png']]) {
     const { result, packages, ours } = await dfgModules(args);
     t.ok(packages.has('commander'), `${args.join(' ')}: the module log works`);
     t.ok(ours.has('src/cli/commands/core.js'), `${args.join(' ')}: every command registered`);

@@ -3,7 +3,8 @@
  * dataset layout with a genome.json that `dfg eval` reads, two algorithms of one family
  * differ, families leave their traces (checkerboards for transposed convolutions, untouched
  * pixels outside a swapped region), bad options fail with DFG_ERR_GENOME_INVALID; and the
- * projection fit (Jacobi eigen-decomposition, LDA) recovers what separates classes.
+ * projection fit (Jacobi eigen-decomposition, LDA) recovers what separates classes; the stand-in
+ * photos of `dfg demo` are seeded and textured.
  * Real photos are generated here with sharp: no external data.
  */
 import t from 'tap';
@@ -22,7 +23,9 @@ import { FAMILIES, FAMILY_NAMES, familyByName } from '../src/genome/families/ind
 import { applyProjection, fitLda, fitNuisance } from '../src/genome/fit-projection.js';
 import { fitGenomeProjection } from '../src/genome/fit-command.js';
 import { fitPca } from '../src/genome/fit-pca.js';
-import { cutPhotoPatches } from '../src/genome/photos.js';
+import { cutPhotoPatches, lumaDetail } from '../src/genome/photos.js';
+import { decodeRgb } from '../src/genome/image-io.js';
+import { writeStandInPhotos } from '../src/genome/stand-in-photos.js';
 import { createRaster, type Raster } from '../src/genome/raster.js';
 import { createGenomeRng } from '../src/genome/rng.js';
 import { synthGenome, type GenomeFile } from '../src/genome/synth.js';
@@ -382,4 +385,23 @@ t.test('NAP removes the within-class directions; WCCN equalises them; both keep 
   t.ok(Math.abs(norm(a) / norm(b) - 1) < 0.3, `one within-class standard deviation maps to about the same length on every axis (${norm(a).toFixed(3)} vs ${norm(b).toFixed(3)})`);
   t.same(Array.from(applyProjection(wccn, [0, 0, 0])), [0, 0, 0], 'zero stays zero');
   t.throws(() => fitNuisance(samples, labels, { method: 'nap', dim: 3, shrinkage: 0 }), /removed directions/);
+});
+
+t.test('stand-in photos: seeded scenes with detail, same seed same bytes, bad counts refused', async (t) => {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'dfg-standin-'));
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  const write = (dir: string, seed: string) => writeStandInPhotos({ outDir: path.join(base, dir), count: 2, size: 96, seed });
+  const a = await write('a', 's');
+  const b = await write('b', 's');
+  const c = await write('c', 'other');
+  t.same(a.map((f) => path.basename(f)), ['photo-000.png', 'photo-001.png']);
+  t.same(a.map((f) => fs.readFileSync(f)), b.map((f) => fs.readFileSync(f)), 'same seed, same bytes');
+  t.notSame(fs.readFileSync(a[0]!), fs.readFileSync(c[0]!), 'another seed, another scene');
+  t.notSame(fs.readFileSync(a[0]!), fs.readFileSync(a[1]!), 'each photo its own scene');
+  const rgb = await decodeRgb(a[0]!);
+  t.match(rgb, { width: 96, height: 96 });
+  t.ok(lumaDetail(rgb) >= 2, `fine detail enough for dfg genome photos (${lumaDetail(rgb).toFixed(1)} grey levels)`);
+  await rejectsWith(t, writeStandInPhotos({ outDir: path.join(base, 'd'), count: 0, size: 96, seed: 's' }), /photo count/, 'no photos');
+  await rejectsWith(t, writeStandInPhotos({ outDir: path.join(base, 'd'), count: 1, size: 32, seed: 's' }), /photo size/, 'too small');
+  t.notOk(fs.existsSync(path.join(base, 'd')), 'a refusal writes nothing');
 });
