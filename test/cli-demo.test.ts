@@ -107,4 +107,14 @@ t.test('dfg demo --images-only needs no service', async (t) => {
   t.ok(genome.includes('genome.json'));
   for (const a of genome.filter((g) => g !== 'genome.json')) t.equal(fs.readdirSync(path.join(dir, 'genome', a)).length, 2, `${a}: 2 images`);
   t.equal(fs.readdirSync(path.join(dir, 'photos')).length, 8, 'the stand-in photos');
+
+  // Into the same folder with the same options: its images are reused; with others: refused, nothing written.
+  const before = fs.readFileSync(path.join(dir, 'genome', 'genome.json'));
+  const again = await run(['--images-only', '--out', dir, '--algorithms', '1', '--samples', '1', '--seed', 'x']);
+  t.equal(again.error, null, again.stderr);
+  t.match(again.stdout, /the images an earlier run wrote there with these options/);
+  t.same(fs.readFileSync(path.join(dir, 'genome', 'genome.json')), before);
+  const other = await run(['--images-only', '--out', dir, '--algorithms', '1', '--samples', '1', '--seed', 'y']);
+  t.match(other.error?.message, /is not empty and holds no demo images made with these options/);
+  t.same(fs.readdirSync(dir).sort(), ['genome', 'photos'], 'nothing added');
 });

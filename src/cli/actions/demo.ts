@@ -57,31 +57,57 @@ export interface DemoImages {
   unregistered: DemoAlgorithm;
 }
 
-/** Writes stand-in photos and the genome under `out` (absent or empty). */
-export async function writeDemoImages(out: string, o: Pick<DemoOptions, 'algorithms' | 'samples' | 'seed'>): Promise<DemoImages> {
+/** The genome an earlier run with these options wrote under `out`, or null. */
+async function earlierGenome(out: string, o: Pick<DemoOptions, 'algorithms' | 'samples' | 'seed'>): Promise<GenomeFile | null> {
+  const text = await fs.readFile(path.join(out, 'genome', 'genome.json'), 'utf8').catch(() => null);
+  if (text === null) return null;
+  let g: Partial<GenomeFile>;
+  try {
+    g = JSON.parse(text) as Partial<GenomeFile>;
+  } catch {
+    return null;
+  }
+  const algorithms = Object.values(g.algorithms ?? {});
+  const same = g.generator?.tool === 'dfg genome synth' && g.seed === o.seed && g.size === SIZE && g.perAlgorithm === o.samples + 1
+    && algorithms.length === o.algorithms + 1 && algorithms.every((a) => DEMO_FAMILIES.includes(a.family));
+  return same ? (g as GenomeFile) : null;
+}
+
+/**
+ * Writes stand-in photos and the genome under `out` (absent or empty), or reuses those an earlier
+ * run with the same options wrote there (same options, same bytes); `reused` says which.
+ */
+export async function writeDemoImages(out: string, o: Pick<DemoOptions, 'algorithms' | 'samples' | 'seed'>): Promise<DemoImages & { reused: boolean }> {
   const existing = await fs.readdir(out).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [];
     throw new Error(`--out ${out} cannot be used: ${err.message}`, { cause: err });
   });
-  if (existing.length > 0) throw new Error(`--out ${out} is not empty; choose a new folder (or leave --out out for a temporary one)`);
-  await writeStandInPhotos({ outDir: path.join(out, 'photos'), count: PHOTOS, size: PHOTO_SIZE, seed: o.seed });
-  let bar: ReturnType<typeof progressBar> | undefined;
   const genomeDir = path.join(out, 'genome');
-  const genome = await synthGenome({
-    realDir: path.join(out, 'photos'), outDir: genomeDir, algorithms: o.algorithms + 1, perAlgorithm: o.samples + 1, seed: o.seed, size: SIZE, families: DEMO_FAMILIES,
-    onProgress: (_done, total, name) => {
-      bar ??= progressBar('synthesising', total);
-      bar.tick(1, name);
-    },
-  });
-  bar?.stop();
+  let genome = existing.length > 0 ? await earlierGenome(out, o) : null;
+  const reused = genome !== null;
+  if (existing.length > 0 && !genome) {
+    throw new Error(`--out ${out} is not empty and holds no demo images made with these options (--seed, --algorithms, --samples); choose a new folder (or leave --out out for a temporary one)`);
+  }
+  if (!genome) {
+    await writeStandInPhotos({ outDir: path.join(out, 'photos'), count: PHOTOS, size: PHOTO_SIZE, seed: o.seed });
+    let bar: ReturnType<typeof progressBar> | undefined;
+    genome = await synthGenome({
+      realDir: path.join(out, 'photos'), outDir: genomeDir, algorithms: o.algorithms + 1, perAlgorithm: o.samples + 1, seed: o.seed, size: SIZE, families: DEMO_FAMILIES,
+      onProgress: (_done, total, name) => {
+        bar ??= progressBar('synthesising', total);
+        bar.tick(1, name);
+      },
+    });
+    bar?.stop();
+  }
   const algorithms: DemoAlgorithm[] = [];
   for (const [genomeName, a] of Object.entries(genome.algorithms)) {
-    const files = (await fs.readdir(path.join(genomeDir, genomeName))).sort().map((f) => path.join(genomeDir, genomeName, f));
+    const files = (await fs.readdir(path.join(genomeDir, genomeName)).catch(() => [])).sort().map((f) => path.join(genomeDir, genomeName, f));
+    if (files.length !== o.samples + 1) throw new Error(`--out ${out}: genome/${genomeName} holds ${files.length} files, not the ${o.samples + 1} images the demo wrote; choose a new folder`);
     algorithms.push({ genomeName, name: `${NAME_PREFIX}${genomeName}`, family: a.family, forgeryType: a.forgeryType, architecture: a.architecture, files });
   }
   const unregistered = algorithms.pop()!;
-  return { out, genome, registered: algorithms, unregistered: { ...unregistered, name: null } };
+  return { out, genome, registered: algorithms, unregistered: { ...unregistered, name: null }, reused };
 }
 
 /** The service's algorithms that an earlier `dfg demo` registered. */
@@ -181,6 +207,7 @@ export async function demo(o: DemoOptions): Promise<void> {
   say(`1. synthesising ${o.algorithms + 1} algorithms x ${o.samples + 1} images (simulated genome, seed ${JSON.stringify(o.seed)}) into ${out}`);
   const started = Date.now();
   const images = await writeDemoImages(out, o);
+  if (images.reused) say('   (the images an earlier run wrote there with these options: same options, same images)');
   for (const a of [...images.registered, images.unregistered]) {
     say(`   ${a.genomeName.padEnd(22)} ${a.family} (${a.forgeryType}, ${a.architecture})${a.name ? '' : '  (left unregistered)'}`);
   }
