@@ -97,7 +97,7 @@ t.test('export two algorithms, import them under the same and under another mode
     t.same(sample.provenance, { ...expected, importedAt: sample.provenance!.importedAt, sourceId: src.id }, 'each sample records its bundle, publisher, key, export time and source id');
     t.same(await b.gallery.getSample(imported.id, sample.id), sample, 'read back the same');
     t.equal((await a.gallery.getSample(src.algorithmId, src.id)).provenance, null, 'enrolled samples have none');
-    t.same([...(await b.gallery.evidenceProvenance([sample.id, 'smp_none'])).keys()], [sample.id], 'evidence provenance for imported samples only');
+    t.same([...(await b.gallery.evidenceProvenance([sample.id, 'smp_none']))!.keys()], [sample.id], 'evidence provenance for imported samples only');
     // The vectors are the exporter's, bit for bit.
     const va = (await a.gallery.sampleVectors([src.id])).get(src.id)!.get('residual-v2')!;
     const vb = (await b.gallery.sampleVectors([sample.id])).get(sample.id)!.get('residual-v2')!;
@@ -152,7 +152,7 @@ t.test('export two algorithms, import them under the same and under another mode
       t.match(alg.provenance, { bundleId: r.bundleId, publisher: 'org-a', bundleSha256: r.bundleSha256 }, 'PostgreSQL: the algorithm\'s provenance');
       const smp = (await p.gallery.listSamples(alg.id)).items[0]!;
       t.match(smp.provenance, { bundleId: r.bundleId, publisher: 'org-a', keyFingerprint: r.keyFingerprint, exportedAt: full.manifest.createdAt });
-      t.same((await p.gallery.evidenceProvenance([smp.id])).get(smp.id), smp.provenance, 'PostgreSQL: evidence provenance');
+      t.same((await p.gallery.evidenceProvenance([smp.id]))!.get(smp.id), smp.provenance, 'PostgreSQL: evidence provenance');
       t.equal(await nearest(p, probeX), 'Nearest');
       t.ok(await p.gallery.readImage(full.manifest.algorithms[1]!.samples[0]!.sha256), 'image bytes kept in the shared store');
       const back = await exportBundle(p.gallery, { algorithms: ['Nearest', 'Bilinear'], models, signer, images: true });

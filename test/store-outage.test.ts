@@ -64,6 +64,7 @@ t.test('PostgreSQL down and back: attribution from memory, writes 503, recovery 
   const during = await app.inject({ method: 'POST', url: '/v1/attribute', ...files(['p.png', imgs[3]!]) });
   t.equal(during.statusCode, 200, 'attribution keeps answering from memory');
   t.equal(during.json().candidates[0].algorithm.id, nn.id);
+  t.equal(during.json().provenanceUnavailable, true, 'and says the provenance of its evidence could not be read');
   const refused = await enrol(2);
   t.equal(refused.statusCode, 503, refused.body);
   t.equal(refused.json().code, 'DFG_ERR_STORE_UNAVAILABLE');

@@ -526,6 +526,11 @@ export interface components {
                 }[];
             };
             galleryVersion: number;
+            /**
+             * @description Present while the shared store (DFG_STORE) cannot be reached: the answer comes from memory, and the candidates carry no provenance even where their evidence was imported.
+             * @enum {boolean}
+             */
+            provenanceUnavailable?: true;
             timings: {
                 decodeMs: number;
                 embedMs: number;

@@ -121,9 +121,10 @@ export interface Gallery {
   forgetBundle(bundleId: string): Promise<void>;
   /**
    * Provenance of those of the samples that were imported (for attribution evidence). Galleries
-   * without any import answer from memory; the others with one store read.
+   * without any import answer from memory; the others with one store read. null while the store
+   * cannot be reached: attribution answers from memory without it.
    */
-  evidenceProvenance(sampleIds: readonly string[]): Promise<Map<string, Provenance>>;
+  evidenceProvenance(sampleIds: readonly string[]): Promise<Map<string, Provenance> | null>;
   /** A page of algorithms in registration order, each with its sample count for this model. */
   listAlgorithms(opts?: PageOptions): Promise<Page<AlgorithmRecord>>;
   /** Throws DFG_ERR_ALGORITHM_NOT_FOUND. */

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { dfgError } from '../errors.js';
+import { dfgError, isDfgError } from '../errors.js';
 import { openLiveIndex, type LiveIndex } from './index/live.js';
 import { openGalleryStore } from './store/open.js';
 import { indexVector } from '../math/fusion.js';
@@ -136,10 +136,15 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     async evidenceProvenance(sampleIds) {
       open();
       if (sampleIds.length === 0) return new Map();
-      // Most galleries import nothing: they learn it with one query every few seconds, not one per attribution.
-      if (!bundlesSeen.any && Date.now() - bundlesSeen.at > BUNDLE_CHECK_MS) bundlesSeen = { any: await store.hasBundles(), at: Date.now() };
-      if (!bundlesSeen.any) return new Map();
-      return store.provenanceOf(sampleIds);
+      try {
+        // Most galleries import nothing: they learn it with one query every few seconds, not one per attribution.
+        if (!bundlesSeen.any && Date.now() - bundlesSeen.at > BUNDLE_CHECK_MS) bundlesSeen = { any: await store.hasBundles(), at: Date.now() };
+        if (!bundlesSeen.any) return new Map();
+        return await store.provenanceOf(sampleIds);
+      } catch (err) {
+        if (isDfgError(err, 'DFG_ERR_STORE_UNAVAILABLE')) return null;
+        throw err;
+      }
     },
 
     async listAlgorithms(pageOpts) {

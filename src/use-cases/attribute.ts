@@ -47,14 +47,16 @@ export async function attributeImage(
     ...(normalise ? { normalise } : {}),
   });
   // Evidence imported from another organisation's bundle says so (one store read, only in galleries that imported something).
+  // While a shared store is unreachable the answer comes from memory and says provenance is missing.
   const provenance = await gallery.evidenceProvenance([...new Set(result.candidates.flatMap((c) => c.evidence))]);
-  const candidates = provenance.size === 0 ? result.candidates : result.candidates.map((c) => {
+  const candidates = !provenance || provenance.size === 0 ? result.candidates : result.candidates.map((c) => {
     const found = c.evidence.filter((id) => provenance.has(id));
     return found.length ? { ...c, provenance: Object.fromEntries(found.map((id) => [id, provenance.get(id)!])) } : c;
   });
   return {
     ...result,
     candidates,
+    ...(provenance ? {} : { provenanceUnavailable: true as const }),
     model: modelBody(parts.embedder),
     galleryVersion: gallery.info().version,
     timings: {

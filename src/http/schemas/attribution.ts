@@ -30,6 +30,9 @@ export const Attribution = Type.Object(
       }),
     }),
     galleryVersion: Type.Integer(),
+    provenanceUnavailable: Type.Optional(Type.Literal(true, {
+      description: 'Present while the shared store (DFG_STORE) cannot be reached: the answer comes from memory, and the candidates carry no provenance even where their evidence was imported.',
+    })),
     timings: Type.Object({ decodeMs: Type.Number(), embedMs: Type.Number(), searchMs: Type.Number(), totalMs: Type.Number() }),
     image: Type.Object({ width: Type.Integer(), height: Type.Integer(), sha256: Type.String() }),
   },
