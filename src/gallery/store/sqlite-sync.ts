@@ -9,7 +9,7 @@ import { migrate } from './migrations.js';
 import { requireVectors, sampleStatements, type CheckedSample, type IndexedSample, type SampleVectors } from './samples.js';
 import { algorithmStatements } from './algorithms.js';
 import { calibrationStatements, type CheckedCalibration } from './calibrations.js';
-import { bundleStatements } from './bundles.js';
+import { bundleStatements, type ImportApplied, type ImportPart } from './bundles.js';
 import type {
   AddSampleResult,
   Algorithm,
@@ -239,6 +239,28 @@ export function openStore(file: string, opts: StoreOptions = {}) {
     recordBundle: (input: BundleInput): { bundle: BundleRecord; created: boolean } => db.transaction(() => bundles.record(input, now())).immediate(),
     /** Removes a bundle row nothing names (an import undone); whether it did. */
     forgetBundle: (id: string): boolean => db.transaction(() => bundles.forget(id)).immediate(),
+    /**
+     * An import in one IMMEDIATE transaction (see GalleryStore.applyImport): the bundle's record,
+     * the algorithms it creates and every part's samples, or nothing.
+     */
+    applyImport: (bundle: BundleInput, parts: readonly ImportPart[], precheck?: () => void): ImportApplied =>
+      db
+        .transaction(() => {
+          precheck?.();
+          const ts = now();
+          const { bundle: record, created } = bundles.record(bundle, ts);
+          const out = parts.map((p) => {
+            const items = p.items.map((it) => ({ ...it.sample, origin: { bundleId: record.id, sourceId: it.sourceId } }));
+            requireVectors(items);
+            const algorithmId = p.create ? algorithms.create(p.create.input, ts, { bundleId: record.id, sourceId: p.create.sourceId }).id : p.algorithmId!;
+            if (!p.create && !algorithms.exists(algorithmId)) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
+            return { algorithmId, created: Boolean(p.create), results: items.length > 0 ? samples.add(algorithmId, items, ts) : [] };
+          });
+          // A bundle that added nothing (every sample a duplicate, or skipped) leaves no record behind.
+          const recorded = created && !bundles.forget(record.id);
+          return { bundle: record, recorded, parts: out };
+        })
+        .immediate(),
     /** Whether any bundle is recorded (so attribution can skip provenance look-ups in galleries without imports). */
     hasBundles: (): boolean => bundles.any(),
     /** Provenance of those samples that were imported (others are absent). */
