@@ -81,6 +81,7 @@ export const ERRORS = {
   DFG_ERR_STORE_UNAVAILABLE: { status: 503, message: 'Gallery store unavailable: %s', doc: 'The shared PostgreSQL store (DFG_STORE) cannot be reached; nothing was written. Attribution keeps answering from memory meanwhile, and writes work again once it is back. Retry.' },
   // batch jobs (per-item codes in job errors and results)
   DFG_ERR_URL_FETCH_FAILED: { status: 502, message: 'Fetching %s failed: %s', doc: 'Batch job item: an image URL could not be downloaded (network error, timeout, non-200 status).' },
+  DFG_ERR_IMPORT_INTERRUPTED: { status: 500, message: 'The process running this import stopped before it reported: %s', doc: 'Import job: the API process that held the bundle died or was killed. An import lands whole or not at all: look for the bundle\'s algorithms (GET /v1/algorithms) and post the bundle again if they are missing (onConflict=merge adds only what is not there).' },
   DFG_ERR_JOB_CHUNK_FAILED: { status: 500, message: 'Chunk %s failed after %s attempt(s): %s', doc: 'Batch job item: its chunk kept failing (worker crashes, infrastructure errors) and was given up; resubmit these images.' },
   // signed gallery bundles (dfg gallery export | import)
   DFG_ERR_BUNDLE_MALFORMED: { status: 400, message: 'Bundle rejected: %s', doc: 'Import: not a bundle tar, an unexpected or missing entry, a manifest that fails its schema, or contents that disagree with the manifest; nothing written.' },
