@@ -54,9 +54,13 @@ function rssOf(pid: number): number {
   }
 }
 
+/** DFG_BENCH_CPU_PROF=DIR: the server runs with --cpu-prof into DIR (one .cpuprofile per thread, written when it stops). */
+const CPU_PROF_DIR = process.env.DFG_BENCH_CPU_PROF;
+
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const cli = path.join(ROOT, 'dist', 'src', 'cli', 'index.js');
-  const child = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`] : [];
+  const child = spawn(process.execPath, [...profile, cli, 'serve'], { env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -163,7 +167,9 @@ export async function runOverloadBench(opts: OverloadOptions = {}): Promise<Arra
     ];
     return rows;
   } finally {
-    child.kill('SIGKILL');
+    // A profiled server stops gracefully, so that its profiles are written.
+    if (CPU_PROF_DIR) await new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); });
+    else child.kill('SIGKILL');
     fs.rmSync(galleryDir, { recursive: true, force: true });
   }
 }
