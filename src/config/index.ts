@@ -39,6 +39,7 @@ export const ConfigSchema = Type.Object({
   DFG_MAX_PIXELS: Int(1, 1 << 30, 40_000_000, 'Largest accepted width x height (decompression bomb guard).'),
   DFG_MAX_FILES: Int(1, 1000, 32, 'Most image files per multipart request.'),
   DFG_THREADS: Int(0, 256, 0, 'Inference worker threads; 0 = one per core.'),
+  DFG_INFERENCE_NICE: Int(0, 19, 10, 'Added to the nice value of the inference threads (Linux; a nice value is per thread there): the event loop (health probes, admission, uploads, answers) then gets a busy core first, inference still every idle one. 0 = same priority.'),
   DFG_MAX_QUEUE: Int(1, 100_000, 64, 'Images waiting for inference before requests are shed with 503.'),
   DFG_SNAPSHOT_EVERY: Int(1, 10_000_000, 1000, 'Write an index snapshot after this many new samples.'),
   DFG_EF_SEARCH: Int(1, 4096, 128, 'HNSW search breadth (ef); at least DFG_K is used. Higher = better recall, slower search.'),
