@@ -233,7 +233,7 @@ export async function registerAdmission(app: FastifyInstance, opts: AdmissionOpt
   const gate = new AdmissionGate({ slots, maxWaiters: WAITERS_PER_SLOT * slots, waitMs: cfg.DFG_ADMISSION_WAIT_MS });
   // Answers built once: a shed request costs no error object, no serialisation and no log line.
   const bodies: Record<ShedReason, Buffer> = {
-    inflight: overloadedBody(`${slots} uploads in flight (limit ${slots}) and none done within ${cfg.DFG_ADMISSION_WAIT_MS} ms`),
+    inflight: overloadedBody(`${slots} uploads in flight (limit ${slots}) and no slot free within the admission wait (${cfg.DFG_ADMISSION_WAIT_MS} ms)`),
     queue: overloadedBody(`inference queue at its limit of ${cfg.DFG_MAX_QUEUE} images`),
     budget: overloadedBody(`upload budget of ${budget.total} bytes in use`),
   };
