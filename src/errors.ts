@@ -46,7 +46,7 @@ export const ERRORS = {
   DFG_ERR_AUTH_INVALID_KEY: { status: 401, message: 'Invalid API key', doc: 'The key matches no configured key.' },
   DFG_ERR_AUTH_FORBIDDEN: { status: 403, message: 'API key lacks the scope %s', doc: 'The key is valid but not for this route.' },
   // server state
-  DFG_ERR_SERVER_OVERLOADED: { status: 503, message: 'Server overloaded: %s', doc: 'Admission control shed the request before reading its body (uploads in flight at DFG_MAX_INFLIGHT_UPLOADS, inference queue at DFG_MAX_QUEUE, or DFG_UPLOAD_BUDGET_BYTES in use); retry after the Retry-After header.' },
+  DFG_ERR_SERVER_OVERLOADED: { status: 503, message: 'Server overloaded: %s', doc: 'Admission control shed the request before reading its body (uploads in flight at DFG_MAX_INFLIGHT_UPLOADS for DFG_ADMISSION_WAIT_MS, inference queue at DFG_MAX_QUEUE, or DFG_UPLOAD_BUDGET_BYTES in use); retry after the Retry-After header.' },
   DFG_ERR_RATE_LIMITED: { status: 429, message: 'Rate limit of %s requests per minute exceeded', doc: 'The API key (without keys: the client address) made more than DFG_RATE_LIMIT_PER_MIN requests in the last minute; retry after the Retry-After header.' },
   DFG_ERR_SERVER_NOT_READY: { status: 503, message: 'Server not ready: %s', doc: 'Model or index still loading.' },
   DFG_ERR_INTERNAL: { status: 500, message: 'Internal error', doc: 'Unexpected failure; details are in the server log under the request id.' },
