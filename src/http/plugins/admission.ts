@@ -9,26 +9,24 @@
  *   `DFG_ERR_SERVER_OVERLOADED` with Retry-After; a declared body that could never fit: 413.
  *
  * Shed uploads are answered with `Connection: close`, so their unread bodies are not drained.
+ * Runs after authentication (auth.ts), whose key id keys the rate limit.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import { threadCount, type Config } from '../../config/index.js';
-import { dfgError, isDfgError, type DfgError } from '../../errors.js';
+import { dfgError, type DfgError } from '../../errors.js';
 import type { PoolStats } from '../../embedding/index.js';
-import type { KeyRing } from './auth.js';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Multipart upload form, documented in OpenAPI: one file or several. */
+    multipart?: 'file' | 'files';
+  }
   interface FastifyRequest {
     /** The admitted upload's share of the upload budget (image upload routes only). */
     uploadAccount: UploadAccount | null;
-    /** Id of the API key that passed the scope check (null: no keys, or a public route). */
-    apiKeyId: string | null;
   }
-}
-
-/** /metrics and the OpenAPI UI and spec under /docs (matched by route, so no spelling of the URL slips past). */
-export function isOpsRoute(route: string | undefined): boolean {
-  return route === '/metrics' || route === '/docs' || (route?.startsWith('/docs/') ?? false);
 }
 
 /** Multipart overhead allowed above the files' bytes: part headers, boundaries, text fields. */
@@ -95,7 +93,6 @@ export class UploadAccount {
 
 export interface AdmissionOptions {
   config: Config;
-  keyRing: KeyRing;
   /** Inference pool statistics (undefined while models load). */
   poolStats(): PoolStats | undefined;
   /** Called for each shed request, with why. */
@@ -117,31 +114,10 @@ export function maxUploadBytes(cfg: Pick<Config, 'DFG_MAX_FILES' | 'DFG_MAX_IMAG
   return (form === 'file' ? 1 : cfg.DFG_MAX_FILES) * cfg.DFG_MAX_IMAGE_BYTES + MULTIPART_OVERHEAD_BYTES;
 }
 
-export async function registerAdmission(app: FastifyInstance, opts: AdmissionOptions): Promise<UploadBudget> {
-  const { config: cfg, keyRing } = opts;
+/** Admission's `onRequest` hooks. Not encapsulated: they guard the routes of every scope. */
+export const admission = fp<AdmissionOptions>(async (app, opts) => {
+  const cfg = opts.config;
   app.decorateRequest('uploadAccount', null);
-  app.decorateRequest('apiKeyId', null);
-
-  // Authentication runs first: 401/403 cost nothing and a valid key's id keys the rate limit.
-  app.addHook('onRequest', async (request) => {
-    const scope = request.routeOptions.config.scope;
-    if (!scope) {
-      if (cfg.DFG_PROTECT_OPS && isOpsRoute(request.routeOptions.url)) keyRing.check(request, 'admin');
-      return;
-    }
-    let who: { keyId: string } | null;
-    try {
-      who = keyRing.check(request, scope);
-    } catch (err) {
-      const orScope = request.routeOptions.config.orScope;
-      if (!orScope || !isDfgError(err, 'DFG_ERR_AUTH_FORBIDDEN')) throw err;
-      who = keyRing.check(request, orScope);
-    }
-    if (who) {
-      request.apiKeyId = who.keyId;
-      request.log = request.log.child({ keyId: who.keyId });
-    }
-  });
 
   if (cfg.DFG_RATE_LIMIT_PER_MIN > 0) {
     await app.register(rateLimit, { global: false, hook: 'onRequest' });
@@ -199,8 +175,7 @@ export async function registerAdmission(app: FastifyInstance, opts: AdmissionOpt
       account.release();
     });
   });
-  return budget;
-}
+}, { name: 'dfg-admission', dependencies: ['dfg-authentication'] });
 
 /** The 503 for a chunked upload that outgrew the budget while streaming. */
 export function budgetExhausted(total: number): DfgError {

@@ -2,7 +2,8 @@
  * The root error handler: catalogue errors and 4xx pass through with a DFG code, validation and
  * parser errors are mapped to catalogue codes, unexpected 5xx are masked (logged with the request id).
  */
-import type { FastifyInstance, FastifyError } from 'fastify';
+import type { FastifyError } from 'fastify';
+import fp from 'fastify-plugin';
 import { dfgError, isDfgError, type DfgError } from '../../errors.js';
 
 /** Fastify and plugin error codes mapped to ours. */
@@ -41,7 +42,8 @@ export function toDfgError(err: FastifyError | Error): { error: DfgError; unexpe
   return { error: dfgError('DFG_ERR_INTERNAL'), unexpected: true };
 }
 
-export function registerErrorHandling(app: FastifyInstance): void {
+/** The root error and not-found handlers (not encapsulated: they answer for every route). */
+export const errorHandling = fp(async (app) => {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const { error, unexpected } = toDfgError(err);
     if (unexpected) request.log.error({ err }, 'unexpected error');
@@ -60,7 +62,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const e = dfgError('DFG_ERR_ROUTE_NOT_FOUND', `${request.method} ${request.url.split('?')[0]}`);
     void reply.status(404).send({ statusCode: 404, code: e.code, error: 'Not Found', message: e.message });
   });
-}
+}, { name: 'dfg-errors' });
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',

@@ -1,6 +1,6 @@
 /** Prometheus metrics: request latency per route, decisions, gallery size, embed time, queue depth. */
 import client from 'prom-client';
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 
 export interface Metrics {
   registry: client.Registry;
@@ -42,7 +42,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
 }
 
 /** Request latency histogram labelled by route template (not raw URL, which would explode cardinality). */
-export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
+export const requestMetrics = fp<{ metrics: Metrics }>(async (app, { metrics }) => {
   const latency = new client.Histogram({
     name: 'dfg_http_request_duration_seconds', help: 'HTTP request latency by route',
     labelNames: ['method', 'route', 'status'] as const, registers: [metrics.registry],
@@ -52,4 +52,4 @@ export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): 
     const route = request.routeOptions.url ?? 'unmatched';
     latency.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-}
+}, { name: 'dfg-request-metrics' });

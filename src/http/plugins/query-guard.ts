@@ -3,10 +3,11 @@
  * and its `minimum`/`maximum` (a coercion quirk), so `?limit=Infinity` reached Redis as "not an
  * integer" (500). After validation, any non-finite number in the query is refused here, for every route.
  */
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { dfgError } from '../../errors.js';
 
-export function registerQueryGuard(app: FastifyInstance): void {
+/** Not encapsulated: the hook guards every route. */
+export const queryGuard = fp(async (app) => {
   app.addHook('preHandler', async (request) => {
     const query = request.query;
     if (!query || typeof query !== 'object') return;
@@ -17,4 +18,4 @@ export function registerQueryGuard(app: FastifyInstance): void {
       }
     }
   });
-}
+}, { name: 'dfg-query-guard' });
