@@ -8,7 +8,7 @@ import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from './serving/services.js';
-import { errorHandling, toDfgError, httpReason } from './http/plugins/errors.js';
+import { errorHandling, errorBody, toDfgError } from './http/plugins/errors.js';
 import { requestLog, RequestLogController } from './http/plugins/request-log.js';
 import { consoleUi } from './http/plugins/console.js';
 import { createMetrics, requestMetrics, type Metrics } from './http/plugins/metrics.js';
@@ -59,7 +59,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     // Errors raised before routing (a malformed URL) leave with a catalogue code like every other.
     frameworkErrors: (err, _request, reply) => {
       const { error } = toDfgError(err);
-      void (reply as unknown as FastifyReply).status(error.statusCode).send({ statusCode: error.statusCode, code: error.code, error: httpReason(error.statusCode), message: error.message });
+      void (reply as unknown as FastifyReply).status(error.statusCode).send(errorBody(error));
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
   });

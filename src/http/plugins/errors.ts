@@ -2,6 +2,7 @@
  * The root error handler: catalogue errors and 4xx pass through with a DFG code, validation and
  * parser errors are mapped to catalogue codes, unexpected 5xx are masked (logged with the request id).
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError } from 'fastify';
 import fp from 'fastify-plugin';
 import { dfgError, isDfgError, type DfgError } from '../../errors.js';
@@ -51,24 +52,16 @@ export const errorHandling = fp(async (app) => {
     else request.logFields = { ...request.logFields, code: error.code, error: error.message };
     const retryAfter = (err as { retryAfter?: number }).retryAfter;
     if (error.statusCode === 503 || error.statusCode === 429) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfter ?? 1))));
-    void reply.status(error.statusCode).send({
-      statusCode: error.statusCode,
-      code: error.code,
-      error: httpReason(error.statusCode),
-      message: error.message,
-    });
+    void reply.status(error.statusCode).send(errorBody(error));
   });
   app.setNotFoundHandler((request, reply) => {
     const e = dfgError('DFG_ERR_ROUTE_NOT_FOUND', `${request.method} ${request.url.split('?')[0]}`);
-    void reply.status(404).send({ statusCode: 404, code: e.code, error: 'Not Found', message: e.message });
+    void reply.status(404).send(errorBody(e));
   });
 }, { name: 'dfg-errors' });
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  406: 'Not Acceptable', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity', 429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
-};
-export function httpReason(status: number): string {
-  return REASONS[status] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request');
+/** Fastify's error body `{ statusCode, code, error, message }`; `error` is the status's reason phrase as Node names it. */
+export function errorBody(error: DfgError): { statusCode: number; code: string; error: string; message: string } {
+  const reason = STATUS_CODES[error.statusCode] ?? (error.statusCode >= 500 ? 'Internal Server Error' : 'Bad Request');
+  return { statusCode: error.statusCode, code: error.code, error: reason, message: error.message };
 }
