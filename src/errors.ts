@@ -19,6 +19,11 @@ export const ERRORS = {
   DFG_ERR_REQUEST_UNSUPPORTED_MEDIA: { status: 415, message: 'Unsupported content type: %s', doc: 'The route expects another content type (JSON or multipart/form-data).' },
   DFG_ERR_REQUEST_BODY_TOO_LARGE: { status: 413, message: 'Request body too large: %s', doc: 'A non-multipart body exceeds the size limit.' },
   DFG_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'Route %s not found', doc: 'No such route.' },
+  DFG_ERR_REQUEST_BAD_URL: { status: 400, message: 'Malformed URL: %s', doc: 'The URL path cannot be decoded (bad percent-encoding); refused before routing.' },
+  DFG_ERR_REQUEST_BAD_CONTENT_LENGTH: { status: 400, message: 'Request body does not match its Content-Length: %s', doc: 'The body is shorter or longer than the Content-Length header declares.' },
+  DFG_ERR_REQUEST_PRECONDITION_FAILED: { status: 412, message: 'Precondition failed: %s', doc: 'Console files: an If-Match or If-Unmodified-Since header does not hold for the file.' },
+  DFG_ERR_REQUEST_RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range not satisfiable: %s', doc: 'Console files: the Range header asks for bytes outside the file.' },
+  DFG_ERR_REQUEST_REFUSED: { status: 400, message: 'Request refused: %s', doc: 'Any other 4xx raised by the HTTP framework itself rather than by a route (none is known to reach clients); the response keeps the framework\'s status.' },
   // uploads
   DFG_ERR_UPLOAD_NO_FILE: { status: 400, message: 'Expected at least one image file part but received none', doc: 'A multipart upload has no file part.' },
   DFG_ERR_UPLOAD_TOO_MANY_FILES: { status: 413, message: 'Too many files: at most %s per request', doc: 'More file parts than the per-request limit.' },

@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { InjectOptions } from 'fastify';
 import sharp from 'sharp';
 import zlib from 'node:zlib';
 import { buildTestApp } from './helpers/app.js';
@@ -100,4 +101,20 @@ t.test('hostile uploads get coded 4xx, write nothing, and the server keeps servi
   const alive = await app.inject({ method: 'POST', url: '/v1/attribute', ...files(['good.jpg', good]) });
   t.equal(alive.statusCode, 200, 'still serving after all of it');
   t.equal(alive.json().decision === 'attributed' || alive.json().decision === 'unknown', true);
+});
+
+t.test('framework 4xx get codes of their own, not DFG_ERR_REQUEST_INVALID', async (t) => {
+  const { app } = await buildTestApp(t);
+  const cases: Array<[string, InjectOptions, number, string]> = [
+    ['undecodable URL', { method: 'GET', url: '/v1/algorithms/%E0%A4%A' }, 400, 'DFG_ERR_REQUEST_BAD_URL'],
+    ['body shorter than its Content-Length', { method: 'POST', url: '/v1/algorithms', headers: { 'content-type': 'application/json', 'content-length': '5' }, payload: '{"a":1,"b":2}' }, 400, 'DFG_ERR_REQUEST_BAD_CONTENT_LENGTH'],
+    ['a Range outside the file', { method: 'GET', url: '/console/index.html', headers: { range: 'bytes=99999999-' } }, 416, 'DFG_ERR_REQUEST_RANGE_NOT_SATISFIABLE'],
+    ['an If-Match that does not hold', { method: 'GET', url: '/console/index.html', headers: { 'if-match': '"nope"' } }, 412, 'DFG_ERR_REQUEST_PRECONDITION_FAILED'],
+    ['a JSON body over the limit', { method: 'POST', url: '/v1/algorithms', headers: { 'content-type': 'application/json' }, payload: 'x'.repeat(2 * 1024 * 1024) }, 413, 'DFG_ERR_REQUEST_BODY_TOO_LARGE'],
+  ];
+  for (const [what, request, status, code] of cases) {
+    const res = await app.inject(request);
+    t.match(res.json(), { statusCode: status, code }, what);
+    t.equal(res.statusCode, status, `${what}: HTTP ${status}`);
+  }
 });

@@ -1,6 +1,6 @@
 /**
- * The root error handler: catalogue errors and 4xx pass through with a DFG code, validation and
- * parser errors are mapped to catalogue codes, unexpected 5xx are masked (logged with the request id).
+ * The root error handler: catalogue errors pass through; validation, parser and other framework
+ * 4xx are mapped to catalogue codes of their own; unexpected 5xx are masked (logged with the request id).
  */
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError } from 'fastify';
@@ -14,13 +14,22 @@ const FASTIFY_CODES: Record<string, (err: FastifyError) => DfgError> = {
   FST_ERR_CTP_INVALID_JSON_BODY: (e) => dfgError('DFG_ERR_REQUEST_BAD_JSON', firstLine(e.message)),
   FST_ERR_CTP_EMPTY_JSON_BODY: () => dfgError('DFG_ERR_REQUEST_BAD_JSON', 'empty body with content-type application/json'),
   FST_ERR_CTP_BODY_TOO_LARGE: (e) => dfgError('DFG_ERR_REQUEST_BODY_TOO_LARGE', firstLine(e.message)),
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: (e) => dfgError('DFG_ERR_REQUEST_INVALID', firstLine(e.message)),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: (e) => dfgError('DFG_ERR_REQUEST_BAD_CONTENT_LENGTH', firstLine(e.message)),
+  FST_ERR_BAD_URL: (e) => dfgError('DFG_ERR_REQUEST_BAD_URL', firstLine(e.message)),
   FST_FILES_LIMIT: () => dfgError('DFG_ERR_UPLOAD_TOO_MANY_PARTS', 'too many files'),
   FST_PARTS_LIMIT: () => dfgError('DFG_ERR_UPLOAD_TOO_MANY_PARTS', 'too many parts'),
   FST_FIELDS_LIMIT: () => dfgError('DFG_ERR_UPLOAD_TOO_MANY_PARTS', 'too many fields'),
   FST_PROTO_VIOLATION: (e) => dfgError('DFG_ERR_UPLOAD_MALFORMED', firstLine(e.message)),
   FST_MP_PREMATURE_CLOSE: (e) => dfgError('DFG_ERR_UPLOAD_MALFORMED', firstLine(e.message)),
   FST_INVALID_JSON_FIELD_ERROR: (e) => dfgError('DFG_ERR_UPLOAD_MALFORMED', firstLine(e.message)),
+};
+
+/** Other 4xx by status: errors that carry no code of their own (@fastify/static's conditional and range answers for /console). */
+const BY_STATUS: Record<number, (err: FastifyError) => DfgError> = {
+  412: (e) => dfgError('DFG_ERR_REQUEST_PRECONDITION_FAILED', firstLine(e.message)),
+  413: (e) => dfgError('DFG_ERR_REQUEST_BODY_TOO_LARGE', firstLine(e.message)),
+  415: (e) => dfgError('DFG_ERR_REQUEST_UNSUPPORTED_MEDIA', firstLine(e.message)),
+  416: (e) => dfgError('DFG_ERR_REQUEST_RANGE_NOT_SATISFIABLE', firstLine(e.message)),
 };
 
 function firstLine(s: string): string {
@@ -35,8 +44,10 @@ export function toDfgError(err: FastifyError | Error): { error: DfgError; unexpe
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return { error: mapped(fe), unexpected: false };
   const status = fe.statusCode ?? 500;
+  const byStatus = BY_STATUS[status];
+  if (byStatus) return { error: byStatus(fe), unexpected: false };
   if (status >= 400 && status < 500) {
-    const e = dfgError('DFG_ERR_REQUEST_INVALID', firstLine(fe.message));
+    const e = dfgError('DFG_ERR_REQUEST_REFUSED', firstLine(fe.message));
     e.statusCode = status;
     return { error: e, unexpected: false };
   }
