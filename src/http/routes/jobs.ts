@@ -9,7 +9,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { RouteDeps } from '../deps.js';
 import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
-import { AuditJobForm, AuditJobJson, EnrolJobForm, EnrolJobJson, Job, JobAccepted, JobList, ReembedJobJson, ResultsQuery, jobBody } from '../schemas/jobs.js';
+import { AuditJobForm, AuditJobJson, EnrolJobForm, EnrolJobJson, Job, JobAccepted, JobList, ReembedJobJson, ResultsQuery, jobBody, type JobBodyRoute } from '../schemas/jobs.js';
 import { loadManifest } from '../../embedding/index.js';
 import { createJobClient, formatRows, type JobClient, type JobKind, type JobView } from '../../jobs/index.js';
 import { dfgError, isDfgError } from '../../errors.js';
@@ -106,7 +106,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     if (request.isMultipart()) request.body = {};
   };
 
-  app.post('/v1/jobs/enrolments', {
+  app.post<JobBodyRoute<typeof EnrolJobJson>>('/v1/jobs/enrolments', {
     config: { scope: 'register' },
     preValidation: multipartBody,
     schema: {
@@ -121,15 +121,14 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     let view: JobView;
     if (request.isMultipart()) view = await submitUpload(request, 'enrol');
     else {
-      // A body schema per content type (jobBody) is beyond the type provider: the JSON one was validated.
-      const body = request.body as Static<typeof EnrolJobJson>;
-      await services.need().gallery.getAlgorithm(body.algorithmId);
-      view = await submitJson('enrol', body.algorithmId, body.source);
+      const { algorithmId, source } = request.body;
+      await services.need().gallery.getAlgorithm(algorithmId);
+      view = await submitJson('enrol', algorithmId, source);
     }
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));
   });
 
-  app.post('/v1/jobs/audits', {
+  app.post<JobBodyRoute<typeof AuditJobJson>>('/v1/jobs/audits', {
     config: { scope: 'attribute' },
     preValidation: multipartBody,
     schema: {
@@ -143,7 +142,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     await client.available();
     const view = request.isMultipart()
       ? await submitUpload(request, 'audit')
-      : await submitJson('audit', undefined, (request.body as Static<typeof AuditJobJson>).source); // validated as for enrolments
+      : await submitJson('audit', undefined, request.body.source);
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));
   });
 
