@@ -13,6 +13,7 @@ import { AuditJobForm, AuditJobJson, EnrolJobForm, EnrolJobJson, Job, JobAccepte
 import { loadManifest } from '../../embedding/index.js';
 import { createJobClient, formatRows, type JobClient, type JobKind, type JobView } from '../../jobs/index.js';
 import { dfgError, isDfgError } from '../../errors.js';
+import { MAX_FILENAME_LENGTH } from '../../gallery/validate.js';
 
 interface Upload {
   file: string;
@@ -38,7 +39,7 @@ async function receiveArchive(request: FastifyRequest, maxBytes: number): Promis
         part.file.resume();
         throw dfgError('DFG_ERR_REQUEST_INVALID', `unexpected file field ${JSON.stringify(part.fieldname.slice(0, 50))}: send the archive in the field "archive"`);
       }
-      name = (part.filename || 'archive').slice(0, 255);
+      name = (part.filename || 'archive').slice(0, MAX_FILENAME_LENGTH);
       file = path.join(dir, 'upload');
       await pipeline(part.file, (await fs.open(file, 'wx', 0o600)).createWriteStream());
       if (part.file.truncated) throw dfgError('DFG_ERR_UPLOAD_FILE_TOO_LARGE', JSON.stringify(name), maxBytes);

@@ -2,8 +2,9 @@
 import { ImportResult } from './exchange.js';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { JobKind, JobState, SourceType } from '../../jobs/schemas.js';
+import { MAX_ID_LENGTH } from '../../gallery/validate.js';
 
-const AlgorithmId = Type.String({ minLength: 1, maxLength: 64, description: 'Id of a registered algorithm.' });
+const AlgorithmId = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, description: 'Id of a registered algorithm.' });
 
 export const DirectorySource = Type.Object(
   {
