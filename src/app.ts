@@ -61,7 +61,8 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
       const { error } = toDfgError(err);
       void (reply as unknown as FastifyReply).status(error.statusCode).send(errorBody(error));
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // verbose: each schema error carries the refused value, for the one error sentence (http/schema-errors.ts).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true } },
   });
 
   const metrics = createMetrics({

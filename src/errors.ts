@@ -128,6 +128,26 @@ export function isDfgError(err: unknown, code?: ErrorCode): err is DfgError {
   return typeof c === 'string' && c in ERRORS && (code === undefined || c === code);
 }
 
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'string') {
+    const s = JSON.stringify(value);
+    return s.length > 64 ? `${s.slice(0, 61)}..."` : s;
+  }
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
+  if (Array.isArray(value)) return `array of length ${value.length}`;
+  return typeof value;
+}
+
+/**
+ * DFG_ERR_REQUEST_INVALID in the one sentence every input check uses (route schemas, the gallery's
+ * checks, job sources): "Expected X for NAME but received V", V shortened to a safe description.
+ */
+export function invalid(expected: string, name: string, value: unknown): DfgError {
+  return dfgError('DFG_ERR_REQUEST_INVALID', `Expected ${expected} for ${name} but received ${describe(value)}`);
+}
+
 /** A catalogue error as plain data, for `reviveError` (crosses worker-thread boundaries). */
 export interface SerialisedError {
   code?: string;

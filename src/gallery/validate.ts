@@ -1,9 +1,9 @@
 /**
  * Input checks at the gallery boundary. The HTTP layer validates with TypeBox first; these guard
- * the CLI, jobs and any other caller, so nothing malformed reaches the store. One sentence shape:
- * "Expected X for NAME but received V".
+ * the CLI, jobs and any other caller, so nothing malformed reaches the store. One sentence shape,
+ * the catalogue's `invalid()`: "Expected X for NAME but received V".
  */
-import { dfgError, type DfgError } from '../errors.js';
+import { dfgError, invalid } from '../errors.js';
 import {
   ARCHITECTURES,
   FORGERY_TYPES,
@@ -38,22 +38,7 @@ export const MAX_PAGE_LIMIT = 1000;
 export const DEFAULT_PAGE_LIMIT = 50;
 const MAX_SIDE = 2 ** 31 - 1;
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (typeof value === 'string') {
-    const s = JSON.stringify(value);
-    return s.length > 64 ? `${s.slice(0, 61)}..."` : s;
-  }
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
-  if (Array.isArray(value)) return `array of length ${value.length}`;
-  return typeof value;
-}
-
-/** The catalogue error for a malformed argument. */
-export function invalid(expected: string, name: string, value: unknown): DfgError {
-  return dfgError('DFG_ERR_REQUEST_INVALID', `Expected ${expected} for ${name} but received ${describe(value)}`);
-}
+export { invalid };
 
 // C0 and C1 controls, and the invisible format characters that reorder or hide text where a name
 // is shown (bidirectional overrides and isolates, zero-width characters, line separators, BOM).

@@ -6,7 +6,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { dfgError, isDfgError, type DfgError } from '../errors.js';
+import { dfgError, invalid, isDfgError, type DfgError } from '../errors.js';
 import { QUEUE_NAME } from './keys.js';
 import { chunkJobId, chunkJobOptions, newJobId, type JobConfig } from './queue.js';
 import { producerConnection, redactRedisUrl } from './redis.js';
@@ -140,7 +140,7 @@ export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
 
   const plan = async (target: SubmitTarget, source: { type: SourceType; name: string; dir?: string }, items: AsyncIterable<PlannedItem>, emptyError: () => DfgError) =>
     guarded(async (s, q) => {
-      if (target.kind === 'enrol' && !target.algorithmId) throw dfgError('DFG_ERR_REQUEST_INVALID', 'algorithmId is required for an enrolment job');
+      if (target.kind === 'enrol' && !target.algorithmId) throw invalid('an algorithm id', 'algorithmId of an enrolment job', target.algorithmId);
       const id = newJobId();
       const chunks: ChunkData[] = [];
       let current: ChunkItem[] = [];

@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError } from 'fastify';
 import fp from 'fastify-plugin';
 import { dfgError, isDfgError, type DfgError } from '../../errors.js';
+import { schemaError } from '../schema-errors.js';
 
 /** Fastify and plugin error codes mapped to ours. */
 const FASTIFY_CODES: Record<string, (err: FastifyError) => DfgError> = {
@@ -40,7 +41,7 @@ function firstLine(s: string): string {
 export function toDfgError(err: FastifyError | Error): { error: DfgError; unexpected: boolean } {
   if (isDfgError(err)) return { error: err, unexpected: false };
   const fe = err as FastifyError;
-  if (fe.validation) return { error: dfgError('DFG_ERR_REQUEST_INVALID', `${fe.validationContext ?? 'request'}${firstLine(fe.message).replace(/^(body|querystring|params|headers)/, '')}`), unexpected: false };
+  if (fe.validation?.length) return { error: schemaError(fe.validationContext ?? 'request', fe.validation), unexpected: false };
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return { error: mapped(fe), unexpected: false };
   const status = fe.statusCode ?? 500;

@@ -4,7 +4,7 @@
  * integer" (500). After validation, any non-finite number in the query is refused here, for every route.
  */
 import fp from 'fastify-plugin';
-import { dfgError } from '../../errors.js';
+import { invalid } from '../../errors.js';
 
 /** Not encapsulated: the hook guards every route. */
 export const queryGuard = fp(async (app) => {
@@ -13,9 +13,8 @@ export const queryGuard = fp(async (app) => {
     if (!query || typeof query !== 'object') return;
     for (const [name, value] of Object.entries(query as Record<string, unknown>)) {
       const values = Array.isArray(value) ? value : [value];
-      if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) {
-        throw dfgError('DFG_ERR_REQUEST_INVALID', `querystring/${name.slice(0, 50)} must be a finite number`);
-      }
+      const bad = values.find((v) => typeof v === 'number' && !Number.isFinite(v));
+      if (bad !== undefined) throw invalid('a finite number', `querystring/${name.slice(0, 50)}`, bad);
     }
   });
 }, { name: 'dfg-query-guard' });

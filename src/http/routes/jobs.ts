@@ -12,7 +12,7 @@ import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
 import { AuditJobForm, AuditJobJson, EnrolJobForm, EnrolJobJson, Job, JobAccepted, JobList, ReembedJobJson, ResultsQuery, jobBody, type JobBodyRoute } from '../schemas/jobs.js';
 import { loadManifest } from '../../embedding/index.js';
 import { createJobClient, formatRows, type JobClient, type JobKind, type JobView } from '../../jobs/index.js';
-import { dfgError, isDfgError } from '../../errors.js';
+import { dfgError, invalid, isDfgError } from '../../errors.js';
 import { MAX_FILENAME_LENGTH } from '../../gallery/validate.js';
 
 interface Upload {
@@ -37,7 +37,7 @@ async function receiveArchive(request: FastifyRequest, maxBytes: number): Promis
       }
       if (part.fieldname !== 'archive') {
         part.file.resume();
-        throw dfgError('DFG_ERR_REQUEST_INVALID', `unexpected file field ${JSON.stringify(part.fieldname.slice(0, 50))}: send the archive in the field "archive"`);
+        throw invalid('the archive in the file field "archive"', 'a multipart file field', part.fieldname);
       }
       name = (part.filename || 'archive').slice(0, MAX_FILENAME_LENGTH);
       file = path.join(dir, 'upload');
@@ -93,7 +93,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     try {
       const algorithmId = kind === 'enrol' ? upload.fields.algorithmId : undefined;
       if (kind === 'enrol') {
-        if (!algorithmId) throw dfgError('DFG_ERR_REQUEST_INVALID', 'multipart field "algorithmId" is required');
+        if (!algorithmId) throw invalid('an algorithm id', 'the multipart field "algorithmId"', algorithmId);
         await services.need().gallery.getAlgorithm(algorithmId);
       }
       return await client.submitArchive({ kind, algorithmId, file: upload.file, name: upload.name });
