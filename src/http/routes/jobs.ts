@@ -11,7 +11,7 @@ import type { RouteDeps } from '../deps.js';
 import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
 import { AuditJobForm, AuditJobJson, EnrolJobForm, EnrolJobJson, Job, JobAccepted, JobList, ReembedJobJson, ResultsQuery, jobBody, type JobBodyRoute } from '../schemas/jobs.js';
 import { loadManifest } from '../../embedding/index.js';
-import { createJobClient, formatRows, type JobClient, type JobKind, type JobView } from '../../jobs/index.js';
+import { formatRows, JobClient, type JobKind, type JobView } from '../../jobs/index.js';
 import { dfgError, invalid, isDfgError } from '../../errors.js';
 import { MAX_FILENAME_LENGTH } from '../../gallery/validate.js';
 
@@ -62,7 +62,7 @@ function accepted(view: JobView) {
 export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }: RouteDeps): Promise<void> {
   const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   const cfg = services.config;
-  const client: JobClient = createJobClient(cfg, app.log as unknown as Logger);
+  const client = new JobClient(cfg, app.log as unknown as Logger);
   app.addHook('onClose', async () => client.close());
 
   /**
