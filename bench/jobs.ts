@@ -20,7 +20,7 @@ import { Redis } from 'ioredis';
 import { loadConfig, threadCount, type Config } from '../src/config/index.js';
 import { startServices } from '../src/serving/services.js';
 import { enrolImages } from '../src/use-cases/enrol.js';
-import { createJobClient } from '../src/jobs/client.js';
+import { JobClient } from '../src/jobs/client.js';
 import { jpeg } from '../test/helpers/images.js';
 import { zip } from '../test/helpers/jobs.js';
 
@@ -124,7 +124,7 @@ export async function runJobsBench(opts: JobsBenchOptions = {}): Promise<JobsBen
   const log = pino({ level: 'warn' });
   const rows: JobsBenchRow[] = [];
   const services = startServices(config, log, { refreshMs: 0 });
-  const jobs = createJobClient(config, log);
+  const jobs = new JobClient(config, log);
   try {
     await services.whenReady;
     const { embedder, gallery } = services.need();

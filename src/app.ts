@@ -3,16 +3,16 @@
  * services; every error leaves through one handler with a catalogue code.
  */
 import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyReply } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Services } from './serving/services.js';
-import { registerErrorHandling, toDfgError, httpReason } from './http/plugins/errors.js';
-import { registerRequestLog, RequestLogController } from './http/plugins/request-log.js';
-import { registerConsole } from './http/plugins/console.js';
-import { createMetrics, registerRequestMetrics, type Metrics } from './http/plugins/metrics.js';
-import type { KeyRing, Scope } from './http/plugins/auth.js';
+import { errorHandling, errorBody, toDfgError } from './http/plugins/errors.js';
+import { requestLog, RequestLogController } from './http/plugins/request-log.js';
+import { consoleUi } from './http/plugins/console.js';
+import { createMetrics, requestMetrics, type Metrics } from './http/plugins/metrics.js';
+import { authentication, type KeyRing, type Scope } from './http/plugins/auth.js';
 import { ErrorBody } from './http/schemas/common.js';
 import { Algorithm, AlgorithmRef, ItemError, Provenance, Sample } from './http/schemas/algorithms.js';
 import { Attribution } from './http/schemas/attribution.js';
@@ -26,23 +26,10 @@ import { modelRoutes } from './http/routes/model.js';
 import { exchangeRoutes } from './http/routes/exchange.js';
 import { ERRORS } from './errors.js';
 import { httpServerOptions } from './http/server-options.js';
-import { registerQueryGuard } from './http/plugins/query-guard.js';
-import { registerAdmission } from './http/plugins/admission.js';
+import { queryGuard } from './http/plugins/query-guard.js';
+import { admission } from './http/plugins/admission.js';
 import type { RouteDeps } from './http/deps.js';
 import { exclusiveBoundsAsOpenApi30, OPENAPI_SERVERS, OPENAPI_TAGS } from './http/openapi-doc.js';
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Scope an API key needs for this route; absent = public. */
-    scope?: Scope;
-    /** A second scope that also admits a key to the route (the handler then checks per resource). */
-    orScope?: Scope;
-    /** Multipart upload form, documented in OpenAPI: one file or several. */
-    multipart?: 'file' | 'files';
-    /** A health probe (/livez, /readyz): counted, never timed or logged per request. */
-    probe?: boolean;
-  }
-}
 
 export interface BuildOptions {
   services: Services;
@@ -50,7 +37,7 @@ export interface BuildOptions {
   /** A pino logger for requests (default: none). */
   logger?: FastifyBaseLogger;
   /** Extra route plugins (the batch-job routes) registered with the same dependencies. */
-  extraRoutes?: Array<(app: FastifyInstance, deps: RouteDeps) => Promise<void>>;
+  extraRoutes?: Array<FastifyPluginAsync<RouteDeps>>;
 }
 
 export const API_VERSION = '1.0.0';
@@ -72,9 +59,10 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     // Errors raised before routing (a malformed URL) leave with a catalogue code like every other.
     frameworkErrors: (err, _request, reply) => {
       const { error } = toDfgError(err);
-      void (reply as unknown as FastifyReply).status(error.statusCode).send({ statusCode: error.statusCode, code: error.code, error: httpReason(error.statusCode), message: error.message });
+      void (reply as unknown as FastifyReply).status(error.statusCode).send(errorBody(error));
     },
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // verbose: each schema error carries the refused value, for the one error sentence (http/schema-errors.ts).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true } },
   });
 
   const metrics = createMetrics({
@@ -82,10 +70,10 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     queueDepth: () => services.peek().embedder?.stats().queued,
   });
 
-  registerErrorHandling(app);
-  registerRequestLog(app);
-  registerQueryGuard(app);
-  registerRequestMetrics(app, metrics);
+  await app.register(errorHandling);
+  await app.register(requestLog);
+  await app.register(queryGuard);
+  await app.register(requestMetrics, { metrics });
 
   await app.register(multipart, {
     limits: {
@@ -137,20 +125,20 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
     transformObject: (doc) => exclusiveBoundsAsOpenApi30(addMultipartBodies((doc as { openapiObject: OpenApiDoc }).openapiObject)) as never,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  await registerConsole(app);
+  await app.register(consoleUi);
 
   for (const s of [ErrorBody, Provenance, Algorithm, AlgorithmRef, Sample, ItemError, Attribution]) app.addSchema(s);
 
-  await registerAdmission(app, {
+  await app.register(authentication, { keyRing, protectOps: cfg.DFG_PROTECT_OPS });
+  await app.register(admission, {
     config: cfg,
-    keyRing,
     poolStats: () => services.peek().embedder?.stats(),
     onShed: (reason) => metrics.shed.inc({ reason }),
   });
 
   const deps: RouteDeps = { services, metrics, keyRing };
   for (const plugin of [healthRoutes, algorithmRoutes, sampleRoutes, attributeRoutes, galleryRoutes, calibrationRoutes, modelRoutes, exchangeRoutes, ...(opts.extraRoutes ?? [])]) {
-    await app.register(async (scoped) => plugin(scoped, deps));
+    await app.register(plugin, deps);
   }
   return { app, metrics };
 }

@@ -19,6 +19,11 @@ export const ERRORS = {
   DFG_ERR_REQUEST_UNSUPPORTED_MEDIA: { status: 415, message: 'Unsupported content type: %s', doc: 'The route expects another content type (JSON or multipart/form-data).' },
   DFG_ERR_REQUEST_BODY_TOO_LARGE: { status: 413, message: 'Request body too large: %s', doc: 'A non-multipart body exceeds the size limit.' },
   DFG_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'Route %s not found', doc: 'No such route.' },
+  DFG_ERR_REQUEST_BAD_URL: { status: 400, message: 'Malformed URL: %s', doc: 'The URL path cannot be decoded (bad percent-encoding); refused before routing.' },
+  DFG_ERR_REQUEST_BAD_CONTENT_LENGTH: { status: 400, message: 'Request body does not match its Content-Length: %s', doc: 'The body is shorter or longer than the Content-Length header declares.' },
+  DFG_ERR_REQUEST_PRECONDITION_FAILED: { status: 412, message: 'Precondition failed: %s', doc: 'Console files: an If-Match or If-Unmodified-Since header does not hold for the file.' },
+  DFG_ERR_REQUEST_RANGE_NOT_SATISFIABLE: { status: 416, message: 'Range not satisfiable: %s', doc: 'Console files: the Range header asks for bytes outside the file.' },
+  DFG_ERR_REQUEST_REFUSED: { status: 400, message: 'Request refused: %s', doc: 'Any other 4xx raised by the HTTP framework itself rather than by a route (none is known to reach clients); the response keeps the framework\'s status.' },
   // uploads
   DFG_ERR_UPLOAD_NO_FILE: { status: 400, message: 'Expected at least one image file part but received none', doc: 'A multipart upload has no file part.' },
   DFG_ERR_UPLOAD_TOO_MANY_FILES: { status: 413, message: 'Too many files: at most %s per request', doc: 'More file parts than the per-request limit.' },
@@ -122,6 +127,26 @@ export function isDfgError(err: unknown, code?: ErrorCode): err is DfgError {
   if (!(err instanceof Error)) return false;
   const c = (err as { code?: unknown }).code;
   return typeof c === 'string' && c in ERRORS && (code === undefined || c === code);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'string') {
+    const s = JSON.stringify(value);
+    return s.length > 64 ? `${s.slice(0, 61)}..."` : s;
+  }
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
+  if (Array.isArray(value)) return `array of length ${value.length}`;
+  return typeof value;
+}
+
+/**
+ * DFG_ERR_REQUEST_INVALID in the one sentence every input check uses (route schemas, the gallery's
+ * checks, job sources): "Expected X for NAME but received V", V shortened to a safe description.
+ */
+export function invalid(expected: string, name: string, value: unknown): DfgError {
+  return dfgError('DFG_ERR_REQUEST_INVALID', `Expected ${expected} for ${name} but received ${describe(value)}`);
 }
 
 /** A catalogue error as plain data, for `reviveError` (crosses worker-thread boundaries). */

@@ -2,7 +2,8 @@ import t from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHnswIndex, readHnswIndex } from '../src/gallery/index/hnsw.js';
-import { checkSnapshot, publishSnapshot, snapshotPaths, tempPath } from '../src/gallery/index/snapshot.js';
+import { checkSnapshot, publishSnapshot, snapshotPaths } from '../src/gallery/index/snapshot.js';
+import { tempPath } from '../src/lib/durable-fs.js';
 import { cosine, randomUnit, rng, tempDir } from './helpers/gallery.js';
 
 const DIM = 24;

@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { InjectOptions } from 'fastify';
 import sharp from 'sharp';
 import zlib from 'node:zlib';
 import { buildTestApp } from './helpers/app.js';
@@ -100,4 +101,41 @@ t.test('hostile uploads get coded 4xx, write nothing, and the server keeps servi
   const alive = await app.inject({ method: 'POST', url: '/v1/attribute', ...files(['good.jpg', good]) });
   t.equal(alive.statusCode, 200, 'still serving after all of it');
   t.equal(alive.json().decision === 'attributed' || alive.json().decision === 'unknown', true);
+});
+
+t.test('framework 4xx get codes of their own, not DFG_ERR_REQUEST_INVALID', async (t) => {
+  const { app } = await buildTestApp(t);
+  const cases: Array<[string, InjectOptions, number, string]> = [
+    ['undecodable URL', { method: 'GET', url: '/v1/algorithms/%E0%A4%A' }, 400, 'DFG_ERR_REQUEST_BAD_URL'],
+    ['body shorter than its Content-Length', { method: 'POST', url: '/v1/algorithms', headers: { 'content-type': 'application/json', 'content-length': '5' }, payload: '{"a":1,"b":2}' }, 400, 'DFG_ERR_REQUEST_BAD_CONTENT_LENGTH'],
+    ['a Range outside the file', { method: 'GET', url: '/console/index.html', headers: { range: 'bytes=99999999-' } }, 416, 'DFG_ERR_REQUEST_RANGE_NOT_SATISFIABLE'],
+    ['an If-Match that does not hold', { method: 'GET', url: '/console/index.html', headers: { 'if-match': '"nope"' } }, 412, 'DFG_ERR_REQUEST_PRECONDITION_FAILED'],
+    ['a JSON body over the limit', { method: 'POST', url: '/v1/algorithms', headers: { 'content-type': 'application/json' }, payload: 'x'.repeat(2 * 1024 * 1024) }, 413, 'DFG_ERR_REQUEST_BODY_TOO_LARGE'],
+  ];
+  for (const [what, request, status, code] of cases) {
+    const res = await app.inject(request);
+    t.match(res.json(), { statusCode: status, code }, what);
+    t.equal(res.statusCode, status, `${what}: HTTP ${status}`);
+  }
+});
+
+t.test('route schema failures read as the gallery checks do: Expected X for NAME but received V', async (t) => {
+  const { app } = await buildTestApp(t);
+  const post = (payload: object) => app.inject({ method: 'POST', url: '/v1/algorithms', payload });
+  const base = { name: 'alg', forgeryType: 'FS', architecture: 'GAN' };
+  const cases: Array<[string, Promise<{ json(): { code: string; message: string } }>, string]> = [
+    ['a name over its limit', post({ ...base, name: 'x'.repeat(201) }), 'Expected a string of at most 200 characters for body/name but received "xxx'],
+    ['a forgery type outside the list', post({ ...base, forgeryType: 'XX' }), 'Expected one of FS, FR, EFS, FE, authentic, unknown for body/forgeryType but received "XX"'],
+    ['a threshold out of range', post({ ...base, threshold: 2 }), 'Expected a number <= 1 or null for body/threshold but received 2'],
+    ['a missing field', post({ forgeryType: 'FS', architecture: 'GAN' }), 'Expected a value for body/name but received undefined'],
+    ['an unknown field', post({ ...base, extra: 1 }), 'Expected no such property for body/extra but received 1'],
+    ['a limit below 1', app.inject({ method: 'GET', url: '/v1/algorithms?limit=0' }), 'Expected a number >= 1 for querystring/limit but received 0'],
+    ['a limit that is not a number', app.inject({ method: 'GET', url: '/v1/algorithms?limit=abc' }), 'Expected an integer for querystring/limit but received "abc"'],
+    ['an infinite limit', app.inject({ method: 'GET', url: '/v1/algorithms?limit=Infinity' }), 'Expected a finite number for querystring/limit but received Infinity'],
+  ];
+  for (const [what, response, message] of cases) {
+    const body = (await response).json();
+    t.equal(body.code, 'DFG_ERR_REQUEST_INVALID', what);
+    t.ok(body.message.startsWith(`Invalid request: ${message}`), `${what}: ${body.message}`);
+  }
 });

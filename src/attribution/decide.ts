@@ -16,7 +16,7 @@
  * - With `normalise` (a calibration's cohort normalisation, score-norm.ts), each algorithm's score
  *   is mapped first, and ranking, threshold and margin use the mapped scores.
  */
-import { dfgError } from '../errors.js';
+import { invalid } from '../errors.js';
 import { byNeighbourRank, byScoreRank, checkTopM, scoreAlgorithms, type Neighbour } from './score.js';
 
 export { scoreAlgorithms, type AlgorithmScore, type Neighbour } from './score.js';
@@ -119,7 +119,7 @@ function resolver<A>(algorithms: AlgorithmLookup<A>): (id: string) => A | undefi
 
 function checkNumber(value: unknown, name: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw dfgError('DFG_ERR_REQUEST_INVALID', `Expected a number between ${min} and ${max} for ${name} but received ${String(value)}`);
+    throw invalid(`a number between ${min} and ${max}`, name, value);
   }
   return value;
 }
@@ -127,7 +127,7 @@ function checkNumber(value: unknown, name: string, min: number, max: number): nu
 function checkCount(value: unknown, name: string, dflt: number): number {
   if (value === undefined) return dflt;
   if (!Number.isInteger(value) || (value as number) < 1) {
-    throw dfgError('DFG_ERR_REQUEST_INVALID', `Expected a positive integer for ${name} but received ${String(value)}`);
+    throw invalid('a positive integer', name, value);
   }
   return value as number;
 }

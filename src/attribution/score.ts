@@ -1,7 +1,7 @@
 /**
  * Per-algorithm scores from k nearest samples. Pure: no I/O, nothing native.
  */
-import { dfgError } from '../errors.js';
+import { invalid } from '../errors.js';
 
 /** One retrieved sample: its algorithm and cosine similarity to the query. */
 export interface Neighbour {
@@ -35,7 +35,7 @@ export function byScoreRank(a: AlgorithmScore, b: AlgorithmScore): number {
 
 export function checkTopM(topM: unknown): number {
   if (!Number.isInteger(topM) || (topM as number) < 1) {
-    throw dfgError('DFG_ERR_REQUEST_INVALID', `Expected a positive integer for topM but received ${String(topM)}`);
+    throw invalid('a positive integer', 'topM', topM);
   }
   return topM as number;
 }

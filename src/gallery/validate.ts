@@ -1,9 +1,9 @@
 /**
  * Input checks at the gallery boundary. The HTTP layer validates with TypeBox first; these guard
- * the CLI, jobs and any other caller, so nothing malformed reaches the store. One sentence shape:
- * "Expected X for NAME but received V".
+ * the CLI, jobs and any other caller, so nothing malformed reaches the store. One sentence shape,
+ * the catalogue's `invalid()`: "Expected X for NAME but received V".
  */
-import { dfgError, type DfgError } from '../errors.js';
+import { dfgError, invalid } from '../errors.js';
 import {
   ARCHITECTURES,
   FORGERY_TYPES,
@@ -22,31 +22,23 @@ import type { GalleryOptions } from './gallery-api.js';
 import type { FusionMember } from '../math/fusion.js';
 import { metricHeader, type GalleryMetric } from '../attribution/gallery-metric.js';
 
-// Limits of an algorithm's fields, shared with the HTTP schemas (http/schemas/algorithms.ts).
+// Limits declared once, here, and shared with the HTTP schemas (http/schemas/): test/limits.test.ts
+// checks that both accept and refuse the same values.
 export const MAX_NAME_LENGTH = 200;
 export const MAX_TEXT_LENGTH = 4000;
 export const MAX_REFERENCE_LENGTH = 2000;
 export const MAX_FILENAME_LENGTH = 255;
+/** Algorithm, sample and job ids: looked up as they are, never parsed. */
+export const MAX_ID_LENGTH = 64;
+/** Thresholds are cosine similarities. */
+export const MIN_THRESHOLD = -1;
+export const MAX_THRESHOLD = 1;
+/** The store's largest page (internal readers page through by it; the HTTP lists stop lower, MAX_LIST_LIMIT). */
 export const MAX_PAGE_LIMIT = 1000;
 export const DEFAULT_PAGE_LIMIT = 50;
 const MAX_SIDE = 2 ** 31 - 1;
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (typeof value === 'string') {
-    const s = JSON.stringify(value);
-    return s.length > 64 ? `${s.slice(0, 61)}..."` : s;
-  }
-  if (ArrayBuffer.isView(value)) return `${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
-  if (Array.isArray(value)) return `array of length ${value.length}`;
-  return typeof value;
-}
-
-/** The catalogue error for a malformed argument. */
-export function invalid(expected: string, name: string, value: unknown): DfgError {
-  return dfgError('DFG_ERR_REQUEST_INVALID', `Expected ${expected} for ${name} but received ${describe(value)}`);
-}
+export { invalid };
 
 // C0 and C1 controls, and the invisible format characters that reorder or hide text where a name
 // is shown (bidirectional overrides and isolates, zero-width characters, line separators, BOM).
@@ -75,8 +67,8 @@ export function checkArchitecture(value: unknown): Architecture {
 
 export function checkThreshold(value: unknown): number | null {
   if (value === null) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < -1 || value > 1) {
-    throw invalid('null or a number between -1 and 1', 'threshold', value);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_THRESHOLD || value > MAX_THRESHOLD) {
+    throw invalid(`null or a number between ${MIN_THRESHOLD} and ${MAX_THRESHOLD}`, 'threshold', value);
   }
   return value;
 }
@@ -124,7 +116,7 @@ export function checkPage(opts: PageOptions | undefined): { limit: number; offse
 
 /** Algorithm and sample ids: looked up as they are, never parsed. */
 export function checkId(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > 64) throw invalid('an id string', name, value);
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) throw invalid(`an id of 1 to ${MAX_ID_LENGTH} characters`, name, value);
   return value;
 }
 
@@ -218,10 +210,10 @@ export function checkCalibrationInput(input: unknown): Required<Omit<Calibration
   const { targetFpir } = c;
   if (typeof targetFpir !== 'number' || !(targetFpir > 0 && targetFpir < 1)) throw invalid('a number in (0, 1)', 'targetFpir', targetFpir);
   const global = checkThreshold(c.global);
-  if (global === null) throw invalid('a number between -1 and 1', 'global', c.global);
+  if (global === null) throw invalid(`a number between ${MIN_THRESHOLD} and ${MAX_THRESHOLD}`, 'global', c.global);
   const perAlgorithm = checkJsonObject(c.perAlgorithm, 'perAlgorithm');
   for (const [id, value] of Object.entries(perAlgorithm)) {
-    if (checkThreshold(value) === null) throw invalid('a number between -1 and 1', `perAlgorithm.${id}`, value);
+    if (checkThreshold(value) === null) throw invalid(`a number between ${MIN_THRESHOLD} and ${MAX_THRESHOLD}`, `perAlgorithm.${id}`, value);
   }
   return {
     targetFpir,

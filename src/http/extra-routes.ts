@@ -1,8 +1,8 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { RouteDeps } from './deps.js';
 import { jobRoutes } from './routes/jobs.js';
 
-/** Route plugins beyond the core (calibration, jobs), shared by the server and the OpenAPI generator. */
-export function jobRouteSet(): Array<(app: FastifyInstance, deps: RouteDeps) => Promise<void>> {
+/** Route plugins beyond the core (the batch-job routes, which need Redis), shared by the server and the OpenAPI generator. */
+export function jobRouteSet(): Array<FastifyPluginAsync<RouteDeps>> {
   return [jobRoutes];
 }

@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { dfgError, isDfgError, type DfgError } from '../errors.js';
+import { MAX_FILENAME_LENGTH } from '../gallery/validate.js';
 import { budgetExhausted, type UploadAccount } from './plugins/admission.js';
 
 export interface UploadedImage {
@@ -28,7 +29,7 @@ export async function readImageParts(request: FastifyRequest, maxFiles: number, 
         if (typeof part.value === 'string') fields[part.fieldname] = part.value.slice(0, 1000);
         continue;
       }
-      const filename = (part.filename || part.fieldname || `file${files.length + 1}`).slice(0, 255);
+      const filename = (part.filename || part.fieldname || `file${files.length + 1}`).slice(0, MAX_FILENAME_LENGTH);
       const bytes = await readFile(part.file, request.uploadAccount);
       if (part.file.truncated) {
         files.push({ filename, error: dfgError('DFG_ERR_IMAGE_TOO_LARGE', `more than ${maxBytes}`, maxBytes) });

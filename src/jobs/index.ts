@@ -2,7 +2,7 @@
  * Batch jobs on BullMQ: the API submits a source (archive, import directory, URLs) as chunks,
  * `dfg worker` processes embed and commit them, job records in Redis hold progress and results.
  */
-export { createJobClient, type JobClient, type SubmitTarget } from './client.js';
+export { JobClient, type SubmitTarget } from './client.js';
 export { createImportRunner, type ImportRunner, type ImportSubmission } from './import-runner.js';
 export { createJobWorker, workerConcurrency, type JobWorker, type JobWorkerOptions } from './worker.js';
 export { startWorkerProcess, type WorkerProcess } from './run.js';

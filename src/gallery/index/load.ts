@@ -6,7 +6,8 @@
 import fs from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { createHnswIndex, readHnswIndex, type HnswIndex, type HnswParams } from './hnsw.js';
-import { checkSnapshot, tempPath, type SnapshotPaths } from './snapshot.js';
+import { checkSnapshot, type SnapshotPaths } from './snapshot.js';
+import { tempPath } from '../../lib/durable-fs.js';
 import { addEntry, addSample, newSlot, PAGE, reportWrongDim, type IndexSource, type Slot } from './slot.js';
 
 /** A rebuild hands the event loop back this often, so an API keeps answering while it runs. */

@@ -3,7 +3,8 @@
  * once deleted entries pass a share of the index, and cancellation of both on close. All of it
  * reads and writes one explicit IndexState, which the live index shares for its searches.
  */
-import { publishSnapshot, tempPath, type SnapshotManifest, type SnapshotPaths } from './snapshot.js';
+import { publishSnapshot, type SnapshotManifest, type SnapshotPaths } from './snapshot.js';
+import { tempPath } from '../../lib/durable-fs.js';
 import type { HnswParams } from './hnsw.js';
 import type { IndexSource, Slot } from './slot.js';
 import { catchUp, type CatchUpResult } from './catch-up.js';

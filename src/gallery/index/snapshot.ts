@@ -4,11 +4,11 @@
  * half of one. The manifest's checksum ties it to its index file: a pair torn by a crash or by two
  * processes snapshotting at once fails the check and the index is rebuilt from the store.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fsyncDir, fsyncFile } from '../../lib/durable-fs.js';
+import { fsyncDir, fsyncFile, tempPath } from '../../lib/durable-fs.js';
 import type { HnswParams } from './hnsw.js';
 
 export const SNAPSHOT_FORMAT = 1;
@@ -39,8 +39,6 @@ export interface SnapshotPaths {
 export function snapshotPaths(dir: string, modelId: string): SnapshotPaths {
   return { index: path.join(dir, `${modelId}.hnsw`), manifest: path.join(dir, `${modelId}.json`) };
 }
-
-export const tempPath = (file: string): string => `${file}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
 
 /** Hex SHA-256 and size of a file, streamed. */
 export async function fileChecksum(file: string): Promise<{ sha256: string; bytes: number }> {

@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { dfgError } from '../../errors.js';
-import { fsyncDir } from '../../lib/durable-fs.js';
-import { tempPath } from '../index/snapshot.js';
+import { writeFileDurably } from '../../lib/durable-fs.js';
 
 const SHA = /^[0-9a-f]{64}$/;
 
@@ -43,21 +42,7 @@ export function createBlobStore(galleryDir: string): BlobStore {
         throw dfgError('DFG_ERR_REQUEST_INVALID', `image bytes do not hash to ${sha256}`);
       }
       await fsp.mkdir(path.dirname(target), { recursive: true });
-      const tmp = tempPath(target);
-      try {
-        const fh = await fsp.open(tmp, 'w');
-        try {
-          await fh.writeFile(bytes);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await fsp.rename(tmp, target);
-      } catch (err) {
-        await fsp.rm(tmp, { force: true });
-        throw err;
-      }
-      await fsyncDir(path.dirname(target));
+      await writeFileDurably(target, bytes);
     },
     async get(sha256) {
       try {

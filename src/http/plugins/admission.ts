@@ -12,27 +12,25 @@
  * see admission-gate.ts) before it is shed. A shed request is answered from a prepared body with
  * no log line of its own (a summary line every 10 s), and keeps its connection when its unread
  * body is small (DRAIN_MAX_BYTES): retrying clients reuse it. Larger bodies: `Connection: close`.
+ * Runs after authentication (auth.ts), whose key id keys the rate limit.
  */
-import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import { threadCount, type Config } from '../../config/index.js';
-import { dfgError, isDfgError, type DfgError } from '../../errors.js';
+import { dfgError, type DfgError } from '../../errors.js';
 import type { PoolStats } from '../../embedding/index.js';
-import type { KeyRing } from './auth.js';
 import { AdmissionGate, type Waiter } from './admission-gate.js';
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Multipart upload form, documented in OpenAPI: one file or several. */
+    multipart?: 'file' | 'files';
+  }
   interface FastifyRequest {
     /** The admitted upload's share of the upload budget (image upload routes only). */
     uploadAccount: UploadAccount | null;
-    /** Id of the API key that passed the scope check (null: no keys, or a public route). */
-    apiKeyId: string | null;
   }
-}
-
-/** /metrics and the OpenAPI UI and spec under /docs (matched by route, so no spelling of the URL slips past). */
-export function isOpsRoute(route: string | undefined): boolean {
-  return route === '/metrics' || route === '/docs' || (route?.startsWith('/docs/') ?? false);
 }
 
 /** Multipart overhead allowed above the files' bytes: part headers, boundaries, text fields. */
@@ -99,7 +97,6 @@ export class UploadAccount {
 
 export interface AdmissionOptions {
   config: Config;
-  keyRing: KeyRing;
   /** Inference pool statistics (undefined while models load). */
   poolStats(): PoolStats | undefined;
   /** Called for each shed request, with why. */
@@ -175,40 +172,10 @@ export function maxUploadBytes(cfg: Pick<Config, 'DFG_MAX_FILES' | 'DFG_MAX_IMAG
   return (form === 'file' ? 1 : cfg.DFG_MAX_FILES) * cfg.DFG_MAX_IMAGE_BYTES + MULTIPART_OVERHEAD_BYTES;
 }
 
-export async function registerAdmission(app: FastifyInstance, opts: AdmissionOptions): Promise<UploadBudget> {
-  const { config: cfg, keyRing } = opts;
+/** Admission's `onRequest` hooks. Not encapsulated: they guard the routes of every scope. */
+export const admission = fp<AdmissionOptions>(async (app, opts) => {
+  const cfg = opts.config;
   app.decorateRequest('uploadAccount', null);
-  app.decorateRequest('apiKeyId', null);
-
-  // Authentication runs first: 401/403 cost nothing and a valid key's id keys the rate limit.
-  const authenticate = (request: FastifyRequest): void => {
-    const scope = request.routeOptions.config.scope;
-    if (!scope) {
-      if (cfg.DFG_PROTECT_OPS && isOpsRoute(request.routeOptions.url)) keyRing.check(request, 'admin');
-      return;
-    }
-    let who: { keyId: string } | null;
-    try {
-      who = keyRing.check(request, scope);
-    } catch (err) {
-      const orScope = request.routeOptions.config.orScope;
-      if (!orScope || !isDfgError(err, 'DFG_ERR_AUTH_FORBIDDEN')) throw err;
-      who = keyRing.check(request, orScope);
-    }
-    if (who) {
-      request.apiKeyId = who.keyId;
-      request.log = request.log.child({ keyId: who.keyId });
-    }
-  };  // A callback hook: a public route (health probes) passes without a promise.
-  app.addHook('onRequest', (request, _reply, done) => {
-    try {
-      authenticate(request);
-    } catch (err) {
-      return done(err as Error);
-    }
-    done();
-  });
-
 
   if (cfg.DFG_RATE_LIMIT_PER_MIN > 0) {
     await app.register(rateLimit, { global: false, hook: 'onRequest' });
@@ -293,8 +260,7 @@ export async function registerAdmission(app: FastifyInstance, opts: AdmissionOpt
     });
     gate.enter(waiter);
   });
-  return budget;
-}
+}, { name: 'dfg-admission', dependencies: ['dfg-authentication'] });
 
 /** The 503 for a chunked upload that outgrew the budget while streaming. */
 export function budgetExhausted(total: number): DfgError {

@@ -8,10 +8,24 @@ import fs from 'node:fs';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifyRequest } from 'fastify';
-import { dfgError } from '../../errors.js';
+import fp from 'fastify-plugin';
+import { dfgError, isDfgError } from '../../errors.js';
 import { SCOPES, type Scope } from './scopes.js';
 
 export { SCOPES, type Scope } from './scopes.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Scope an API key needs for this route; absent = public. */
+    scope?: Scope;
+    /** A second scope that also admits a key to the route (the handler then checks per resource). */
+    orScope?: Scope;
+  }
+  interface FastifyRequest {
+    /** Id of the API key that passed the scope check (null: no keys, or a public route). */
+    apiKeyId: string | null;
+  }
+}
 
 export const KeysFileSchema = Type.Object({
   keys: Type.Array(
@@ -100,3 +114,51 @@ export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }
+
+/** /metrics and the OpenAPI UI and spec under /docs (matched by route, so no spelling of the URL slips past). */
+export function isOpsRoute(route: string | undefined): boolean {
+  return route === '/metrics' || route === '/docs' || (route?.startsWith('/docs/') ?? false);
+}
+
+export interface AuthenticationOptions {
+  keyRing: KeyRing;
+  /** DFG_PROTECT_OPS: with keys, the ops routes (isOpsRoute) need an admin key. */
+  protectOps: boolean;
+}
+
+/**
+ * Checks each request's key against its route's `config.scope` in the first `onRequest` hook:
+ * 401/403 cost nothing, and a valid key's id then keys the rate limit (admission.ts). Not
+ * encapsulated: it guards the routes of every scope.
+ */
+export const authentication = fp<AuthenticationOptions>(async (app, { keyRing, protectOps }) => {
+  app.decorateRequest('apiKeyId', null);
+  const authenticate = (request: FastifyRequest): void => {
+    const scope = request.routeOptions.config.scope;
+    if (!scope) {
+      if (protectOps && isOpsRoute(request.routeOptions.url)) keyRing.check(request, 'admin');
+      return;
+    }
+    let who: { keyId: string } | null;
+    try {
+      who = keyRing.check(request, scope);
+    } catch (err) {
+      const orScope = request.routeOptions.config.orScope;
+      if (!orScope || !isDfgError(err, 'DFG_ERR_AUTH_FORBIDDEN')) throw err;
+      who = keyRing.check(request, orScope);
+    }
+    if (who) {
+      request.apiKeyId = who.keyId;
+      request.log = request.log.child({ keyId: who.keyId });
+    }
+  };
+  // A callback hook: a public route (health probes) passes without a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      authenticate(request);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
+  });
+}, { name: 'dfg-authentication' });

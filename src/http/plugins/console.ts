@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import fastifyStatic from '@fastify/static';
 
 /** dist/console beside dist/src (this file is dist/src/http/plugins/console.js once built). */
@@ -18,26 +18,25 @@ export const CONSOLE_CSP = [
   "font-src 'self'", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'", "object-src 'none'",
 ].join('; ');
 
-export async function registerConsole(app: FastifyInstance, dir = CONSOLE_DIR): Promise<void> {
+/** The console's routes, in their own scope (`dir`: the built console, default CONSOLE_DIR). */
+export const consoleUi: FastifyPluginAsync<{ dir?: string }> = async (app, { dir = CONSOLE_DIR }) => {
   if (!fs.existsSync(path.join(dir, 'index.html'))) {
     app.log.warn({ dir }, 'console not built (npm run build): /console is not served');
     return;
   }
-  await app.register(async (scoped) => {
-    scoped.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 301));
-    await scoped.register(fastifyStatic, {
-      root: dir,
-      prefix: '/console/',
-      index: ['index.html'],
-      wildcard: false,
-      decorateReply: false,
-      preCompressed: false,
-      setHeaders(reply) {
-        reply.header('content-security-policy', CONSOLE_CSP);
-        reply.header('x-content-type-options', 'nosniff');
-        reply.header('referrer-policy', 'no-referrer');
-        reply.header('cache-control', 'no-cache');
-      },
-    });
+  app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/', 301));
+  await app.register(fastifyStatic, {
+    root: dir,
+    prefix: '/console/',
+    index: ['index.html'],
+    wildcard: false,
+    decorateReply: false,
+    preCompressed: false,
+    setHeaders(reply) {
+      reply.header('content-security-policy', CONSOLE_CSP);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+      reply.header('cache-control', 'no-cache');
+    },
   });
-}
+};

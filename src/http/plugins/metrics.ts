@@ -1,6 +1,13 @@
 /** Prometheus metrics: request latency per route, decisions, gallery size, embed time, queue depth. */
 import client from 'prom-client';
-import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A health probe (/livez, /readyz): counted, never timed or logged per request. */
+    probe?: boolean;
+  }
+}
 
 export interface Metrics {
   registry: client.Registry;
@@ -48,7 +55,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
  * cardinality). Health probes are only counted (`dfg_health_probes_total`, by their routes): they
  * come every few seconds from every orchestrator and load balancer, and time nothing of interest.
  */
-export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
+export const requestMetrics = fp<{ metrics: Metrics }>(async (app, { metrics }) => {
   const latency = new client.Histogram({
     name: 'dfg_http_request_duration_seconds', help: 'HTTP request latency by route',
     labelNames: ['method', 'route', 'status'] as const, registers: [metrics.registry],
@@ -61,4 +68,4 @@ export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): 
     }
     done();
   });
-}
+}, { name: 'dfg-request-metrics' });

@@ -4,7 +4,8 @@
  * so that it lands on the same line. /v1/attribute is the hot path: every write there is CPU
  * taken from inference on a small machine, and one line per request is what log pipelines want.
  */
-import { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,7 +28,7 @@ export class RequestLogController extends LogController {
   }
 }
 
-export function registerRequestLog(app: FastifyInstance): void {
+export const requestLog = fp(async (app) => {
   app.decorateRequest('logFields', null);
   app.decorateRequest('quietLog', false);
-}
+}, { name: 'dfg-request-log' });

@@ -10,9 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { errorResponses } from '../schemas/common.js';
 import { dfgError, isDfgError } from '../../errors.js';
@@ -54,7 +55,8 @@ async function receiveBundle(body: NodeJS.ReadableStream, max: number): Promise<
   }
 }
 
-export async function exchangeRoutes(app: FastifyInstance, { services }: RouteDeps): Promise<void> {
+export async function exchangeRoutes(untyped: FastifyInstance, { services }: RouteDeps): Promise<void> {
+  const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   const cfg = services.config;
   // The bundle is read by the route (bounded by DFG_MAX_BUNDLE_BYTES), not by a body parser.
   app.addContentTypeParser(BUNDLE_TYPE, (_request, payload, done) => done(null, payload));
@@ -72,7 +74,7 @@ export async function exchangeRoutes(app: FastifyInstance, { services }: RouteDe
       response: { 200: { type: 'string', format: 'binary', description: 'The bundle (application/octet-stream)' }, ...errorResponses(400, 401, 403, 404, 409, 500, 503) },
     },
   }, async (request, reply) => {
-    const q = request.query as Static<typeof ExportQuery>;
+    const q = request.query;
     if (!cfg.DFG_SIGNING_KEY_FILE) throw dfgError('DFG_ERR_BUNDLE_SIGNING_NOT_CONFIGURED', 'set DFG_SIGNING_KEY_FILE');
     const signing = await readSigningKey(cfg.DFG_SIGNING_KEY_FILE);
     const refs = q.algorithms.split(',').map((s) => s.trim()).filter(Boolean);
@@ -103,7 +105,7 @@ export async function exchangeRoutes(app: FastifyInstance, { services }: RouteDe
       response: { 200: ImportResult, 202: JobAccepted, ...errorResponses(400, 401, 403, 409, 413, 415, 422, 503) },
     },
   }, async (request, reply) => {
-    const q = request.query as Static<typeof ImportQuery>;
+    const q = request.query;
     const trust = await readTrustList(cfg.DFG_TRUSTED_PUBLISHERS);
     // Fastify parses JSON and text bodies itself; only the raw stream of this route's type is a bundle.
     const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();

@@ -9,10 +9,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { RouteDeps } from '../deps.js';
 import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
-import { AuditJobForm, AuditJobJson, EnrolJobForm, EnrolJobJson, Job, JobAccepted, JobList, ReembedJobJson, ResultsQuery, jobBody } from '../schemas/jobs.js';
+import { AuditJobForm, AuditJobJson, EnrolJobForm, EnrolJobJson, Job, JobAccepted, JobList, ReembedJobJson, ResultsQuery, jobBody, type JobBodyRoute } from '../schemas/jobs.js';
 import { loadManifest } from '../../embedding/index.js';
-import { createJobClient, formatRows, type JobClient, type JobKind, type JobView } from '../../jobs/index.js';
-import { dfgError, isDfgError } from '../../errors.js';
+import { formatRows, JobClient, type JobKind, type JobView } from '../../jobs/index.js';
+import { dfgError, invalid, isDfgError } from '../../errors.js';
+import { MAX_FILENAME_LENGTH } from '../../gallery/validate.js';
 
 interface Upload {
   file: string;
@@ -36,9 +37,9 @@ async function receiveArchive(request: FastifyRequest, maxBytes: number): Promis
       }
       if (part.fieldname !== 'archive') {
         part.file.resume();
-        throw dfgError('DFG_ERR_REQUEST_INVALID', `unexpected file field ${JSON.stringify(part.fieldname.slice(0, 50))}: send the archive in the field "archive"`);
+        throw invalid('the archive in the file field "archive"', 'a multipart file field', part.fieldname);
       }
-      name = (part.filename || 'archive').slice(0, 255);
+      name = (part.filename || 'archive').slice(0, MAX_FILENAME_LENGTH);
       file = path.join(dir, 'upload');
       await pipeline(part.file, (await fs.open(file, 'wx', 0o600)).createWriteStream());
       if (part.file.truncated) throw dfgError('DFG_ERR_UPLOAD_FILE_TOO_LARGE', JSON.stringify(name), maxBytes);
@@ -61,7 +62,7 @@ function accepted(view: JobView) {
 export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }: RouteDeps): Promise<void> {
   const app = untyped.withTypeProvider<TypeBoxTypeProvider>();
   const cfg = services.config;
-  const client: JobClient = createJobClient(cfg, app.log as unknown as Logger);
+  const client = new JobClient(cfg, app.log as unknown as Logger);
   app.addHook('onClose', async () => client.close());
 
   /**
@@ -92,7 +93,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     try {
       const algorithmId = kind === 'enrol' ? upload.fields.algorithmId : undefined;
       if (kind === 'enrol') {
-        if (!algorithmId) throw dfgError('DFG_ERR_REQUEST_INVALID', 'multipart field "algorithmId" is required');
+        if (!algorithmId) throw invalid('an algorithm id', 'the multipart field "algorithmId"', algorithmId);
         await services.need().gallery.getAlgorithm(algorithmId);
       }
       return await client.submitArchive({ kind, algorithmId, file: upload.file, name: upload.name });
@@ -106,7 +107,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     if (request.isMultipart()) request.body = {};
   };
 
-  app.post('/v1/jobs/enrolments', {
+  app.post<JobBodyRoute<typeof EnrolJobJson>>('/v1/jobs/enrolments', {
     config: { scope: 'register' },
     preValidation: multipartBody,
     schema: {
@@ -121,15 +122,14 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     let view: JobView;
     if (request.isMultipart()) view = await submitUpload(request, 'enrol');
     else {
-      // A body schema per content type (jobBody) is beyond the type provider: the JSON one was validated.
-      const body = request.body as Static<typeof EnrolJobJson>;
-      await services.need().gallery.getAlgorithm(body.algorithmId);
-      view = await submitJson('enrol', body.algorithmId, body.source);
+      const { algorithmId, source } = request.body;
+      await services.need().gallery.getAlgorithm(algorithmId);
+      view = await submitJson('enrol', algorithmId, source);
     }
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));
   });
 
-  app.post('/v1/jobs/audits', {
+  app.post<JobBodyRoute<typeof AuditJobJson>>('/v1/jobs/audits', {
     config: { scope: 'attribute' },
     preValidation: multipartBody,
     schema: {
@@ -143,7 +143,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     await client.available();
     const view = request.isMultipart()
       ? await submitUpload(request, 'audit')
-      : await submitJson('audit', undefined, (request.body as Static<typeof AuditJobJson>).source); // validated as for enrolments
+      : await submitJson('audit', undefined, request.body.source);
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));
   });
 

@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import { Architecture, ForgeryType } from './common.js';
-import { MAX_NAME_LENGTH, MAX_REFERENCE_LENGTH, MAX_TEXT_LENGTH } from '../../gallery/validate.js';
+import { Id } from './common.js';
+import { MAX_NAME_LENGTH, MAX_REFERENCE_LENGTH, MAX_TEXT_LENGTH, MAX_THRESHOLD, MIN_THRESHOLD } from '../../gallery/validate.js';
 
 const Name = Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH, pattern: '^\\S(.*\\S)?$', description: 'Unique (case-insensitive), no leading or trailing spaces.' });
-const Threshold = Type.Union([Type.Number({ minimum: -1, maximum: 1 }), Type.Null()], { description: 'Per-algorithm threshold override; null = global default or calibration.' });
+const Threshold = Type.Union([Type.Number({ minimum: MIN_THRESHOLD, maximum: MAX_THRESHOLD }), Type.Null()], { description: 'Per-algorithm threshold override; null = global default or calibration.' });
 
 export const AlgorithmCreate = Type.Object(
   {
@@ -121,6 +122,6 @@ export const EnrolResult = Type.Object({
 });
 
 export const SampleParams = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 64 }),
-  sampleId: Type.String({ minLength: 1, maxLength: 64 }),
+  id: Id,
+  sampleId: Id,
 });

@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { ERRORS } from '../../errors.js';
 import { ARCHITECTURES, FORGERY_TYPES } from '../../gallery/types.js';
+import { DEFAULT_PAGE_LIMIT, MAX_ID_LENGTH } from '../../gallery/validate.js';
 
 export const ErrorBody = Type.Object(
   {
@@ -25,12 +26,18 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
  */
 export const MAX_OFFSET = 1_000_000_000;
 
+/** Largest page of a list over HTTP: a response stays small (the store pages internal readers by more). */
+export const MAX_LIST_LIMIT = 500;
+
 export const Pagination = Type.Object({
-  limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  limit: Type.Integer({ minimum: 1, maximum: MAX_LIST_LIMIT, default: DEFAULT_PAGE_LIMIT }),
   offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0 }),
 });
 
-export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+/** An algorithm, sample or job id. */
+export const Id = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH });
+
+export const IdParam = Type.Object({ id: Id });
 
 export const ForgeryType = Type.Union(FORGERY_TYPES.map((v) => Type.Literal(v)), {
   description: 'FS face swapping, FR face reenactment, EFS entire face synthesis, FE face editing, authentic reference class, unknown.',

@@ -1,9 +1,10 @@
 /** Schemas of the batch job routes (bodies, job records, results). */
 import { ImportResult } from './exchange.js';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { JobKind, JobState, SourceType } from '../../jobs/schemas.js';
+import { MAX_ID_LENGTH } from '../../gallery/validate.js';
 
-const AlgorithmId = Type.String({ minLength: 1, maxLength: 64, description: 'Id of a registered algorithm.' });
+const AlgorithmId = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, description: 'Id of a registered algorithm.' });
 
 export const DirectorySource = Type.Object(
   {
@@ -37,8 +38,17 @@ export const EnrolJobForm = Type.Object({ algorithmId: Type.Optional(Type.String
 export const AuditJobForm = Type.Object({ archive: archivePart });
 
 /** Request bodies: JSON for directory and URL sources, multipart for an uploaded archive. */
-export function jobBody(json: ReturnType<typeof Type.Object>, form: ReturnType<typeof Type.Object>) {
+export function jobBody(json: TObject, form: TObject) {
   return { content: { 'application/json': { schema: json }, 'multipart/form-data': { schema: form } } };
+}
+
+/**
+ * The handler's view of a jobBody route's body, which the type provider cannot derive from a schema
+ * per content type: the JSON body as validated, or the empty object a multipart request carries
+ * (its parts are streamed by the handler).
+ */
+export interface JobBodyRoute<Json extends TObject> {
+  Body: Static<Json> | Record<string, never>;
 }
 
 export const JobAccepted = Type.Object({

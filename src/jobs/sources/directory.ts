@@ -6,7 +6,7 @@
 import fs from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
-import { dfgError } from '../../errors.js';
+import { dfgError, invalid } from '../../errors.js';
 import { notAnImage } from './images.js';
 
 /** Parses DFG_IMPORT_ROOTS (colon-separated absolute directories). */
@@ -34,7 +34,7 @@ async function realRoots(roots: string[]): Promise<string[]> {
  * answer reveals nothing), `DFG_ERR_REQUEST_INVALID` for a relative path or a missing directory.
  */
 export async function resolveImportDir(requested: string, roots: string[]): Promise<string> {
-  if (!path.isAbsolute(requested)) throw dfgError('DFG_ERR_REQUEST_INVALID', `source.path must be an absolute path, got ${JSON.stringify(requested.slice(0, 200))}`);
+  if (!path.isAbsolute(requested)) throw invalid('an absolute path', 'source.path', requested);
   if (roots.length === 0) throw dfgError('DFG_ERR_IMPORT_PATH_FORBIDDEN', `${requested} (no import roots configured: set DFG_IMPORT_ROOTS)`);
   const lexical = path.resolve(requested);
   const reals = await realRoots(roots);

@@ -9,7 +9,7 @@ import https from 'node:https';
 import dns from 'node:dns';
 import net from 'node:net';
 import type { LookupFunction } from 'node:net';
-import { dfgError, isDfgError } from '../../errors.js';
+import { dfgError, invalid, isDfgError } from '../../errors.js';
 
 export interface HostRule {
   host: string;
@@ -108,7 +108,7 @@ export function checkUrl(raw: string, policy: Pick<UrlPolicy, 'allowlist' | 'all
   try {
     url = new URL(raw);
   } catch {
-    throw dfgError('DFG_ERR_REQUEST_INVALID', `not a URL: ${JSON.stringify(raw.slice(0, 200))}`);
+    throw invalid('a URL', 'source.urls', raw);
   }
   const shown = redactUrl(url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw dfgError('DFG_ERR_URL_FORBIDDEN', shown, 'only http and https are fetched');
