@@ -288,6 +288,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail: every change of the registry, who made it and what changed, oldest first
+         * @description Append-only, kept in the gallery store (it survives restarts and `dfg gallery migrate`). Each change writes its row in the same transaction as the change itself. Actions: algorithm.create, algorithm.update (rename, threshold, enable/disable: the changed fields), algorithm.delete, samples.enrol, sample.delete, vectors.add (re-embedding), bundle.import (with one row per write of the import before it), calibration.save, model.switch, attribution.feedback. Page with `cursor` (the last page answers `nextCursor: null`).
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/enrolments": {
         parameters: {
             query?: never;
@@ -2525,6 +2545,95 @@ export interface operations {
             };
             /** @description Default Response */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAudit: {
+        parameters: {
+            query: {
+                /** @description Rows after this audit seq (an integer), or at or after this time (ISO 8601, e.g. `2026-12-01` or `2026-12-01T09:30:00Z`). */
+                since?: string;
+                limit: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Increasing, never reused. */
+                            seq: number;
+                            /** @description When (ISO 8601, UTC). */
+                            at: string;
+                            /** @description The API key id that made the change; null with auth off, from the CLI, or by the server on its own (automatic calibration). */
+                            keyId: string | null;
+                            action: "algorithm.create" | "algorithm.update" | "algorithm.delete" | "samples.enrol" | "sample.delete" | "vectors.add" | "bundle.import" | "calibration.save" | "model.switch" | "attribution.feedback";
+                            /** @description The algorithm, sample, model list, bundle or attribution id it concerns. */
+                            subject: string | null;
+                            /** @description What changed: for an update the changed fields as [before, after]; `context` says what caused it (an import, a job, feedback on an attribution). */
+                            detail: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        /** @description Pass as `cursor` for the next page; null when this page is the last one for now. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -11,7 +11,7 @@ import type { Calibration } from '../attribution/calibrate.js';
 import type { GalleryMetric } from '../attribution/gallery-metric.js';
 import type { MetricSetting } from '../config/metric-setting.js';
 import { createRng, shuffled } from '../math/random.js';
-import type { CalibrationRecord, Gallery } from '../gallery/gallery.js';
+import type { AuditNote, CalibrationRecord, Gallery } from '../gallery/gallery.js';
 import { computeCalibration, type CalibrationVectors, type ComputeOptions, type ComputedCalibration } from './compute.js';
 import { computeInWorker } from './runner.js';
 
@@ -44,6 +44,8 @@ export interface CalibrateGalleryOptions {
    * thresholds as unregistered generators. Absent: raw scores.
    */
   cohort?: CalibrationCohort;
+  /** Who calibrates (the audit trail). */
+  audit?: AuditNote;
 }
 
 /** A model's cohort as a calibration uses it. */
@@ -134,7 +136,7 @@ export function saveGalleryCalibration(gallery: Pick<Gallery, 'saveCalibration'>
       fingerprint: collected.fingerprint, ...(opts.auto ? { auto: true } : {}), ...(opts.auto && opts.requested ? { requested: opts.requested } : {}),
       ...(scoreNorm ? { scoreNorm } : {}),
     })) as Record<string, unknown>,
-  });
+  }, opts.audit);
 }
 
 function withCohort(collected: CollectedVectors, opts: CalibrateGalleryOptions): CollectedVectors {

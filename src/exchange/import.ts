@@ -9,7 +9,7 @@
 import type { Embedder } from '../embedding/index.js';
 import { dfgError, isDfgError } from '../errors.js';
 import type { Gallery } from '../gallery/gallery.js';
-import type { AlgorithmRecord, SampleInput } from '../gallery/types.js';
+import type { AlgorithmRecord, AuditNote, SampleInput } from '../gallery/types.js';
 import { MAX_FILENAME_LENGTH, MAX_NAME_LENGTH, MAX_PAGE_LIMIT } from '../gallery/validate.js';
 import type { TrustList } from './format.js';
 import { verifyBundle, type BundleLimits, type BundleSource, type VerifiedBundle } from './read.js';
@@ -31,6 +31,8 @@ export interface ImportOptions {
    * written (`done` of `total` samples applied).
    */
   onProgress?: (p: ImportProgress) => void;
+  /** Who imports: each write and the closing `bundle.import` row of the audit trail name it. */
+  audit?: AuditNote;
 }
 
 export interface ImportProgress {
@@ -196,6 +198,8 @@ export async function importVerifiedBundle(parts: { gallery: Gallery; embedder: 
     };
   };
   const items = new Map(plans.map((p) => [p.index, p.rows.map(itemOf)]));
+  // Every write of the import says which bundle brought it.
+  const audit: AuditNote = { keyId: opts.audit?.keyId ?? null, context: { ...opts.audit?.context, import: record.id } };
   const toWrite = plans.reduce((n, p) => n + p.rows.length, 0);
 
   // Writes, undone on failure.
@@ -228,7 +232,7 @@ export async function importVerifiedBundle(parts: { gallery: Gallery; embedder: 
       if (!target) {
         target = await gallery.createAlgorithm(
           { name: p.galleryName, forgeryType: a.forgeryType, architecture: a.architecture, description: a.description, reference: a.reference },
-          { origin: { bundleId: record.id, sourceId: a.id } },
+          { origin: { bundleId: record.id, sourceId: a.id }, audit },
         );
         createdAlgorithms.push(target.id);
       }
@@ -243,7 +247,7 @@ export async function importVerifiedBundle(parts: { gallery: Gallery; embedder: 
         return out;
       });
       for (const b of batches) {
-        const added = await gallery.addSamples(target.id, b.items, { requireKeptBytes: b.kept && gallery.keepsImages });
+        const added = await gallery.addSamples(target.id, b.items, { requireKeptBytes: b.kept && gallery.keepsImages, audit });
         for (const r of added) {
           if (r.duplicate) out.duplicates++;
           else {
@@ -258,18 +262,27 @@ export async function importVerifiedBundle(parts: { gallery: Gallery; embedder: 
       summary.duplicates += out.duplicates;
     }
   } catch (err) {
-    await undo(gallery, createdAlgorithms, createdSamples, newRecord ? record.id : null);
+    await undo(gallery, createdAlgorithms, createdSamples, newRecord ? record.id : null, { ...audit, context: { ...audit.context, undo: true } });
     throw err;
   }
   // A bundle that added nothing (every sample a duplicate, or skipped) leaves no record behind.
-  if (newRecord && summary.created === 0 && createdAlgorithms.length === 0) await gallery.forgetBundle(record.id);
+  const added = summary.created > 0 || createdAlgorithms.length > 0;
+  if (newRecord && !added) await gallery.forgetBundle(record.id);
+  // The import as a whole, once all of it committed (each of its writes has its own row already).
+  if (added) {
+    await gallery.appendAudit('bundle.import', record.id, {
+      bundleSha256: summary.bundleSha256, publisher: summary.publisher, keyFingerprint: summary.keyFingerprint, models: summary.models,
+      total: summary.total, created: summary.created, duplicates: summary.duplicates, skipped: summary.skipped, reembedded: summary.reembedded,
+      algorithms: summary.algorithms.map((a) => ({ name: a.name, action: a.action, id: a.id ?? null, created: a.created })),
+    }, opts.audit);
+  }
   return summary;
 }
 
 /** Removes what a failed import wrote; what cannot be removed (the store is gone) stays for a later delete. */
-async function undo(gallery: Gallery, algorithms: string[], samples: Array<{ algorithmId: string; sampleId: string }>, bundleId: string | null): Promise<void> {
-  for (const s of samples) await gallery.deleteSample(s.algorithmId, s.sampleId).catch(ignoreGone);
-  for (const id of algorithms) await gallery.deleteAlgorithm(id).catch(ignoreGone);
+async function undo(gallery: Gallery, algorithms: string[], samples: Array<{ algorithmId: string; sampleId: string }>, bundleId: string | null, audit: AuditNote): Promise<void> {
+  for (const s of samples) await gallery.deleteSample(s.algorithmId, s.sampleId, audit).catch(ignoreGone);
+  for (const id of algorithms) await gallery.deleteAlgorithm(id, audit).catch(ignoreGone);
   if (bundleId) await gallery.forgetBundle(bundleId);
 }
 

@@ -116,7 +116,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
     async createAlgorithm(input, createOpts) {
       open();
       const origin = createOpts?.origin === undefined ? null : checkOrigin(createOpts.origin, 'origin');
-      const alg = await store.createAlgorithm(checkAlgorithmInput(input), origin);
+      const alg = await store.createAlgorithm(checkAlgorithmInput(input), origin, createOpts?.audit);
       await live.refresh();
       return { ...alg, sampleCount: 0 };
     },
@@ -158,18 +158,18 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return mustGetAlgorithm(id);
     },
 
-    async updateAlgorithm(id, patch) {
+    async updateAlgorithm(id, patch, audit) {
       open();
       const checked = checkAlgorithmPatch(patch);
-      const alg = await store.updateAlgorithm(checkId(id, 'algorithmId'), checked);
+      const alg = await store.updateAlgorithm(checkId(id, 'algorithmId'), checked, audit);
       if (!alg) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id);
       await live.refresh();
       return alg;
     },
 
-    async deleteAlgorithm(id) {
+    async deleteAlgorithm(id, audit) {
       open();
-      const res = await store.deleteAlgorithm(checkId(id, 'algorithmId'));
+      const res = await store.deleteAlgorithm(checkId(id, 'algorithmId'), audit);
       if (!res) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id);
       await live.refresh();
       await dropUnreferenced(res.sha256s);
@@ -188,7 +188,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       const checked = checkSampleItems(models, items);
       // Checked under the write lock, so neither can change before the commit: the kept bytes are
       // still there (a concurrent delete may have removed them), and no other process switched models.
-      const results = await store.addSamples(algorithmId, checked, { fence: switchFence, keptBytes: keepImages && addOpts?.requireKeptBytes !== false });
+      const results = await store.addSamples(algorithmId, checked, { fence: switchFence, keptBytes: keepImages && addOpts?.requireKeptBytes !== false }, addOpts?.audit);
       await live.refresh();
       return results;
     },
@@ -202,7 +202,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return store.lastSwitch();
     },
 
-    async addVectors(vectorModelId, vectorDim, items) {
+    async addVectors(vectorModelId, vectorDim, items, audit) {
       open();
       const id = checkModelId(vectorModelId);
       const d = checkDim(vectorDim);
@@ -211,7 +211,7 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
         sampleId: checkId(it?.sampleId, `items[${i}].sampleId`),
         vector: checkVector(it.vector, d, id, `items[${i}].vector`, true),
       }));
-      const stored = await store.addVectors(id, checked);
+      const stored = await store.addVectors(id, checked, audit);
       await live.refresh();
       return stored;
     },
@@ -246,9 +246,9 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return store.sampleById(checkId(sampleId, 'sampleId'));
     },
 
-    async deleteSample(algorithmId, sampleId) {
+    async deleteSample(algorithmId, sampleId, audit) {
       open();
-      const s = await store.deleteSample(checkId(algorithmId, 'algorithmId'), checkId(sampleId, 'sampleId'));
+      const s = await store.deleteSample(checkId(algorithmId, 'algorithmId'), checkId(sampleId, 'sampleId'), audit);
       if (!s) throw dfgError('DFG_ERR_SAMPLE_NOT_FOUND', sampleId);
       await live.refresh();
       await dropUnreferenced([s.sha256]);
@@ -322,11 +322,46 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return store.listCalibrations(modelId, limit);
     },
 
-    async saveCalibration(input) {
+    async saveCalibration(input, audit) {
       open();
-      const saved = await store.saveCalibration(modelId, checkCalibrationInput(input));
+      const saved = await store.saveCalibration(modelId, checkCalibrationInput(input), audit);
       await live.refresh();
       return saved;
+    },
+
+    async appendAudit(action, subject, detail, audit) {
+      open();
+      return store.appendAudit({ note: audit, action, subject, detail });
+    },
+
+    async listAudit(query) {
+      open();
+      return store.listAudit(query);
+    },
+
+    async recordAttributions(rows) {
+      open();
+      if (rows.length > 0) await store.recordAttributions(rows);
+    },
+
+    async getAttribution(id) {
+      open();
+      return store.getAttribution(id);
+    },
+
+    async recordFeedback(id, feedback, audit) {
+      open();
+      return store.recordFeedback(id, feedback, audit);
+    },
+
+    async feedbackPairs(limit) {
+      open();
+      return store.feedbackPairs(modelId, limit);
+    },
+
+    async feedbackCounts() {
+      open();
+      return store.feedbackCounts(modelId);
     },
 
     effectiveThresholds: reads.effectiveThresholds,

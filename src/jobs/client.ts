@@ -22,6 +22,8 @@ export interface SubmitTarget {
   kind: JobKind;
   /** Enrolments only. */
   algorithmId?: string;
+  /** The API key id submitting it (the audit trail of the job's changes). */
+  keyId?: string | null;
   /** Re-embeddings only. */
   modelId?: string;
 }
@@ -36,7 +38,7 @@ export interface JobClient {
   /** Submits image URLs on DFG_URL_ALLOWLIST. Throws DFG_ERR_URL_FORBIDDEN. */
   submitUrls(target: SubmitTarget & { urls: string[] }): Promise<JobView>;
   /** Submits a re-embedding of these samples with `modelId` (the caller lists those lacking its vector). */
-  submitReembed(target: { modelId: string; sampleIds: Iterable<string> }): Promise<JobView>;
+  submitReembed(target: { modelId: string; sampleIds: Iterable<string>; keyId?: string | null }): Promise<JobView>;
   /** Throws DFG_ERR_JOB_NOT_FOUND. */
   get(id: string, opts?: { errorLimit?: number }): Promise<JobView>;
   list(limit: number, offset: number): Promise<{ items: JobView[]; total: number }>;
@@ -151,6 +153,7 @@ export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
         chunks.push({
           v: 1, jobId: id, kind: target.kind, index: chunks.length, source: source.type, items: current,
           ...(target.kind === 'enrol' ? { algorithmId: target.algorithmId } : {}),
+          ...(target.keyId ? { keyId: target.keyId } : {}),
           ...(target.kind === 'reembed' ? { modelId: target.modelId } : {}),
           ...(source.dir ? { dir: source.dir } : {}),
         });
@@ -224,7 +227,7 @@ export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
       async function* items(): AsyncGenerator<PlannedItem> {
         for (const name of t.sampleIds) yield { name };
       }
-      return plan({ kind: 'reembed', modelId: t.modelId }, { type: 'gallery', name: t.modelId }, items(),
+      return plan({ kind: 'reembed', modelId: t.modelId, keyId: t.keyId }, { type: 'gallery', name: t.modelId }, items(),
         () => dfgError('DFG_ERR_REEMBED_NOTHING_LEFT', t.modelId));
     },
 

@@ -30,7 +30,7 @@ export function openSqliteGalleryStore(dir: string, opts: StoreOptions = {}): Ga
     deleteAlgorithm: wrap(store.deleteAlgorithm),
     algorithmSummaries: wrap(store.algorithmSummaries),
 
-    addSamples: wrap((algorithmId, items, checks = {}) =>
+    addSamples: wrap((algorithmId, items, checks = {}, note) =>
       store.addSamples(algorithmId, items, () => {
         if (checks.fence !== undefined) {
           let now;
@@ -45,7 +45,7 @@ export function openSqliteGalleryStore(dir: string, opts: StoreOptions = {}): Ga
           const missing = items.filter((it) => !blobs.has(it.sha256)).length;
           if (missing > 0) throw dfgError('DFG_ERR_IMAGE_NOT_KEPT', missing);
         }
-      }),
+      }, note),
     ),
     addVectors: wrap(store.addVectors),
     listSamples: wrap(store.listSamples),
@@ -86,6 +86,13 @@ export function openSqliteGalleryStore(dir: string, opts: StoreOptions = {}): Ga
     listCalibrations: wrap(store.listCalibrations),
     lastSwitch: wrap(store.lastSwitch),
     recordSwitch: wrap(store.recordSwitch),
+    appendAudit: wrap(store.appendAudit),
+    listAudit: wrap(store.listAudit),
+    recordAttributions: wrap(store.recordAttributions),
+    getAttribution: wrap(store.getAttribution),
+    recordFeedback: wrap(store.recordFeedback),
+    feedbackPairs: wrap(store.feedbackPairs),
+    feedbackCounts: wrap(store.feedbackCounts),
 
     putImage: (sha256, bytes) => blobs.put(sha256, bytes),
     getImage: (sha256) => blobs.get(sha256),

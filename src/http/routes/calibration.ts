@@ -10,6 +10,7 @@ import { calibrateGalleryInWorker, calibrationCohort } from '../../calibration/i
 import { metricSetting, scoreNormSetting } from '../../config/index.js';
 import type { AlgorithmCalibration } from '../../attribution/calibrate.js';
 import { dfgError } from '../../errors.js';
+import { auditNote } from '../audit-note.js';
 
 const CalibrationRequest = Type.Object(
   {
@@ -100,7 +101,7 @@ export async function calibrationRoutes(untyped: FastifyInstance, { services }: 
     // The quadratic part runs in a worker thread; the gallery stays open (held) until it is saved.
     const result = await services.use(({ gallery, embedder }) => calibrateGalleryInWorker(gallery, {
       topM: cfg.DFG_TOP_M, targetFpir, maxSamplesPerAlgorithm: body.maxSamplesPerAlgorithm, save: !body.dryRun, metric: metricSetting(cfg),
-      cohort: calibrationCohort(embedder.cohort, scoreNormSetting(cfg)),
+      cohort: calibrationCohort(embedder.cohort, scoreNormSetting(cfg)), audit: auditNote(request),
     }));
     request.log.info({ version: result.record?.version, targetFpir, global: result.calibration.global, metric: metricInfo(result.metric) }, 'calibrated');
     return reply.status(result.record ? 201 : 200).send({
