@@ -4,6 +4,9 @@
  * transaction; judged pairs and verdict counts per index.
  */
 import t from 'tap';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { storeFile } from '../src/gallery/store/file.js';
 import { openSqliteGalleryStore } from '../src/gallery/store/sqlite.js';
 import { openPgGalleryStore } from '../src/gallery/store/pg.js';
 import type { GalleryStore } from '../src/gallery/store/api.js';
@@ -12,17 +15,42 @@ import { newId } from '../src/gallery/store/rows.js';
 import { randomUnit, rng, tempDir } from './helpers/gallery.js';
 import { testDatabase } from './helpers/pg.js';
 
-type Open = (t: { teardown(fn: () => unknown): void }) => Promise<GalleryStore>;
+/** A store, and how many attribution rows (and their vector rows) it holds, read behind its back. */
+type Open = (t: { teardown(fn: () => unknown): void }) => Promise<{ s: GalleryStore; rows: () => Promise<[number, number]> }>;
 const backends: Array<[string, Open]> = [
   ['sqlite', async (t) => {
-    const s = openSqliteGalleryStore(tempDir());
+    const dir = tempDir();
+    const s = openSqliteGalleryStore(dir);
     t.teardown(() => s.close());
-    return s;
+    return {
+      s,
+      rows: async () => {
+        const db = new Database(storeFile(dir), { readonly: true });
+        try {
+          return [db.prepare('SELECT count(*) FROM attributions').pluck().get() as number, db.prepare('SELECT count(*) FROM attribution_vectors').pluck().get() as number];
+        } finally {
+          db.close();
+        }
+      },
+    };
   }],
   ['postgres', async (t) => {
-    const s = await openPgGalleryStore(await testDatabase(t));
+    const url = await testDatabase(t);
+    const s = await openPgGalleryStore(url);
     t.teardown(() => s.close());
-    return s;
+    return {
+      s,
+      rows: async () => {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        try {
+          const r = await c.query('SELECT (SELECT count(*) FROM attributions)::int AS a, (SELECT count(*) FROM attribution_vectors)::int AS v');
+          return [r.rows[0].a as number, r.rows[0].v as number];
+        } finally {
+          await c.end();
+        }
+      },
+    };
   }],
 ];
 
@@ -38,11 +66,12 @@ function answer(over: Partial<AttributionInput> = {}): AttributionInput {
 
 for (const [kind, open] of backends) {
   t.test(`${kind}: kept, judged once, pruned when expired`, async (t) => {
-    const s = await open(t);
+    const { s, rows } = await open(t);
     const a = answer();
     const b = answer({ decision: 'unknown', algorithmId: null });
     const old = answer({ expiresAt: new Date(Date.now() - 1000).toISOString() });
     await s.recordAttributions([a, b, old]);
+    t.same(await rows(), [2, 4], 'the expired one is pruned by the write itself, its vectors with it');
     const got = await s.getAttribution(a.id);
     t.match(got, { id: a.id, keyId: 'k1', modelId: 'm1', decision: 'attributed', algorithmId: 'alg_a', score: 0.91, candidates: a.candidates, verdict: null, enrolledSampleId: null });
     t.same([...got!.vectors.keys()].sort(), ['m1', 'm2']);
@@ -73,6 +102,7 @@ for (const [kind, open] of backends) {
     await new Promise((r) => setTimeout(r, 600));
     await s.recordAttributions([answer()]);
     t.match(await s.getAttribution(judgedOld.id), { verdict: 'confirm', enrolledSampleId: 'smp_x' }, 'a judged answer is kept past its expiry');
+    t.same(await rows(), [4, 8], 'judged or not yet expired: kept');
     t.equal((await s.feedbackPairs('m1', 10)).length, 2, 'one that enrolled its query is not a pair (its vector is a sample)');
     t.same(await s.feedbackCounts('m1'), { confirmed: 1, rejected: 1, relabelled: 0 });
   });

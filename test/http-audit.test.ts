@@ -7,6 +7,8 @@ import { buildTestApp } from './helpers/app.js';
 import { generateKey } from '../src/http/plugins/auth.js';
 import { parseSince } from '../src/http/routes/audit.js';
 import { auditLine } from '../src/cli/actions/audit.js';
+import { registerAuditCommand } from '../src/cli/commands/audit.js';
+import { dfgInProcess } from './helpers/cli.js';
 
 t.test('who changed what, paged', async (t) => {
   const admin = generateKey('ops', ['admin']);
@@ -39,6 +41,19 @@ t.test('who changed what, paged', async (t) => {
   const at = all.json().items[0].at as string;
   t.equal((await app.inject({ method: 'GET', url: `/v1/audit?since=${encodeURIComponent(at)}`, headers: as(admin) })).json().items.length, 4, 'since a time: at or after it');
   t.equal((await app.inject({ method: 'GET', url: '/v1/audit?since=2999-01-01', headers: as(admin) })).json().items.length, 0);
+
+  // dfg audit, through the generated client, against the service listening.
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const cli = (...args: string[]) => dfgInProcess(registerAuditCommand, ['audit', '--url', url, ...args]);
+  const lines = await cli('--key', admin.key, '--limit', '3', '--all', '--json');
+  t.equal(lines.error, null, lines.stderr);
+  t.same(lines.stdout.trim().split('\n').map((l) => JSON.parse(l).action), ['algorithm.create', 'algorithm.update', 'algorithm.update', 'algorithm.delete'], 'every page followed');
+  const firstPage = await cli('--key', admin.key, '--limit', '3');
+  t.equal(firstPage.stdout.trim().split('\n').length, 3);
+  t.match(firstPage.stderr, /more: dfg audit --since \d+ \(or --all\)/);
+  t.match((await cli('--key', admin.key, '--since', String(seq1))).stdout, /algorithm\.update .*curator|curator .*algorithm\.update/);
+  t.match((await cli('--key', reg.key)).error?.message, /DFG_ERR_AUTH_FORBIDDEN/, 'a key without admin scope is refused');
+  t.match((await cli('--key', admin.key, '--since', 'soon')).error?.message, /DFG_ERR_REQUEST_INVALID/);
 
   for (const q of ['since=yesterday', 'since=2026-13-45', 'since=', `since=${'9'.repeat(41)}`, 'since=1e3', 'limit=0', 'limit=1001', 'limit=x', 'cursor=-1', 'cursor=abc', `cursor=${'1'.repeat(16)}`, 'other=1']) {
     const r = await app.inject({ method: 'GET', url: `/v1/audit?${q}`, headers: as(admin) });

@@ -633,10 +633,10 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
         return record;
       }),
 
-    // Audit rows and attributions change no answer: their writes take the write lock only where a
-    // registry change needs it (feedback), and notify nobody.
+    // Under the write lock like every audit row, so rows commit in seq order and a reader paging by
+    // seq never skips one that commits late.
     appendAudit: (entry) =>
-      inTx('BEGIN', async (c) => {
+      write(async (c) => {
         const seq = await audit(c, entry, now());
         return toAudit((await one<AuditRow>(c, 'SELECT * FROM audit WHERE seq = $1', [seq]))!);
       }),
@@ -648,6 +648,7 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
           : await rows<AuditRow>(pool, 'SELECT * FROM audit WHERE seq > $1 AND at >= $2 ORDER BY seq LIMIT $3', [query.afterSeq, query.since, query.limit])
         ).map(toAudit)),
 
+    // Attributions change no answer and write no audit row: no write lock, no notification.
     recordAttributions: (list) =>
       inTx('BEGIN', async (c) => {
         for (const a of list) {
