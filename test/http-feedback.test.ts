@@ -14,7 +14,7 @@ import { generateKey } from '../src/http/plugins/auth.js';
 import { createSigningKey } from '../src/exchange/index.js';
 import { enrolImages } from '../src/use-cases/enrol.js';
 import { openGallery } from '../src/gallery/gallery.js';
-import { createAttributionRecorder } from '../src/feedback/recorder.js';
+import { createAttributionRecorder, PAUSE_AFTER_FAILURE_MS } from '../src/feedback/recorder.js';
 import { randomUnit, rng } from './helpers/gallery.js';
 
 t.test('import, register, enrol, attribute, feedback, calibrate, switch: all audited', async (t) => {
@@ -149,7 +149,19 @@ t.test('the recorder: one transaction for concurrent answers; none kept with ret
   const kept = await g.getAttribution(ids[0]!);
   t.ok(Math.abs(Date.parse(kept!.expiresAt) - Date.parse(kept!.createdAt) - 30 * 86_400_000) < 1000, 'expires after the retention');
   t.equal(await createAttributionRecorder({ retentionDays: 0, log }).record(g, answer(1), { m: randomUnit(8, rng(1)) }, null), null, 'retention 0 keeps nothing');
-  await g.close();
-  t.equal(await recorder.record(g, answer(1), { m: randomUnit(8, rng(1)) }, 'k'), null, 'a store that fails costs the id, not the answer');
+  let clock = Date.now();
+  const paused = createAttributionRecorder({ retentionDays: 30, log, now: () => clock });
+  const closed = await openGallery({ dir: tempDir('dfg-recorder-closed-'), modelId: 'm', dim: 8 });
+  await closed.close();
+  const failing = { modelId: closed.modelId, recordAttributions: (rows: Parameters<typeof g.recordAttributions>[0]) => (transactions++, closed.recordAttributions(rows)) };
+  transactions = 0;
+  t.equal(await paused.record(failing, answer(1), { m: randomUnit(8, rng(1)) }, 'k'), null, 'a store that fails costs the id, not the answer');
   t.equal(warnings.length, 1);
+  clock += PAUSE_AFTER_FAILURE_MS - 1;
+  t.equal(await paused.record(failing, answer(1), { m: randomUnit(8, rng(1)) }, 'k'), null);
+  t.equal(transactions, 1, 'and for a while answers do not wait for it');
+  clock += 2;
+  t.match(await paused.record(counted, answer(1), { m: randomUnit(8, rng(1)) }, 'k'), /^att_/, 'then it is tried again');
+  await g.close();
+  t.equal(await recorder.record(g, answer(1), { m: randomUnit(8, rng(1)) }, 'k'), null, 'a closed gallery: no id');
 });

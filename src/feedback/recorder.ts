@@ -3,7 +3,8 @@
  * of one turn of the event loop are written in one store transaction, so a busy service pays one
  * commit (one fsync, one round trip) for many answers rather than one each. An answer is sent only
  * after its row committed, so a client never holds an attributionId the store does not know. A
- * store that fails (the shared store down) costs the answer its id, not the answer.
+ * store that fails (the shared store down) costs the answer its id, not the answer, and for a few
+ * seconds after, answers do not wait for it.
  */
 import type { Gallery } from '../gallery/gallery.js';
 import type { AttributionInput } from '../gallery/types.js';
@@ -12,6 +13,12 @@ import { newId } from '../gallery/store/rows.js';
 /** Rows per transaction at most (a batch upload of DFG_MAX_FILES answers fits several times). */
 const MAX_BATCH = 256;
 const DAY_MS = 86_400_000;
+/**
+ * After a failed write, answers go without an id for this long instead of each waiting for the
+ * store again: an unreachable shared store (a connect that times out after seconds) must not slow
+ * every answer down.
+ */
+export const PAUSE_AFTER_FAILURE_MS = 5000;
 
 /** What an answer keeps: the decision and the query, not the bytes. */
 export interface KeptAnswer {
@@ -40,13 +47,15 @@ export function createAttributionRecorder(opts: RecorderOptions): AttributionRec
   const now = opts.now ?? Date.now;
   const queues = new Map<Pick<Gallery, 'modelId' | 'recordAttributions'>, Pending[]>();
   let scheduled = false;
+  let pausedUntil = -Infinity;
 
   const flushOne = async (gallery: Pick<Gallery, 'recordAttributions'>, batch: Pending[]): Promise<void> => {
     try {
       await gallery.recordAttributions(batch.map((p) => p.row));
       for (const p of batch) p.resolve(p.row.id);
     } catch (err) {
-      opts.log.warn({ err, answers: batch.length }, 'attributions not kept for feedback: answered without an attributionId');
+      pausedUntil = now() + PAUSE_AFTER_FAILURE_MS;
+      opts.log.warn({ err, answers: batch.length, pauseMs: PAUSE_AFTER_FAILURE_MS }, 'attributions not kept for feedback: answered without an attributionId');
       for (const p of batch) p.resolve(null);
     }
   };
@@ -62,8 +71,8 @@ export function createAttributionRecorder(opts: RecorderOptions): AttributionRec
 
   return {
     record(gallery, answer, vectors, keyId) {
-      if (opts.retentionDays <= 0) return Promise.resolve(null);
       const t = now();
+      if (opts.retentionDays <= 0 || t < pausedUntil) return Promise.resolve(null);
       const row: AttributionInput = {
         id: newId('att'), createdAt: new Date(t).toISOString(), expiresAt: new Date(t + opts.retentionDays * DAY_MS).toISOString(), keyId,
         modelId: gallery.modelId, decision: answer.decision, algorithmId: answer.algorithm?.id ?? null, score: answer.score, threshold: answer.threshold,
