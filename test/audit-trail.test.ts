@@ -116,20 +116,30 @@ for (const [kind, open] of backends) {
   });
 }
 
-t.test('dfg gallery migrate copies the audit trail, SQLite to PostgreSQL', async (t) => {
+t.test('dfg gallery migrate copies the audit trail and the kept answers, SQLite to PostgreSQL', async (t) => {
   const dir = tempDir();
   const s = openSqliteGalleryStore(dir);
   const a = await s.createAlgorithm(alg('Kept'), null, { keyId: 'ops' });
   await s.addSamples(a.id, items(2, 9), {}, { keyId: 'reg' });
+  const now = Date.now();
+  const kept = {
+    id: 'att_aaaaaaaaaaaaaaaa', createdAt: new Date(now).toISOString(), expiresAt: new Date(now + 86_400_000).toISOString(), keyId: 'tns', modelId: 'm1',
+    decision: 'attributed' as const, algorithmId: a.id, score: 0.9, threshold: 0.5, candidates: [{ algorithmId: a.id, score: 0.9 }], sha256: sha(50, 9), width: 8, height: 8,
+    vectors: { m1: randomUnit(8, rng(50)) },
+  };
+  await s.recordAttributions([kept]);
+  await s.recordFeedback(kept.id, { verdict: 'reject', algorithmId: a.id, enrolledSampleId: null }, { keyId: 'reg' });
+  const judged = await s.getAttribution(kept.id);
   const before = await s.listAudit({ afterSeq: 0, limit: 10 });
   await s.close();
   const url = await testDatabase(t);
   const res = await migrateStore({ dir }, { url });
   t.equal(res.verified, true);
-  t.equal(res.copied.audit, 2);
+  t.same([res.copied.audit, res.copied.attributions, res.copied.attribution_vectors], [3, 1, 1], 'the audit trail, and the judged answer with its vector');
   const target = await openPgGalleryStore(url);
   t.teardown(() => target.close());
   t.same(await target.listAudit({ afterSeq: 0, limit: 10 }), before, 'rows as they were');
+  t.same(await target.getAttribution(kept.id), judged, 'feedback evidence as it was');
   await target.createAlgorithm(alg('After'), null, { keyId: 'ops' });
-  t.equal((await target.listAudit({ afterSeq: 0, limit: 10 }))[2]!.seq, before[1]!.seq + 1, 'the target continues the sequence');
+  t.equal((await target.listAudit({ afterSeq: 0, limit: 10 }))[3]!.seq, before[2]!.seq + 1, 'the target continues the sequence');
 });
