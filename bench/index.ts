@@ -35,6 +35,7 @@ if (want('scale')) table('the gallery on PostgreSQL at scale (synthetic clustere
 if (want('jobs')) table('batch enrolment: job workers vs the raw embed pipeline (same run)', (await runJobsBench()) as unknown as Array<Record<string, string>>);
 if (want('overload')) {
   const seconds = Number(process.env.DFG_BENCH_SECONDS ?? 15);
-  table(`overload: /v1/attribute at the saturating connections vs 4x, same run (${seconds} s each)`, await runOverloadBench({ seconds }));
+  const rounds = Number(process.env.DFG_BENCH_ROUNDS ?? 3);
+  table(`overload: /v1/attribute at the saturating connections vs 4x, same run (${seconds} s each, in ${rounds} turns)`, await runOverloadBench({ seconds, rounds }));
 }
 process.exit(0);

@@ -2,9 +2,11 @@
  * `npm run bench -- overload`: goodput under overload. One `dfg serve` child; closed-loop clients
  * POST /v1/attribute (a 256x256 JPEG) for a fixed time, first at the connections that saturate the
  * service (the baseline), then at 4x those connections, in the same run, twice: shed requests (503)
- * retried at once (the worst case: no client honours Retry-After), then after Retry-After. Printed side
+ * retried at once (the worst case: no client honours Retry-After), then after Retry-After; the
+ * three phases take turns (DFG_BENCH_ROUNDS, default 3) so that other load on the machine weighs on
+ * each alike. Printed side
  * by side: served attributions/s, p99 of served requests, /livez and /readyz latency (probed every
- * 100 ms meanwhile), the server's RSS.
+ * 100 ms meanwhile, from a thread of their own), the server's RSS.
  *
  * Targets (issue 12): goodput at 4x >= 90% of the baseline, served p99 within 2x, health probes
  * under 100 ms, RSS bounded.
@@ -13,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { jpeg, generatorImage } from '../test/helpers/images.js';
 import { multipart } from '../test/helpers/multipart.js';
 
@@ -24,20 +27,23 @@ export interface OverloadOptions {
   /** Connections of the baseline (default: 2 per thread, what keeps every worker busy). */
   connections?: number;
   seconds?: number;
+  /** The phases take turns this many times, each for seconds / rounds (default 3). */
+  rounds?: number;
 }
 
 interface Phase {
   connections: number;
   served: number;
+  /** Shed requests per second. */
   shed: number;
   other: number;
   goodput: number;
   p50: number;
   p99: number;
   livezP99: number;
-  livezMax: number;
+  livezP50: number;
   readyzP99: number;
-  readyzMax: number;
+  readyzP50: number;
   rssPeakMb: number;
 }
 
@@ -54,9 +60,13 @@ function rssOf(pid: number): number {
   }
 }
 
+/** DFG_BENCH_CPU_PROF=DIR: the server runs with --cpu-prof into DIR (one .cpuprofile per thread, written when it stops). */
+const CPU_PROF_DIR = process.env.DFG_BENCH_CPU_PROF;
+
 async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   const cli = path.join(ROOT, 'dist', 'src', 'cli', 'index.js');
-  const child = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const profile = CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF_DIR)}`] : [];
+  const child = spawn(process.execPath, [...profile, cli, 'serve'], { env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: '0', HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (d: Buffer) => {
@@ -75,24 +85,30 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   throw new Error('server not ready');
 }
 
-async function phase(url: string, pid: number, connections: number, seconds: number, body: { payload: Buffer; headers: Record<string, string> }, honourRetryAfter = false): Promise<Phase> {
+/** What one slice of a phase saw, before its statistics are taken over every round. */
+interface Slice {
+  seconds: number;
+  lat: number[];
+  shed: number;
+  other: number;
+  livez: number[];
+  readyz: number[];
+  rssPeak: number;
+}
+
+async function phase(url: string, pid: number, connections: number, seconds: number, body: { payload: Buffer; headers: Record<string, string> }, honourRetryAfter = false): Promise<Slice> {
   const lat: number[] = [];
   let shed = 0;
   let other = 0;
   const end = performance.now() + seconds * 1000;
   let rssPeak = rssOf(pid);
   const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rssOf(pid)); }, 100);
-  const probes: Record<'livez' | 'readyz', number[]> = { livez: [], readyz: [] };
-  const prober = (async () => {
-    while (performance.now() < end) {
-      for (const p of ['livez', 'readyz'] as const) {
-        const t0 = performance.now();
-        await fetch(`${url}/${p}`).then((r) => r.arrayBuffer()).catch(() => undefined);
-        probes[p].push(performance.now() - t0);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
+  // Probes from a thread of their own (probe-worker.ts): their time is the server's, not this event loop's.
+  const prober = new Promise<Record<'livez' | 'readyz', number[]>>((resolve, reject) => {
+    const w = new Worker(new URL('./probe-worker.js', import.meta.url), { workerData: { url, seconds } });
+    w.once('message', (m: Record<'livez' | 'readyz', number[]>) => { resolve(m); void w.terminate(); });
+    w.once('error', reject);
+  });
   await Promise.all(Array.from({ length: connections }, async () => {
     while (performance.now() < end) {
       const t0 = performance.now();
@@ -111,15 +127,22 @@ async function phase(url: string, pid: number, connections: number, seconds: num
       }
     }
   }));
-  await prober;
+  const probes = await prober;
   clearInterval(sampler);
-  lat.sort((a, b) => a - b);
-  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-  const lz = sorted(probes.livez);
-  const rz = sorted(probes.readyz);
+  return { seconds, lat, shed, other, livez: probes.livez, readyz: probes.readyz, rssPeak };
+}
+
+/** One phase's figures over all its slices. */
+function summarise(connections: number, slices: Slice[]): Phase {
+  const all = (pick: (s: Slice) => number[]) => slices.flatMap(pick).sort((a, b) => a - b);
+  const sum = (pick: (s: Slice) => number) => slices.reduce((n, s) => n + pick(s), 0);
+  const lat = all((s) => s.lat);
+  const lz = all((s) => s.livez);
+  const rz = all((s) => s.readyz);
+  const seconds = sum((s) => s.seconds);
   return {
-    connections, served: lat.length, shed, other, goodput: lat.length / seconds, p50: pct(lat, 0.5), p99: pct(lat, 0.99),
-    livezP99: pct(lz, 0.99), livezMax: lz[lz.length - 1] ?? NaN, readyzP99: pct(rz, 0.99), readyzMax: rz[rz.length - 1] ?? NaN, rssPeakMb: rssPeak / 1024 / 1024,
+    connections, served: lat.length, shed: sum((s) => s.shed) / seconds, other: sum((s) => s.other), goodput: lat.length / seconds, p50: pct(lat, 0.5), p99: pct(lat, 0.99),
+    livezP99: pct(lz, 0.99), livezP50: pct(lz, 0.5), readyzP99: pct(rz, 0.99), readyzP50: pct(rz, 0.5), rssPeakMb: Math.max(...slices.map((s) => s.rssPeak)) / 1024 / 1024,
   };
 }
 
@@ -127,6 +150,7 @@ export async function runOverloadBench(opts: OverloadOptions = {}): Promise<Arra
   const threads = opts.threads ?? 2;
   const base = opts.connections ?? 2 * threads;
   const seconds = opts.seconds ?? 15;
+  const rounds = Math.max(1, Math.floor(opts.rounds ?? 3));
   const galleryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dfg-bench-overload-'));
   const env = {
     DFG_GALLERY_DIR: galleryDir, DFG_MODELS_DIR: path.join(ROOT, 'models'), DFG_THREADS: String(threads), DFG_AUTO_CALIBRATE_MS: '0',
@@ -145,25 +169,35 @@ export async function runOverloadBench(opts: OverloadOptions = {}): Promise<Arra
     }
     const body = multipart([{ name: 'file', filename: 'probe.jpg', data: await jpeg(256, 256, 77, 90) }]);
     await phase(url, child.pid!, base, 3, body); // warm-up
-    const a = await phase(url, child.pid!, base, seconds, body);
-    const b = await phase(url, child.pid!, 4 * base, seconds, body);
-    const c = await phase(url, child.pid!, 4 * base, seconds, body, true);
+    // The three phases take turns, `rounds` times, each for its share of `seconds`: a machine whose
+    // other load changes during the run (a shared one) then weighs on all three alike.
+    const slices: Slice[][] = [[], [], []];
+    for (let r = 0; r < rounds; r++) {
+      slices[0]!.push(await phase(url, child.pid!, base, seconds / rounds, body));
+      slices[1]!.push(await phase(url, child.pid!, 4 * base, seconds / rounds, body));
+      slices[2]!.push(await phase(url, child.pid!, 4 * base, seconds / rounds, body, true));
+    }
+    const a = summarise(base, slices[0]!);
+    const b = summarise(4 * base, slices[1]!);
+    const c = summarise(4 * base, slices[2]!);
     const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
     const r2 = (x: number, y: number) => f(x / y, 2);
     const rows: Array<Record<string, string>> = [
       { metric: 'connections', saturated: String(a.connections), '4x, retry at once': String(b.connections), 'ratio': '4.00', '4x, Retry-After honoured': String(c.connections), 'ratio ': '4.00', target: '' },
       { metric: 'served attributions/s', saturated: f(a.goodput), '4x, retry at once': f(b.goodput), 'ratio': r2(b.goodput, a.goodput), '4x, Retry-After honoured': f(c.goodput), 'ratio ': r2(c.goodput, a.goodput), target: '>= 0.90' },
-      { metric: 'shed (503) /s', saturated: f(a.shed / seconds), '4x, retry at once': f(b.shed / seconds), 'ratio': '', '4x, Retry-After honoured': f(c.shed / seconds), 'ratio ': '', target: '' },
+      { metric: 'shed (503) /s', saturated: f(a.shed), '4x, retry at once': f(b.shed), 'ratio': '', '4x, Retry-After honoured': f(c.shed), 'ratio ': '', target: '' },
       { metric: 'served p50 ms', saturated: f(a.p50), '4x, retry at once': f(b.p50), 'ratio': r2(b.p50, a.p50), '4x, Retry-After honoured': f(c.p50), 'ratio ': r2(c.p50, a.p50), target: '' },
       { metric: 'served p99 ms', saturated: f(a.p99), '4x, retry at once': f(b.p99), 'ratio': r2(b.p99, a.p99), '4x, Retry-After honoured': f(c.p99), 'ratio ': r2(c.p99, a.p99), target: '<= 2.00' },
-      { metric: '/livez p99 (max) ms', saturated: `${f(a.livezP99)} (${f(a.livezMax)})`, '4x, retry at once': `${f(b.livezP99)} (${f(b.livezMax)})`, 'ratio': '', '4x, Retry-After honoured': `${f(c.livezP99)} (${f(c.livezMax)})`, 'ratio ': '', target: '< 100' },
-      { metric: '/readyz p99 (max) ms', saturated: `${f(a.readyzP99)} (${f(a.readyzMax)})`, '4x, retry at once': `${f(b.readyzP99)} (${f(b.readyzMax)})`, 'ratio': '', '4x, Retry-After honoured': `${f(c.readyzP99)} (${f(c.readyzMax)})`, 'ratio ': '', target: '< 100' },
+      { metric: '/livez p99 (p50) ms', saturated: `${f(a.livezP99)} (${f(a.livezP50)})`, '4x, retry at once': `${f(b.livezP99)} (${f(b.livezP50)})`, 'ratio': '', '4x, Retry-After honoured': `${f(c.livezP99)} (${f(c.livezP50)})`, 'ratio ': '', target: '< 100' },
+      { metric: '/readyz p99 (p50) ms', saturated: `${f(a.readyzP99)} (${f(a.readyzP50)})`, '4x, retry at once': `${f(b.readyzP99)} (${f(b.readyzP50)})`, 'ratio': '', '4x, Retry-After honoured': `${f(c.readyzP99)} (${f(c.readyzP50)})`, 'ratio ': '', target: '< 100' },
       { metric: 'server RSS peak MB', saturated: f(a.rssPeakMb, 0), '4x, retry at once': f(b.rssPeakMb, 0), 'ratio': r2(b.rssPeakMb, a.rssPeakMb), '4x, Retry-After honoured': f(c.rssPeakMb, 0), 'ratio ': r2(c.rssPeakMb, a.rssPeakMb), target: 'bounded' },
       { metric: 'other statuses', saturated: String(a.other), '4x, retry at once': String(b.other), 'ratio': '', '4x, Retry-After honoured': String(c.other), 'ratio ': '', target: '0' },
     ];
     return rows;
   } finally {
-    child.kill('SIGKILL');
+    // A profiled server stops gracefully, so that its profiles are written.
+    if (CPU_PROF_DIR) await new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); });
+    else child.kill('SIGKILL');
     fs.rmSync(galleryDir, { recursive: true, force: true });
   }
 }

@@ -40,6 +40,8 @@ declare module 'fastify' {
     orScope?: Scope;
     /** Multipart upload form, documented in OpenAPI: one file or several. */
     multipart?: 'file' | 'files';
+    /** A health probe (/livez, /readyz): counted, never timed or logged per request. */
+    probe?: boolean;
   }
 }
 

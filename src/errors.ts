@@ -46,7 +46,7 @@ export const ERRORS = {
   DFG_ERR_AUTH_INVALID_KEY: { status: 401, message: 'Invalid API key', doc: 'The key matches no configured key.' },
   DFG_ERR_AUTH_FORBIDDEN: { status: 403, message: 'API key lacks the scope %s', doc: 'The key is valid but not for this route.' },
   // server state
-  DFG_ERR_SERVER_OVERLOADED: { status: 503, message: 'Server overloaded: %s', doc: 'Admission control shed the request before reading its body (uploads in flight at DFG_MAX_INFLIGHT_UPLOADS, inference queue at DFG_MAX_QUEUE, or DFG_UPLOAD_BUDGET_BYTES in use); retry after the Retry-After header.' },
+  DFG_ERR_SERVER_OVERLOADED: { status: 503, message: 'Server overloaded: %s', doc: 'Admission control shed the request before reading its body (uploads in flight at DFG_MAX_INFLIGHT_UPLOADS for DFG_ADMISSION_WAIT_MS, inference queue at DFG_MAX_QUEUE, or DFG_UPLOAD_BUDGET_BYTES in use); retry after the Retry-After header.' },
   DFG_ERR_RATE_LIMITED: { status: 429, message: 'Rate limit of %s requests per minute exceeded', doc: 'The API key (without keys: the client address) made more than DFG_RATE_LIMIT_PER_MIN requests in the last minute; retry after the Retry-After header.' },
   DFG_ERR_SERVER_NOT_READY: { status: 503, message: 'Server not ready: %s', doc: 'Model or index still loading.' },
   DFG_ERR_INTERNAL: { status: 500, message: 'Internal error', doc: 'Unexpected failure; details are in the server log under the request id.' },
@@ -85,6 +85,7 @@ export const ERRORS = {
   DFG_ERR_STORE_UNAVAILABLE: { status: 503, message: 'Gallery store unavailable: %s', doc: 'The shared PostgreSQL store (DFG_STORE) cannot be reached; nothing was written. Attribution keeps answering from memory meanwhile, and writes work again once it is back. Retry.' },
   // batch jobs (per-item codes in job errors and results)
   DFG_ERR_URL_FETCH_FAILED: { status: 502, message: 'Fetching %s failed: %s', doc: 'Batch job item: an image URL could not be downloaded (network error, timeout, non-200 status).' },
+  DFG_ERR_IMPORT_INTERRUPTED: { status: 500, message: 'The process running this import stopped before it reported: %s', doc: 'Import job: the API process that held the bundle died or was killed. An import lands whole or not at all: look for the bundle\'s algorithms (GET /v1/algorithms) and post the bundle again if they are missing (onConflict=merge adds only what is not there).' },
   DFG_ERR_JOB_CHUNK_FAILED: { status: 500, message: 'Chunk %s failed after %s attempt(s): %s', doc: 'Batch job item: its chunk kept failing (worker crashes, infrastructure errors) and was given up; resubmit these images.' },
   // signed gallery bundles (dfg gallery export | import)
   DFG_ERR_BUNDLE_MALFORMED: { status: 400, message: 'Bundle rejected: %s', doc: 'Import: not a bundle tar, an unexpected or missing entry, a manifest that fails its schema, or contents that disagree with the manifest; nothing written.' },

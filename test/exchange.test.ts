@@ -143,8 +143,8 @@ t.test('export two algorithms, import them under the same and under another mode
       const p = await site(t, 'residual-v2', url);
       p.gallery.expectSwitch({ list: 'another-model', at: new Date(0).toISOString(), forced: false });
       const failed = await importBundle(p, fullBytes, { trust }).catch((e: unknown) => e);
-      t.ok(isDfgError(failed, 'DFG_ERR_MODEL_SWITCHED'), 'the store refuses the samples midway');
-      t.same(await counts(p.gallery), { algorithms: 0, samples: 0 }, 'what the import created is gone');
+      t.ok(isDfgError(failed, 'DFG_ERR_MODEL_SWITCHED'), 'the store refuses the import');
+      t.same(await counts(p.gallery), { algorithms: 0, samples: 0 }, 'nothing of it landed');
       p.gallery.expectSwitch(undefined);
       const r = await importBundle(p, fullBytes, { trust });
       t.match(r, { created: 6, models: { 'residual-v2': 'bundle' } });
@@ -237,12 +237,12 @@ t.test('export two algorithms, import them under the same and under another mode
     t.same(await counts(b.gallery), { algorithms: 0, samples: 0 }, 'nothing written by any refused bundle');
 
     await refuse(await repack((m) => { m.algorithms[1]!.name = m.algorithms[0]!.name.toUpperCase(); }), 'DFG_ERR_BUNDLE_MALFORMED', 'two algorithms of one name');
-    // A write that fails midway (another process switched the gallery's models after the first
-    // algorithm was created): what the import created is removed.
+    // A write the store refuses (another process switched the gallery's models): the import's one
+    // transaction lands nothing, not even the first algorithm.
     b.gallery.expectSwitch({ list: 'another-model', at: new Date(0).toISOString(), forced: false });
     await refuse(plainBytes, 'DFG_ERR_MODEL_SWITCHED', 'the store refuses the samples midway');
     b.gallery.expectSwitch(undefined);
-    t.same(await counts(b.gallery), { algorithms: 0, samples: 0 }, 'the algorithm created before the failure is gone');
+    t.same(await counts(b.gallery), { algorithms: 0, samples: 0 }, 'no algorithm of it landed');
     t.match(await importBundle(b, plainBytes, { trust }), { created: 6 }, 'and the same bundle imports afterwards');
   });
 });

@@ -49,8 +49,9 @@ t.test('request log: credential query values redacted, x-request-id bounded', as
   const { app } = await buildTestApp(t, { logger: createLogger(testConfig({ LOG_LEVEL: 'info' }), log.stream) });
   await app.inject({ method: 'GET', url: '/v1/algorithms?key=sekrit-key-value&api_key=other-secret', headers: { 'x-request-id': 'client-id-123' } });
   const long = 'x'.repeat(5000);
-  await app.inject({ method: 'GET', url: '/livez', headers: { 'x-request-id': long } });
-  await app.inject({ method: 'GET', url: '/livez', headers: { 'x-request-id': 'bad id\n{"forged":1}' } });
+  // (Not /livez: health probes write no log line.)
+  await app.inject({ method: 'GET', url: '/v1/algorithms', headers: { 'x-request-id': long } });
+  await app.inject({ method: 'GET', url: '/v1/algorithms', headers: { 'x-request-id': 'bad id\n{"forged":1}' } });
   await new Promise((r) => setTimeout(r, 50));
   const lines = log.lines().filter((l) => l.msg === 'request completed');
   t.equal(lines.length, 3);

@@ -10,6 +10,10 @@ import { generatorImage } from './helpers/images.js';
 import { generateKey } from '../src/http/plugins/auth.js';
 import { createSigningKey } from '../src/exchange/index.js';
 import { enrolImages } from '../src/use-cases/enrol.js';
+import { Redis } from 'ioredis';
+import { createJobStore } from '../src/jobs/store.js';
+import { newJobId } from '../src/jobs/queue.js';
+import { REDIS_URL } from './helpers/jobs.js';
 
 t.test('export from one server, import into another', async (t) => {
   const dir = tempDir('dfg-http-exchange-');
@@ -130,4 +134,17 @@ t.test('export from one server, import into another', async (t) => {
   // And in the request on request: 200.
   t.match((await postC(bundle, '?onConflict=skip&async=false')).json(), { skipped: 4, created: 0 });
   t.same(spooled(), []);
+
+  // An import job whose process died (its bundle file went with it) reads as failed once its owner
+  // key lapses; that of a live runner is there.
+  const prefix = `dfgtest-import-${process.pid}`;
+  const redis = new Redis(REDIS_URL);
+  t.teardown(() => redis.quit());
+  t.equal((await redis.keys(`${prefix}:import-owner:*`)).length, 1, 'the live runner renews its owner key');
+  const jobs = createJobStore(redis, { prefix, keepSeconds: 60, keepCount: 100 });
+  const orphan = newJobId();
+  await jobs.create({ id: orphan, kind: 'import', source: { type: 'bundle', name: 'lost.dfgb' }, total: 4, chunks: 1 });
+  await jobs.progress(orphan, { owner: 'imports.gone.1.deadbeef' });
+  const lost = (await c.app.inject({ method: 'GET', url: `/v1/jobs/${orphan}`, headers: as(admin) })).json();
+  t.match(lost, { state: 'failed', counts: { error: 1 }, errors: { total: 1, items: [{ name: 'lost.dfgb', code: 'DFG_ERR_IMPORT_INTERRUPTED' }] } }, 'a dead owner\'s import job fails instead of waiting forever');
 });

@@ -218,3 +218,42 @@ for (const [kind, open] of backends) {
     t.equal(await s.hasBundles(), false);
   });
 }
+
+for (const [kind, open] of backends) {
+  t.test(`${kind}: an import lands whole or not at all`, async (t) => {
+    const s = await open(t);
+    const existing = await s.createAlgorithm(alg('Existing'));
+    await s.addSamples(existing.id, items(1, 8, 20));
+    const bundle = { sha256: 'ef'.repeat(32), publisher: 'org-b', keyFingerprint: '01'.repeat(32), software: 'deepfake-genome', exportedAt: '2026-02-03T04:05:06.000Z' };
+    const before = { seq: await s.maxSeq(), samples: await s.countSamples(), algorithms: (await s.listAlgorithms(10, 0)).total };
+    const created = items(3, 8, 21, 1);
+    const merged = items(2, 8, 22, 2);
+    const parts = (mergeInto: string) => [
+      { create: { input: alg('Imported'), sourceId: 'alg_far' }, items: created.map((sample, i) => ({ sample, sourceId: `smp_c${i}` })) },
+      { algorithmId: mergeInto, items: merged.map((sample, i) => ({ sample, sourceId: `smp_m${i}` })) },
+    ];
+
+    // The second part fails after the first one's algorithm and samples were written in the transaction.
+    await t.rejects(s.applyImport(bundle, parts('alg_gone')), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
+    t.same({ seq: await s.maxSeq(), samples: await s.countSamples(), algorithms: (await s.listAlgorithms(10, 0)).total }, before, 'nothing of it landed, not even the change log');
+    t.equal(await s.hasBundles(), false, 'nor the bundle\'s record');
+    await t.rejects(s.applyImport(bundle, parts(existing.id), { keptBytes: ['aa'.repeat(32)] }), { code: 'DFG_ERR_IMAGE_NOT_KEPT' }, 'bytes that must be kept are checked under the lock');
+    t.same((await s.listAlgorithms(10, 0)).total, before.algorithms);
+
+    const applied = await s.applyImport(bundle, parts(existing.id));
+    t.equal(applied.recorded, true);
+    t.same(applied.parts.map((p) => [p.created, p.results.length]), [[true, 3], [false, 2]]);
+    t.equal(applied.parts[1]!.algorithmId, existing.id);
+    t.same(applied.parts[0]!.results.map((r) => r.sample.provenance?.sourceId), ['smp_c0', 'smp_c1', 'smp_c2'], 'every sample names the bundle\'s record');
+    t.equal((await s.getAlgorithm(applied.parts[0]!.algorithmId))?.provenance?.bundleId, applied.bundle.id);
+    t.equal(await s.countSamples(), before.samples + 5);
+
+    // Again: every sample a duplicate, no new algorithm (merge into both): nothing added, the record stays as it was.
+    const again = await s.applyImport(bundle, [{ algorithmId: applied.parts[0]!.algorithmId, items: created.map((sample, i) => ({ sample, sourceId: `smp_c${i}` })) }]);
+    t.same({ recorded: again.recorded, id: again.bundle.id, dup: again.parts[0]!.results.every((r) => r.duplicate) }, { recorded: false, id: applied.bundle.id, dup: true });
+    // A new bundle that adds nothing leaves no record behind.
+    const empty = await s.applyImport({ ...bundle, sha256: '23'.repeat(32) }, [{ algorithmId: existing.id, items: merged.map((sample, i) => ({ sample, sourceId: `smp_m${i}` })) }]);
+    t.equal(empty.recorded, false);
+    t.equal((await s.listAlgorithms(10, 0)).total, before.algorithms + 1);
+  });
+}

@@ -39,6 +39,7 @@ export const ConfigSchema = Type.Object({
   DFG_MAX_PIXELS: Int(1, 1 << 30, 40_000_000, 'Largest accepted width x height (decompression bomb guard).'),
   DFG_MAX_FILES: Int(1, 1000, 32, 'Most image files per multipart request.'),
   DFG_THREADS: Int(0, 256, 0, 'Inference worker threads; 0 = one per core.'),
+  DFG_INFERENCE_NICE: Int(0, 19, 10, 'Added to the nice value of the inference threads (Linux; a nice value is per thread there): the event loop (health probes, admission, uploads, answers) then gets a busy core first, inference still every idle one. 0 = same priority.'),
   DFG_MAX_QUEUE: Int(1, 100_000, 64, 'Images waiting for inference before requests are shed with 503.'),
   DFG_SNAPSHOT_EVERY: Int(1, 10_000_000, 1000, 'Write an index snapshot after this many new samples.'),
   DFG_EF_SEARCH: Int(1, 4096, 128, 'HNSW search breadth (ef); at least DFG_K is used. Higher = better recall, slower search.'),
@@ -55,6 +56,7 @@ export const ConfigSchema = Type.Object({
   DFG_MAX_REQUESTS_PER_SOCKET: Int(0, 1_000_000, 0, 'Most requests one keep-alive connection may carry before it is closed; 0 = no limit.'),
   DFG_UPLOAD_BUDGET_BYTES: Int(1024 * 1024, 64 * 1024 ** 3, 256 * 1024 * 1024, 'Upload bytes all requests together may hold in memory: a declared Content-Length is reserved before the body is read, chunked bodies are charged as they stream; past it, uploads get 503.'),
   DFG_MAX_INFLIGHT_UPLOADS: Int(0, 100_000, 0, 'Image uploads admitted at once (reading, queued or embedding); more get 503 before their body is read. 0 = 4 per inference thread, at least 8.'),
+  DFG_ADMISSION_WAIT_MS: Int(0, 10_000, 250, 'How long an image upload that finds DFG_MAX_INFLIGHT_UPLOADS taken waits for a slot (newest first, at most 4 per slot) before it gets 503; its body is not read meanwhile. 0 = shed at once.'),
   DFG_RATE_LIMIT_PER_MIN: Int(0, 10_000_000, 0, 'Requests per minute one API key (without keys: one client address) may make on /v1 routes; more get 429. 0 = no limit.'),
   DFG_PROTECT_OPS: Type.Boolean({ default: false, description: 'With API keys configured, /metrics and /docs (the OpenAPI UI and spec) need a key with the admin scope; false: they stay public.' }),
   // batch jobs (src/jobs)

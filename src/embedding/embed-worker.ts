@@ -5,6 +5,7 @@
  * vector buffer transferred, or `{ ok: false, error: { code, message } }` for `reviveError`.
  */
 import { isMainThread, parentPort, threadId, workerData } from 'node:worker_threads';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { setDecoderConcurrency } from './decode.js';
@@ -16,6 +17,7 @@ import {
 async function start(): Promise<(task: EmbedTask) => Promise<unknown>> {
   if (isMainThread) throw new Error('embed-worker runs only in the embedding pool\'s worker threads; import pool.js or index.js instead');
   const data = workerData as EmbedWorkerData;
+  if (data.nice) lowerThreadPriority(data.nice);
   // The pool runs one worker per core; more libvips threads per decode would only contend.
   setDecoderConcurrency(1);
   let loaded: LoadedModel[] | null = null;
@@ -47,6 +49,20 @@ async function start(): Promise<(task: EmbedTask) => Promise<unknown>> {
       return { ok: false, error: serialiseError(err), taskMs: performance.now() - t0 } satisfies EmbedReply;
     }
   };
+}
+
+/**
+ * On Linux a nice value belongs to a thread: this lowers the priority of this inference thread
+ * (and of the threads it starts later, which inherit it), not of the event loop that answers
+ * health probes and admits uploads. Elsewhere setpriority would renice the whole process: skipped.
+ */
+function lowerThreadPriority(by: number): void {
+  if (process.platform !== 'linux') return;
+  try {
+    os.setPriority(Math.min(19, os.getPriority() + by));
+  } catch {
+    // Not permitted (a sandbox without setpriority): inference runs at the process priority.
+  }
 }
 
 // Piscina awaits a promised default export before it marks the worker ready, so the model is

@@ -27,6 +27,8 @@ export interface EmbedderOptions {
   models?: ModelChoice[];
   /** Worker threads (one per core is the usual choice); each holds its own session. */
   threads: number;
+  /** Added to the worker threads' nice value (Linux only; default 0). */
+  nice?: number;
   /** Images allowed to wait for a worker before `embed` sheds load. */
   maxQueue: number;
   limits: DecodeLimits;
@@ -95,6 +97,7 @@ export async function createEmbedder(opts: EmbedderOptions): Promise<Embedder> {
     modelIds: ids,
     limits: { maxBytes: opts.limits.maxBytes, maxPixels: opts.limits.maxPixels },
     threads: opts.threads,
+    ...(opts.nice ? { nice: opts.nice } : {}),
     maxQueue: opts.maxQueue,
     readyTimeoutMs: opts.readyTimeoutMs,
     onWorkerError: opts.onWorkerError,

@@ -55,7 +55,7 @@ const MAX_RETRY_AFTER_S = 120;
 export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool> {
   const threads = Math.max(1, Math.floor(opts.threads));
   const maxQueue = Math.max(0, Math.floor(opts.maxQueue));
-  const workerData: EmbedWorkerData = { modelsDir: opts.modelsDir, modelIds: opts.modelIds, limits: opts.limits };
+  const workerData: EmbedWorkerData = { modelsDir: opts.modelsDir, modelIds: opts.modelIds, limits: opts.limits, ...(opts.nice ? { nice: opts.nice } : {}) };
   const pool = new Piscina({
     filename: fileURLToPath(new URL('./embed-worker.js', import.meta.url)),
     minThreads: threads,

@@ -14,6 +14,8 @@ export interface EmbedWorkerData {
   /** Every worker loads all of them; an image is decoded once and embedded by each. */
   modelIds: string[];
   limits: DecodeLimits;
+  /** Added to each worker thread's nice value (Linux; 0: none): inference yields the cores to the event loop. */
+  nice?: number;
 }
 
 export interface EmbedTask {

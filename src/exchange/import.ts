@@ -2,13 +2,14 @@
  * Importing a signed bundle, all or nothing: the bundle is verified (read.ts), vectors of a served
  * model are taken as they are when the bundle holds that model id and version, and otherwise
  * embedded from the bundle's image bytes; only once every sample has its vectors is anything
- * written, and a write that fails midway removes what this import created. Each imported sample
+ * written, in one store transaction (GalleryStore.applyImport), so an import lands whole or not at
+ * all, also when the process is killed half way. Each imported sample
  * and created algorithm records its provenance (the bundle, its publisher and key, the id it had
  * in the exporting gallery) in the store.
  */
 import type { Embedder } from '../embedding/index.js';
-import { dfgError, isDfgError } from '../errors.js';
-import type { Gallery } from '../gallery/gallery.js';
+import { dfgError } from '../errors.js';
+import type { Gallery, ImportPartInput } from '../gallery/gallery.js';
 import type { AlgorithmRecord, AuditNote, SampleInput } from '../gallery/types.js';
 import { MAX_FILENAME_LENGTH, MAX_NAME_LENGTH, MAX_PAGE_LIMIT } from '../gallery/validate.js';
 import type { TrustList } from './format.js';
@@ -27,8 +28,8 @@ export interface ImportOptions {
   embedBatch?: number;
   /**
    * Called as the import advances: `verified` once the bundle passed every check (`total`: its
-   * samples), then while images are embedded (`done` of `total` images) and while samples are
-   * written (`done` of `total` samples applied).
+   * samples), then while images are embedded (`done` of `total` images), and for the write
+   * (`total` samples to apply): once as its transaction begins (`done` 0), once as it committed.
    */
   onProgress?: (p: ImportProgress) => void;
   /** Who imports: each write and the closing `bundle.import` row of the audit trail name it. */
@@ -183,110 +184,76 @@ export async function importVerifiedBundle(parts: { gallery: Gallery; embedder: 
       progress({ phase: 'embedding', done: Math.min(shas.length, i + batch), total: shas.length });
     }
   }
-  // The bundle's record: written first, as every imported row names it (an undo removes it again when this import created it).
-  const { bundle: record, created: newRecord } = await gallery.recordBundle({
-    sha256: bundle.sha256, publisher: bundle.publisher, keyFingerprint: bundle.keyFingerprint, software: manifest.exporter.software, exportedAt: manifest.createdAt,
-  });
-  const itemOf = (row: number): SampleInput => {
+  // Every part with its samples; the bundle's record becomes their origin in the store's transaction.
+  const itemOf = (row: number): { sample: Omit<SampleInput, 'origin'>; sourceId: string } => {
     const s = samples[row]!;
     const vectors: Record<string, Float32Array> = {};
     for (const m of served) vectors[m.id] = sources[m.id] === 'bundle' ? bundle.vectors.get(m.id)![row]! : embedded.get(s.sha256)![m.id]!;
     return {
-      sha256: s.sha256, vectors, width: s.width, height: s.height,
-      ...(s.filename ? { filename: s.filename.slice(0, MAX_FILENAME_LENGTH) } : {}),
-      origin: { bundleId: record.id, sourceId: s.id },
+      sample: { sha256: s.sha256, vectors, width: s.width, height: s.height, ...(s.filename ? { filename: s.filename.slice(0, MAX_FILENAME_LENGTH) } : {}) },
+      sourceId: s.id,
     };
   };
-  const items = new Map(plans.map((p) => [p.index, p.rows.map(itemOf)]));
-  // Every write of the import says which bundle brought it.
-  const audit: AuditNote = { keyId: opts.audit?.keyId ?? null, context: { ...opts.audit?.context, import: record.id } };
-  const toWrite = plans.reduce((n, p) => n + p.rows.length, 0);
+  const written = plans.filter((p) => p.action !== 'skipped');
+  const toApply: ImportPartInput[] = written.map((p) => {
+    const a = manifest.algorithms[p.index]!;
+    return p.existing
+      ? { algorithmId: p.existing.id, items: p.rows.map(itemOf) }
+      : {
+        create: { input: { name: p.galleryName, forgeryType: a.forgeryType, architecture: a.architecture, description: a.description, reference: a.reference }, sourceId: a.id },
+        items: p.rows.map(itemOf),
+      };
+  });
+  const toWrite = toApply.reduce((n, p) => n + p.items.length, 0);
 
-  // Writes, undone on failure.
-  const createdAlgorithms: string[] = [];
-  const createdSamples: Array<{ algorithmId: string; sampleId: string }> = [];
+  // Image bytes first, a few at a time, read from the bundle as they are kept (bytes no sample
+  // names after a failure are swept as orphans); then one transaction for every row.
+  const shasWritten = [...new Set(toApply.flatMap((p) => p.items.map((it) => it.sample.sha256)))].filter((s) => bundle.images.has(s));
+  if (gallery.keepsImages) {
+    for (let i = 0; i < shasWritten.length; i += 16) {
+      const chunk = shasWritten.slice(i, i + 16);
+      await gallery.keepImages(await Promise.all(chunk.map(async (s) => ({ sha256: s, bytes: await bundle.readImage(s) }))));
+    }
+  }
+  progress({ phase: 'writing', done: 0, total: toWrite });
+  const applied = await gallery.applyImport(
+    { sha256: bundle.sha256, publisher: bundle.publisher, keyFingerprint: bundle.keyFingerprint, software: manifest.exporter.software, exportedAt: manifest.createdAt },
+    toApply,
+    {
+      keptBytes: shasWritten,
+      // Audited in the same transaction: each algorithm it creates, each part's samples, and the import as a whole.
+      audit: {
+        note: opts.audit,
+        detail: {
+          bundleSha256: bundle.sha256, publisher: bundle.publisher, keyFingerprint: bundle.keyFingerprint, models: sources, total: samples.length,
+          skipped: plans.filter((p) => p.action === 'skipped').reduce((n, p) => n + manifest.algorithms[p.index]!.samples.length, 0), reembedded: embedded.size,
+        },
+      },
+    },
+  );
+  progress({ phase: 'writing', done: toWrite, total: toWrite });
+
   const summary: ImportSummary = {
-    bundleId: record.id, bundleSha256: bundle.sha256, publisher: bundle.publisher, keyFingerprint: bundle.keyFingerprint, models: sources, algorithms: [],
+    bundleId: applied.bundle.id, bundleSha256: bundle.sha256, publisher: bundle.publisher, keyFingerprint: bundle.keyFingerprint, models: sources, algorithms: [],
     total: samples.length, created: 0, duplicates: 0, skipped: 0, reembedded: embedded.size,
   };
-  let applied = 0;
-  try {
-    // Image bytes a few at a time, read from the bundle as they are kept.
-    const shasWritten = [...new Set(plans.flatMap((p) => p.rows.map((r) => samples[r]!.sha256)))].filter((s) => bundle.images.has(s));
-    if (gallery.keepsImages) {
-      for (let i = 0; i < shasWritten.length; i += 16) {
-        const chunk = shasWritten.slice(i, i + 16);
-        await gallery.keepImages(await Promise.all(chunk.map(async (s) => ({ sha256: s, bytes: await bundle.readImage(s) }))));
-      }
+  let w = 0;
+  for (const p of plans) {
+    const a = manifest.algorithms[p.index]!;
+    const out: ImportedAlgorithm = { name: a.name, action: p.action, galleryName: p.galleryName, created: 0, duplicates: p.known ?? 0 };
+    summary.algorithms.push(out);
+    if (p.action === 'skipped') {
+      summary.skipped += a.samples.length;
+      continue;
     }
-    progress({ phase: 'writing', done: 0, total: toWrite });
-    for (const p of plans) {
-      const a = manifest.algorithms[p.index]!;
-      const out: ImportedAlgorithm = { name: a.name, action: p.action, galleryName: p.galleryName, created: 0, duplicates: p.known ?? 0 };
-      summary.algorithms.push(out);
-      if (p.action === 'skipped') {
-        summary.skipped += a.samples.length;
-        continue;
-      }
-      let target = p.existing;
-      if (!target) {
-        target = await gallery.createAlgorithm(
-          { name: p.galleryName, forgeryType: a.forgeryType, architecture: a.architecture, description: a.description, reference: a.reference },
-          { origin: { bundleId: record.id, sourceId: a.id }, audit },
-        );
-        createdAlgorithms.push(target.id);
-      }
-      out.id = target.id;
-      const list = items.get(p.index)!;
-      // Samples whose bytes the bundle carries are kept like enrolled ones; the others are stored
-      // without bytes (not re-embeddable later), as a bundle without images cannot give them.
-      const batches = [true, false].flatMap((kept) => {
-        const group = list.filter((it) => bundle.images.has(it.sha256) === kept);
-        const out: Array<{ kept: boolean; items: SampleInput[] }> = [];
-        for (let i = 0; i < group.length; i += MAX_PAGE_LIMIT) out.push({ kept, items: group.slice(i, i + MAX_PAGE_LIMIT) });
-        return out;
-      });
-      for (const b of batches) {
-        const added = await gallery.addSamples(target.id, b.items, { requireKeptBytes: b.kept && gallery.keepsImages, audit });
-        for (const r of added) {
-          if (r.duplicate) out.duplicates++;
-          else {
-            out.created++;
-            if (p.existing) createdSamples.push({ algorithmId: target.id, sampleId: r.sample.id });
-          }
-        }
-        applied += b.items.length;
-        progress({ phase: 'writing', done: applied, total: toWrite });
-      }
-      summary.created += out.created;
-      summary.duplicates += out.duplicates;
+    const done = applied.parts[w++]!;
+    out.id = done.algorithmId;
+    for (const r of done.results) {
+      if (r.duplicate) out.duplicates++;
+      else out.created++;
     }
-  } catch (err) {
-    await undo(gallery, createdAlgorithms, createdSamples, newRecord ? record.id : null, { ...audit, context: { ...audit.context, undo: true } });
-    throw err;
-  }
-  // A bundle that added nothing (every sample a duplicate, or skipped) leaves no record behind.
-  const added = summary.created > 0 || createdAlgorithms.length > 0;
-  if (newRecord && !added) await gallery.forgetBundle(record.id);
-  // The import as a whole, once all of it committed (each of its writes has its own row already).
-  if (added) {
-    await gallery.appendAudit('bundle.import', record.id, {
-      bundleSha256: summary.bundleSha256, publisher: summary.publisher, keyFingerprint: summary.keyFingerprint, models: summary.models,
-      total: summary.total, created: summary.created, duplicates: summary.duplicates, skipped: summary.skipped, reembedded: summary.reembedded,
-      algorithms: summary.algorithms.map((a) => ({ name: a.name, action: a.action, id: a.id ?? null, created: a.created })),
-    }, opts.audit);
+    summary.created += out.created;
+    summary.duplicates += out.duplicates;
   }
   return summary;
-}
-
-/** Removes what a failed import wrote; what cannot be removed (the store is gone) stays for a later delete. */
-async function undo(gallery: Gallery, algorithms: string[], samples: Array<{ algorithmId: string; sampleId: string }>, bundleId: string | null, audit: AuditNote): Promise<void> {
-  for (const s of samples) await gallery.deleteSample(s.algorithmId, s.sampleId, audit).catch(ignoreGone);
-  for (const id of algorithms) await gallery.deleteAlgorithm(id, audit).catch(ignoreGone);
-  if (bundleId) await gallery.forgetBundle(bundleId);
-}
-
-function ignoreGone(err: unknown): void {
-  if (isDfgError(err, 'DFG_ERR_ALGORITHM_NOT_FOUND') || isDfgError(err, 'DFG_ERR_SAMPLE_NOT_FOUND')) return;
-  throw err;
 }

@@ -18,7 +18,6 @@ import type {
   AuditQuery,
   AuditRecord,
   BundleInput,
-  BundleRecord,
   CalibrationInput,
   CalibrationRecord,
   EffectiveThresholds,
@@ -36,6 +35,18 @@ import type {
   SampleRecord,
   SwitchRecord,
 } from './types.js';
+import type { ImportApplied, ImportAudit } from './store/api.js';
+
+export type { ImportApplied, ImportAudit };
+
+/** One algorithm of an import: created (with its id in the exporting gallery) or an existing one merged into. */
+export interface ImportPartInput {
+  create?: { input: AlgorithmInput; sourceId: string };
+  /** The existing algorithm merged into (when not `create`). */
+  algorithmId?: string;
+  /** Its samples (without origin: the bundle's record becomes it), each with its id in the exporting gallery. */
+  items: ReadonlyArray<{ sample: Omit<SampleInput, 'origin'>; sourceId: string }>;
+}
 
 export interface GalleryOptions {
   /** Data directory; created if missing. Holds `gallery.sqlite` (unless `store` is set) and `index/<index key>.{hnsw,json}`. */
@@ -123,13 +134,12 @@ export interface Gallery {
    */
   createAlgorithm(input: AlgorithmInput, opts?: { origin?: Origin; audit?: AuditNote }): Promise<AlgorithmRecord>;
   /**
-   * Records a signed bundle something is imported from (one row per bundle file, by sha256), so
-   * samples and algorithms can name it in their `origin`; `created` is false when it was recorded
-   * before.
+   * Imports a verified bundle in one store transaction: its record, the algorithms it creates and
+   * every part's samples land whole or not at all (a crash half way leaves nothing). Checks every
+   * part and item first; `keptBytes`: the image bytes written beforehand (keepImages) that must
+   * still be there at the commit.
    */
-  recordBundle(input: BundleInput): Promise<{ bundle: BundleRecord; created: boolean }>;
-  /** Removes a recorded bundle that nothing names (an import undone). */
-  forgetBundle(bundleId: string): Promise<void>;
+  applyImport(bundle: BundleInput, parts: readonly ImportPartInput[], opts?: { keptBytes?: readonly string[]; audit?: ImportAudit }): Promise<ImportApplied>;
   /**
    * Provenance of those of the samples that were imported (for attribution evidence). Galleries
    * without any import answer from memory; the others with one store read. null while the store

@@ -28,6 +28,7 @@ import {
   checkOrigin,
   checkPage,
   checkSampleItems,
+  checkSourceId,
   checkSha256,
   checkVector,
   invalid,
@@ -121,16 +122,21 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return { ...alg, sampleCount: 0 };
     },
 
-    async recordBundle(input) {
+    async applyImport(bundle, parts, importOpts) {
       open();
-      const res = await store.recordBundle(checkBundleInput(input));
-      bundlesSeen = { any: true, at: Date.now() };
-      return res;
-    },
-
-    async forgetBundle(bundleId) {
-      open();
-      await store.forgetBundle(checkId(bundleId, 'bundleId'));
+      const checkedBundle = checkBundleInput(bundle);
+      const checked = parts.map((p, i) => {
+        const items = checkSampleItems(models, p.items.map((it) => ({ ...it.sample })));
+        const withSource = items.map((sample, j) => ({ sample, sourceId: checkSourceId(p.items[j]!.sourceId, `parts[${i}].items[${j}].sourceId`) }));
+        return p.create
+          ? { create: { input: checkAlgorithmInput(p.create.input), sourceId: checkSourceId(p.create.sourceId, `parts[${i}].sourceId`) }, items: withSource }
+          : { algorithmId: checkId(p.algorithmId, 'algorithmId'), items: withSource };
+      });
+      // Under the write lock: no other process switched models, and the bytes written beforehand are still kept.
+      const applied = await store.applyImport(checkedBundle, checked, { fence: switchFence, keptBytes: keepImages ? (importOpts?.keptBytes ?? []) : [] }, importOpts?.audit);
+      if (applied.recorded) bundlesSeen = { any: true, at: Date.now() };
+      await live.refresh();
+      return applied;
     },
 
     async evidenceProvenance(sampleIds) {

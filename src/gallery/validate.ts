@@ -287,8 +287,13 @@ export function checkBundleInput(input: BundleInput): BundleInput {
   };
 }
 
+/** An item's id in the gallery that exported it. */
+export function checkSourceId(value: unknown, name: string): string {
+  return text(value, name, 128, false);
+}
+
 /** An import's link to a recorded bundle: its `bnd_…` id and the id the exporting gallery gave the item. */
 export function checkOrigin(origin: Origin, name: string): Origin {
   if (typeof origin !== 'object' || origin === null) throw invalid('an object', name, origin);
-  return { bundleId: checkId(origin.bundleId, `${name}.bundleId`), sourceId: text(origin.sourceId, `${name}.sourceId`, 128, false) };
+  return { bundleId: checkId(origin.bundleId, `${name}.bundleId`), sourceId: checkSourceId(origin.sourceId, `${name}.sourceId`) };
 }

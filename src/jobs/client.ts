@@ -191,7 +191,7 @@ export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
   const record = async (s: JobStore, id: string) => {
     const rec = ID_SHAPE.test(id) ? await s.get(id) : null;
     if (!rec) throw dfgError('DFG_ERR_JOB_NOT_FOUND', id.slice(0, 64));
-    return rec;
+    return s.settleOrphanImport(id, rec);
   };
 
   return {
@@ -238,7 +238,8 @@ export function createJobClient(cfg: JobConfig, log: Logger): JobClient {
     async list(limit, offset) {
       return guarded(async (s) => {
         const page = await s.list(limit, offset);
-        return { items: page.records.map((r) => toJobView(r.id, r)), total: page.total };
+        const records = await Promise.all(page.records.map(async (r) => ({ ...(await s.settleOrphanImport(r.id, r)), id: r.id })));
+        return { items: records.map((r) => toJobView(r.id, r)), total: page.total };
       });
     },
 

@@ -16,6 +16,7 @@ import type { Embedder } from '../embedding/index.js';
 import type { AuditNote, Gallery } from '../gallery/gallery.js';
 import { importVerifiedBundle, type ConflictMode, type ImportProgress, type VerifiedBundle } from '../exchange/index.js';
 import { dfgError, isDfgError, type DfgError } from '../errors.js';
+import { jobKeys } from './keys.js';
 import { newJobId, type JobConfig } from './queue.js';
 import { producerConnection, workerConnection } from './redis.js';
 import { createJobStore, type ChunkOutcome, type JobStore } from './store.js';
@@ -51,6 +52,9 @@ export interface ImportRunnerDeps {
 
 /** How often a running import writes its progress to Redis. */
 const PROGRESS_MS = 250;
+/** The owner key's time to live, and how often a live runner renews it. */
+export const OWNER_TTL_MS = 60_000;
+const OWNER_RENEW_MS = 10_000;
 
 export function createImportRunner(deps: ImportRunnerDeps): ImportRunner {
   const { config: cfg, log } = deps;
@@ -63,6 +67,8 @@ export function createImportRunner(deps: ImportRunnerDeps): ImportRunner {
   let worker: Worker | undefined;
   let store: JobStore | undefined;
   let closed = false;
+  let renew: NodeJS.Timeout | undefined;
+  const ownerKey = jobKeys(cfg.DFG_JOB_PREFIX).owner(queueName);
 
   const release = async (id: string) => {
     const s = pending.get(id);
@@ -128,6 +134,9 @@ export function createImportRunner(deps: ImportRunnerDeps): ImportRunner {
       throw dfgError('DFG_ERR_JOBS_UNAVAILABLE', `cannot reach Redis (${(err as Error).message.slice(0, 120)}); set REDIS_URL to a running Redis`);
     }
     producer = p;
+    // Readers of this process's import jobs tell a dead owner by this key's absence (jobs/client.ts).
+    await p.set(ownerKey, String(process.pid), 'PX', OWNER_TTL_MS);
+    renew = setInterval(() => void p.set(ownerKey, String(process.pid), 'PX', OWNER_TTL_MS).catch(() => {}), OWNER_RENEW_MS).unref();
     store = createJobStore(p, { prefix: cfg.DFG_JOB_PREFIX, keepSeconds: cfg.DFG_JOB_KEEP_SECONDS, keepCount: cfg.DFG_JOB_KEEP_COUNT });
     queue = new Queue(queueName, { connection: p, prefix: cfg.DFG_JOB_PREFIX, defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: true } });
     consumer = workerConnection({ url: cfg.REDIS_URL, connectTimeoutMs: cfg.DFG_JOB_CONNECT_TIMEOUT_MS });
@@ -147,6 +156,7 @@ export function createImportRunner(deps: ImportRunnerDeps): ImportRunner {
         await available();
         const total = s.bundle.manifest.algorithms.reduce((n, a) => n + a.samples.length, 0);
         await store!.create({ id, kind: 'import', source: { type: 'bundle', name: s.name }, total, chunks: 1 });
+        await store!.progress(id, { owner: queueName });
         await queue!.add('import', { jobId: id }, { jobId: id });
         log.info({ jobId: id, publisher: s.bundle.publisher, bundleSha256: s.bundle.sha256, samples: total }, 'import job submitted');
         return toJobView(id, (await store!.get(id))!);
@@ -158,11 +168,13 @@ export function createImportRunner(deps: ImportRunnerDeps): ImportRunner {
 
     async close() {
       closed = true;
+      clearInterval(renew);
       await worker?.close().catch(() => {});
       // The queue is this process's alone: nothing of it outlives it.
       await queue?.obliterate({ force: true }).catch(() => {});
       await queue?.close().catch(() => {});
       for (const id of [...pending.keys()]) await release(id);
+      await producer?.del(ownerKey).catch(() => {});
       for (const r of [consumer, producer]) if (r) await r.quit().catch(() => r.disconnect());
     },
   };

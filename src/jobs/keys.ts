@@ -19,6 +19,8 @@ export interface JobKeys {
   created(id: string, chunk: number): string;
   /** Sorted set of job ids by creation time. */
   readonly index: string;
+  /** String with a time to live: present while the process owning an import queue is alive. */
+  owner(queue: string): string;
 }
 
 export function jobKeys(prefix: string): JobKeys {
@@ -31,5 +33,6 @@ export function jobKeys(prefix: string): JobKeys {
     payload: (id, chunk) => `${base(id)}:payload:${chunk}`,
     created: (id, chunk) => `${base(id)}:created:${chunk}`,
     index: `${prefix}:jobs`,
+    owner: (queue) => `${prefix}:import-owner:${queue}`,
   };
 }

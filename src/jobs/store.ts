@@ -4,6 +4,7 @@
  * a retry finds its marker and changes nothing, so counts never double.
  */
 import type { Redis } from 'ioredis';
+import { dfgError } from '../errors.js';
 import { jobKeys, type JobKeys } from './keys.js';
 import type { JobKind, JobState, ResultRow, SourceType } from './schemas.js';
 
@@ -87,8 +88,13 @@ export type RawRecord = Record<string, string>;
 export interface JobStore {
   readonly keys: JobKeys;
   create(init: JobRecordInit): Promise<void>;
-  /** Sets progress fields of a job that still exists (imports: samples applied). */
+  /** Sets progress fields of a job that still exists (imports: samples applied, the owner's queue). */
   progress(id: string, fields: Record<string, number | string>): Promise<void>;
+  /**
+   * An import job whose owning process stopped renewing its owner key (import-runner.ts) is
+   * committed as failed with DFG_ERR_IMPORT_INTERRUPTED; returns the record as it now reads.
+   */
+  settleOrphanImport(id: string, rec: RawRecord): Promise<RawRecord>;
   writePayload(id: string, chunk: number, item: number, bytes: Buffer): Promise<void>;
   readPayload(id: string, chunk: number, items: number[]): Promise<Array<Buffer | null>>;
   /** Deletes every key of a job (a failed submission). */
@@ -158,6 +164,15 @@ export function createJobStore(redis: Redis, opts: { prefix: string; keepSeconds
     }
   };
 
+  const commit: JobStore['commit'] = async (id, chunk, o) => {
+    const code = await r.dfgCommit(
+      keys.record(id), keys.chunks(id), keys.results(id), keys.errors(id), keys.payload(id, chunk), keys.created(id, chunk),
+      chunk, JSON.stringify(o.rows), o.errors.length ? JSON.stringify(o.errors) : '',
+      JSON.stringify(o.increments), JSON.stringify(o.fields), Date.now(), opts.keepSeconds, o.givenUp ? '1' : '0',
+    );
+    return code === -1 ? 'gone' : code === 0 ? 'already' : code === 2 ? 'finished' : 'recorded';
+  };
+
   return {
     keys,
     async create(init) {
@@ -180,6 +195,15 @@ export function createJobStore(redis: Redis, opts: { prefix: string; keepSeconds
         .zadd(keys.index, now, init.id)
         .exec();
       await trim();
+    },
+    async settleOrphanImport(id, rec) {
+      if (rec.kind !== 'import' || !rec.owner || TERMINAL.has(rec.state ?? '')) return rec;
+      if ((await redis.exists(keys.owner(rec.owner))) === 1) return rec;
+      const err = dfgError('DFG_ERR_IMPORT_INTERRUPTED', `its process (queue ${rec.owner}) is gone`);
+      // A chunk commits once: should the owner still commit after all, the first commit stands.
+      await commit(id, 0, { rows: [], errors: [{ name: rec.sourceName ?? 'bundle', code: err.code, message: err.message }], increments: { 'o:error': 1 }, fields: {}, givenUp: true });
+      const after = await redis.hgetall(keys.record(id));
+      return Object.keys(after).length ? after : rec;
     },
     async progress(id, fields) {
       // HSET only on a record that exists: a job dropped meanwhile must not come back as a stub.
@@ -227,14 +251,7 @@ export function createJobStore(redis: Redis, opts: { prefix: string; keepSeconds
     async isCommitted(id, chunk) {
       return (await redis.hexists(keys.chunks(id), String(chunk))) === 1;
     },
-    async commit(id, chunk, o) {
-      const code = await r.dfgCommit(
-        keys.record(id), keys.chunks(id), keys.results(id), keys.errors(id), keys.payload(id, chunk), keys.created(id, chunk),
-        chunk, JSON.stringify(o.rows), o.errors.length ? JSON.stringify(o.errors) : '',
-        JSON.stringify(o.increments), JSON.stringify(o.fields), Date.now(), opts.keepSeconds, o.givenUp ? '1' : '0',
-      );
-      return code === -1 ? 'gone' : code === 0 ? 'already' : code === 2 ? 'finished' : 'recorded';
-    },
+    commit,
     async cancel(id) {
       return (await r.dfgCancel(keys.record(id), keys.chunks(id), keys.results(id), keys.errors(id), Date.now(), opts.keepSeconds)) as JobState | null;
     },

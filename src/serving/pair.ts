@@ -40,6 +40,7 @@ export async function openServingPair(config: Config, models: readonly ModelChoi
     modelsDir: config.DFG_MODELS_DIR,
     models: [...models],
     threads: threadCount(config),
+    nice: config.DFG_INFERENCE_NICE,
     maxQueue: config.DFG_MAX_QUEUE,
     limits: { maxBytes: config.DFG_MAX_IMAGE_BYTES, maxPixels: config.DFG_MAX_PIXELS },
   });

@@ -8,7 +8,8 @@
  */
 import type { ChangeRow, CheckedSample, IndexedSample, SampleVectors } from './sqlite-sync.js';
 import type { CheckedCalibration } from './calibrations.js';
-import type { AuditEntry } from './audit.js';
+import type { AuditEntry, ImportAudit } from './audit.js';
+import type { ImportApplied, ImportPart } from './bundles.js';
 import type {
   AddSampleResult,
   Algorithm,
@@ -34,7 +35,7 @@ import type {
   SwitchRecord,
 } from '../types.js';
 
-export type { ChangeRow, CheckedSample, IndexedSample, SampleVectors, CheckedCalibration, AuditEntry };
+export type { ChangeRow, CheckedSample, IndexedSample, SampleVectors, CheckedCalibration, AuditEntry, ImportAudit, ImportApplied, ImportPart };
 
 /** What an enrolment checks under the write lock, so neither can change before its commit. */
 export interface AddSampleChecks {
@@ -42,6 +43,13 @@ export interface AddSampleChecks {
   fence?: SwitchRecord | null;
   /** Refuse (DFG_ERR_IMAGE_NOT_KEPT) when an item's image bytes are not kept. */
   keptBytes?: boolean;
+}
+
+/** What an import checks under the write lock. */
+export interface ImportChecks {
+  fence?: SwitchRecord | null;
+  /** Image bytes that must be kept (those the bundle carried, written before the transaction). */
+  keptBytes?: readonly string[];
 }
 
 export interface GalleryStore {
@@ -104,6 +112,11 @@ export interface GalleryStore {
   recordBundle(input: BundleInput): Promise<{ bundle: BundleRecord; created: boolean }>;
   /** Removes a bundle row that nothing names any more (an import undone); whether it did. */
   forgetBundle(id: string): Promise<boolean>;
+  /**
+   * An import in one transaction: the bundle's record, the algorithms it creates, the samples of
+   * every part. It lands whole or not at all, also when the process dies half way.
+   */
+  applyImport(bundle: BundleInput, parts: readonly ImportPart[], checks?: ImportChecks, audit?: ImportAudit): Promise<ImportApplied>;
   /** Whether any bundle is recorded. */
   hasBundles(): Promise<boolean>;
   /** Provenance of those of the samples that were imported (the others are absent from the map). */

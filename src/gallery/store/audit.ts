@@ -109,3 +109,38 @@ export const auditFeedback = (note: AuditNote | undefined, a: { id: string; deci
   note, action: 'attribution.feedback', subject: a.id,
   detail: { verdict: f.verdict, decision: a.decision, attributed: a.algorithmId, algorithmId: f.algorithmId, enrolledSampleId: f.enrolledSampleId, model: a.modelId },
 });
+
+/** Who imports, and what the import knows of itself (the bundle, its models, what was skipped) for its `bundle.import` row. */
+export interface ImportAudit {
+  note?: AuditNote;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * The rows of an import, written in its transaction: each algorithm it created, each part's
+ * enrolment (both naming the bundle in their context), then the import as a whole. None when it
+ * changed nothing (every sample a duplicate, or skipped).
+ */
+export function auditImport(
+  a: ImportAudit | undefined, bundleId: string,
+  parts: ReadonlyArray<{ algorithm: Algorithm | null; algorithmId: string; results: readonly AddSampleResult[]; changes: number }>,
+): AuditEntry[] {
+  if (!parts.some((p) => p.algorithm || p.changes > 0)) return [];
+  const note: AuditNote = { keyId: a?.note?.keyId ?? null, context: { ...a?.note?.context, import: bundleId } };
+  const out: AuditEntry[] = [];
+  for (const p of parts) {
+    if (p.algorithm) out.push(auditCreate(note, p.algorithm));
+    if (p.changes > 0) out.push(auditEnrol(note, p.algorithmId, p.results, p.changes));
+  }
+  const created = (p: (typeof parts)[number]) => p.results.filter((r) => !r.duplicate).length;
+  out.push({
+    note: a?.note, action: 'bundle.import', subject: bundleId,
+    detail: {
+      ...a?.detail,
+      created: parts.reduce((n, p) => n + created(p), 0),
+      duplicates: parts.reduce((n, p) => n + p.results.length - created(p), 0),
+      algorithms: parts.map((p) => ({ id: p.algorithmId, action: p.algorithm ? 'created' : 'merged', name: p.algorithm?.name ?? null, created: created(p) })),
+    },
+  });
+  return out;
+}

@@ -5,7 +5,26 @@
  */
 import type Database from 'better-sqlite3';
 import { newId, provenanceColumn, toBundle, toProvenance, type BundleRow } from './rows.js';
-import type { BundleInput, BundleRecord, Provenance } from '../types.js';
+import type { CheckedSample } from './samples.js';
+import type { AddSampleResult, AlgorithmInput, BundleInput, BundleRecord, Provenance } from '../types.js';
+
+/** One algorithm of an import: created here (with its id in the exporting gallery) or an existing one merged into. */
+export interface ImportPart {
+  create?: { input: Required<AlgorithmInput>; sourceId: string };
+  /** The existing algorithm merged into (when not `create`). */
+  algorithmId?: string;
+  /** Its samples, each with its id in the exporting gallery; their origin becomes the bundle's record. */
+  items: Array<{ sample: CheckedSample; sourceId: string }>;
+}
+
+/** What an import wrote, part by part. */
+export interface ImportApplied {
+  bundle: BundleRecord;
+  /** Whether the bundle's record is new and stays (it does not when the import added nothing). */
+  recorded: boolean;
+  parts: Array<{ algorithmId: string; created: boolean; results: AddSampleResult[] }>;
+}
+
 
 export function bundleStatements(db: Database.Database) {
   const q = {

@@ -19,14 +19,18 @@ import {
 import { toCalibration, type CalibrationRow, type CheckedCalibration } from './calibrations.js';
 import { migratePg } from './pg-schema.js';
 import {
-  auditCalibration, auditColumns, auditCreate, auditDelete, auditEnrol, auditFeedback, auditSampleDelete, auditSwitch, auditUpdate, auditVectors,
+  auditCalibration, auditColumns, auditCreate, auditDelete, auditEnrol, auditFeedback, auditImport, auditSampleDelete, auditSwitch, auditUpdate, auditVectors,
   toAudit, type AuditEntry, type AuditRow,
 } from './audit.js';
 import { attributionParams, PRUNE_BATCH, toAttribution, toCounts, toPair, type AttributionRow } from './attributions.js';
-import type { AddSampleChecks, GalleryStore } from './api.js';
+import type { AddSampleChecks, GalleryStore, ImportApplied } from './api.js';
 import {
-  sameSwitch, type AddSampleResult, type AlgorithmPatch, type AlgorithmRecord, type AuditNote, type AuditRecord, type Provenance, type SampleRecord, type SwitchRecord, type Verdict,
+  sameSwitch, type AddSampleResult, type Algorithm, type AlgorithmInput, type AlgorithmPatch, type AuditNote, type AuditRecord, type BundleInput, type BundleRecord,
+  type Origin, type AlgorithmRecord, type Provenance, type SampleRecord, type SwitchRecord, type Verdict,
 } from '../types.js';
+
+/** Samples per insert round of an import's transaction. */
+const IMPORT_BATCH = 1000;
 
 /** Transaction advisory lock every writer takes first. */
 const WRITE_LOCK = 0x44_46_47_01;
@@ -232,6 +236,124 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
     const row = await one<{ value: string }>(db, 'SELECT value FROM meta WHERE key = $1', [SWITCH_KEY]);
     return row ? parseSwitchRecord(row.value) : null;
   };
+  /** Inserts an algorithm (inside a write transaction). */
+  const insertAlgorithm = async (c: pg.PoolClient, input: Required<AlgorithmInput>, origin: Origin | null, ts: string): Promise<Algorithm> => {
+    const id = newId('alg');
+    try {
+      await c.query('SAVEPOINT ins');
+      await c.query(
+        `INSERT INTO algorithms (id, name, forgery_type, architecture, description, reference, enabled, threshold, created_at, updated_at, bundle_id, source_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)`,
+        [id, input.name, input.forgeryType, input.architecture, input.description, input.reference, input.enabled ? 1 : 0, input.threshold, ts, origin?.bundleId ?? null, origin?.sourceId ?? null],
+      );
+    } catch (err) {
+      if (isNameConflict(err)) throw dfgError('DFG_ERR_ALGORITHM_NAME_TAKEN', input.name);
+      throw err;
+    }
+    await logAlgorithm(c, id, ts);
+    return toAlgorithm((await one<AlgorithmRow>(c, `SELECT ${ALG_COLS} FROM algorithms a WHERE a.id = $1`, [id]))!);
+  };
+  /** What a write checks under the write lock: no other process switched models, and the kept bytes are still there. */
+  const underLock = async (c: pg.PoolClient, fence: SwitchRecord | null | undefined, keptBytes: readonly string[]): Promise<void> => {
+    if (fence !== undefined) {
+      let current: SwitchRecord | null | undefined;
+      try {
+        current = await lastSwitch(c);
+      } catch (err) {
+        if (isConnectionError(err)) throw err;
+        current = fence; // a malformed record fences nothing (the next switch rewrites it)
+      }
+      if (!sameSwitch(current, fence)) throw dfgError('DFG_ERR_MODEL_SWITCHED', current?.list ?? 'no recorded list');
+    }
+    if (keptBytes.length > 0) {
+      const shas = [...new Set(keptBytes)];
+      const kept = await value(c, 'SELECT count(*) FROM images WHERE sha256 = ANY($1)', [shas]);
+      if (kept < shas.length) throw dfgError('DFG_ERR_IMAGE_NOT_KEPT', shas.length - kept);
+    }
+  };
+  /**
+   * Enrols checked items into an existing algorithm (inside a write transaction): one round trip per
+   * table, whatever the batch size.
+   */
+  /** Inserts samples (inside a write transaction): the results, and how many change rows they took (0: nothing changed). */
+  const insertSamples = async (c: pg.PoolClient, algorithmId: string, items: CheckedSample[], ts: string): Promise<{ results: AddSampleResult[]; changes: number }> => {
+    // One round trip per table, whatever the batch size: find the stored samples, plan every
+    // change in item order, take that many seqs, then insert changes, samples and vectors.
+    const stored = await rows<SampleRow>(c, `SELECT ${SAMPLE_COLS} FROM samples s WHERE s.algorithm_id = $1 AND s.sha256 = ANY($2)`, [algorithmId, items.map((it) => it.sha256)]);
+    const known = new Map(stored.map((r) => [r.sha256, toSample(r)]));
+    const bundleIds = [...new Set(items.flatMap((it) => (it.origin ? [it.origin.bundleId] : [])))];
+    const bundles = new Map((await rows<BundleRow>(c, 'SELECT * FROM bundles WHERE id = ANY($1)', [bundleIds])).map((r) => [r.id, toBundle(r)]));
+    const missingBundle = bundleIds.find((id) => !bundles.has(id));
+    if (missingBundle) throw dfgError('DFG_ERR_REQUEST_INVALID', `no recorded bundle ${missingBundle}`);
+    const plan: Array<{ sampleId: string; modelId: string | null; vectors: Array<[string, Float32Array]>; sample?: SampleRecord }> = [];
+    const out: AddSampleResult[] = [];
+    const origins = new Map<string, { bundleId: string; sourceId: string }>();
+    for (const item of items) {
+      const existing = known.get(item.sha256);
+      if (existing) {
+        const lacking = [...item.vectors].filter(([m]) => !existing.models.includes(m));
+        for (const [modelId, v] of lacking) plan.push({ sampleId: existing.id, modelId, vectors: [[modelId, v]] });
+        if (lacking.length > 0) existing.models = [...existing.models, ...lacking.map(([m]) => m)].sort();
+        out.push({ sample: { ...existing, models: [...existing.models] }, duplicate: true });
+        continue;
+      }
+      const sample: SampleRecord = {
+        id: newId('smp'), algorithmId, sha256: item.sha256, width: item.width, height: item.height, filename: item.filename, createdAt: ts, seq: 0,
+        models: [...item.vectors.keys()].sort(),
+        provenance: item.origin ? provenanceOf(bundles.get(item.origin.bundleId)!, item.origin.sourceId) : null,
+      };
+      if (item.origin) origins.set(sample.id, item.origin);
+      known.set(item.sha256, sample);
+      plan.push({ sampleId: sample.id, modelId: null, vectors: [...item.vectors], sample });
+      out.push({ sample: { ...sample, models: [...sample.models] }, duplicate: false });
+    }
+    if (plan.length === 0) return { results: out, changes: 0 };
+    const seqs = (await rows<{ seq: number }>(c, "SELECT nextval(pg_get_serial_sequence('changes', 'seq')) AS seq FROM generate_series(1, $1)", [plan.length])).map((r) => r.seq).sort((x, y) => x - y);
+    plan.forEach((p, i) => {
+      if (p.sample) p.sample.seq = seqs[i]!;
+    });
+    for (const r of out) r.sample.seq = known.get(r.sample.sha256)!.seq;
+    await c.query(
+      `INSERT INTO changes (seq, kind, sample_id, model_id, algorithm_id, created_at)
+       SELECT seq, 'add', sample_id, model_id, $4, $5 FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(seq, sample_id, model_id)`,
+      [seqs, plan.map((p) => p.sampleId), plan.map((p) => p.modelId), algorithmId, ts],
+    );
+    const fresh = plan.filter((p) => p.sample).map((p) => p.sample!);
+    if (fresh.length > 0) {
+      await c.query(
+        `INSERT INTO samples (id, algorithm_id, sha256, width, height, filename, created_at, seq, bundle_id, source_id)
+         SELECT id, $2, sha256, width, height, filename, $3, seq, bundle_id, source_id
+         FROM unnest($1::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bigint[], $9::text[], $10::text[]) AS u(id, sha256, width, height, filename, seq, bundle_id, source_id)`,
+        [fresh.map((x) => x.id), algorithmId, ts, fresh.map((x) => x.sha256), fresh.map((x) => x.width), fresh.map((x) => x.height), fresh.map((x) => x.filename), fresh.map((x) => x.seq),
+          fresh.map((x) => origins.get(x.id)?.bundleId ?? null), fresh.map((x) => origins.get(x.id)?.sourceId ?? null)],
+      );
+    }
+    const vs = plan.flatMap((p, i) => p.vectors.map(([modelId, v]) => ({ sampleId: p.sampleId, modelId, v, seq: seqs[i]! })));
+    await c.query(
+      `INSERT INTO vectors (sample_id, model_id, vector, dim, seq)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int[], $5::bigint[])`,
+      [vs.map((x) => x.sampleId), vs.map((x) => x.modelId), vs.map((x) => vectorToBlob(x.v)), vs.map((x) => x.v.length), vs.map((x) => x.seq)],
+    );
+    return { results: out, changes: plan.length };
+  };
+  /** The bundle's row (by its sha256), created when new (inside a write transaction). */
+  const recordBundleIn = async (c: pg.PoolClient, input: BundleInput): Promise<{ bundle: BundleRecord; created: boolean }> => {
+    const found = await one<BundleRow>(c, 'SELECT * FROM bundles WHERE sha256 = $1', [input.sha256]);
+    if (found) return { bundle: toBundle(found), created: false };
+    const row = (await one<BundleRow>(
+      c,
+      `INSERT INTO bundles (id, sha256, publisher, key_fingerprint, software, exported_at, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      [newId('bnd'), input.sha256, input.publisher, input.keyFingerprint, input.software, input.exportedAt, now()],
+    ))!;
+    return { bundle: toBundle(row), created: true };
+  };
+  /** Removes a bundle row nothing names (inside a write transaction); whether it did. */
+  const forgetBundleIn = async (c: pg.PoolClient, id: string): Promise<boolean> =>
+    ((await c.query(
+      `DELETE FROM bundles b WHERE b.id = $1 AND NOT EXISTS (SELECT 1 FROM samples s WHERE s.bundle_id = b.id)
+         AND NOT EXISTS (SELECT 1 FROM algorithms a WHERE a.bundle_id = b.id)`,
+      [id],
+    )).rowCount ?? 0) > 0;
   const deleteLogged = async (c: Q, where: string, params: unknown[], ts: string): Promise<Array<{ id: string; seq: number; sha256: string; algorithm_id: string }>> => {
     const gone = await rows<{ id: string; seq: number; sha256: string; algorithm_id: string }>(c, `DELETE FROM samples WHERE ${where} RETURNING id, seq, sha256, algorithm_id`, params);
     if (gone.length > 0) {
@@ -308,21 +430,8 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
 
     createAlgorithm: (input, origin, note) =>
       write(async (c) => {
-        const id = newId('alg');
         const ts = now();
-        try {
-          await c.query('SAVEPOINT ins');
-          await c.query(
-            `INSERT INTO algorithms (id, name, forgery_type, architecture, description, reference, enabled, threshold, created_at, updated_at, bundle_id, source_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)`,
-            [id, input.name, input.forgeryType, input.architecture, input.description, input.reference, input.enabled ? 1 : 0, input.threshold, ts, origin?.bundleId ?? null, origin?.sourceId ?? null],
-          );
-        } catch (err) {
-          if (isNameConflict(err)) throw dfgError('DFG_ERR_ALGORITHM_NAME_TAKEN', input.name);
-          throw err;
-        }
-        await logAlgorithm(c, id, ts);
-        const alg = toAlgorithm((await one<AlgorithmRow>(c, `SELECT ${ALG_COLS} FROM algorithms a WHERE a.id = $1`, [id]))!);
+        const alg = await insertAlgorithm(c, input, origin ?? null, ts);
         await audit(c, auditCreate(note, alg), ts);
         return alg;
       }),
@@ -387,83 +496,14 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
 
     addSamples: (algorithmId: string, items: CheckedSample[], checks: AddSampleChecks = {}, note?: AuditNote) =>
       write(async (c) => {
-        if (checks.fence !== undefined) {
-          let current: SwitchRecord | null | undefined;
-          try {
-            current = await lastSwitch(c);
-          } catch (err) {
-            if (isConnectionError(err)) throw err;
-            current = checks.fence; // a malformed record fences nothing (the next switch rewrites it)
-          }
-          if (!sameSwitch(current, checks.fence)) throw dfgError('DFG_ERR_MODEL_SWITCHED', current?.list ?? 'no recorded list');
-        }
-        if (checks.keptBytes) {
-          const shas = [...new Set(items.map((it) => it.sha256))];
-          const kept = await value(c, 'SELECT count(*) FROM images WHERE sha256 = ANY($1)', [shas]);
-          if (kept < shas.length) throw dfgError('DFG_ERR_IMAGE_NOT_KEPT', shas.length - kept);
-        }
+        await underLock(c, checks.fence, checks.keptBytes ? items.map((it) => it.sha256) : []);
         requireVectors(items);
         if (!(await one(c, 'SELECT 1 FROM algorithms WHERE id = $1', [algorithmId]))) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
         const ts = now();
-        // One round trip per table, whatever the batch size: find the stored samples, plan every
-        // change in item order, take that many seqs, then insert changes, samples and vectors.
-        const stored = await rows<SampleRow>(c, `SELECT ${SAMPLE_COLS} FROM samples s WHERE s.algorithm_id = $1 AND s.sha256 = ANY($2)`, [algorithmId, items.map((it) => it.sha256)]);
-        const known = new Map(stored.map((r) => [r.sha256, toSample(r)]));
-        const bundleIds = [...new Set(items.flatMap((it) => (it.origin ? [it.origin.bundleId] : [])))];
-        const bundles = new Map((await rows<BundleRow>(c, 'SELECT * FROM bundles WHERE id = ANY($1)', [bundleIds])).map((r) => [r.id, toBundle(r)]));
-        const missingBundle = bundleIds.find((id) => !bundles.has(id));
-        if (missingBundle) throw dfgError('DFG_ERR_REQUEST_INVALID', `no recorded bundle ${missingBundle}`);
-        const plan: Array<{ sampleId: string; modelId: string | null; vectors: Array<[string, Float32Array]>; sample?: SampleRecord }> = [];
-        const out: AddSampleResult[] = [];
-        const origins = new Map<string, { bundleId: string; sourceId: string }>();
-        for (const item of items) {
-          const existing = known.get(item.sha256);
-          if (existing) {
-            const lacking = [...item.vectors].filter(([m]) => !existing.models.includes(m));
-            for (const [modelId, v] of lacking) plan.push({ sampleId: existing.id, modelId, vectors: [[modelId, v]] });
-            if (lacking.length > 0) existing.models = [...existing.models, ...lacking.map(([m]) => m)].sort();
-            out.push({ sample: { ...existing, models: [...existing.models] }, duplicate: true });
-            continue;
-          }
-          const sample: SampleRecord = {
-            id: newId('smp'), algorithmId, sha256: item.sha256, width: item.width, height: item.height, filename: item.filename, createdAt: ts, seq: 0,
-            models: [...item.vectors.keys()].sort(),
-            provenance: item.origin ? provenanceOf(bundles.get(item.origin.bundleId)!, item.origin.sourceId) : null,
-          };
-          if (item.origin) origins.set(sample.id, item.origin);
-          known.set(item.sha256, sample);
-          plan.push({ sampleId: sample.id, modelId: null, vectors: [...item.vectors], sample });
-          out.push({ sample: { ...sample, models: [...sample.models] }, duplicate: false });
-        }
-        if (plan.length === 0) return out;
-        const seqs = (await rows<{ seq: number }>(c, "SELECT nextval(pg_get_serial_sequence('changes', 'seq')) AS seq FROM generate_series(1, $1)", [plan.length])).map((r) => r.seq).sort((x, y) => x - y);
-        plan.forEach((p, i) => {
-          if (p.sample) p.sample.seq = seqs[i]!;
-        });
-        for (const r of out) r.sample.seq = known.get(r.sample.sha256)!.seq;
-        await c.query(
-          `INSERT INTO changes (seq, kind, sample_id, model_id, algorithm_id, created_at)
-           SELECT seq, 'add', sample_id, model_id, $4, $5 FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(seq, sample_id, model_id)`,
-          [seqs, plan.map((p) => p.sampleId), plan.map((p) => p.modelId), algorithmId, ts],
-        );
-        const fresh = plan.filter((p) => p.sample).map((p) => p.sample!);
-        if (fresh.length > 0) {
-          await c.query(
-            `INSERT INTO samples (id, algorithm_id, sha256, width, height, filename, created_at, seq, bundle_id, source_id)
-             SELECT id, $2, sha256, width, height, filename, $3, seq, bundle_id, source_id
-             FROM unnest($1::text[], $4::text[], $5::int[], $6::int[], $7::text[], $8::bigint[], $9::text[], $10::text[]) AS u(id, sha256, width, height, filename, seq, bundle_id, source_id)`,
-            [fresh.map((x) => x.id), algorithmId, ts, fresh.map((x) => x.sha256), fresh.map((x) => x.width), fresh.map((x) => x.height), fresh.map((x) => x.filename), fresh.map((x) => x.seq),
-              fresh.map((x) => origins.get(x.id)?.bundleId ?? null), fresh.map((x) => origins.get(x.id)?.sourceId ?? null)],
-          );
-        }
-        const vs = plan.flatMap((p, i) => p.vectors.map(([modelId, v]) => ({ sampleId: p.sampleId, modelId, v, seq: seqs[i]! })));
-        await c.query(
-          `INSERT INTO vectors (sample_id, model_id, vector, dim, seq)
-           SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int[], $5::bigint[])`,
-          [vs.map((x) => x.sampleId), vs.map((x) => x.modelId), vs.map((x) => vectorToBlob(x.v)), vs.map((x) => x.v.length), vs.map((x) => x.seq)],
-        );
-        await audit(c, auditEnrol(note, algorithmId, out, plan.length), ts);
-        return out;
+        const { results, changes } = await insertSamples(c, algorithmId, items, ts);
+        // Every item a duplicate that gained nothing: nothing changed, nothing to audit.
+        if (changes > 0) await audit(c, auditEnrol(note, algorithmId, results, changes), ts);
+        return results;
       }),
 
     addVectors: (modelId, items, note) =>
@@ -576,24 +616,39 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
         return saved;
       }),
 
-    recordBundle: (input) =>
-      write(async (c) => {
-        const found = await one<BundleRow>(c, 'SELECT * FROM bundles WHERE sha256 = $1', [input.sha256]);
-        if (found) return { bundle: toBundle(found), created: false };
-        const row = (await one<BundleRow>(
-          c,
-          `INSERT INTO bundles (id, sha256, publisher, key_fingerprint, software, exported_at, imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-          [newId('bnd'), input.sha256, input.publisher, input.keyFingerprint, input.software, input.exportedAt, now()],
-        ))!;
-        return { bundle: toBundle(row), created: true };
-      }),
+    recordBundle: (input) => write((c) => recordBundleIn(c, input)),
 
-    forgetBundle: (id) =>
-      write(async (c) => ((await c.query(
-        `DELETE FROM bundles b WHERE b.id = $1 AND NOT EXISTS (SELECT 1 FROM samples s WHERE s.bundle_id = b.id)
-           AND NOT EXISTS (SELECT 1 FROM algorithms a WHERE a.bundle_id = b.id)`,
-        [id],
-      )).rowCount ?? 0) > 0),
+    forgetBundle: (id) => write((c) => forgetBundleIn(c, id)),
+
+    applyImport: (bundle, parts, checks = {}, importAudit) =>
+      write(async (c) => {
+        await underLock(c, checks.fence, checks.keptBytes ?? []);
+        const ts = now();
+        const { bundle: record, created } = await recordBundleIn(c, bundle);
+        const out: ImportApplied['parts'] = [];
+        const made: Array<{ algorithm: Algorithm | null; algorithmId: string; results: AddSampleResult[]; changes: number }> = [];
+        for (const p of parts) {
+          const items = p.items.map((it) => ({ ...it.sample, origin: { bundleId: record.id, sourceId: it.sourceId } }));
+          requireVectors(items);
+          const alg = p.create ? await insertAlgorithm(c, p.create.input, { bundleId: record.id, sourceId: p.create.sourceId }, ts) : null;
+          const algorithmId = alg ? alg.id : p.algorithmId!;
+          if (!p.create && !(await one(c, 'SELECT 1 FROM algorithms WHERE id = $1', [algorithmId]))) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
+          // In batches, as enrolments are: each a few round trips, whatever the import's size.
+          const results: AddSampleResult[] = [];
+          let changes = 0;
+          for (let i = 0; i < items.length; i += IMPORT_BATCH) {
+            const batch = await insertSamples(c, algorithmId, items.slice(i, i + IMPORT_BATCH), ts);
+            results.push(...batch.results);
+            changes += batch.changes;
+          }
+          out.push({ algorithmId, created: Boolean(p.create), results });
+          made.push({ algorithm: alg, algorithmId, results, changes });
+        }
+        // A bundle that added nothing (every sample a duplicate, or skipped) leaves no record behind.
+        const recorded = created && !(await forgetBundleIn(c, record.id));
+        for (const e of auditImport(importAudit, record.id, made)) await audit(c, e, ts);
+        return { bundle: record, recorded, parts: out };
+      }),
 
     hasBundles: () => guard(async () => Boolean(await one(pool, 'SELECT 1 FROM bundles LIMIT 1'))),
 

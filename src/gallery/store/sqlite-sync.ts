@@ -9,9 +9,9 @@ import { migrate } from './migrations.js';
 import { requireVectors, sampleStatements, type CheckedSample, type IndexedSample, type SampleVectors } from './samples.js';
 import { algorithmStatements } from './algorithms.js';
 import { calibrationStatements, type CheckedCalibration } from './calibrations.js';
-import { bundleStatements } from './bundles.js';
+import { bundleStatements, type ImportApplied, type ImportPart } from './bundles.js';
 import {
-  auditCalibration, auditCreate, auditDelete, auditEnrol, auditSampleDelete, auditStatements, auditSwitch, auditUpdate, auditVectors, auditFeedback, type AuditEntry,
+  auditCalibration, auditCreate, auditDelete, auditEnrol, auditSampleDelete, auditStatements, auditSwitch, auditUpdate, auditVectors, auditFeedback, auditImport, type AuditEntry, type ImportAudit,
 } from './audit.js';
 import { attributionStatements } from './attributions.js';
 import type {
@@ -290,6 +290,32 @@ export function openStore(file: string, opts: StoreOptions = {}) {
     recordBundle: (input: BundleInput): { bundle: BundleRecord; created: boolean } => db.transaction(() => bundles.record(input, now())).immediate(),
     /** Removes a bundle row nothing names (an import undone); whether it did. */
     forgetBundle: (id: string): boolean => db.transaction(() => bundles.forget(id)).immediate(),
+    /**
+     * An import in one IMMEDIATE transaction (see GalleryStore.applyImport): the bundle's record,
+     * the algorithms it creates and every part's samples, or nothing.
+     */
+    applyImport: (bundle: BundleInput, parts: readonly ImportPart[], precheck?: () => void, importAudit?: ImportAudit): ImportApplied =>
+      db
+        .transaction(() => {
+          precheck?.();
+          const ts = now();
+          const { bundle: record, created } = bundles.record(bundle, ts);
+          const made = parts.map((p) => {
+            const items = p.items.map((it) => ({ ...it.sample, origin: { bundleId: record.id, sourceId: it.sourceId } }));
+            requireVectors(items);
+            const algorithm = p.create ? algorithms.create(p.create.input, ts, { bundleId: record.id, sourceId: p.create.sourceId }) : null;
+            const algorithmId = algorithm ? algorithm.id : p.algorithmId!;
+            if (!p.create && !algorithms.exists(algorithmId)) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
+            const before = maxSeq();
+            const results = items.length > 0 ? samples.add(algorithmId, items, ts) : [];
+            return { algorithm, algorithmId, results, changes: maxSeq() - before };
+          });
+          // A bundle that added nothing (every sample a duplicate, or skipped) leaves no record behind.
+          const recorded = created && !bundles.forget(record.id);
+          for (const e of auditImport(importAudit, record.id, made)) audit.append(e, ts);
+          return { bundle: record, recorded, parts: made.map((m) => ({ algorithmId: m.algorithmId, created: m.algorithm !== null, results: m.results })) };
+        })
+        .immediate(),
     /** Whether any bundle is recorded (so attribution can skip provenance look-ups in galleries without imports). */
     hasBundles: (): boolean => bundles.any(),
     /** Provenance of those samples that were imported (others are absent). */

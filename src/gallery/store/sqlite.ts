@@ -8,7 +8,7 @@ import { createBlobStore } from './blobs.js';
 import { openStore, type StoreOptions } from './sqlite-sync.js';
 import { storeFile } from './file.js';
 import type { GalleryStore } from './api.js';
-import { sameSwitch } from '../types.js';
+import { sameSwitch, type SwitchRecord } from '../types.js';
 
 /** Runs a synchronous store call, turning what it throws into a rejection. */
 const wrap = <A extends unknown[], R>(fn: (...args: A) => R) => async (...args: A): Promise<R> => fn(...args);
@@ -16,6 +16,21 @@ const wrap = <A extends unknown[], R>(fn: (...args: A) => R) => async (...args: 
 export function openSqliteGalleryStore(dir: string, opts: StoreOptions = {}): GalleryStore {
   const store = openStore(storeFile(dir), opts);
   const blobs = createBlobStore(dir);
+
+  /** What a write checks under the write lock: no other process switched models, and the kept bytes are still there. */
+  const underLock = (fence: SwitchRecord | null | undefined, keptBytes: readonly string[]): void => {
+    if (fence !== undefined) {
+      let now;
+      try {
+        now = store.lastSwitch();
+      } catch {
+        now = fence; // a malformed record fences nothing (the next switch rewrites it)
+      }
+      if (!sameSwitch(now, fence)) throw dfgError('DFG_ERR_MODEL_SWITCHED', now?.list ?? 'no recorded list');
+    }
+    const missing = keptBytes.filter((sha) => !blobs.has(sha)).length;
+    if (missing > 0) throw dfgError('DFG_ERR_IMAGE_NOT_KEPT', missing);
+  };
 
   return {
     kind: 'sqlite',
@@ -31,22 +46,9 @@ export function openSqliteGalleryStore(dir: string, opts: StoreOptions = {}): Ga
     algorithmSummaries: wrap(store.algorithmSummaries),
 
     addSamples: wrap((algorithmId, items, checks = {}, note) =>
-      store.addSamples(algorithmId, items, () => {
-        if (checks.fence !== undefined) {
-          let now;
-          try {
-            now = store.lastSwitch();
-          } catch {
-            now = checks.fence; // a malformed record fences nothing (the next switch rewrites it)
-          }
-          if (!sameSwitch(now, checks.fence)) throw dfgError('DFG_ERR_MODEL_SWITCHED', now?.list ?? 'no recorded list');
-        }
-        if (checks.keptBytes) {
-          const missing = items.filter((it) => !blobs.has(it.sha256)).length;
-          if (missing > 0) throw dfgError('DFG_ERR_IMAGE_NOT_KEPT', missing);
-        }
-      }, note),
+      store.addSamples(algorithmId, items, () => underLock(checks.fence, checks.keptBytes ? items.map((it) => it.sha256) : []), note),
     ),
+    applyImport: wrap((bundle, parts, checks = {}, audit) => store.applyImport(bundle, parts, () => underLock(checks.fence, checks.keptBytes ?? []), audit)),
     addVectors: wrap(store.addVectors),
     listSamples: wrap(store.listSamples),
     getSample: wrap(store.getSample),

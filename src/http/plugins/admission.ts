@@ -8,14 +8,18 @@
  *   chunked bodies are charged as they stream, see `UploadAccount.count`): 503
  *   `DFG_ERR_SERVER_OVERLOADED` with Retry-After; a declared body that could never fit: 413.
  *
- * Shed uploads are answered with `Connection: close`, so their unread bodies are not drained.
+ * An upload that finds every slot taken waits up to DFG_ADMISSION_WAIT_MS for one (newest first,
+ * see admission-gate.ts) before it is shed. A shed request is answered from a prepared body with
+ * no log line of its own (a summary line every 10 s), and keeps its connection when its unread
+ * body is small (DRAIN_MAX_BYTES): retrying clients reuse it. Larger bodies: `Connection: close`.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { threadCount, type Config } from '../../config/index.js';
 import { dfgError, isDfgError, type DfgError } from '../../errors.js';
 import type { PoolStats } from '../../embedding/index.js';
 import type { KeyRing } from './auth.js';
+import { AdmissionGate, type Waiter } from './admission-gate.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -103,6 +107,60 @@ export interface AdmissionOptions {
 }
 
 const MAX_RETRY_AFTER_S = 120;
+/** Requests that may wait for an upload slot, per slot; more are shed at once. */
+const WAITERS_PER_SLOT = 4;
+/**
+ * Largest declared body a shed request's connection is kept open for: Node reads and drops the
+ * unread body after the answer, which on loopback costs less than the new connection a retrying
+ * client would otherwise open (a 1 MiB image is read in well under a millisecond).
+ */
+export const DRAIN_MAX_BYTES = 1024 * 1024;
+const JSON_TYPE = 'application/json; charset=utf-8';
+/** How often the count of shed requests is logged (shed requests get no line of their own). */
+const SHED_LOG_MS = 10_000;
+
+type ShedReason = 'inflight' | 'queue' | 'budget';
+
+/** The 503 body of a shed request, as the error handler would write it. */
+function overloadedBody(detail: string): Buffer {
+  const e = dfgError('DFG_ERR_SERVER_OVERLOADED', detail);
+  return Buffer.from(JSON.stringify({ statusCode: e.statusCode, code: e.code, error: 'Service Unavailable', message: e.message }));
+}
+
+/**
+ * Shed requests counted by reason and logged as one line per SHED_LOG_MS while shedding goes on:
+ * a line per refusal would make the log the costliest part of refusing, when refusing is meant
+ * to be cheap (`dfg_requests_shed_total` counts them too).
+ */
+class ShedSummary {
+  #counts: Record<ShedReason, number> = { inflight: 0, queue: 0, budget: 0 };
+  #timer: NodeJS.Timeout | null = null;
+  #since = 0;
+  constructor(private readonly log: FastifyBaseLogger) {}
+
+  count(reason: ShedReason): void {
+    this.#counts[reason]++;
+    if (this.#timer === null) {
+      this.#since = performance.now();
+      this.#timer = setTimeout(() => this.#flush(), SHED_LOG_MS);
+      this.#timer.unref();
+    }
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#flush();
+  }
+
+  #flush(): void {
+    this.#timer = null;
+    const shed = this.#counts;
+    if (shed.inflight + shed.queue + shed.budget === 0) return;
+    this.#counts = { inflight: 0, queue: 0, budget: 0 };
+    this.log.warn({ shed, seconds: Math.round((performance.now() - this.#since) / 100) / 10 }, 'requests shed by admission control (503)');
+  }
+}
 
 /**
  * Admitted uploads in flight when DFG_MAX_INFLIGHT_UPLOADS is 0: four per worker (one embedding,
@@ -123,7 +181,7 @@ export async function registerAdmission(app: FastifyInstance, opts: AdmissionOpt
   app.decorateRequest('apiKeyId', null);
 
   // Authentication runs first: 401/403 cost nothing and a valid key's id keys the rate limit.
-  app.addHook('onRequest', async (request) => {
+  const authenticate = (request: FastifyRequest): void => {
     const scope = request.routeOptions.config.scope;
     if (!scope) {
       if (cfg.DFG_PROTECT_OPS && isOpsRoute(request.routeOptions.url)) keyRing.check(request, 'admin');
@@ -141,7 +199,16 @@ export async function registerAdmission(app: FastifyInstance, opts: AdmissionOpt
       request.apiKeyId = who.keyId;
       request.log = request.log.child({ keyId: who.keyId });
     }
+  };  // A callback hook: a public route (health probes) passes without a promise.
+  app.addHook('onRequest', (request, _reply, done) => {
+    try {
+      authenticate(request);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
   });
+
 
   if (cfg.DFG_RATE_LIMIT_PER_MIN > 0) {
     await app.register(rateLimit, { global: false, hook: 'onRequest' });
@@ -162,42 +229,69 @@ export async function registerAdmission(app: FastifyInstance, opts: AdmissionOpt
   }
 
   const budget = new UploadBudget(cfg.DFG_UPLOAD_BUDGET_BYTES);
-  const inflightCap = maxInflightUploads(cfg);
-  let inflight = 0;
-
-  const shed = (reply: FastifyReply, reason: 'inflight' | 'queue' | 'budget', detail: string, retryAfter: number): never => {
-    opts.onShed?.(reason);
-    reply.header('connection', 'close');
-    const err = dfgError('DFG_ERR_SERVER_OVERLOADED', detail) as DfgError & { retryAfter: number };
-    err.retryAfter = Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.ceil(retryAfter)));
-    throw err;
+  const slots = maxInflightUploads(cfg);
+  const gate = new AdmissionGate({ slots, maxWaiters: WAITERS_PER_SLOT * slots, waitMs: cfg.DFG_ADMISSION_WAIT_MS });
+  // Answers built once: a shed request costs no error object, no serialisation and no log line.
+  const bodies: Record<ShedReason, Buffer> = {
+    inflight: overloadedBody(`${slots} uploads in flight (limit ${slots}) and no slot free within the admission wait (${cfg.DFG_ADMISSION_WAIT_MS} ms)`),
+    queue: overloadedBody(`inference queue at its limit of ${cfg.DFG_MAX_QUEUE} images`),
+    budget: overloadedBody(`upload budget of ${budget.total} bytes in use`),
   };
+  const summary = new ShedSummary(app.log);
+  app.addHook('onClose', (_instance, done) => {
+    gate.close();
+    summary.stop();
+    done();
+  });
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook (no promise per request); it answers a shed request itself, never calling done.
+  app.addHook('onRequest', (request, reply, done) => {
     const form = request.routeOptions.config.multipart;
-    if (!form) return;
+    if (!form) return done();
     const declared = Number(request.headers['content-length'] ?? NaN);
     const limit = Math.min(maxUploadBytes(cfg, form), budget.total);
-    if (Number.isFinite(declared) && declared > limit) {
+    if (declared > limit) {
       opts.onShed?.('too-large');
       reply.header('connection', 'close');
-      throw dfgError('DFG_ERR_UPLOAD_TOO_LARGE', declared, limit);
+      return done(dfgError('DFG_ERR_UPLOAD_TOO_LARGE', declared, limit));
     }
-    const stats = opts.poolStats();
-    // Seconds until one more image would start: the queue ahead drained across all workers.
-    const drainS = stats && stats.avgTaskMs > 0 ? ((stats.queued + inflight + 1) * stats.avgTaskMs) / stats.threads / 1000 : 1;
-    if (inflight >= inflightCap) shed(reply, 'inflight', `${inflight} uploads in flight (limit ${inflightCap})`, drainS);
-    if (stats && stats.queued >= cfg.DFG_MAX_QUEUE) shed(reply, 'queue', `${stats.queued} images queued for inference (limit ${cfg.DFG_MAX_QUEUE})`, drainS);
+    // A small unread body is read and dropped by Node after the answer, and the connection is kept:
+    // a client that retries then needs no new connection. Larger or chunked bodies: closed unread.
+    const keepAlive = declared <= DRAIN_MAX_BYTES;
+    const shed = (reason: ShedReason): void => {
+      opts.onShed?.(reason);
+      summary.count(reason);
+      request.quietLog = true;
+      const stats = opts.poolStats();
+      // Seconds until one more image would start: the queue ahead drained across all workers.
+      const drainS = stats && stats.avgTaskMs > 0 ? ((stats.queued + gate.inflight + 1) * stats.avgTaskMs) / stats.threads / 1000 : 1;
+      reply.code(503).header('retry-after', String(Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.ceil(drainS))))).header('content-type', JSON_TYPE);
+      if (!keepAlive) reply.header('connection', 'close');
+      void reply.send(bodies[reason]);
+    };
     const account = new UploadAccount(budget);
-    if (Number.isFinite(declared) && !account.reserve(declared)) {
-      shed(reply, 'budget', `upload budget of ${budget.total} bytes in use`, drainS);
-    }
-    inflight++;
-    request.uploadAccount = account;
+    let holdsSlot = false;
+    const waiter: Waiter = {
+      admit: () => {
+        if (reply.raw.destroyed) return false;
+        const stats = opts.poolStats();
+        if (stats && stats.queued >= cfg.DFG_MAX_QUEUE) return (shed('queue'), false);
+        if (Number.isFinite(declared) && !account.reserve(declared)) return (shed('budget'), false);
+        holdsSlot = true;
+        request.uploadAccount = account;
+        done();
+        return true;
+      },
+      shed: () => shed('inflight'),
+    };
+    // The answer sent or the client gone: the slot and the budget go back, or the wait ends.
     reply.raw.once('close', () => {
-      inflight--;
+      if (!holdsSlot) return void gate.leave(waiter);
+      holdsSlot = false;
       account.release();
+      gate.release();
     });
+    gate.enter(waiter);
   });
   return budget;
 }

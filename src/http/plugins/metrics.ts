@@ -9,6 +9,7 @@ export interface Metrics {
   searchSeconds: client.Histogram;
   enrolled: client.Counter<'outcome'>;
   shed: client.Counter<'reason'>;
+  probes: client.Counter<'probe'>;
 }
 
 export interface MetricsSources {
@@ -38,18 +39,26 @@ export function createMetrics(sources: MetricsSources): Metrics {
     collect() { const n = sources.queueDepth(); if (n !== undefined) this.set(n); },
   });
   const shed = new client.Counter({ name: 'dfg_requests_shed_total', help: 'Requests refused by admission control before their body was read, by reason', labelNames: ['reason'] as const, registers: [registry] });
-  return { registry, decisions, embedSeconds, searchSeconds, enrolled, shed };
+  const probes = new client.Counter({ name: 'dfg_health_probes_total', help: 'Health probes answered (not in dfg_http_request_duration_seconds)', labelNames: ['probe'] as const, registers: [registry] });
+  return { registry, decisions, embedSeconds, searchSeconds, enrolled, shed, probes };
 }
 
-/** Request latency histogram labelled by route template (not raw URL, which would explode cardinality). */
+/**
+ * Request latency histogram labelled by route template (not raw URL, which would explode
+ * cardinality). Health probes are only counted (`dfg_health_probes_total`, by their routes): they
+ * come every few seconds from every orchestrator and load balancer, and time nothing of interest.
+ */
 export function registerRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
   const latency = new client.Histogram({
     name: 'dfg_http_request_duration_seconds', help: 'HTTP request latency by route',
     labelNames: ['method', 'route', 'status'] as const, registers: [metrics.registry],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    latency.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  app.addHook('onResponse', (request, reply, done) => {
+    if (!request.routeOptions.config.probe) {
+      const route = request.routeOptions.url ?? 'unmatched';
+      latency.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    }
+    done();
   });
 }

@@ -7,14 +7,16 @@ import type { FastifyInstance } from 'fastify';
 import { dfgError } from '../../errors.js';
 
 export function registerQueryGuard(app: FastifyInstance): void {
-  app.addHook('preHandler', async (request) => {
+  // A callback hook: every request passes it, most with an empty query, none needs a promise.
+  app.addHook('preHandler', (request, _reply, done) => {
     const query = request.query;
-    if (!query || typeof query !== 'object') return;
+    if (!query || typeof query !== 'object') return done();
     for (const [name, value] of Object.entries(query as Record<string, unknown>)) {
       const values = Array.isArray(value) ? value : [value];
       if (values.some((v) => typeof v === 'number' && !Number.isFinite(v))) {
-        throw dfgError('DFG_ERR_REQUEST_INVALID', `querystring/${name.slice(0, 50)} must be a finite number`);
+        return done(dfgError('DFG_ERR_REQUEST_INVALID', `querystring/${name.slice(0, 50)} must be a finite number`));
       }
     }
+    done();
   });
 }

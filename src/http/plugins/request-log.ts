@@ -10,6 +10,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Extra fields for this request's completion line (never image bytes or bodies). */
     logFields: Record<string, unknown> | null;
+    /** No completion line for this request: health probes, requests shed by admission (counted and summarised instead). */
+    quietLog: boolean;
   }
 }
 
@@ -18,6 +20,7 @@ export class RequestLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    if (request.quietLog && !error) return;
     const fields = { req: request, res: reply, responseTime: Math.round(reply.elapsedTime * 100) / 100, ...request.logFields };
     if (error) reply.log.error({ ...fields, err: error }, 'request errored');
     else reply.log.info(fields, 'request completed');
@@ -26,4 +29,5 @@ export class RequestLogController extends LogController {
 
 export function registerRequestLog(app: FastifyInstance): void {
   app.decorateRequest('logFields', null);
+  app.decorateRequest('quietLog', false);
 }
