@@ -116,6 +116,41 @@ for (const [kind, open] of backends) {
   });
 }
 
+for (const [kind, open] of backends) {
+  t.test(`${kind}: an import audits itself inside its transaction`, async (t) => {
+    const { store } = await open(t);
+    const existing = await store.createAlgorithm(alg('Existing'));
+    const dup = items(1, 20);
+    await store.addSamples(existing.id, dup);
+    const bundle = { sha256: 'ef'.repeat(32), publisher: 'org-b', keyFingerprint: '01'.repeat(32), software: 'deepfake-genome', exportedAt: '2026-02-03T04:05:06.000Z' };
+    const seen = (await store.listAudit({ afterSeq: 0, limit: 10 })).length;
+    const parts = (mergeInto: string) => [
+      { create: { input: alg('Imported'), sourceId: 'alg_far' }, items: items(2, 21).map((sample, i) => ({ sample, sourceId: `smp_c${i}` })) },
+      { algorithmId: mergeInto, items: [...dup, ...items(1, 22)].map((sample, i) => ({ sample, sourceId: `smp_m${i}` })) },
+    ];
+    const note = { keyId: 'ops', context: { job: 'job_i' } };
+    await t.rejects(store.applyImport(bundle, parts('alg_gone'), {}, { note, detail: { total: 5 } }), { code: 'DFG_ERR_ALGORITHM_NOT_FOUND' });
+    t.equal((await store.listAudit({ afterSeq: 0, limit: 10 })).length, seen, 'a failed import leaves no audit row');
+
+    const applied = await store.applyImport(bundle, parts(existing.id), {}, { note, detail: { total: 5, models: { m1: 'bundle' } } });
+    const rows = (await store.listAudit({ afterSeq: 0, limit: 20 })).slice(seen);
+    const created = applied.parts[0]!.algorithmId;
+    const ctx = { job: 'job_i', import: applied.bundle.id };
+    t.same(rows.map((r) => [r.action, r.keyId, r.subject, r.detail.context ?? null]), [
+      ['algorithm.create', 'ops', created, ctx], ['samples.enrol', 'ops', created, ctx], ['samples.enrol', 'ops', existing.id, ctx], ['bundle.import', 'ops', applied.bundle.id, { job: 'job_i' }],
+    ]);
+    t.match(rows[0]!.detail, { name: 'Imported', bundleId: applied.bundle.id, sourceId: 'alg_far' });
+    t.match(rows[2]!.detail, { created: 1, duplicates: 1 });
+    t.same(rows[3]!.detail, {
+      total: 5, models: { m1: 'bundle' }, created: 3, duplicates: 1, context: { job: 'job_i' },
+      algorithms: [{ id: created, action: 'created', name: 'Imported', created: 2 }, { id: existing.id, action: 'merged', name: null, created: 1 }],
+    });
+
+    await store.applyImport(bundle, [{ algorithmId: existing.id, items: dup.map((sample) => ({ sample, sourceId: 'smp_x' })) }], {}, { note, detail: {} });
+    t.equal((await store.listAudit({ afterSeq: 0, limit: 20 })).length, seen + 4, 'an import that changed nothing has no row');
+  });
+}
+
 t.test('dfg gallery migrate copies the audit trail and the kept answers, SQLite to PostgreSQL', async (t) => {
   const dir = tempDir();
   const s = openSqliteGalleryStore(dir);
