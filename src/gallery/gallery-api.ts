@@ -13,7 +13,6 @@ import type {
   AlgorithmSummary,
   AttributionInput,
   AttributionRecord,
-  AuditAction,
   AuditNote,
   AuditQuery,
   AuditRecord,
@@ -243,12 +242,7 @@ export interface Gallery {
   listCalibrations(opts?: { limit?: number }): Promise<CalibrationRecord[]>;
   /** Stores a calibration; it becomes the current one (for every process, after its next refresh). */
   saveCalibration(input: CalibrationInput, audit?: AuditNote): Promise<CalibrationRecord>;
-  /**
-   * Every change above appends its row to the store's audit trail in its own transaction; this
-   * appends one on its own (the summary of a change made of several: an import).
-   */
-  appendAudit(action: AuditAction, subject: string | null, detail: Record<string, unknown>, audit?: AuditNote): Promise<AuditRecord>;
-  /** A page of the audit trail, oldest first. */
+  /** A page of the audit trail (every change above appends its row in its own transaction), oldest first. */
   listAudit(query: AuditQuery): Promise<AuditRecord[]>;
   /** Keeps attribution answers for feedback (store/attributions.ts). */
   recordAttributions(rows: readonly AttributionInput[]): Promise<void>;

@@ -335,11 +335,6 @@ export async function openGallery(opts: GalleryOptions): Promise<Gallery> {
       return saved;
     },
 
-    async appendAudit(action, subject, detail, audit) {
-      open();
-      return store.appendAudit({ note: audit, action, subject, detail });
-    },
-
     async listAudit(query) {
       open();
       return store.listAudit(query);

@@ -129,8 +129,6 @@ export interface GalleryStore {
   lastSwitch(): Promise<SwitchRecord | null>;
   recordSwitch(list: string, forced: boolean, note?: AuditNote): Promise<SwitchRecord>;
 
-  /** Appends one audit row in a transaction of its own (the summary of a change made of several transactions: an import). */
-  appendAudit(entry: AuditEntry): Promise<AuditRecord>;
   /** Audit rows after `afterSeq` (and at or after `since`, an ISO time as toISOString writes it), oldest first. */
   listAudit(query: AuditQuery): Promise<AuditRecord[]>;
 

@@ -688,14 +688,6 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
         return record;
       }),
 
-    // Under the write lock like every audit row, so rows commit in seq order and a reader paging by
-    // seq never skips one that commits late.
-    appendAudit: (entry) =>
-      write(async (c) => {
-        const seq = await audit(c, entry, now());
-        return toAudit((await one<AuditRow>(c, 'SELECT * FROM audit WHERE seq = $1', [seq]))!);
-      }),
-
     listAudit: (query) =>
       guard(async (): Promise<AuditRecord[]> =>
         (query.since === undefined

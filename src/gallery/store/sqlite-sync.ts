@@ -11,7 +11,7 @@ import { algorithmStatements } from './algorithms.js';
 import { calibrationStatements, type CheckedCalibration } from './calibrations.js';
 import { bundleStatements, type ImportApplied, type ImportPart } from './bundles.js';
 import {
-  auditCalibration, auditCreate, auditDelete, auditEnrol, auditSampleDelete, auditStatements, auditSwitch, auditUpdate, auditVectors, auditFeedback, auditImport, type AuditEntry, type ImportAudit,
+  auditCalibration, auditCreate, auditDelete, auditEnrol, auditSampleDelete, auditStatements, auditSwitch, auditUpdate, auditVectors, auditFeedback, auditImport, type ImportAudit,
 } from './audit.js';
 import { attributionStatements } from './attributions.js';
 import type {
@@ -348,14 +348,6 @@ export function openStore(file: string, opts: StoreOptions = {}) {
         q.setMeta.run(SWITCH_KEY, JSON.stringify(record));
         audit.append(auditSwitch(note, list, forced, previous), record.at);
         return record;
-      }).immediate(),
-
-    /** Appends one audit row on its own (a change made of several transactions, summarised once they all committed). */
-    appendAudit: (entry: AuditEntry): AuditRecord =>
-      db.transaction(() => {
-        const at = now();
-        const seq = audit.append(entry, at);
-        return audit.list({ afterSeq: seq - 1, limit: 1 })[0]!;
       }).immediate(),
 
     listAudit: (query: AuditQuery): AuditRecord[] => audit.list(query),

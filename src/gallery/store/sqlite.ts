@@ -88,7 +88,6 @@ export function openSqliteGalleryStore(dir: string, opts: StoreOptions = {}): Ga
     listCalibrations: wrap(store.listCalibrations),
     lastSwitch: wrap(store.lastSwitch),
     recordSwitch: wrap(store.recordSwitch),
-    appendAudit: wrap(store.appendAudit),
     listAudit: wrap(store.listAudit),
     recordAttributions: wrap(store.recordAttributions),
     getAttribution: wrap(store.getAttribution),
