@@ -24,6 +24,7 @@ import { healthRoutes } from './http/routes/health.js';
 import { calibrationRoutes } from './http/routes/calibration.js';
 import { modelRoutes } from './http/routes/model.js';
 import { exchangeRoutes } from './http/routes/exchange.js';
+import { auditRoutes } from './http/routes/audit.js';
 import { ERRORS } from './errors.js';
 import { httpServerOptions } from './http/server-options.js';
 import { queryGuard } from './http/plugins/query-guard.js';
@@ -137,7 +138,7 @@ export async function buildApp(opts: BuildOptions): Promise<{ app: FastifyInstan
   });
 
   const deps: RouteDeps = { services, metrics, keyRing };
-  for (const plugin of [healthRoutes, algorithmRoutes, sampleRoutes, attributeRoutes, galleryRoutes, calibrationRoutes, modelRoutes, exchangeRoutes, ...(opts.extraRoutes ?? [])]) {
+  for (const plugin of [healthRoutes, algorithmRoutes, sampleRoutes, attributeRoutes, galleryRoutes, calibrationRoutes, modelRoutes, exchangeRoutes, auditRoutes, ...(opts.extraRoutes ?? [])]) {
     await app.register(plugin, deps);
   }
   return { app, metrics };

@@ -68,10 +68,10 @@ t.test('hand-computed thresholds', async (t) => {
   t.equal(c.global, above(-8.5 / 16), 'global: k = floor(0.2 × 6) = 1, just above the second-highest impostor');
   t.equal(c.perAlgorithm.A, above(-3.5 / 16), 'A: k = 0 of 3, above the highest impostor');
   t.equal(c.perAlgorithm.B, above(-5.5 / 16), 'B: k = 0 of 4');
-  t.same(c.stats.perAlgorithm.A, { samples: 3, genuine: 3, impostors: 3, threshold: above(-3.5 / 16), source: 'algorithm', genuineAcceptance: 1, impostorAcceptance: 0, looRank1: 1, confusedWith: null });
+  t.same(c.stats.perAlgorithm.A, { samples: 3, genuine: 3, impostors: 3, threshold: above(-3.5 / 16), source: 'algorithm', genuineAcceptance: 1, impostorAcceptance: 0, looRank1: 1, confusedWith: null, feedback: { genuine: 0, impostors: 0 } });
   t.equal(c.stats.perAlgorithm.B.genuine, 2);
   t.equal(c.stats.perAlgorithm.B.impostors, 4);
-  t.same(c.stats.global, { impostors: 6, genuine: 5, impostorAcceptance: 1 / 6, genuineAcceptance: 1 });
+  t.same(c.stats.global, { impostors: 6, genuine: 5, impostorAcceptance: 1 / 6, genuineAcceptance: 1, feedback: { genuine: 0, impostors: 0 } });
 
   const loose = calibrateThresholds({ ...base, targetFpir: 0.5 });
   t.equal(loose.perAlgorithm.B, above(-9.5 / 16), 'B at 50%: k = 2 of 4 -> above -9.5, accepting -5.5 and -8.5');

@@ -55,6 +55,10 @@ t.test('enrolment job: archive in, samples out, attributable through the API wit
 
   const alg = (await app.inject({ method: 'GET', url: `/v1/algorithms/${target.id}` })).json();
   t.equal(alg.sampleCount, 10);
+  const trail = (await app.inject({ method: 'GET', url: '/v1/audit?limit=1000' })).json().items as Array<{ action: string; subject: string; detail: { created: number; context?: { job?: string } } }>;
+  const byJob = trail.filter((r) => r.action === 'samples.enrol' && r.detail.context?.job === accepted.jobId);
+  t.ok(byJob.length > 0 && byJob.every((r) => r.subject === target.id), 'the worker\'s enrolments are audited as the job\'s');
+  t.equal(byJob.reduce((n, r) => n + r.detail.created, 0), 10, 'every sample the job created');
   // Job enrolment keeps the image bytes too (DFG_KEEP_IMAGES defaults to true), for re-embedding.
   for (const img of imgs) {
     const sha = crypto.createHash('sha256').update(img).digest('hex');

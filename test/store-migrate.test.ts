@@ -38,7 +38,7 @@ t.test('SQLite → PostgreSQL → SQLite, kept bytes included, resumable, verifi
   t.equal(run.code, 0, run.out);
   const first = JSON.parse(run.stdout);
   t.equal(first.verified, true);
-  t.match(first.copied, { algorithms: 2, samples: 29, vectors: 29, calibrations: 1, meta: 1, images: 29 });
+  t.match(first.copied, { algorithms: 2, samples: 29, vectors: 29, calibrations: 1, meta: 1, audit: 7, images: 29 }, 'the audit trail too');
   t.equal(first.source.changes.count, first.target.changes.count);
 
   // Interrupted: part of it lost on the target. Running again copies only what is missing.
@@ -49,7 +49,7 @@ t.test('SQLite → PostgreSQL → SQLite, kept bytes included, resumable, verifi
   await db.query('DELETE FROM changes WHERE seq > 20');
   const again = await migrateStore({ dir }, { url });
   t.equal(again.verified, true, 'resumed to a verified copy');
-  t.same(again.copied, { bundles: 0, algorithms: 0, samples: 0, vectors: 0, changes: first.target.changes.count - 20, calibrations: 0, meta: 0, images: 5 });
+  t.same(again.copied, { bundles: 0, algorithms: 0, samples: 0, vectors: 0, changes: first.target.changes.count - 20, calibrations: 0, meta: 0, audit: 0, attributions: 0, attribution_vectors: 0, images: 5 });
 
   // The PostgreSQL gallery serves the same answers, ids and switch record.
   const onPg = await openGallery({ dir: tempDir(), store: url, modelId: 'm', dim: DIM, keepImages: true });

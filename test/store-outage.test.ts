@@ -65,6 +65,7 @@ t.test('PostgreSQL down and back: attribution from memory, writes 503, recovery 
   t.equal(during.statusCode, 200, 'attribution keeps answering from memory');
   t.equal(during.json().candidates[0].algorithm.id, nn.id);
   t.equal(during.json().provenanceUnavailable, true, 'and says the provenance of its evidence could not be read');
+  t.equal(during.json().attributionId, null, 'an answer the store could not keep has no id for feedback');
   const refused = await enrol(2);
   t.equal(refused.statusCode, 503, refused.body);
   t.equal(refused.json().code, 'DFG_ERR_STORE_UNAVAILABLE');
@@ -84,6 +85,8 @@ t.test('PostgreSQL down and back: attribution from memory, writes 503, recovery 
     res = await enrol(2);
   }
   t.equal(res.statusCode, 201, `writes work again on their own (${Date.now() - t0} ms)`);
+  const kept = (await app.inject({ method: 'POST', url: '/v1/attribute', ...files(['p.png', imgs[3]!]) })).json();
+  t.match(kept.attributionId, /^att_/, 'answers are kept for feedback again');
   // The change listener reconnects and catches up with the commit made during the outage (no polling in this app).
   let algorithms = 0;
   while (Date.now() - t0 < 10_000) {

@@ -187,6 +187,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/attributions/{id}/feedback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An analyst's verdict on an answer: confirm, reject or relabel, optionally enrolling the upload
+         * @description The answer is found by the `attributionId` /v1/attribute gave (kept DFG_ATTRIBUTION_RETENTION_DAYS days). Confirmed and relabelled answers become genuine scores of their algorithm, rejected ones impostor scores of the attributed algorithm, in the next calibration (POST /v1/calibration, and the automatic one); GET /v1/calibration reports the precision they show. One verdict per answer; each is in the audit trail. Needs the register scope: a verdict can enrol samples.
+         */
+        post: operations["giveFeedback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/gallery": {
         parameters: {
             query?: never;
@@ -282,6 +302,26 @@ export interface paths {
          * @description Send the bundle as application/octet-stream; it is streamed to a temporary file (413 past DFG_MAX_BUNDLE_BYTES) and verified before anything else: every refusal (DFG_ERR_BUNDLE_*) writes nothing. Vectors of a served model (same id and version) are used as they are; otherwise the bundle's image bytes are embedded. A bundle of at most DFG_IMPORT_SYNC_MAX_SAMPLES samples is imported in the request (200 with the result); a larger one (or `async=true`) runs as a job of this server (202; follow GET /v1/jobs/{id}: progress in samples applied, then the counts and the result in `import`). Each imported sample and algorithm records its provenance.
          */
         post: operations["importBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail: every change of the registry, who made it and what changed, oldest first
+         * @description Append-only, kept in the gallery store (it survives restarts and `dfg gallery migrate`). Each change writes its row in the same transaction as the change itself. Actions: algorithm.create, algorithm.update (rename, threshold, enable/disable: the changed fields), algorithm.delete, samples.enrol, sample.delete, vectors.add (re-embedding), bundle.import (with one row per write of the import before it), calibration.save, model.switch, attribution.feedback. Page with `cursor` (the last page answers `nextCursor: null`).
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -417,7 +457,7 @@ export interface components {
         Error: {
             statusCode: number;
             /** @description Catalogue code; clients branch on it. */
-            code: "DFG_ERR_REQUEST_INVALID" | "DFG_ERR_REQUEST_BAD_JSON" | "DFG_ERR_REQUEST_UNSUPPORTED_MEDIA" | "DFG_ERR_REQUEST_BODY_TOO_LARGE" | "DFG_ERR_ROUTE_NOT_FOUND" | "DFG_ERR_REQUEST_BAD_URL" | "DFG_ERR_REQUEST_BAD_CONTENT_LENGTH" | "DFG_ERR_REQUEST_PRECONDITION_FAILED" | "DFG_ERR_REQUEST_RANGE_NOT_SATISFIABLE" | "DFG_ERR_REQUEST_REFUSED" | "DFG_ERR_UPLOAD_NO_FILE" | "DFG_ERR_UPLOAD_TOO_MANY_FILES" | "DFG_ERR_UPLOAD_TOO_MANY_PARTS" | "DFG_ERR_UPLOAD_FILE_TOO_LARGE" | "DFG_ERR_UPLOAD_TOO_LARGE" | "DFG_ERR_UPLOAD_MALFORMED" | "DFG_ERR_IMAGE_EMPTY" | "DFG_ERR_IMAGE_TOO_LARGE" | "DFG_ERR_IMAGE_UNSUPPORTED_FORMAT" | "DFG_ERR_IMAGE_CORRUPT" | "DFG_ERR_IMAGE_TOO_MANY_PIXELS" | "DFG_ERR_IMAGE_TOO_SMALL" | "DFG_ERR_IMAGE_NO_SIGNAL" | "DFG_ERR_ALGORITHM_NOT_FOUND" | "DFG_ERR_ALGORITHM_NAME_TAKEN" | "DFG_ERR_SAMPLE_NOT_REEMBEDDABLE" | "DFG_ERR_IMAGE_NOT_KEPT" | "DFG_ERR_SAMPLE_NOT_FOUND" | "DFG_ERR_SAMPLE_IMAGE_NOT_KEPT" | "DFG_ERR_AUTH_MISSING_KEY" | "DFG_ERR_AUTH_INVALID_KEY" | "DFG_ERR_AUTH_FORBIDDEN" | "DFG_ERR_SERVER_OVERLOADED" | "DFG_ERR_RATE_LIMITED" | "DFG_ERR_SERVER_NOT_READY" | "DFG_ERR_INTERNAL" | "DFG_ERR_JOBS_UNAVAILABLE" | "DFG_ERR_REEMBED_NOTHING_LEFT" | "DFG_ERR_JOB_NOT_FOUND" | "DFG_ERR_ARCHIVE_INVALID" | "DFG_ERR_IMPORT_PATH_FORBIDDEN" | "DFG_ERR_URL_FORBIDDEN" | "DFG_ERR_CONFIG_INVALID" | "DFG_ERR_CONFIG_UNSAFE_BIND" | "DFG_ERR_MODEL_NOT_FOUND" | "DFG_ERR_MODEL_MANIFEST_INVALID" | "DFG_ERR_MODEL_LIST_INVALID" | "DFG_ERR_MODEL_LOAD_FAILED" | "DFG_ERR_MODEL_UNUSABLE" | "DFG_ERR_MODEL_SWITCH_INCOMPLETE" | "DFG_ERR_MODEL_SWITCHED" | "DFG_ERR_MODEL_SWITCH_BUSY" | "DFG_ERR_GALLERY_DIMENSION_MISMATCH" | "DFG_ERR_CALIBRATION_NOT_FOUND" | "DFG_ERR_CALIBRATION_INSUFFICIENT" | "DFG_ERR_EVAL_DATASET_INVALID" | "DFG_ERR_EVAL_PROTOCOL_INVALID" | "DFG_ERR_EVAL_SERVICE_FAILED" | "DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED" | "DFG_ERR_STORE_UNAVAILABLE" | "DFG_ERR_URL_FETCH_FAILED" | "DFG_ERR_IMPORT_INTERRUPTED" | "DFG_ERR_JOB_CHUNK_FAILED" | "DFG_ERR_BUNDLE_MALFORMED" | "DFG_ERR_BUNDLE_TRUNCATED" | "DFG_ERR_BUNDLE_TOO_LARGE" | "DFG_ERR_BUNDLE_VERSION_UNSUPPORTED" | "DFG_ERR_BUNDLE_UNSIGNED" | "DFG_ERR_BUNDLE_UNKNOWN_PUBLISHER" | "DFG_ERR_BUNDLE_BAD_SIGNATURE" | "DFG_ERR_BUNDLE_TAMPERED" | "DFG_ERR_BUNDLE_DIMENSION_MISMATCH" | "DFG_ERR_BUNDLE_NOT_EMBEDDABLE" | "DFG_ERR_BUNDLE_TRUST_NOT_CONFIGURED" | "DFG_ERR_BUNDLE_SIGNING_NOT_CONFIGURED" | "DFG_ERR_BUNDLE_SIGNING_KEY_INVALID" | "DFG_ERR_GENOME_INVALID";
+            code: "DFG_ERR_REQUEST_INVALID" | "DFG_ERR_REQUEST_BAD_JSON" | "DFG_ERR_REQUEST_UNSUPPORTED_MEDIA" | "DFG_ERR_REQUEST_BODY_TOO_LARGE" | "DFG_ERR_ROUTE_NOT_FOUND" | "DFG_ERR_REQUEST_BAD_URL" | "DFG_ERR_REQUEST_BAD_CONTENT_LENGTH" | "DFG_ERR_REQUEST_PRECONDITION_FAILED" | "DFG_ERR_REQUEST_RANGE_NOT_SATISFIABLE" | "DFG_ERR_REQUEST_REFUSED" | "DFG_ERR_UPLOAD_NO_FILE" | "DFG_ERR_UPLOAD_TOO_MANY_FILES" | "DFG_ERR_UPLOAD_TOO_MANY_PARTS" | "DFG_ERR_UPLOAD_FILE_TOO_LARGE" | "DFG_ERR_UPLOAD_TOO_LARGE" | "DFG_ERR_UPLOAD_MALFORMED" | "DFG_ERR_IMAGE_EMPTY" | "DFG_ERR_IMAGE_TOO_LARGE" | "DFG_ERR_IMAGE_UNSUPPORTED_FORMAT" | "DFG_ERR_IMAGE_CORRUPT" | "DFG_ERR_IMAGE_TOO_MANY_PIXELS" | "DFG_ERR_IMAGE_TOO_SMALL" | "DFG_ERR_IMAGE_NO_SIGNAL" | "DFG_ERR_ALGORITHM_NOT_FOUND" | "DFG_ERR_ALGORITHM_NAME_TAKEN" | "DFG_ERR_SAMPLE_NOT_REEMBEDDABLE" | "DFG_ERR_IMAGE_NOT_KEPT" | "DFG_ERR_SAMPLE_NOT_FOUND" | "DFG_ERR_SAMPLE_IMAGE_NOT_KEPT" | "DFG_ERR_AUTH_MISSING_KEY" | "DFG_ERR_AUTH_INVALID_KEY" | "DFG_ERR_AUTH_FORBIDDEN" | "DFG_ERR_SERVER_OVERLOADED" | "DFG_ERR_RATE_LIMITED" | "DFG_ERR_SERVER_NOT_READY" | "DFG_ERR_INTERNAL" | "DFG_ERR_JOBS_UNAVAILABLE" | "DFG_ERR_REEMBED_NOTHING_LEFT" | "DFG_ERR_JOB_NOT_FOUND" | "DFG_ERR_ARCHIVE_INVALID" | "DFG_ERR_IMPORT_PATH_FORBIDDEN" | "DFG_ERR_URL_FORBIDDEN" | "DFG_ERR_CONFIG_INVALID" | "DFG_ERR_CONFIG_UNSAFE_BIND" | "DFG_ERR_MODEL_NOT_FOUND" | "DFG_ERR_MODEL_MANIFEST_INVALID" | "DFG_ERR_MODEL_LIST_INVALID" | "DFG_ERR_MODEL_LOAD_FAILED" | "DFG_ERR_MODEL_UNUSABLE" | "DFG_ERR_MODEL_SWITCH_INCOMPLETE" | "DFG_ERR_MODEL_SWITCHED" | "DFG_ERR_MODEL_SWITCH_BUSY" | "DFG_ERR_GALLERY_DIMENSION_MISMATCH" | "DFG_ERR_ATTRIBUTION_NOT_FOUND" | "DFG_ERR_FEEDBACK_INVALID" | "DFG_ERR_FEEDBACK_EXISTS" | "DFG_ERR_FEEDBACK_NOT_ENROLLABLE" | "DFG_ERR_CALIBRATION_NOT_FOUND" | "DFG_ERR_CALIBRATION_INSUFFICIENT" | "DFG_ERR_EVAL_DATASET_INVALID" | "DFG_ERR_EVAL_PROTOCOL_INVALID" | "DFG_ERR_EVAL_SERVICE_FAILED" | "DFG_ERR_GALLERY_SCHEMA_UNSUPPORTED" | "DFG_ERR_STORE_UNAVAILABLE" | "DFG_ERR_URL_FETCH_FAILED" | "DFG_ERR_IMPORT_INTERRUPTED" | "DFG_ERR_JOB_CHUNK_FAILED" | "DFG_ERR_BUNDLE_MALFORMED" | "DFG_ERR_BUNDLE_TRUNCATED" | "DFG_ERR_BUNDLE_TOO_LARGE" | "DFG_ERR_BUNDLE_VERSION_UNSUPPORTED" | "DFG_ERR_BUNDLE_UNSIGNED" | "DFG_ERR_BUNDLE_UNKNOWN_PUBLISHER" | "DFG_ERR_BUNDLE_BAD_SIGNATURE" | "DFG_ERR_BUNDLE_TAMPERED" | "DFG_ERR_BUNDLE_DIMENSION_MISMATCH" | "DFG_ERR_BUNDLE_NOT_EMBEDDABLE" | "DFG_ERR_BUNDLE_TRUST_NOT_CONFIGURED" | "DFG_ERR_BUNDLE_SIGNING_NOT_CONFIGURED" | "DFG_ERR_BUNDLE_SIGNING_KEY_INVALID" | "DFG_ERR_GENOME_INVALID";
             error: string;
             message: string;
         };
@@ -495,6 +535,8 @@ export interface components {
         };
         /** Attribution */
         Attribution: {
+            /** @description Id of this answer, kept DFG_ATTRIBUTION_RETENTION_DAYS days for feedback (POST /v1/attributions/{id}/feedback). null when answers are not kept (retention 0) or the store could not keep this one. */
+            attributionId: string | null;
             decision: "attributed" | "unknown" | "authentic";
             algorithm: components["schemas"]["AlgorithmRef"] | (never | null);
             /** @description Best per-algorithm score: the mean of its best M similarities, or, under a calibration with score normalisation (GET /v1/gallery calibration.scoreNorm), that score normalised against the model's cohort, in (-1, 1). */
@@ -1622,6 +1664,128 @@ export interface operations {
             };
         };
     };
+    giveFeedback: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description confirm: the answer was right; reject: the attributed algorithm was wrong (an impostor score for calibration); relabel: it was `algorithmId` (a genuine score of that algorithm). */
+                    verdict: "confirm" | "reject" | "relabel";
+                    /** @description relabel only: the right algorithm. */
+                    algorithmId?: string;
+                    /**
+                     * @description confirm, relabel: add the upload as a sample of the algorithm the verdict names, from the vectors kept with the answer (the image bytes were not kept, so the sample cannot be re-embedded later).
+                     * @default false
+                     */
+                    enrol?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        attributionId: string;
+                        /** @description What the answer decided. */
+                        decision: "attributed" | "unknown" | "authentic";
+                        /** @description The algorithm the answer named (null: unknown). */
+                        attributed: string | null;
+                        verdict: "confirm" | "reject" | "relabel";
+                        /** @description The algorithm the verdict is about: the attributed one (confirm, reject) or the right one (relabel). */
+                        algorithmId: string | null;
+                        /** @description The sample enrolled from the upload (enrol). */
+                        enrolled: {
+                            sampleId: string;
+                            duplicate: boolean;
+                        } | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getGallery: {
         parameters: {
             query?: never;
@@ -1804,6 +1968,11 @@ export interface operations {
                                 name: string;
                                 share: number;
                             } | null;
+                            /** @description Of its genuine and impostor scores, those of answers analysts judged (confirmed or relabelled to it; rejected). */
+                            feedback?: {
+                                genuine: number;
+                                impostors: number;
+                            };
                         }[];
                         /** @description Samples of disabled algorithms used as impostors. */
                         negatives: number;
@@ -1826,6 +1995,22 @@ export interface operations {
                             topK: number | null;
                             /** @description asnorm: images in the cohort (0 for none). */
                             cohort: number;
+                        };
+                        /** @description Analysts' feedback (POST /v1/attributions/{id}/feedback): the precision it shows now, and what this calibration took from it. */
+                        feedback: {
+                            /** @description Attributed answers of the served model that analysts confirmed. */
+                            confirmed: number;
+                            /** @description Attributed answers rejected. */
+                            rejected: number;
+                            /** @description Attributed answers relabelled to another algorithm (wrong too). */
+                            relabelled: number;
+                            /** @description Observed precision of attributions: confirmed / (confirmed + rejected + relabelled); null before any verdict on an attributed answer. */
+                            precision: number | null;
+                            /** @description Judged answers this calibration used as genuine and impostor scores. */
+                            used: {
+                                genuine: number;
+                                impostors: number;
+                            };
                         };
                     } & {
                         createdAt: string;
@@ -1940,6 +2125,11 @@ export interface operations {
                                 name: string;
                                 share: number;
                             } | null;
+                            /** @description Of its genuine and impostor scores, those of answers analysts judged (confirmed or relabelled to it; rejected). */
+                            feedback?: {
+                                genuine: number;
+                                impostors: number;
+                            };
                         }[];
                         /** @description Samples of disabled algorithms used as impostors. */
                         negatives: number;
@@ -1962,6 +2152,22 @@ export interface operations {
                             topK: number | null;
                             /** @description asnorm: images in the cohort (0 for none). */
                             cohort: number;
+                        };
+                        /** @description Analysts' feedback (POST /v1/attributions/{id}/feedback): the precision it shows now, and what this calibration took from it. */
+                        feedback: {
+                            /** @description Attributed answers of the served model that analysts confirmed. */
+                            confirmed: number;
+                            /** @description Attributed answers rejected. */
+                            rejected: number;
+                            /** @description Attributed answers relabelled to another algorithm (wrong too). */
+                            relabelled: number;
+                            /** @description Observed precision of attributions: confirmed / (confirmed + rejected + relabelled); null before any verdict on an attributed answer. */
+                            precision: number | null;
+                            /** @description Judged answers this calibration used as genuine and impostor scores. */
+                            used: {
+                                genuine: number;
+                                impostors: number;
+                            };
                         };
                     };
                 };
@@ -1997,6 +2203,11 @@ export interface operations {
                                 name: string;
                                 share: number;
                             } | null;
+                            /** @description Of its genuine and impostor scores, those of answers analysts judged (confirmed or relabelled to it; rejected). */
+                            feedback?: {
+                                genuine: number;
+                                impostors: number;
+                            };
                         }[];
                         /** @description Samples of disabled algorithms used as impostors. */
                         negatives: number;
@@ -2019,6 +2230,22 @@ export interface operations {
                             topK: number | null;
                             /** @description asnorm: images in the cohort (0 for none). */
                             cohort: number;
+                        };
+                        /** @description Analysts' feedback (POST /v1/attributions/{id}/feedback): the precision it shows now, and what this calibration took from it. */
+                        feedback: {
+                            /** @description Attributed answers of the served model that analysts confirmed. */
+                            confirmed: number;
+                            /** @description Attributed answers rejected. */
+                            rejected: number;
+                            /** @description Attributed answers relabelled to another algorithm (wrong too). */
+                            relabelled: number;
+                            /** @description Observed precision of attributions: confirmed / (confirmed + rejected + relabelled); null before any verdict on an attributed answer. */
+                            precision: number | null;
+                            /** @description Judged answers this calibration used as genuine and impostor scores. */
+                            used: {
+                                genuine: number;
+                                impostors: number;
+                            };
                         };
                     };
                 };
@@ -2525,6 +2752,95 @@ export interface operations {
             };
             /** @description Default Response */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listAudit: {
+        parameters: {
+            query: {
+                /** @description Rows after this audit seq (an integer), or at or after this time (ISO 8601, e.g. `2026-12-01` or `2026-12-01T09:30:00Z`). */
+                since?: string;
+                limit: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description Increasing, never reused. */
+                            seq: number;
+                            /** @description When (ISO 8601, UTC). */
+                            at: string;
+                            /** @description The API key id that made the change; null with auth off, from the CLI, or by the server on its own (automatic calibration). */
+                            keyId: string | null;
+                            action: "algorithm.create" | "algorithm.update" | "algorithm.delete" | "samples.enrol" | "sample.delete" | "vectors.add" | "bundle.import" | "calibration.save" | "model.switch" | "attribution.feedback";
+                            /** @description The algorithm, sample, model list, bundle or attribution id it concerns. */
+                            subject: string | null;
+                            /** @description What changed: for an update the changed fields as [before, after]; `context` says what caused it (an import, a job, feedback on an attribution). */
+                            detail: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        /** @description Pass as `cursor` for the next page; null when this page is the last one for now. */
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Default Response */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Default Response */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,6 +23,11 @@
  * - Leave-one-out identification (`looRank1`, `confusedWith`): how often each sample of A scores
  *   A highest among all algorithms with the sample left out, and which other algorithm most often
  *   scores higher instead: which registered algorithms the model (and similarity) mixes up.
+ * - Feedback (analysts' verdicts on answers): each judged query is scored against its algorithm's
+ *   samples like any query; a confirmed (or relabelled) one is a genuine score of that algorithm,
+ *   a rejected one an impostor score of the attributed algorithm and an identification impostor
+ *   (an upload that was attributed wrongly is what the global threshold bounds), beside the
+ *   leave-one-out scores.
  * - With `sharedThreshold` (normalised scores), every algorithm takes the global threshold.
  * - Fallback to the global threshold, recorded in `stats`, for an algorithm with fewer than
  *   `minSamples` samples (no leave-one-out evidence of how it scores its own kind) or fewer than
@@ -71,6 +76,16 @@ export interface CalibrateOptions {
    * thresholds each spend the target FPIR and add up over the algorithms.
    */
   sharedThreshold?: boolean;
+  /** Judged queries (attributions with feedback): genuine or impostor scores of their algorithm. Algorithms not calibrated are ignored. */
+  feedback?: readonly FeedbackVector[];
+}
+
+/** A judged query: its vector and the algorithm it was judged against. */
+export interface FeedbackVector {
+  algorithmId: string;
+  vector: Float32Array;
+  /** confirm, relabel: genuine; reject: impostor. */
+  genuine: boolean;
 }
 
 export interface AlgorithmCalibration {
@@ -89,12 +104,14 @@ export interface AlgorithmCalibration {
   looRank1: number;
   /** The other algorithm that most often scores a sample of this one higher, with the share of samples it takes; null when none does. */
   confusedWith: { algorithm: string; share: number } | null;
+  /** Of `genuine` and `impostors`: the scores of judged queries (feedback). */
+  feedback: { genuine: number; impostors: number };
 }
 
 export interface CalibrationStats {
   targetFpir: number;
   topM: number;
-  global: { impostors: number; genuine: number; impostorAcceptance: number; genuineAcceptance: number };
+  global: { impostors: number; genuine: number; impostorAcceptance: number; genuineAcceptance: number; feedback: { genuine: number; impostors: number } };
   perAlgorithm: Record<string, AlgorithmCalibration>;
 }
 
@@ -211,6 +228,28 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
     }
   }
 
+  // Judged queries, scored against all of their algorithm's samples (they are none of them).
+  const feedbackCounts = ids.map(() => ({ genuine: 0, impostors: 0 }));
+  const index = new Map(ids.map((id, a) => [id, a]));
+  const sims: number[] = [];
+  for (const f of opts.feedback ?? []) {
+    const a = index.get(f.algorithmId);
+    if (a === undefined) continue;
+    const query = prepare(f.vector);
+    sims.length = 0;
+    for (const s of samples) if (s.owner === a) sims.push(similarity(query, s.vector));
+    const raw = topMeanScore(sims, topM);
+    const score = mapScore ? mapScore(query, -1, ids[a], raw) : raw;
+    if (f.genuine) {
+      genuine[a].push(score);
+      feedbackCounts[a].genuine += 1;
+    } else {
+      impostor[a].push(score);
+      identificationImpostors.push(score);
+      feedbackCounts[a].impostors += 1;
+    }
+  }
+
   const global = thresholdForDecision(identificationImpostors, targetFpir);
   const allGenuine = genuine.flat();
   // Null-prototype records: algorithm ids are data (a folder named __proto__ must stay a key).
@@ -223,6 +262,10 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
       genuine: allGenuine.length,
       impostorAcceptance: share(identificationImpostors, global),
       genuineAcceptance: share(allGenuine, global),
+      feedback: {
+        genuine: feedbackCounts.reduce((n, c) => n + c.genuine, 0),
+        impostors: feedbackCounts.reduce((n, c) => n + c.impostors, 0),
+      },
     },
     perAlgorithm: Object.create(null),
   };
@@ -243,8 +286,9 @@ export function calibrateThresholds(opts: CalibrateOptions): Calibration {
       ...(reason === undefined ? {} : { reason }),
       genuineAcceptance: share(genuine[a], threshold),
       impostorAcceptance: share(impostor[a], threshold),
-      looRank1: genuine[a].length === 0 ? NaN : looCorrect[a] / genuine[a].length,
-      confusedWith: topConfusion(looWinners[a], genuine[a].length, ids),
+      looRank1: genuine[a].length === feedbackCounts[a].genuine ? NaN : looCorrect[a] / (genuine[a].length - feedbackCounts[a].genuine),
+      confusedWith: topConfusion(looWinners[a], genuine[a].length - feedbackCounts[a].genuine, ids),
+      feedback: feedbackCounts[a],
     };
   });
   return { global, perAlgorithm, stats };

@@ -21,7 +21,8 @@ import { calibrateGalleryInWorker, fingerprintKey, type CalibrationCohort } from
 
 /** A gallery held open for a calibration; `release` lets it close. */
 export interface HeldGallery {
-  gallery: Pick<Gallery, 'vectors' | 'algorithmSummary' | 'saveCalibration' | 'enabledSampleCounts' | 'currentCalibration' | 'refresh' | 'tryExclusive'>;
+  gallery: Pick<Gallery, 'vectors' | 'algorithmSummary' | 'saveCalibration' | 'enabledSampleCounts' | 'currentCalibration' | 'refresh' | 'tryExclusive'>
+    & Partial<Pick<Gallery, 'feedbackPairs' | 'fuse'>>;
   /** The served model's cohort to normalise scores against (DFG_SCORE_NORM), if any. */
   cohort?: CalibrationCohort;
   release(): void;

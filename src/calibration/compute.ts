@@ -3,7 +3,7 @@
  * No gallery access, nothing native, so it runs as well in a worker thread (worker.ts) as in the
  * CLI's own thread.
  */
-import { calibrateThresholds, type Calibration } from '../attribution/calibrate.js';
+import { calibrateThresholds, type Calibration, type FeedbackVector } from '../attribution/calibrate.js';
 import { unitVector } from '../math/vector.js';
 import { applyMetric, fitGalleryMetric, type GalleryMetric } from '../attribution/gallery-metric.js';
 import type { MetricSetting } from '../config/metric-setting.js';
@@ -20,6 +20,8 @@ export interface CalibrationVectors {
    * are normalised against it and its images are impostors for every algorithm too.
    */
   cohort?: readonly Float32Array[];
+  /** Judged queries (attributions with feedback), in the index's space: genuine or impostor scores beside the leave-one-out ones. */
+  feedback?: readonly FeedbackVector[];
 }
 
 export interface ComputeOptions {
@@ -47,6 +49,7 @@ export interface ComputedCalibration {
 export function computeCalibration(vectors: CalibrationVectors, opts: ComputeOptions): ComputedCalibration {
   let enabled = vectors.byAlgorithm;
   let negatives = vectors.negatives;
+  let feedback = vectors.feedback ?? [];
   const setting = opts.metric ?? { kind: 'cosine' };
   const metric = setting.kind === 'wccn'
     ? fitGalleryMetric(new Map([...enabled].map(([id, vs]) => [id, vs.map(unitVector)])), { shrinkage: setting.shrinkage }) ?? undefined
@@ -56,10 +59,11 @@ export function computeCalibration(vectors: CalibrationVectors, opts: ComputeOpt
     const map = (v: Float32Array) => applyMetric(metric, v);
     enabled = new Map([...enabled].map(([id, vs]) => [id, vs.map(map)]));
     negatives = negatives.map(map);
+    feedback = feedback.map((f) => ({ ...f, vector: map(f.vector) }));
     if (cohort) cohort = cohort.map(map);
   }
   if (!cohort || !opts.scoreNorm) {
-    const calibration = calibrateThresholds({ vectorsByAlgorithm: enabled, topM: opts.topM, targetFpir: opts.targetFpir, negatives });
+    const calibration = calibrateThresholds({ vectorsByAlgorithm: enabled, topM: opts.topM, targetFpir: opts.targetFpir, negatives, feedback });
     return { calibration, ...(metric ? { metric } : {}) };
   }
   const { topK } = opts.scoreNorm;
@@ -82,6 +86,6 @@ export function computeCalibration(vectors: CalibrationVectors, opts: ComputeOpt
     }
     return normaliseScore(score, p, perAlgorithm[algorithmId] ?? p);
   };
-  const calibration = calibrateThresholds({ vectorsByAlgorithm: enabled, topM: opts.topM, targetFpir: opts.targetFpir, negatives: allNegatives, normalise, sharedThreshold: true });
+  const calibration = calibrateThresholds({ vectorsByAlgorithm: enabled, topM: opts.topM, targetFpir: opts.targetFpir, negatives: allNegatives, normalise, sharedThreshold: true, feedback });
   return { calibration, scoreNorm, ...(metric ? { metric } : {}) };
 }

@@ -7,11 +7,11 @@
  */
 import type { ScoreNormFit } from '../attribution/score-norm.js';
 import type { ScoreNormSetting } from '../config/score-norm-setting.js';
-import type { Calibration } from '../attribution/calibrate.js';
+import type { Calibration, FeedbackVector } from '../attribution/calibrate.js';
 import type { GalleryMetric } from '../attribution/gallery-metric.js';
 import type { MetricSetting } from '../config/metric-setting.js';
 import { createRng, shuffled } from '../math/random.js';
-import type { CalibrationRecord, Gallery } from '../gallery/gallery.js';
+import type { AuditNote, CalibrationRecord, Gallery } from '../gallery/gallery.js';
 import { computeCalibration, type CalibrationVectors, type ComputeOptions, type ComputedCalibration } from './compute.js';
 import { computeInWorker } from './runner.js';
 
@@ -44,6 +44,8 @@ export interface CalibrateGalleryOptions {
    * thresholds as unregistered generators. Absent: raw scores.
    */
   cohort?: CalibrationCohort;
+  /** Who calibrates (the audit trail). */
+  audit?: AuditNote;
 }
 
 /** A model's cohort as a calibration uses it. */
@@ -94,7 +96,32 @@ export function fingerprintKey(fp: unknown): string | undefined {
   return JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-type CalibrationSource = Pick<Gallery, 'vectors' | 'algorithmSummary'>;
+/** Judged queries a calibration reads at most (the newest): a bound on its cost, far above what analysts judge in a retention period. */
+export const MAX_FEEDBACK_PAIRS = 5000;
+
+/** A gallery to calibrate: its vectors and, where it keeps attributions, the feedback on them. */
+type CalibrationSource = Pick<Gallery, 'vectors' | 'algorithmSummary'> & Partial<Pick<Gallery, 'feedbackPairs' | 'fuse'>>;
+
+/**
+ * The judged queries of the gallery's index against enabled algorithms, as index vectors: confirmed
+ * and relabelled ones genuine, rejected ones impostors. Queries that enrolled a sample are left out
+ * (their vector is one of the algorithm's samples already), and so are those lacking a vector of
+ * a model the index fuses.
+ */
+export async function collectFeedback(gallery: Required<Pick<CalibrationSource, 'feedbackPairs' | 'fuse'>>, enabled: ReadonlySet<string>): Promise<FeedbackVector[]> {
+  const out: FeedbackVector[] = [];
+  for (const p of await gallery.feedbackPairs(MAX_FEEDBACK_PAIRS)) {
+    if (!enabled.has(p.algorithmId)) continue;
+    let vector: Float32Array;
+    try {
+      vector = gallery.fuse(Object.fromEntries(p.vectors));
+    } catch {
+      continue;
+    }
+    out.push({ algorithmId: p.algorithmId, genuine: p.genuine, vector });
+  }
+  return out;
+}
 
 /**
  * Reads the gallery's vectors by algorithm: enabled algorithms' samples to calibrate, disabled
@@ -117,7 +144,10 @@ export async function collectCalibrationVectors(gallery: CalibrationSource, maxS
   }
   const fingerprint: CalibrationFingerprint = Object.fromEntries([...byAlgorithm].map(([id, vs]) => [id, vs.length]));
   const capped = (m: Map<string, Float32Array[]>) => new Map([...m].map(([id, v]) => [id, v.length > cap ? shuffled(v, createRng(`calibrate:${id}`)).slice(0, cap) : v]));
-  return { byAlgorithm: capped(byAlgorithm), negatives: [...capped(disabled).values()].flat(), names, fingerprint, cap };
+  const feedback = gallery.feedbackPairs && gallery.fuse
+    ? await collectFeedback({ feedbackPairs: gallery.feedbackPairs.bind(gallery), fuse: gallery.fuse.bind(gallery) }, new Set(byAlgorithm.keys()))
+    : [];
+  return { byAlgorithm: capped(byAlgorithm), negatives: [...capped(disabled).values()].flat(), names, fingerprint, cap, ...(feedback.length ? { feedback } : {}) };
 }
 
 /** Stores a computed calibration as the gallery's current one, with what it was made from in params. */
@@ -131,10 +161,10 @@ export function saveGalleryCalibration(gallery: Pick<Gallery, 'saveCalibration'>
     // NaN (no leave-one-out score) is not JSON: JSON.stringify would write null anyway, say so.
     params: JSON.parse(JSON.stringify({
       topM: opts.topM, maxSamplesPerAlgorithm: collected.cap, negatives: collected.negatives.length, stats: calibration.stats,
-      fingerprint: collected.fingerprint, ...(opts.auto ? { auto: true } : {}), ...(opts.auto && opts.requested ? { requested: opts.requested } : {}),
+      fingerprint: collected.fingerprint, feedback: calibration.stats.global.feedback, ...(opts.auto ? { auto: true } : {}), ...(opts.auto && opts.requested ? { requested: opts.requested } : {}),
       ...(scoreNorm ? { scoreNorm } : {}),
     })) as Record<string, unknown>,
-  });
+  }, opts.audit);
 }
 
 function withCohort(collected: CollectedVectors, opts: CalibrateGalleryOptions): CollectedVectors {

@@ -18,6 +18,7 @@ export interface CalibrationTask {
   algorithms: Array<{ id: string } & PackedVectors>;
   negatives: PackedVectors;
   cohort?: PackedVectors;
+  feedback?: { algorithmIds: string[]; genuine: boolean[]; vectors: PackedVectors };
   opts: ComputeOptions;
 }
 
@@ -43,8 +44,11 @@ export function packTask(vectors: CalibrationVectors, opts: ComputeOptions): { t
   const algorithms = [...vectors.byAlgorithm].map(([id, vs]) => ({ id, ...packVectors(vs) }));
   const negatives = packVectors(vectors.negatives);
   const cohort = vectors.cohort ? packVectors(vectors.cohort) : undefined;
-  const transfer = [...algorithms.map((a) => a.data.buffer), negatives.data.buffer, ...(cohort ? [cohort.data.buffer] : [])] as ArrayBuffer[];
-  return { task: { algorithms, negatives, ...(cohort ? { cohort } : {}), opts }, transfer };
+  const fb = vectors.feedback && vectors.feedback.length > 0
+    ? { algorithmIds: vectors.feedback.map((f) => f.algorithmId), genuine: vectors.feedback.map((f) => f.genuine), vectors: packVectors(vectors.feedback.map((f) => f.vector)) }
+    : undefined;
+  const transfer = [...algorithms.map((a) => a.data.buffer), negatives.data.buffer, ...(cohort ? [cohort.data.buffer] : []), ...(fb ? [fb.vectors.data.buffer] : [])] as ArrayBuffer[];
+  return { task: { algorithms, negatives, ...(cohort ? { cohort } : {}), ...(fb ? { feedback: fb } : {}), opts }, transfer };
 }
 
 export function unpackTask(task: CalibrationTask): CalibrationVectors {
@@ -52,6 +56,7 @@ export function unpackTask(task: CalibrationTask): CalibrationVectors {
     byAlgorithm: new Map(task.algorithms.map((a) => [a.id, unpackVectors(a)])),
     negatives: unpackVectors(task.negatives),
     ...(task.cohort ? { cohort: unpackVectors(task.cohort) } : {}),
+    ...(task.feedback ? { feedback: unpackVectors(task.feedback.vectors).map((vector, i) => ({ algorithmId: task.feedback!.algorithmIds[i]!, genuine: task.feedback!.genuine[i]!, vector })) } : {}),
   };
 }
 

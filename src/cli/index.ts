@@ -11,6 +11,7 @@ import { registerEvalCommand } from './commands/eval.js';
 import { registerCalibrateCommand } from './commands/calibrate.js';
 import { registerGenomeCommands } from './commands/genome.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerAuditCommand } from './commands/audit.js';
 import { isDfgError } from '../errors.js';
 
 const program = new Command();
@@ -21,6 +22,7 @@ registerEvalCommand(program);
 registerCalibrateCommand(program);
 registerGenomeCommands(program);
 registerDemoCommand(program);
+registerAuditCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(isDfgError(err) ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : String(err));

@@ -10,7 +10,7 @@
 import type { Embedder } from '../embedding/index.js';
 import { dfgError } from '../errors.js';
 import type { Gallery, ImportPartInput } from '../gallery/gallery.js';
-import type { AlgorithmRecord, SampleInput } from '../gallery/types.js';
+import type { AlgorithmRecord, AuditNote, SampleInput } from '../gallery/types.js';
 import { MAX_FILENAME_LENGTH, MAX_NAME_LENGTH, MAX_PAGE_LIMIT } from '../gallery/validate.js';
 import type { TrustList } from './format.js';
 import { verifyBundle, type BundleLimits, type BundleSource, type VerifiedBundle } from './read.js';
@@ -32,6 +32,8 @@ export interface ImportOptions {
    * (`total` samples to apply): once as its transaction begins (`done` 0), once as it committed.
    */
   onProgress?: (p: ImportProgress) => void;
+  /** Who imports: each write and the closing `bundle.import` row of the audit trail name it. */
+  audit?: AuditNote;
 }
 
 export interface ImportProgress {
@@ -217,7 +219,17 @@ export async function importVerifiedBundle(parts: { gallery: Gallery; embedder: 
   const applied = await gallery.applyImport(
     { sha256: bundle.sha256, publisher: bundle.publisher, keyFingerprint: bundle.keyFingerprint, software: manifest.exporter.software, exportedAt: manifest.createdAt },
     toApply,
-    { keptBytes: shasWritten },
+    {
+      keptBytes: shasWritten,
+      // Audited in the same transaction: each algorithm it creates, each part's samples, and the import as a whole.
+      audit: {
+        note: opts.audit,
+        detail: {
+          bundleSha256: bundle.sha256, publisher: bundle.publisher, keyFingerprint: bundle.keyFingerprint, models: sources, total: samples.length,
+          skipped: plans.filter((p) => p.action === 'skipped').reduce((n, p) => n + manifest.algorithms[p.index]!.samples.length, 0), reembedded: embedded.size,
+        },
+      },
+    },
   );
   progress({ phase: 'writing', done: toWrite, total: toWrite });
 

@@ -11,10 +11,18 @@ import type {
   AlgorithmPatch,
   AlgorithmRecord,
   AlgorithmSummary,
+  AttributionInput,
+  AttributionRecord,
+  AuditNote,
+  AuditQuery,
+  AuditRecord,
   BundleInput,
   CalibrationInput,
   CalibrationRecord,
   EffectiveThresholds,
+  FeedbackCounts,
+  FeedbackInput,
+  FeedbackPair,
   GalleryLogger,
   GalleryModel,
   Neighbour,
@@ -26,9 +34,9 @@ import type {
   SampleRecord,
   SwitchRecord,
 } from './types.js';
-import type { ImportApplied } from './store/api.js';
+import type { ImportApplied, ImportAudit } from './store/api.js';
 
-export type { ImportApplied };
+export type { ImportApplied, ImportAudit };
 
 /** One algorithm of an import: created (with its id in the exporting gallery) or an existing one merged into. */
 export interface ImportPartInput {
@@ -80,6 +88,8 @@ export interface AddSamplesOptions {
    * stay out of later re-embeddings like samples enrolled with DFG_KEEP_IMAGES=false.
    */
   requireKeptBytes?: boolean;
+  /** Who enrols (the audit trail). */
+  audit?: AuditNote;
 }
 
 export interface SearchOptions {
@@ -121,14 +131,14 @@ export interface Gallery {
    * Registers an algorithm (`origin`: the recorded bundle an import brings it from). Throws
    * DFG_ERR_ALGORITHM_NAME_TAKEN when the name (case-insensitive) exists.
    */
-  createAlgorithm(input: AlgorithmInput, opts?: { origin?: Origin }): Promise<AlgorithmRecord>;
+  createAlgorithm(input: AlgorithmInput, opts?: { origin?: Origin; audit?: AuditNote }): Promise<AlgorithmRecord>;
   /**
    * Imports a verified bundle in one store transaction: its record, the algorithms it creates and
    * every part's samples land whole or not at all (a crash half way leaves nothing). Checks every
    * part and item first; `keptBytes`: the image bytes written beforehand (keepImages) that must
    * still be there at the commit.
    */
-  applyImport(bundle: BundleInput, parts: readonly ImportPartInput[], opts?: { keptBytes?: readonly string[] }): Promise<ImportApplied>;
+  applyImport(bundle: BundleInput, parts: readonly ImportPartInput[], opts?: { keptBytes?: readonly string[]; audit?: ImportAudit }): Promise<ImportApplied>;
   /**
    * Provenance of those of the samples that were imported (for attribution evidence). Galleries
    * without any import answer from memory; the others with one store read. null while the store
@@ -140,9 +150,9 @@ export interface Gallery {
   /** Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
   getAlgorithm(id: string): Promise<AlgorithmRecord>;
   /** Changes the given fields. Throws DFG_ERR_ALGORITHM_NOT_FOUND or DFG_ERR_ALGORITHM_NAME_TAKEN. */
-  updateAlgorithm(id: string, patch: AlgorithmPatch): Promise<AlgorithmRecord>;
+  updateAlgorithm(id: string, patch: AlgorithmPatch, audit?: AuditNote): Promise<AlgorithmRecord>;
   /** Deletes the algorithm and its samples under every model. Throws DFG_ERR_ALGORITHM_NOT_FOUND. */
-  deleteAlgorithm(id: string): Promise<{ deletedSamples: number }>;
+  deleteAlgorithm(id: string, audit?: AuditNote): Promise<{ deletedSamples: number }>;
   /** Identity and enabled flag from memory (cheap, for decisions); undefined for an unknown id. */
   algorithmSummary(id: string): AlgorithmSummary | undefined;
   /**
@@ -166,7 +176,7 @@ export interface Gallery {
    * Stores vectors of `modelId` (any model, served or not: re-embedding) for existing samples;
    * samples gone or already holding one are skipped. Returns how many were stored.
    */
-  addVectors(modelId: string, dim: number, items: Array<{ sampleId: string; vector: Float32Array }>): Promise<number>;
+  addVectors(modelId: string, dim: number, items: Array<{ sampleId: string; vector: Float32Array }>, audit?: AuditNote): Promise<number>;
   /** How many samples lack a vector of `modelId`. */
   countMissing(modelId: string): Promise<number>;
   /** Samples lacking a vector of `modelId`, a page after seq `after` (re-embedding works through them). */
@@ -178,7 +188,7 @@ export interface Gallery {
   /** A sample by id whatever its algorithm, or undefined. */
   findSample(sampleId: string): Promise<SampleRecord | undefined>;
   /** Throws DFG_ERR_SAMPLE_NOT_FOUND. The kept image goes with the last sample that names it. */
-  deleteSample(algorithmId: string, sampleId: string): Promise<void>;
+  deleteSample(algorithmId: string, sampleId: string, audit?: AuditNote): Promise<void>;
   /** Whether enrolled image bytes are kept (`keepImages`). */
   readonly keepsImages: boolean;
   /**
@@ -231,7 +241,19 @@ export interface Gallery {
   /** Calibrations of this model, newest first. */
   listCalibrations(opts?: { limit?: number }): Promise<CalibrationRecord[]>;
   /** Stores a calibration; it becomes the current one (for every process, after its next refresh). */
-  saveCalibration(input: CalibrationInput): Promise<CalibrationRecord>;
+  saveCalibration(input: CalibrationInput, audit?: AuditNote): Promise<CalibrationRecord>;
+  /** A page of the audit trail (every change above appends its row in its own transaction), oldest first. */
+  listAudit(query: AuditQuery): Promise<AuditRecord[]>;
+  /** Keeps attribution answers for feedback (store/attributions.ts). */
+  recordAttributions(rows: readonly AttributionInput[]): Promise<void>;
+  /** A kept attribution (undefined when unknown or expired without feedback). */
+  getAttribution(id: string): Promise<AttributionRecord | undefined>;
+  /** Records a verdict and its audit row: 'missing' (unknown or expired) or 'given' (judged already) when it does not. */
+  recordFeedback(id: string, feedback: FeedbackInput, audit?: AuditNote): Promise<'recorded' | 'missing' | 'given'>;
+  /** Judged attributions of this index that enrolled nothing, newest first (at most `limit`). */
+  feedbackPairs(limit: number): Promise<FeedbackPair[]>;
+  /** Verdicts on this index's attributed answers. */
+  feedbackCounts(): Promise<FeedbackCounts>;
   /**
    * Thresholds to decide with: `global` from the current calibration (absent without one) and, per
    * algorithm, its manual threshold or else its calibrated one.

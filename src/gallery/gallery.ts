@@ -19,6 +19,14 @@ import type { SnapshotManifest } from './index/snapshot.js';
 import type { FusionMember } from '../math/fusion.js';
 import type {
   AddSampleResult,
+  AttributionInput,
+  AttributionRecord,
+  AuditNote,
+  AuditQuery,
+  AuditRecord,
+  FeedbackCounts,
+  FeedbackInput,
+  FeedbackPair,
   AlgorithmInput,
   AlgorithmPatch,
   AlgorithmRecord,
@@ -36,7 +44,7 @@ import type {
   SampleRecord,
   SwitchRecord,
 } from './types.js';
-import type { AddSamplesOptions, Gallery, GalleryOptions, ImportApplied, ImportPartInput, SearchOptions } from './gallery-api.js';
+import type { AddSamplesOptions, Gallery, GalleryOptions, ImportApplied, ImportAudit, ImportPartInput, SearchOptions } from './gallery-api.js';
 import {
   checkAlgorithmInput,
   checkAlgorithmPatch,
@@ -160,15 +168,15 @@ class IndexedGallery implements Gallery {
     return indexVector(this.fusion, checkModelVectors(this.fusion, { vectors }, 'vectors', false));
   }
 
-  async createAlgorithm(input: AlgorithmInput, createOpts?: { origin?: Origin }): Promise<AlgorithmRecord> {
+  async createAlgorithm(input: AlgorithmInput, createOpts?: { origin?: Origin; audit?: AuditNote }): Promise<AlgorithmRecord> {
     this.open();
     const origin = createOpts?.origin === undefined ? null : checkOrigin(createOpts.origin, 'origin');
-    const alg = await this.store.createAlgorithm(checkAlgorithmInput(input), origin);
+    const alg = await this.store.createAlgorithm(checkAlgorithmInput(input), origin, createOpts?.audit);
     await this.live.refresh();
     return { ...alg, sampleCount: 0 };
   }
 
-  async applyImport(bundle: BundleInput, parts: readonly ImportPartInput[], importOpts?: { keptBytes?: readonly string[] }): Promise<ImportApplied> {
+  async applyImport(bundle: BundleInput, parts: readonly ImportPartInput[], importOpts?: { keptBytes?: readonly string[]; audit?: ImportAudit }): Promise<ImportApplied> {
     this.open();
     const checkedBundle = checkBundleInput(bundle);
     const checked = parts.map((p, i) => {
@@ -179,7 +187,7 @@ class IndexedGallery implements Gallery {
         : { algorithmId: checkId(p.algorithmId, 'algorithmId'), items: withSource };
     });
     // Under the write lock: no other process switched models, and the bytes written beforehand are still kept.
-    const applied = await this.store.applyImport(checkedBundle, checked, { fence: this.switchFence, keptBytes: this.keepsImages ? (importOpts?.keptBytes ?? []) : [] });
+    const applied = await this.store.applyImport(checkedBundle, checked, { fence: this.switchFence, keptBytes: this.keepsImages ? (importOpts?.keptBytes ?? []) : [] }, importOpts?.audit);
     if (applied.recorded) this.bundlesSeen = { any: true, at: Date.now() };
     await this.live.refresh();
     return applied;
@@ -210,18 +218,18 @@ class IndexedGallery implements Gallery {
     return this.mustGetAlgorithm(id);
   }
 
-  async updateAlgorithm(id: string, patch: AlgorithmPatch): Promise<AlgorithmRecord> {
+  async updateAlgorithm(id: string, patch: AlgorithmPatch, audit?: AuditNote): Promise<AlgorithmRecord> {
     this.open();
     const checked = checkAlgorithmPatch(patch);
-    const alg = await this.store.updateAlgorithm(checkId(id, 'algorithmId'), checked);
+    const alg = await this.store.updateAlgorithm(checkId(id, 'algorithmId'), checked, audit);
     if (!alg) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id);
     await this.live.refresh();
     return alg;
   }
 
-  async deleteAlgorithm(id: string): Promise<{ deletedSamples: number }> {
+  async deleteAlgorithm(id: string, audit?: AuditNote): Promise<{ deletedSamples: number }> {
     this.open();
-    const res = await this.store.deleteAlgorithm(checkId(id, 'algorithmId'));
+    const res = await this.store.deleteAlgorithm(checkId(id, 'algorithmId'), audit);
     if (!res) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', id);
     await this.live.refresh();
     await this.dropUnreferenced(res.sha256s);
@@ -240,7 +248,7 @@ class IndexedGallery implements Gallery {
     const checked = checkSampleItems(this.fusion, items);
     // Checked under the write lock, so neither can change before the commit: the kept bytes are
     // still there (a concurrent delete may have removed them), and no other process switched models.
-    const results = await this.store.addSamples(algorithmId, checked, { fence: this.switchFence, keptBytes: this.keepsImages && addOpts?.requireKeptBytes !== false });
+    const results = await this.store.addSamples(algorithmId, checked, { fence: this.switchFence, keptBytes: this.keepsImages && addOpts?.requireKeptBytes !== false }, addOpts?.audit);
     await this.live.refresh();
     return results;
   }
@@ -254,7 +262,7 @@ class IndexedGallery implements Gallery {
     return this.store.lastSwitch();
   }
 
-  async addVectors(vectorModelId: string, vectorDim: number, items: Array<{ sampleId: string; vector: Float32Array }>): Promise<number> {
+  async addVectors(vectorModelId: string, vectorDim: number, items: Array<{ sampleId: string; vector: Float32Array }>, audit?: AuditNote): Promise<number> {
     this.open();
     const id = checkModelId(vectorModelId);
     const d = checkDim(vectorDim);
@@ -263,7 +271,7 @@ class IndexedGallery implements Gallery {
       sampleId: checkId(it?.sampleId, `items[${i}].sampleId`),
       vector: checkVector(it.vector, d, id, `items[${i}].vector`, true),
     }));
-    const stored = await this.store.addVectors(id, checked);
+    const stored = await this.store.addVectors(id, checked, audit);
     await this.live.refresh();
     return stored;
   }
@@ -298,9 +306,9 @@ class IndexedGallery implements Gallery {
     return this.store.sampleById(checkId(sampleId, 'sampleId'));
   }
 
-  async deleteSample(algorithmId: string, sampleId: string): Promise<void> {
+  async deleteSample(algorithmId: string, sampleId: string, audit?: AuditNote): Promise<void> {
     this.open();
-    const s = await this.store.deleteSample(checkId(algorithmId, 'algorithmId'), checkId(sampleId, 'sampleId'));
+    const s = await this.store.deleteSample(checkId(algorithmId, 'algorithmId'), checkId(sampleId, 'sampleId'), audit);
     if (!s) throw dfgError('DFG_ERR_SAMPLE_NOT_FOUND', sampleId);
     await this.live.refresh();
     await this.dropUnreferenced([s.sha256]);
@@ -365,11 +373,41 @@ class IndexedGallery implements Gallery {
     return this.store.listCalibrations(this.modelId, limit);
   }
 
-  async saveCalibration(input: CalibrationInput): Promise<CalibrationRecord> {
+  async saveCalibration(input: CalibrationInput, audit?: AuditNote): Promise<CalibrationRecord> {
     this.open();
-    const saved = await this.store.saveCalibration(this.modelId, checkCalibrationInput(input));
+    const saved = await this.store.saveCalibration(this.modelId, checkCalibrationInput(input), audit);
     await this.live.refresh();
     return saved;
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    this.open();
+    return this.store.listAudit(query);
+  }
+
+  async recordAttributions(rows: readonly AttributionInput[]): Promise<void> {
+    this.open();
+    if (rows.length > 0) await this.store.recordAttributions(rows);
+  }
+
+  async getAttribution(id: string): Promise<AttributionRecord | undefined> {
+    this.open();
+    return this.store.getAttribution(id);
+  }
+
+  async recordFeedback(id: string, feedback: FeedbackInput, audit?: AuditNote): ReturnType<Gallery['recordFeedback']> {
+    this.open();
+    return this.store.recordFeedback(id, feedback, audit);
+  }
+
+  async feedbackPairs(limit: number): Promise<FeedbackPair[]> {
+    this.open();
+    return this.store.feedbackPairs(this.modelId, limit);
+  }
+
+  async feedbackCounts(): Promise<FeedbackCounts> {
+    this.open();
+    return this.store.feedbackCounts(this.modelId);
   }
 
   async close(): Promise<void> {

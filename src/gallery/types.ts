@@ -224,3 +224,99 @@ export function sameSwitch(a: SwitchRecord | null | undefined, b: SwitchRecord |
   if (!a || !b) return (a ?? null) === (b ?? null);
   return a.list === b.list && a.at === b.at && a.forced === b.forced;
 }
+
+/** Who made a change, recorded with it in the audit trail. */
+export interface AuditNote {
+  /** The API key id of the request (null: auth off, the CLI, or the server on its own). */
+  keyId: string | null;
+  /** Extra context kept with the change (say, the import or the attribution that caused it). */
+  context?: Record<string, unknown>;
+}
+
+export const AUDIT_ACTIONS = [
+  'algorithm.create', 'algorithm.update', 'algorithm.delete', 'samples.enrol', 'sample.delete', 'vectors.add',
+  'bundle.import', 'calibration.save', 'model.switch', 'attribution.feedback',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One row of the append-only audit trail. */
+export interface AuditRecord {
+  /** Increasing, never reused (the audit trail's own sequence, not the change log's). */
+  seq: number;
+  /** When, ISO 8601. */
+  at: string;
+  keyId: string | null;
+  action: AuditAction;
+  /** The algorithm, sample, model or attribution id it concerns; null for none. */
+  subject: string | null;
+  /** What changed. */
+  detail: Record<string, unknown>;
+}
+
+/** Which audit rows to read: after a seq, and at or after a time. */
+export interface AuditQuery {
+  afterSeq: number;
+  since?: string;
+  limit: number;
+}
+
+export const VERDICTS = ['confirm', 'reject', 'relabel'] as const;
+/** An analyst's verdict on an attribution: right, wrong, or wrong and it was another algorithm. */
+export type Verdict = (typeof VERDICTS)[number];
+
+/** An attribution answer as kept for feedback: what was decided, and the query's vectors (never its bytes). */
+export interface AttributionInput {
+  /** `att_…`. */
+  id: string;
+  createdAt: string;
+  /** Pruned after this time unless it received feedback. */
+  expiresAt: string;
+  keyId: string | null;
+  /** The index id that answered. */
+  modelId: string;
+  decision: 'attributed' | 'unknown' | 'authentic';
+  /** The algorithm decided on (null for unknown). */
+  algorithmId: string | null;
+  score: number;
+  threshold: number;
+  candidates: Array<{ algorithmId: string; score: number }>;
+  sha256: string;
+  width: number;
+  height: number;
+  /** The query's vector per model id. */
+  vectors: Readonly<Record<string, Float32Array>>;
+}
+
+/** A kept attribution with its feedback, if any. */
+export interface AttributionRecord extends Omit<AttributionInput, 'vectors'> {
+  vectors: Map<string, Float32Array>;
+  verdict: Verdict | null;
+  /** The algorithm the verdict is about: the attributed one (confirm, reject) or the right one (relabel). */
+  verdictAlgorithmId: string | null;
+  verdictKeyId: string | null;
+  verdictAt: string | null;
+  /** The sample the verdict enrolled, if it did. */
+  enrolledSampleId: string | null;
+}
+
+/** Feedback to record on an attribution. */
+export interface FeedbackInput {
+  verdict: Verdict;
+  algorithmId: string | null;
+  enrolledSampleId: string | null;
+}
+
+/** A judged pair for calibration: the query vectors and the algorithm, genuine (confirm, relabel) or impostor (reject). */
+export interface FeedbackPair {
+  attributionId: string;
+  algorithmId: string;
+  genuine: boolean;
+  vectors: Map<string, Float32Array>;
+}
+
+/** Feedback on the attributed answers of an index: how often they were right. */
+export interface FeedbackCounts {
+  confirmed: number;
+  rejected: number;
+  relabelled: number;
+}

@@ -22,6 +22,8 @@ export interface SubmitTarget {
   kind: JobKind;
   /** Enrolments only. */
   algorithmId?: string;
+  /** The API key id submitting it (the audit trail of the job's changes). */
+  keyId?: string | null;
   /** Re-embeddings only. */
   modelId?: string;
 }
@@ -110,11 +112,11 @@ export class JobClient {
   }
 
   /** Submits a re-embedding of these samples with `modelId` (the caller lists those lacking its vector). */
-  async submitReembed(t: { modelId: string; sampleIds: Iterable<string> }): Promise<JobView> {
+  async submitReembed(t: { modelId: string; sampleIds: Iterable<string>; keyId?: string | null }): Promise<JobView> {
     async function* items(): AsyncGenerator<PlannedItem> {
       for (const name of t.sampleIds) yield { name };
     }
-    return this.#plan({ kind: 'reembed', modelId: t.modelId }, { type: 'gallery', name: t.modelId }, items(),
+    return this.#plan({ kind: 'reembed', modelId: t.modelId, keyId: t.keyId }, { type: 'gallery', name: t.modelId }, items(),
       () => dfgError('DFG_ERR_REEMBED_NOTHING_LEFT', t.modelId));
   }
 
@@ -240,6 +242,7 @@ export class JobClient {
         chunks.push({
           v: 1, jobId: id, kind: target.kind, index: chunks.length, source: source.type, items: current,
           ...(target.kind === 'enrol' ? { algorithmId: target.algorithmId } : {}),
+          ...(target.keyId ? { keyId: target.keyId } : {}),
           ...(target.kind === 'reembed' ? { modelId: target.modelId } : {}),
           ...(source.dir ? { dir: source.dir } : {}),
         });

@@ -13,7 +13,7 @@ import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Embedder } from '../embedding/index.js';
-import type { Gallery } from '../gallery/gallery.js';
+import type { AuditNote, Gallery } from '../gallery/gallery.js';
 import { importVerifiedBundle, type ConflictMode, type ImportProgress, type VerifiedBundle } from '../exchange/index.js';
 import { dfgError, isDfgError, type DfgError } from '../errors.js';
 import { jobKeys } from './keys.js';
@@ -31,6 +31,8 @@ export interface ImportSubmission {
   /** Name shown as the job's source. */
   name: string;
   onConflict: ConflictMode;
+  /** Who imports (the audit trail). */
+  audit?: AuditNote;
 }
 
 export interface ImportRunner {
@@ -95,7 +97,7 @@ export function createImportRunner(deps: ImportRunnerDeps): ImportRunner {
         written = written.then(() => st.progress(jobId, { done: settled })).catch((err: unknown) => log.warn({ err, jobId }, 'import progress not recorded'));
       };
       try {
-        const summary = await deps.use(({ gallery, embedder }) => importVerifiedBundle({ gallery, embedder }, s.bundle, { trust: { publishers: [] }, onConflict: s.onConflict, onProgress }));
+        const summary = await deps.use(({ gallery, embedder }) => importVerifiedBundle({ gallery, embedder }, s.bundle, { trust: { publishers: [] }, onConflict: s.onConflict, onProgress, ...(s.audit ? { audit: s.audit } : {}) }));
         const rows: ImportRow[] = summary.algorithms.map((a) => ({ name: a.name, action: a.action, id: a.id ?? null, galleryName: a.galleryName ?? null, created: a.created, duplicates: a.duplicates }));
         outcome = {
           rows, errors: [],

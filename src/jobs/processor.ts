@@ -9,6 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { Logger } from 'pino';
 import type { Embedder } from '../embedding/index.js';
 import type { Gallery } from '../gallery/gallery.js';
+import { jobAudit } from './audit-note.js';
 import type { Config } from '../config/index.js';
 import { enrolImages, sha256Hex } from '../use-cases/enrol.js';
 import { attributeImage } from '../use-cases/attribute.js';
@@ -106,7 +107,7 @@ interface Processed {
 async function enrolChunk(data: ChunkData, inputs: Input[], deps: ProcessorDeps): Promise<Processed> {
   const ready = inputs.map((inp, i) => ({ inp, i })).filter((x) => x.inp.bytes);
   const summary = await deps.use(async (parts) => (ready.length
-    ? enrolImages(parts, data.algorithmId!, ready.map((x) => ({ filename: displayName(x.inp.name).slice(0, 255), bytes: x.inp.bytes!, sha256: sha256Hex(x.inp.bytes!) })))
+    ? enrolImages(parts, data.algorithmId!, ready.map((x) => ({ filename: displayName(x.inp.name).slice(0, 255), bytes: x.inp.bytes!, sha256: sha256Hex(x.inp.bytes!) })), { audit: jobAudit(data) })
     : { results: [] }));
   const createdNow = summary.results.filter((r) => r.status === 'created').map((r) => r.sha256!);
   await deps.store.noteCreated(data.jobId, data.index, createdNow);
@@ -250,3 +251,4 @@ export function createChunkProcessor(deps: ProcessorDeps): (job: Job) => Promise
     return { outcome: result === 'gone' ? 'skipped' : result, images: data.items.length, failed };
   };
 }
+

@@ -5,6 +5,7 @@
  */
 import type { Embedder } from '../embedding/index.js';
 import type { Gallery } from '../gallery/gallery.js';
+import { jobAudit } from './audit-note.js';
 import { dfgError, isDfgError, type DfgError } from '../errors.js';
 import type { ChunkData, ReembedRow } from './schemas.js';
 
@@ -58,6 +59,6 @@ export async function reembedChunk(data: ChunkData, gallery: Gallery, embedder: 
     }
   });
   // A sample deleted since it was read is skipped by the store: it has nothing to re-embed any more.
-  if (vectors.length > 0) await gallery.addVectors(modelId, dim, vectors);
+  if (vectors.length > 0) await gallery.addVectors(modelId, dim, vectors, jobAudit(data));
   return { rows, transient };
 }

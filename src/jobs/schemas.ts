@@ -40,6 +40,8 @@ export const ChunkData = Type.Object({
   /** Real path of the import directory (directory sources). */
   dir: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
   items: Type.Array(ChunkItem, { minItems: 1, maxItems: 1024 }),
+  /** The API key id that submitted the job (absent with auth off): the audit trail names it for the job's changes. */
+  keyId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
 }, { additionalProperties: false });
 export type ChunkData = Static<typeof ChunkData>;
 

@@ -9,13 +9,15 @@
 import type { Logger } from 'pino';
 import { storeLocation, type Config } from '../config/index.js';
 import { formatModelList, loadManifest, parseModelList, type ModelChoice } from '../embedding/index.js';
-import { readLastSwitch, writeSwitchRecord, type Gallery, type StoreLocation, type SwitchRecord } from '../gallery/gallery.js';
+import { readLastSwitch, writeSwitchRecord, type AuditNote, type Gallery, type StoreLocation, type SwitchRecord } from '../gallery/gallery.js';
 import { dfgError, isDfgError } from '../errors.js';
 import { openServingPair, type Parts, type ServingPair } from './pair.js';
 
 export interface SwitchOptions {
   /** Switch even though stored samples lack a vector of a listed model (they are kept but not searched). */
   force?: boolean;
+  /** Who switches (recorded in the audit trail with the switch record). */
+  audit?: AuditNote;
 }
 
 export interface ModelSwitchResult {
@@ -119,7 +121,7 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
    * Switches to `list`. `followed`: the switch another process recorded, which this one follows:
    * no completeness check (that process made it, or forced it) and no new record.
    */
-  const run = async (old: ServingPair, list: string, force: boolean, followed?: SwitchRecord): Promise<ModelSwitchResult> => {
+  const run = async (old: ServingPair, list: string, force: boolean, followed?: SwitchRecord, audit?: AuditNote): Promise<ModelSwitchResult> => {
     const t0 = performance.now();
     const previous = servedList(old.parts);
     const choices = await checkTarget(config, old.parts.gallery, list, force || followed !== undefined);
@@ -131,7 +133,7 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
       }
       // Served already, maybe by DFG_MODEL overriding a record of another list: now the record names it too.
       const last = await readLast(storeLocation(config));
-      const recorded = last?.list === model ? null : await record(model, force);
+      const recorded = last?.list === model ? null : await record(model, force, audit);
       adopt(old.parts, recorded ?? last!);
       return { switched: false, previous, model, parts: old.parts, loadMs: 0, drainMs: 0, recorded };
     }
@@ -151,7 +153,7 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
       await next.parts.gallery.refresh();
       if (!force && !followed) refuseIncomplete(model, (await next.parts.gallery.coverage()).missing);
       // Committed before the new pair serves, so before the answer: a switch reported done survives kill -9.
-      recorded = followed ?? (await writeSwitchRecord(storeLocation(config), model, force));
+      recorded = followed ?? (await writeSwitchRecord(storeLocation(config), model, force, audit));
     } catch (err) {
       await next.close();
       throw err;
@@ -166,7 +168,7 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
     return { switched: true, previous, model, parts: next.parts, loadMs, drainMs: Math.round(performance.now() - t1), recorded: followed ? null : recorded };
   };
 
-  const record = (model: string, force: boolean): Promise<SwitchRecord> => writeSwitchRecord(storeLocation(config), model, force);
+  const record = (model: string, force: boolean, audit?: AuditNote): Promise<SwitchRecord> => writeSwitchRecord(storeLocation(config), model, force, audit);
 
   /** `parts` serve under `rec` from now: their enrolments are fenced to it, and the host follows it. */
   const adopt = (parts: Parts, rec: SwitchRecord): void => {
@@ -174,12 +176,12 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
     host.recorded(rec);
   };
 
-  const start = (list: string, force: boolean, followed?: SwitchRecord): Promise<ModelSwitchResult> => {
+  const start = (list: string, force: boolean, followed?: SwitchRecord, audit?: AuditNote): Promise<ModelSwitchResult> => {
     if (host.closing()) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'the service is closing');
     const old = host.current();
     if (!old) throw dfgError('DFG_ERR_SERVER_NOT_READY', 'model and gallery are loading');
     if (running) throw dfgError('DFG_ERR_MODEL_SWITCH_BUSY', running.to);
-    const done = run(old, list, force, followed);
+    const done = run(old, list, force, followed, audit);
     running = { to: String(list), done };
     void done.finally(() => {
       if (running?.done === done) running = undefined;
@@ -190,7 +192,7 @@ export function createModelSwitcher(host: SwitchHost): ModelSwitcher {
   return {
     async switchModels(list, opts = {}) {
       const old = host.current();
-      const done = start(list, opts.force ?? false);
+      const done = start(list, opts.force ?? false, undefined, opts.audit);
       try {
         const result = await done;
         const info = result.parts.gallery.info();

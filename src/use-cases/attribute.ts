@@ -23,7 +23,15 @@ export interface AttributeOptions {
 export type DecisionConfig = Pick<Config, 'DFG_THRESHOLD' | 'DFG_MARGIN' | 'DFG_TOP_M' | 'DFG_K'>;
 
 
-export async function attributeImage(
+/** Attributes one image: the answer /v1/attribute gives. */
+export async function attributeImage(parts: { embedder: Embedder; gallery: Gallery; config: DecisionConfig }, bytes: Uint8Array, opts: AttributeOptions = {}) {
+  return (await attributeWithQuery(parts, bytes, opts)).answer;
+}
+
+export type Attribution = Awaited<ReturnType<typeof attributeImage>>;
+
+/** attributeImage, with the query's vector per model beside the answer (kept for feedback, never answered). */
+export async function attributeWithQuery(
   parts: { embedder: Embedder; gallery: Gallery; config: DecisionConfig },
   bytes: Uint8Array,
   opts: AttributeOptions = {},
@@ -53,7 +61,7 @@ export async function attributeImage(
     const found = c.evidence.filter((id) => provenance.has(id));
     return found.length ? { ...c, provenance: Object.fromEntries(found.map((id) => [id, provenance.get(id)!])) } : c;
   });
-  return {
+  const answer = {
     ...result,
     candidates,
     ...(provenance ? {} : { provenanceUnavailable: true as const }),
@@ -67,6 +75,7 @@ export async function attributeImage(
     },
     image: { width: emb.width, height: emb.height, sha256 },
   };
+  return { answer, vectors: emb.vectors };
 }
 
 const prepared = new WeakMap<CalibrationRecord, { cohort: ServedCohort; ctx: NormContext | null }>();

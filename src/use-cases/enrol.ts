@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { Embedder } from '../embedding/index.js';
-import type { Gallery } from '../gallery/gallery.js';
+import type { AuditNote, Gallery } from '../gallery/gallery.js';
 import { dfgError, isDfgError, type DfgError } from '../errors.js';
 
 export interface EnrolInput {
@@ -41,7 +41,12 @@ function asDfgError(err: unknown): DfgError {
   return isDfgError(err) ? err : dfgError('DFG_ERR_INTERNAL');
 }
 
-export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery }, algorithmId: string, inputs: EnrolInput[]): Promise<EnrolSummary> {
+export interface EnrolOptions {
+  /** Who enrols (the audit trail). */
+  audit?: AuditNote;
+}
+
+export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery }, algorithmId: string, inputs: EnrolInput[], opts: EnrolOptions = {}): Promise<EnrolSummary> {
   const { embedder, gallery } = parts;
   const modelIds = embedder.models.map((m) => m.id);
   const results: EnrolItemResult[] = inputs.map((f) => ({ filename: f.filename, status: 'error' }));
@@ -88,7 +93,7 @@ export async function enrolImages(parts: { embedder: Embedder; gallery: Gallery 
   await keepAll();
 
   if (toAdd.length > 0) {
-    const added = await commitKept(() => gallery.addSamples(algorithmId, toAdd.map((t) => t.item)), keepAll);
+    const added = await commitKept(() => gallery.addSamples(algorithmId, toAdd.map((t) => t.item), { audit: opts.audit }), keepAll);
     added.forEach((a, i) => {
       const index = toAdd[i]!.index;
       results[index] = { filename: inputs[index]!.filename, status: a.duplicate ? 'duplicate' : 'created', sampleId: a.sample.id, sha256: a.sample.sha256 };

@@ -7,7 +7,7 @@
  * without re-enrolling.
  */
 import type { Embedder } from '../embedding/index.js';
-import type { Gallery } from '../gallery/gallery.js';
+import type { AuditNote, Gallery } from '../gallery/gallery.js';
 import { dfgError, isDfgError } from '../errors.js';
 
 export interface ReembedProgress {
@@ -37,6 +37,8 @@ export interface ReembedOptions {
   onProgress?: (p: ReembedProgress) => void;
   /** Stops between steps; vectors stored so far stay (a later run goes on from there). */
   shouldStop?: () => boolean;
+  /** Who re-embeds (the audit trail). */
+  audit?: AuditNote;
 }
 
 const LIST_LIMIT = 100;
@@ -82,7 +84,7 @@ export async function reembedGallery(gallery: Gallery, embedder: Embedder, opts:
       }
     });
     // Samples deleted meanwhile are skipped by the store; one transaction per step.
-    result.stored += vectors.length > 0 ? await gallery.addVectors(modelId, dim, vectors) : 0;
+    result.stored += vectors.length > 0 ? await gallery.addVectors(modelId, dim, vectors, opts.audit) : 0;
     result.done += page.length;
     report();
     if (page.length < batchSize) break;

@@ -14,6 +14,7 @@ import { createLogger } from '../../logger.js';
 import { openGallery } from '../../gallery/gallery.js';
 import { calibrateGallery, calibrationCohort, type GalleryCalibration } from '../../calibration/index.js';
 import { requireGallery } from '../gallery-dir.js';
+import { CLI_AUDIT } from '../audit-note.js';
 
 export { calibrateGallery, type GalleryCalibration, type CalibrateGalleryOptions } from '../../calibration/index.js';
 
@@ -35,6 +36,9 @@ export function calibrationTable(c: GalleryCalibration): string {
     c.metric
       ? `similarity wccn:${c.metric.shrinkage} (within-algorithm whitening of ${c.metric.samples} samples, ${c.metric.coeffs.length} directions damped)`
       : 'similarity cosine',
+    ...(g.feedback && g.feedback.genuine + g.feedback.impostors > 0
+      ? [`analysts' feedback: ${g.feedback.genuine} confirmed or relabelled answer(s) as genuine scores, ${g.feedback.impostors} rejected as impostor scores`]
+      : []),
     'LOO rank-1: share of an algorithm\'s samples that, left out one at a time, score it highest; most confused with: the algorithm that takes most of the others',
   ].join('\n');
 }
@@ -53,7 +57,7 @@ export async function calibrate(o: CalibrateCommandOptions): Promise<void> {
     const cohort = calibrationCohort(await loadCohortFor(config.DFG_MODELS_DIR, models.map((m) => ({ id: m.id, weight: m.weight ?? 1 }))), o.scoreNorm ?? scoreNormSetting(config));
     const result = await calibrateGallery(gallery, {
       topM: o.topM ?? config.DFG_TOP_M, targetFpir: o.targetFpir ?? config.DFG_TARGET_FPIR, maxSamplesPerAlgorithm: o.maxSamples, save: !o.dryRun,
-      metric: o.metric ?? metricSetting(config), cohort,
+      metric: o.metric ?? metricSetting(config), cohort, audit: CLI_AUDIT,
     });
     const metric = result.metric ? metricHeader(result.metric) : null;
     if (o.json) console.log(JSON.stringify({ ...result.calibration, names: result.names, negatives: result.negatives, metric, version: result.record?.version ?? null }, null, 2));

@@ -9,6 +9,7 @@ import { loadConfig, storeLocation, type Config } from '../../config/index.js';
 import { createLogger } from '../../logger.js';
 import { startServices } from '../../serving/services.js';
 import { enrolImages } from '../../use-cases/enrol.js';
+import { CLI_AUDIT } from '../audit-note.js';
 import { attributeImage } from '../../use-cases/attribute.js';
 import { expandImagePaths } from '../files.js';
 import { requireGallery } from '../gallery-dir.js';
@@ -83,7 +84,7 @@ export async function enrol(ref: string, paths: string[], o: EnrolOptions): Prom
     let alg = await resolveAlgorithm(gallery, ref);
     if (!alg) {
       if (!o.create) throw new Error(`Algorithm ${ref} not found (use --create to register it)`);
-      alg = await gallery.createAlgorithm({ name: ref, forgeryType: o.forgeryType as never, architecture: o.architecture as never });
+      alg = await gallery.createAlgorithm({ name: ref, forgeryType: o.forgeryType as never, architecture: o.architecture as never }, { audit: CLI_AUDIT });
     }
     const bar = progressBar(`enrol ${alg.name}`, files.length);
     const totals = { created: 0, duplicates: 0, failed: 0 };
@@ -91,7 +92,7 @@ export async function enrol(ref: string, paths: string[], o: EnrolOptions): Prom
     for (let i = 0; i < files.length; i += CHUNK) {
       const chunk = files.slice(i, i + CHUNK);
       const inputs = await Promise.all(chunk.map(async (f) => ({ filename: f, bytes: await fs.readFile(f) })));
-      const summary = await enrolImages({ embedder, gallery }, alg.id, inputs);
+      const summary = await enrolImages({ embedder, gallery }, alg.id, inputs, { audit: CLI_AUDIT });
       totals.created += summary.created; totals.duplicates += summary.duplicates; totals.failed += summary.failed;
       results.push(...summary.results);
       bar.tick(chunk.length, `${totals.created} new, ${totals.failed} failed`);

@@ -8,6 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { exportBundle, importBundle, readSigningKey, readTrustList, type ConflictMode, type ImportProgress } from '../../exchange/index.js';
 import { loadConfig } from '../../config/index.js';
 import { withServices } from './core.js';
+import { CLI_AUDIT } from '../audit-note.js';
 
 export interface ExportOptions { algorithms: string; out: string; key: string; images?: boolean; json?: boolean }
 
@@ -56,7 +57,7 @@ export async function galleryImport(file: string, o: ImportOptions): Promise<voi
       process.stderr.write(`\r${p.phase === 'embedding' ? 'embedding images' : 'writing samples '} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total}`);
       if (p.done >= p.total) process.stderr.write('\n');
     };
-    const summary = await importBundle({ gallery, embedder }, file, { trust, onConflict: o.onConflict, onProgress });
+    const summary = await importBundle({ gallery, embedder }, file, { trust, onConflict: o.onConflict, onProgress, audit: CLI_AUDIT });
     if (o.json) console.log(JSON.stringify(summary, null, 2));
     else {
       for (const a of summary.algorithms) {

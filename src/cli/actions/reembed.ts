@@ -15,6 +15,7 @@ import { calibrateGallery, calibrationCohort } from '../../calibration/index.js'
 import { isDfgError } from '../../errors.js';
 import { progressBar } from '../progress.js';
 import { requireGallery } from '../gallery-dir.js';
+import { CLI_AUDIT } from '../audit-note.js';
 
 export interface ReembedCommandOptions {
   model: string;
@@ -43,7 +44,7 @@ export async function prepareSwitch(config: Config, target: string): Promise<Swi
     let calibration: SwitchReport['calibration'];
     try {
       const cohort = calibrationCohort(await loadCohortFor(config.DFG_MODELS_DIR, choices), scoreNormSetting(config));
-      const rec = (await calibrateGallery(gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config), cohort })).record!;
+      const rec = (await calibrateGallery(gallery, { topM: config.DFG_TOP_M, targetFpir: config.DFG_TARGET_FPIR, metric: metricSetting(config), cohort, audit: CLI_AUDIT })).record!;
       calibration = { version: rec.version, global: rec.global };
     } catch (err) {
       if (!isDfgError(err, 'DFG_ERR_CALIBRATION_INSUFFICIENT')) throw err;
@@ -80,6 +81,7 @@ export async function reembed(o: ReembedCommandOptions): Promise<void> {
       let shown = 0;
       result = await reembedGallery(g, embedder, {
         batchSize: o.batch,
+        audit: CLI_AUDIT,
         onProgress: (p) => {
           bar ??= o.json ? undefined : progressBar(`reembed ${p.modelId}`, p.total);
           bar?.tick(p.done - shown, p.notKept + p.failed > 0 ? `${p.notKept} not kept, ${p.failed} failed` : '');

@@ -1,7 +1,8 @@
 /**
  * `dfg gallery migrate`: copies a whole gallery store between SQLite (a gallery folder, its kept
  * images as files) and PostgreSQL (DFG_STORE), rows as they are (ids, seqs, timestamps, the change
- * log, calibrations, the model switch record) and kept image bytes included. Each page is one
+ * log, calibrations, the model switch record, the audit trail, attributions kept for feedback) and
+ * kept image bytes included. Each page is one
  * transaction that skips rows already there, so an interrupted copy is resumed by running it again.
  * At the end it compares counts and SHA-256 digests of every table on both sides. The target keeps
  * its own gallery id, so index snapshots of the source are rebuilt, never trusted.
@@ -39,6 +40,16 @@ const TABLES: Table[] = [
   { name: 'calibrations', cols: ['id', 'model_id', 'created_at', 'target_fpir', 'params', 'thresholds', 'metric'], key: ['id'], text: [] },
   // The model switch record; gallery_id stays the target's own.
   { name: 'meta', cols: ['key', 'value'], key: ['key'], text: ['key'] },
+  // The audit trail, rows as they are (seq, time, key id).
+  { name: 'audit', cols: ['seq', 'at', 'key_id', 'action', 'subject', 'detail'], key: ['seq'], text: [] },
+  // Attributions kept for feedback, their verdicts (calibration evidence) and query vectors.
+  {
+    name: 'attributions',
+    cols: ['id', 'created_at', 'expires_at', 'key_id', 'model_id', 'decision', 'algorithm_id', 'score', 'threshold', 'candidates', 'sha256', 'width', 'height',
+      'verdict', 'verdict_algorithm_id', 'verdict_key_id', 'verdict_at', 'enrolled_sample_id'],
+    key: ['id'], text: ['id'],
+  },
+  { name: 'attribution_vectors', cols: ['attribution_id', 'model_id', 'vector', 'dim'], key: ['attribution_id', 'model_id'], text: ['attribution_id', 'model_id'] },
 ];
 
 const PAGE = 500;
@@ -162,6 +173,7 @@ async function openPgEnd(url: string): Promise<End> {
     async finish() {
       await pool.query("SELECT setval(pg_get_serial_sequence('changes', 'seq'), greatest((SELECT max(seq) FROM changes), 1), (SELECT count(*) > 0 FROM changes))");
       await pool.query("SELECT setval(pg_get_serial_sequence('calibrations', 'id'), greatest((SELECT max(id) FROM calibrations), 1), (SELECT count(*) > 0 FROM calibrations))");
+      await pool.query("SELECT setval(pg_get_serial_sequence('audit', 'seq'), greatest((SELECT max(seq) FROM audit), 1), (SELECT count(*) > 0 FROM audit))");
     },
     async close() {
       await pool.end();

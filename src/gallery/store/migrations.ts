@@ -153,8 +153,63 @@ function v4(db: Database.Database): void {
   `);
 }
 
+/**
+ * v5: the audit trail and the attributions kept for feedback.
+ * `audit`: one row per change of the registry, written in the change's transaction; append-only
+ * (the triggers refuse UPDATE and DELETE). Its seq is its own, not the change log's: an audit row
+ * changes no answer, so it must not bump the gallery version.
+ * `attributions`: recent /v1/attribute answers (decision, candidates, the query's vectors per
+ * model, never image bytes) until `expires_at`; an answer that received feedback keeps its verdict
+ * and is kept as calibration evidence.
+ */
+function v5(db: Database.Database): void {
+  db.exec(`
+    CREATE TABLE audit (
+      seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+      at      TEXT NOT NULL,
+      key_id  TEXT,
+      action  TEXT NOT NULL,
+      subject TEXT,
+      detail  TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_time ON audit (at);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+
+    CREATE TABLE attributions (
+      id                   TEXT PRIMARY KEY,
+      created_at           TEXT NOT NULL,
+      expires_at           TEXT NOT NULL,
+      key_id               TEXT,
+      model_id             TEXT NOT NULL,
+      decision             TEXT NOT NULL CHECK (decision IN ('attributed', 'unknown', 'authentic')),
+      algorithm_id         TEXT,
+      score                REAL NOT NULL,
+      threshold            REAL NOT NULL,
+      candidates           TEXT NOT NULL,
+      sha256               TEXT NOT NULL,
+      width                INTEGER NOT NULL,
+      height               INTEGER NOT NULL,
+      verdict              TEXT CHECK (verdict IN ('confirm', 'reject', 'relabel')),
+      verdict_algorithm_id TEXT,
+      verdict_key_id       TEXT,
+      verdict_at           TEXT,
+      enrolled_sample_id   TEXT
+    );
+    CREATE INDEX attributions_expiry ON attributions (expires_at) WHERE verdict IS NULL;
+    CREATE INDEX attributions_verdicts ON attributions (model_id, verdict_at) WHERE verdict IS NOT NULL;
+    CREATE TABLE attribution_vectors (
+      attribution_id TEXT NOT NULL REFERENCES attributions (id) ON DELETE CASCADE,
+      model_id       TEXT NOT NULL,
+      vector         BLOB NOT NULL,
+      dim            INTEGER NOT NULL CHECK (dim > 0 AND length(vector) = 4 * dim),
+      PRIMARY KEY (attribution_id, model_id)
+    );
+  `);
+}
+
 /** Index i brings the schema from version i to version i + 1. */
-export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3, v4];
+export const MIGRATIONS: ReadonlyArray<(db: Database.Database) => void> = [v1, v2, v3, v4, v5];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

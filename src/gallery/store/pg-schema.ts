@@ -105,8 +105,55 @@ const V2 = `
   CREATE INDEX samples_by_bundle ON samples (bundle_id) WHERE bundle_id IS NOT NULL;
 `;
 
+/** The audit trail (append-only: triggers refuse UPDATE and DELETE) and the attributions kept for feedback (the SQLite store's v5). */
+const V3 = `
+  CREATE TABLE audit (
+    seq     BIGSERIAL PRIMARY KEY,
+    at      TEXT NOT NULL,
+    key_id  TEXT,
+    action  TEXT NOT NULL,
+    subject TEXT,
+    detail  TEXT NOT NULL
+  );
+  CREATE INDEX audit_by_time ON audit (at);
+  CREATE FUNCTION dfg_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$;
+  CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION dfg_audit_append_only();
+  CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT EXECUTE FUNCTION dfg_audit_append_only();
+
+  CREATE TABLE attributions (
+    id                   TEXT PRIMARY KEY,
+    created_at           TEXT NOT NULL,
+    expires_at           TEXT NOT NULL,
+    key_id               TEXT,
+    model_id             TEXT NOT NULL,
+    decision             TEXT NOT NULL CHECK (decision IN ('attributed', 'unknown', 'authentic')),
+    algorithm_id         TEXT,
+    score                DOUBLE PRECISION NOT NULL,
+    threshold            DOUBLE PRECISION NOT NULL,
+    candidates           TEXT NOT NULL,
+    sha256               TEXT NOT NULL,
+    width                INTEGER NOT NULL,
+    height               INTEGER NOT NULL,
+    verdict              TEXT CHECK (verdict IN ('confirm', 'reject', 'relabel')),
+    verdict_algorithm_id TEXT,
+    verdict_key_id       TEXT,
+    verdict_at           TEXT,
+    enrolled_sample_id   TEXT
+  );
+  CREATE INDEX attributions_expiry ON attributions (expires_at) WHERE verdict IS NULL;
+  CREATE INDEX attributions_verdicts ON attributions (model_id, verdict_at) WHERE verdict IS NOT NULL;
+  CREATE TABLE attribution_vectors (
+    attribution_id TEXT NOT NULL REFERENCES attributions (id) ON DELETE CASCADE,
+    model_id       TEXT NOT NULL,
+    vector         BYTEA NOT NULL,
+    dim            INTEGER NOT NULL CHECK (dim > 0 AND length(vector) = 4 * dim),
+    PRIMARY KEY (attribution_id, model_id)
+  );
+`;
+
 /** Index i brings the schema from version i to version i + 1. */
-export const PG_MIGRATIONS: readonly string[] = [V1, V2];
+export const PG_MIGRATIONS: readonly string[] = [V1, V2, V3];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 

@@ -18,9 +18,16 @@ import {
 } from './rows.js';
 import { toCalibration, type CalibrationRow, type CheckedCalibration } from './calibrations.js';
 import { migratePg } from './pg-schema.js';
+import {
+  auditCalibration, auditColumns, auditCreate, auditDelete, auditEnrol, auditFeedback, auditImport, auditSampleDelete, auditSwitch, auditUpdate, auditVectors,
+  toAudit, type AuditEntry, type AuditRow,
+} from './audit.js';
+import { attributionParams, PRUNE_BATCH, toAttribution, toCounts, toPair, type AttributionRow } from './attributions.js';
 import type { AddSampleChecks, GalleryStore, ImportApplied } from './api.js';
 import {
-  sameSwitch, type AddSampleResult, type Algorithm, type AlgorithmInput, type AlgorithmPatch, type BundleInput, type BundleRecord, type Origin, type AlgorithmRecord, type Provenance, type SampleRecord, type SwitchRecord } from '../types.js';
+  sameSwitch, type AddSampleResult, type Algorithm, type AlgorithmInput, type AlgorithmPatch, type AuditNote, type AuditRecord, type BundleInput, type BundleRecord,
+  type Origin, type AlgorithmRecord, type Provenance, type SampleRecord, type SwitchRecord, type Verdict,
+} from '../types.js';
 
 /** Samples per insert round of an import's transaction. */
 const IMPORT_BATCH = 1000;
@@ -195,6 +202,23 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
 
   const logAdd = async (c: Q, sampleId: string, modelId: string | null, algorithmId: string, ts: string): Promise<number> =>
     value(c, "INSERT INTO changes (kind, sample_id, model_id, algorithm_id, created_at) VALUES ('add', $1, $2, $3, $4) RETURNING seq", [sampleId, modelId, algorithmId, ts]);
+  /** Appends an audit row inside the caller's transaction; its seq. */
+  const audit = async (c: Q, e: AuditEntry, at: string): Promise<number> => {
+    const r = auditColumns(e, at);
+    return value(c, 'INSERT INTO audit (at, key_id, action, subject, detail) VALUES ($1, $2, $3, $4, $5) RETURNING seq', [r.at, r.keyId, r.action, r.subject, r.detail]);
+  };
+  const attributionVectors = async (db: Q, ids: readonly string[]): Promise<Map<string, Map<string, Float32Array>>> => {
+    const out = new Map(ids.map((id) => [id, new Map<string, Float32Array>()]));
+    if (ids.length === 0) return out;
+    for (const r of await rows<{ attribution_id: string; model_id: string; vector: Buffer }>(db, 'SELECT attribution_id, model_id, vector FROM attribution_vectors WHERE attribution_id = ANY($1)', [[...ids]])) {
+      out.get(r.attribution_id)!.set(r.model_id, blobToVector(r.vector));
+    }
+    return out;
+  };
+  const getAttribution = async (db: Q, id: string) => {
+    const row = await one<AttributionRow>(db, 'SELECT * FROM attributions WHERE id = $1', [id]);
+    return row && toAttribution(row, (await attributionVectors(db, [id])).get(id)!);
+  };
   const logAlgorithm = (c: Q, id: string, ts: string) => c.query("INSERT INTO changes (kind, algorithm_id, created_at) VALUES ('algorithm', $1, $2)", [id, ts]);
   const insertVector = (c: Q, sampleId: string, modelId: string, v: Float32Array, seq: number) =>
     c.query('INSERT INTO vectors (sample_id, model_id, vector, dim, seq) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING', [sampleId, modelId, vectorToBlob(v), v.length, seq]);
@@ -251,7 +275,8 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
    * Enrols checked items into an existing algorithm (inside a write transaction): one round trip per
    * table, whatever the batch size.
    */
-  const insertSamples = async (c: pg.PoolClient, algorithmId: string, items: CheckedSample[], ts: string): Promise<AddSampleResult[]> => {
+  /** Inserts samples (inside a write transaction): the results, and how many change rows they took (0: nothing changed). */
+  const insertSamples = async (c: pg.PoolClient, algorithmId: string, items: CheckedSample[], ts: string): Promise<{ results: AddSampleResult[]; changes: number }> => {
     // One round trip per table, whatever the batch size: find the stored samples, plan every
     // change in item order, take that many seqs, then insert changes, samples and vectors.
     const stored = await rows<SampleRow>(c, `SELECT ${SAMPLE_COLS} FROM samples s WHERE s.algorithm_id = $1 AND s.sha256 = ANY($2)`, [algorithmId, items.map((it) => it.sha256)]);
@@ -282,7 +307,7 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
       plan.push({ sampleId: sample.id, modelId: null, vectors: [...item.vectors], sample });
       out.push({ sample: { ...sample, models: [...sample.models] }, duplicate: false });
     }
-    if (plan.length === 0) return out;
+    if (plan.length === 0) return { results: out, changes: 0 };
     const seqs = (await rows<{ seq: number }>(c, "SELECT nextval(pg_get_serial_sequence('changes', 'seq')) AS seq FROM generate_series(1, $1)", [plan.length])).map((r) => r.seq).sort((x, y) => x - y);
     plan.forEach((p, i) => {
       if (p.sample) p.sample.seq = seqs[i]!;
@@ -309,7 +334,7 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
        SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int[], $5::bigint[])`,
       [vs.map((x) => x.sampleId), vs.map((x) => x.modelId), vs.map((x) => vectorToBlob(x.v)), vs.map((x) => x.v.length), vs.map((x) => x.seq)],
     );
-    return out;
+    return { results: out, changes: plan.length };
   };
   /** The bundle's row (by its sha256), created when new (inside a write transaction). */
   const recordBundleIn = async (c: pg.PoolClient, input: BundleInput): Promise<{ bundle: BundleRecord; created: boolean }> => {
@@ -403,7 +428,13 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
 
     maxSeq: () => guard(() => value(pool, 'SELECT coalesce(max(seq), 0) FROM changes')),
 
-    createAlgorithm: (input, origin) => write((c) => insertAlgorithm(c, input, origin ?? null, now())),
+    createAlgorithm: (input, origin, note) =>
+      write(async (c) => {
+        const ts = now();
+        const alg = await insertAlgorithm(c, input, origin ?? null, ts);
+        await audit(c, auditCreate(note, alg), ts);
+        return alg;
+      }),
 
     getAlgorithm: (id) => guard(() => getAlgorithm(pool, id)),
 
@@ -413,9 +444,10 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
         total: await value(c, 'SELECT count(*) FROM algorithms'),
       })),
 
-    updateAlgorithm: (id: string, patch: AlgorithmPatch) =>
+    updateAlgorithm: (id: string, patch: AlgorithmPatch, note?: AuditNote) =>
       write(async (c) => {
-        if (!(await one(c, 'SELECT 1 FROM algorithms WHERE id = $1', [id]))) return undefined;
+        const before = await getAlgorithm(c, id);
+        if (!before) return undefined;
         const cols: Record<string, string> = {
           name: 'name', forgeryType: 'forgery_type', architecture: 'architecture', description: 'description',
           reference: 'reference', enabled: 'enabled', threshold: 'threshold',
@@ -438,16 +470,20 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
           throw err;
         }
         await logAlgorithm(c, id, ts);
-        return getAlgorithm(c, id);
+        const after = (await getAlgorithm(c, id))!;
+        await audit(c, auditUpdate(note, before, after, patch), ts);
+        return after;
       }),
 
-    deleteAlgorithm: (id) =>
+    deleteAlgorithm: (id, note) =>
       write(async (c) => {
-        if (!(await one(c, 'SELECT 1 FROM algorithms WHERE id = $1', [id]))) return undefined;
+        const before = await getAlgorithm(c, id);
+        if (!before) return undefined;
         const ts = now();
         const gone = await deleteLogged(c, 'algorithm_id = $1', [id], ts);
         await c.query('DELETE FROM algorithms WHERE id = $1', [id]);
         await logAlgorithm(c, id, ts);
+        await audit(c, auditDelete(note, before, gone.length), ts);
         return { samples: gone.length, sha256s: gone.map((g) => g.sha256) };
       }),
 
@@ -458,15 +494,19 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
         })),
       ),
 
-    addSamples: (algorithmId: string, items: CheckedSample[], checks: AddSampleChecks = {}) =>
+    addSamples: (algorithmId: string, items: CheckedSample[], checks: AddSampleChecks = {}, note?: AuditNote) =>
       write(async (c) => {
         await underLock(c, checks.fence, checks.keptBytes ? items.map((it) => it.sha256) : []);
         requireVectors(items);
         if (!(await one(c, 'SELECT 1 FROM algorithms WHERE id = $1', [algorithmId]))) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
-        return insertSamples(c, algorithmId, items, now());
+        const ts = now();
+        const { results, changes } = await insertSamples(c, algorithmId, items, ts);
+        // Every item a duplicate that gained nothing: nothing changed, nothing to audit.
+        if (changes > 0) await audit(c, auditEnrol(note, algorithmId, results, changes), ts);
+        return results;
       }),
 
-    addVectors: (modelId, items) =>
+    addVectors: (modelId, items, note) =>
       write(async (c) => {
         const ts = now();
         let stored = 0;
@@ -480,6 +520,7 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
           await insertVector(c, it.sampleId, modelId, it.vector, await logAdd(c, it.sampleId, modelId, row.algorithm_id, ts));
           stored++;
         }
+        if (stored > 0) await audit(c, auditVectors(note, modelId, stored), ts);
         return stored;
       }),
 
@@ -492,11 +533,13 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
     getSample: (algorithmId, sampleId) => guard(() => sampleBy(pool, 's.id = $1 AND s.algorithm_id = $2', [sampleId, algorithmId])),
     sampleById: (sampleId) => guard(() => sampleBy(pool, 's.id = $1', [sampleId])),
 
-    deleteSample: (algorithmId, sampleId) =>
+    deleteSample: (algorithmId, sampleId, note) =>
       write(async (c) => {
         const s = await sampleBy(c, 's.id = $1 AND s.algorithm_id = $2', [sampleId, algorithmId]);
         if (!s) return undefined;
-        await deleteLogged(c, 'id = $1', [sampleId], now());
+        const ts = now();
+        await deleteLogged(c, 'id = $1', [sampleId], ts);
+        await audit(c, auditSampleDelete(note, s), ts);
         return s;
       }),
 
@@ -558,7 +601,7 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
         ),
       ),
 
-    saveCalibration: (modelId: string, input: CheckedCalibration) =>
+    saveCalibration: (modelId: string, input: CheckedCalibration, note?: AuditNote) =>
       write(async (c) => {
         const ts = now();
         const thresholds = JSON.stringify({ global: input.global, perAlgorithm: input.perAlgorithm });
@@ -568,31 +611,42 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
           modelId, ts, input.targetFpir, params, thresholds, metric,
         ]);
         await c.query("INSERT INTO changes (kind, model_id, created_at) VALUES ('calibration', $1, $2)", [modelId, ts]);
-        return toCalibration({ id, model_id: modelId, created_at: ts, target_fpir: input.targetFpir, params, thresholds, metric });
+        const saved = toCalibration({ id, model_id: modelId, created_at: ts, target_fpir: input.targetFpir, params, thresholds, metric });
+        await audit(c, auditCalibration(note, modelId, saved), ts);
+        return saved;
       }),
 
     recordBundle: (input) => write((c) => recordBundleIn(c, input)),
 
     forgetBundle: (id) => write((c) => forgetBundleIn(c, id)),
 
-    applyImport: (bundle, parts, checks = {}) =>
+    applyImport: (bundle, parts, checks = {}, importAudit) =>
       write(async (c) => {
         await underLock(c, checks.fence, checks.keptBytes ?? []);
         const ts = now();
         const { bundle: record, created } = await recordBundleIn(c, bundle);
         const out: ImportApplied['parts'] = [];
+        const made: Array<{ algorithm: Algorithm | null; algorithmId: string; results: AddSampleResult[]; changes: number }> = [];
         for (const p of parts) {
           const items = p.items.map((it) => ({ ...it.sample, origin: { bundleId: record.id, sourceId: it.sourceId } }));
           requireVectors(items);
-          const algorithmId = p.create ? (await insertAlgorithm(c, p.create.input, { bundleId: record.id, sourceId: p.create.sourceId }, ts)).id : p.algorithmId!;
+          const alg = p.create ? await insertAlgorithm(c, p.create.input, { bundleId: record.id, sourceId: p.create.sourceId }, ts) : null;
+          const algorithmId = alg ? alg.id : p.algorithmId!;
           if (!p.create && !(await one(c, 'SELECT 1 FROM algorithms WHERE id = $1', [algorithmId]))) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
           // In batches, as enrolments are: each a few round trips, whatever the import's size.
           const results: AddSampleResult[] = [];
-          for (let i = 0; i < items.length; i += IMPORT_BATCH) results.push(...(await insertSamples(c, algorithmId, items.slice(i, i + IMPORT_BATCH), ts)));
+          let changes = 0;
+          for (let i = 0; i < items.length; i += IMPORT_BATCH) {
+            const batch = await insertSamples(c, algorithmId, items.slice(i, i + IMPORT_BATCH), ts);
+            results.push(...batch.results);
+            changes += batch.changes;
+          }
           out.push({ algorithmId, created: Boolean(p.create), results });
+          made.push({ algorithm: alg, algorithmId, results, changes });
         }
         // A bundle that added nothing (every sample a duplicate, or skipped) leaves no record behind.
         const recorded = created && !(await forgetBundleIn(c, record.id));
+        for (const e of auditImport(importAudit, record.id, made)) await audit(c, e, ts);
         return { bundle: record, recorded, parts: out };
       }),
 
@@ -617,12 +671,77 @@ export async function openPgGalleryStore(url: string, opts: PgStoreOptions = {})
 
     lastSwitch: () => guard(() => lastSwitch(pool)),
 
-    recordSwitch: (list, forced) =>
+    recordSwitch: (list, forced, note) =>
       write(async (c) => {
+        let previous: string | null;
+        try {
+          await c.query('SAVEPOINT sw');
+          previous = (await lastSwitch(c))?.list ?? null;
+        } catch (err) {
+          if (isConnectionError(err)) throw err;
+          await c.query('ROLLBACK TO SAVEPOINT sw');
+          previous = null; // a malformed record is replaced
+        }
         const record: SwitchRecord = { list, at: now(), forced };
         await c.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [SWITCH_KEY, JSON.stringify(record)]);
+        await audit(c, auditSwitch(note, list, forced, previous), record.at);
         return record;
       }),
+
+    listAudit: (query) =>
+      guard(async (): Promise<AuditRecord[]> =>
+        (query.since === undefined
+          ? await rows<AuditRow>(pool, 'SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2', [query.afterSeq, query.limit])
+          : await rows<AuditRow>(pool, 'SELECT * FROM audit WHERE seq > $1 AND at >= $2 ORDER BY seq LIMIT $3', [query.afterSeq, query.since, query.limit])
+        ).map(toAudit)),
+
+    // Attributions change no answer and write no audit row: no write lock, no notification.
+    recordAttributions: (list) =>
+      inTx('BEGIN', async (c) => {
+        for (const a of list) {
+          await c.query(`INSERT INTO attributions (id, created_at, expires_at, key_id, model_id, decision, algorithm_id, score, threshold, candidates, sha256, width, height)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, attributionParams(a));
+          const vs = Object.entries(a.vectors);
+          await c.query(
+            'INSERT INTO attribution_vectors (attribution_id, model_id, vector, dim) SELECT $1, * FROM unnest($2::text[], $3::bytea[], $4::int[])',
+            [a.id, vs.map(([m]) => m), vs.map(([, v]) => vectorToBlob(v)), vs.map(([, v]) => v.length)],
+          );
+        }
+        await c.query(`DELETE FROM attributions WHERE id IN (SELECT id FROM attributions WHERE verdict IS NULL AND expires_at < $1 LIMIT ${PRUNE_BATCH})`, [now()]);
+      }),
+
+    getAttribution: (id) =>
+      guard(async () => {
+        const a = await getAttribution(pool, id);
+        return a && (a.verdict !== null || a.expiresAt > now()) ? a : undefined;
+      }),
+
+    recordFeedback: (id, f, note) =>
+      write(async (c) => {
+        const ts = now();
+        const a = await getAttribution(c, id);
+        if (!a || (a.verdict === null && a.expiresAt <= ts)) return 'missing' as const;
+        const done = await c.query(
+          `UPDATE attributions SET verdict = $2, verdict_algorithm_id = $3, verdict_key_id = $4, verdict_at = $5, enrolled_sample_id = $6 WHERE id = $1 AND verdict IS NULL`,
+          [id, f.verdict, f.algorithmId, note?.keyId ?? null, ts, f.enrolledSampleId],
+        );
+        if ((done.rowCount ?? 0) === 0) return 'given' as const;
+        await audit(c, auditFeedback(note, a, f), ts);
+        return 'recorded' as const;
+      }),
+
+    feedbackPairs: (modelId, limit) =>
+      read(async (c) => {
+        const found = await rows<{ id: string; verdict: Verdict; verdict_algorithm_id: string }>(c, `SELECT id, verdict, verdict_algorithm_id FROM attributions
+          WHERE model_id = $1 AND verdict IS NOT NULL AND verdict_algorithm_id IS NOT NULL AND enrolled_sample_id IS NULL
+          ORDER BY verdict_at DESC LIMIT $2`, [modelId, limit]);
+        const vectors = await attributionVectors(c, found.map((r) => r.id));
+        return found.map((r) => toPair(r, vectors.get(r.id)!));
+      }),
+
+    feedbackCounts: (modelId) =>
+      guard(async () => toCounts(await rows<{ verdict: Verdict; n: number }>(pool,
+        "SELECT verdict, count(*) AS n FROM attributions WHERE model_id = $1 AND decision = 'attributed' AND verdict IS NOT NULL GROUP BY verdict", [modelId]))),
 
     async putImage(sha256, bytes) {
       if (!/^[0-9a-f]{64}$/.test(sha256)) throw dfgError('DFG_ERR_REQUEST_INVALID', `Expected a lower-case hex sha256 for a blob but received ${JSON.stringify(sha256).slice(0, 80)}`);

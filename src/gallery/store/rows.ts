@@ -7,7 +7,7 @@ import type { Algorithm, AlgorithmRecord, Architecture, BundleRecord, ForgeryTyp
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 /** `<prefix>_` + 16 base32 characters (80 random bits). */
-export function newId(prefix: 'alg' | 'smp' | 'bnd'): string {
+export function newId(prefix: 'alg' | 'smp' | 'bnd' | 'att'): string {
   const bytes = randomBytes(10);
   let bits = 0;
   let acc = 0;

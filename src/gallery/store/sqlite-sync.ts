@@ -10,6 +10,10 @@ import { requireVectors, sampleStatements, type CheckedSample, type IndexedSampl
 import { algorithmStatements } from './algorithms.js';
 import { calibrationStatements, type CheckedCalibration } from './calibrations.js';
 import { bundleStatements, type ImportApplied, type ImportPart } from './bundles.js';
+import {
+  auditCalibration, auditCreate, auditDelete, auditEnrol, auditSampleDelete, auditStatements, auditSwitch, auditUpdate, auditVectors, auditFeedback, auditImport, type ImportAudit,
+} from './audit.js';
+import { attributionStatements } from './attributions.js';
 import type {
   AddSampleResult,
   Algorithm,
@@ -21,7 +25,15 @@ import type {
   AlgorithmPatch,
   AlgorithmRecord,
   AlgorithmSummary,
+  AttributionInput,
+  AttributionRecord,
+  AuditNote,
+  AuditQuery,
+  AuditRecord,
   CalibrationRecord,
+  FeedbackCounts,
+  FeedbackInput,
+  FeedbackPair,
   Page,
   SampleRecord,
   SwitchRecord,
@@ -136,6 +148,13 @@ export function openStore(file: string, opts: StoreOptions = {}) {
   const samples = sampleStatements(db, q.logAdd, q.logDelete, bundles.get);
   const algorithms = algorithmStatements(db, samples);
   const calibrations = calibrationStatements(db);
+  const audit = auditStatements(db);
+  const attributions = attributionStatements(db);
+  const maxSeq = (): number => q.maxSeq.get() as number;
+  const lastSwitch = (): SwitchRecord | null => {
+    const value = q.getMeta.get(SWITCH_KEY) as string | undefined;
+    return value === undefined ? null : parseSwitchRecord(value);
+  };
 
   return {
     file,
@@ -144,21 +163,41 @@ export function openStore(file: string, opts: StoreOptions = {}) {
     schema,
 
     /** Highest committed change seq (the store's gallery version). */
-    maxSeq: (): number => q.maxSeq.get() as number,
+    maxSeq,
 
-    createAlgorithm: (input: Required<AlgorithmInput>, origin?: Origin | null): Algorithm => db.transaction(() => algorithms.create(input, now(), origin ?? null)).immediate(),
+    createAlgorithm: (input: Required<AlgorithmInput>, origin?: Origin | null, note?: AuditNote): Algorithm =>
+      db.transaction(() => {
+        const ts = now();
+        const alg = algorithms.create(input, ts, origin ?? null);
+        audit.append(auditCreate(note, alg), ts);
+        return alg;
+      }).immediate(),
 
     getAlgorithm: algorithms.get,
 
     listAlgorithms: (limit: number, offset: number): Page<AlgorithmRecord> => db.transaction(() => algorithms.page(limit, offset)).deferred(),
 
     /** Applies a checked patch; undefined when no such algorithm. */
-    updateAlgorithm: (id: string, patch: AlgorithmPatch): AlgorithmRecord | undefined =>
-      db.transaction(() => algorithms.update(id, patch, now())).immediate(),
+    updateAlgorithm: (id: string, patch: AlgorithmPatch, note?: AuditNote): AlgorithmRecord | undefined =>
+      db.transaction(() => {
+        const ts = now();
+        const before = algorithms.get(id);
+        if (!before) return undefined;
+        const after = algorithms.update(id, patch, ts)!;
+        audit.append(auditUpdate(note, before, after, patch), ts);
+        return after;
+      }).immediate(),
 
     /** Deletes the algorithm and all its samples (with their vectors), logging one delete per sample. */
-    deleteAlgorithm: (id: string): { samples: number; sha256s: string[] } | undefined =>
-      db.transaction(() => algorithms.delete(id, now())).immediate(),
+    deleteAlgorithm: (id: string, note?: AuditNote): { samples: number; sha256s: string[] } | undefined =>
+      db.transaction(() => {
+        const ts = now();
+        const before = algorithms.get(id);
+        if (!before) return undefined;
+        const res = algorithms.delete(id, ts)!;
+        audit.append(auditDelete(note, before, res.samples), ts);
+        return res;
+      }).immediate(),
 
     /** Every algorithm's identity, enabled flag and manual threshold (the index keeps these in memory). */
     algorithmSummaries: (): Array<AlgorithmSummary & { threshold: number | null }> => algorithms.summaries(),
@@ -168,24 +207,31 @@ export function openStore(file: string, opts: StoreOptions = {}) {
      * vectors; a stored one (or a repeat within the batch) is a duplicate that only gains the
      * vectors of models it lacks.
      */
-    addSamples: (algorithmId: string, items: CheckedSample[], precheck?: () => void): AddSampleResult[] =>
+    addSamples: (algorithmId: string, items: CheckedSample[], precheck?: () => void, note?: AuditNote): AddSampleResult[] =>
       db
         .transaction(() => {
           // Under the write lock: what precheck sees cannot change before the commit.
           precheck?.();
           requireVectors(items);
           if (!algorithms.exists(algorithmId)) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
-          return samples.add(algorithmId, items, now());
+          const ts = now();
+          const before = maxSeq();
+          const results = samples.add(algorithmId, items, ts);
+          const changes = maxSeq() - before;
+          // Every item a duplicate that gained nothing: nothing changed, nothing to audit.
+          if (changes > 0) audit.append(auditEnrol(note, algorithmId, results, changes), ts);
+          return results;
         })
         .immediate(),
 
     /** Adds vectors of one model to existing samples (re-embedding) in one transaction; returns how many were stored. */
-    addVectors: (modelId: string, items: Array<{ sampleId: string; vector: Float32Array }>): number =>
+    addVectors: (modelId: string, items: Array<{ sampleId: string; vector: Float32Array }>, note?: AuditNote): number =>
       db
         .transaction(() => {
           const ts = now();
           let stored = 0;
           for (const it of items) if (samples.addVector(it.sampleId, modelId, it.vector, ts)) stored++;
+          if (stored > 0) audit.append(auditVectors(note, modelId, stored), ts);
           return stored;
         })
         .immediate(),
@@ -198,8 +244,13 @@ export function openStore(file: string, opts: StoreOptions = {}) {
     sampleById: (sampleId: string): SampleRecord | undefined => samples.byId(sampleId),
 
     /** Deletes one sample and its vectors and logs it; undefined when it does not exist under that algorithm. */
-    deleteSample: (algorithmId: string, sampleId: string): SampleRecord | undefined =>
-      db.transaction(() => samples.delete(algorithmId, sampleId, now())).immediate(),
+    deleteSample: (algorithmId: string, sampleId: string, note?: AuditNote): SampleRecord | undefined =>
+      db.transaction(() => {
+        const ts = now();
+        const s = samples.delete(algorithmId, sampleId, ts);
+        if (s) audit.append(auditSampleDelete(note, s), ts);
+        return s;
+      }).immediate(),
 
     /** Samples with these image bytes, under any algorithm. */
     findBySha: (sha256: string): SampleRecord[] => samples.bySha(sha256),
@@ -243,22 +294,26 @@ export function openStore(file: string, opts: StoreOptions = {}) {
      * An import in one IMMEDIATE transaction (see GalleryStore.applyImport): the bundle's record,
      * the algorithms it creates and every part's samples, or nothing.
      */
-    applyImport: (bundle: BundleInput, parts: readonly ImportPart[], precheck?: () => void): ImportApplied =>
+    applyImport: (bundle: BundleInput, parts: readonly ImportPart[], precheck?: () => void, importAudit?: ImportAudit): ImportApplied =>
       db
         .transaction(() => {
           precheck?.();
           const ts = now();
           const { bundle: record, created } = bundles.record(bundle, ts);
-          const out = parts.map((p) => {
+          const made = parts.map((p) => {
             const items = p.items.map((it) => ({ ...it.sample, origin: { bundleId: record.id, sourceId: it.sourceId } }));
             requireVectors(items);
-            const algorithmId = p.create ? algorithms.create(p.create.input, ts, { bundleId: record.id, sourceId: p.create.sourceId }).id : p.algorithmId!;
+            const algorithm = p.create ? algorithms.create(p.create.input, ts, { bundleId: record.id, sourceId: p.create.sourceId }) : null;
+            const algorithmId = algorithm ? algorithm.id : p.algorithmId!;
             if (!p.create && !algorithms.exists(algorithmId)) throw dfgError('DFG_ERR_ALGORITHM_NOT_FOUND', algorithmId);
-            return { algorithmId, created: Boolean(p.create), results: items.length > 0 ? samples.add(algorithmId, items, ts) : [] };
+            const before = maxSeq();
+            const results = items.length > 0 ? samples.add(algorithmId, items, ts) : [];
+            return { algorithm, algorithmId, results, changes: maxSeq() - before };
           });
           // A bundle that added nothing (every sample a duplicate, or skipped) leaves no record behind.
           const recorded = created && !bundles.forget(record.id);
-          return { bundle: record, recorded, parts: out };
+          for (const e of auditImport(importAudit, record.id, made)) audit.append(e, ts);
+          return { bundle: record, recorded, parts: made.map((m) => ({ algorithmId: m.algorithmId, created: m.algorithm !== null, results: m.results })) };
         })
         .immediate(),
     /** Whether any bundle is recorded (so attribution can skip provenance look-ups in galleries without imports). */
@@ -267,24 +322,61 @@ export function openStore(file: string, opts: StoreOptions = {}) {
     provenanceOf: (sampleIds: readonly string[]): Map<string, Provenance> => bundles.provenanceOf(sampleIds),
 
     /** Stores a calibration of index `modelId` and logs it, so other processes pick it up on refresh. */
-    saveCalibration: (modelId: string, input: CheckedCalibration): CalibrationRecord =>
-      db.transaction(() => calibrations.save(modelId, input, now())).immediate(),
+    saveCalibration: (modelId: string, input: CheckedCalibration, note?: AuditNote): CalibrationRecord =>
+      db.transaction(() => {
+        const ts = now();
+        const saved = calibrations.save(modelId, input, ts);
+        audit.append(auditCalibration(note, modelId, saved), ts);
+        return saved;
+      }).immediate(),
 
     listCalibrations: (modelId: string, limit: number): CalibrationRecord[] => calibrations.list(modelId, limit),
 
     /** The recorded model switch, or null; throws when the meta row is malformed (edited by hand, say). */
-    lastSwitch: (): SwitchRecord | null => {
-      const value = q.getMeta.get(SWITCH_KEY) as string | undefined;
-      return value === undefined ? null : parseSwitchRecord(value);
-    },
+    lastSwitch,
 
     /** Records a successful model switch (replacing the previous record), committed before it returns. */
-    recordSwitch: (list: string, forced: boolean): SwitchRecord =>
+    recordSwitch: (list: string, forced: boolean, note?: AuditNote): SwitchRecord =>
       db.transaction(() => {
+        let previous: string | null;
+        try {
+          previous = lastSwitch()?.list ?? null;
+        } catch {
+          previous = null; // a malformed record is replaced
+        }
         const record: SwitchRecord = { list, at: now(), forced };
         q.setMeta.run(SWITCH_KEY, JSON.stringify(record));
+        audit.append(auditSwitch(note, list, forced, previous), record.at);
         return record;
       }).immediate(),
+
+    listAudit: (query: AuditQuery): AuditRecord[] => audit.list(query),
+
+    /** Keeps attribution answers for feedback, and prunes a batch of expired ones. */
+    recordAttributions: (rows: readonly AttributionInput[]): void => db.transaction(() => attributions.record(rows, now())).immediate(),
+
+    /** A kept attribution, or undefined (never kept, or expired without feedback). */
+    getAttribution: (id: string): AttributionRecord | undefined => {
+      const a = attributions.get(id);
+      return a && (a.verdict !== null || a.expiresAt > now()) ? a : undefined;
+    },
+
+    /**
+     * Records feedback on a kept attribution with its audit row: 'missing' when there is none (or it
+     * expired), 'given' when it has a verdict already.
+     */
+    recordFeedback: (id: string, f: FeedbackInput, note?: AuditNote): 'recorded' | 'missing' | 'given' =>
+      db.transaction(() => {
+        const ts = now();
+        const a = attributions.get(id);
+        if (!a || (a.verdict === null && a.expiresAt <= ts)) return 'missing';
+        if (!attributions.feedback(id, f, note?.keyId ?? null, ts)) return 'given';
+        audit.append(auditFeedback(note, a, f), ts);
+        return 'recorded';
+      }).immediate(),
+
+    feedbackPairs: (modelId: string, limit: number): FeedbackPair[] => db.transaction(() => attributions.pairs(modelId, limit)).deferred(),
+    feedbackCounts: (modelId: string): FeedbackCounts => attributions.counts(modelId),
 
     /** Runs `fn` inside one read transaction, so several reads see the same committed state. */
     read: <T>(fn: () => T): T => db.transaction(fn).deferred(),

@@ -45,10 +45,10 @@ export function openSqliteGalleryStore(dir: string, opts: StoreOptions = {}): Ga
     deleteAlgorithm: wrap(store.deleteAlgorithm),
     algorithmSummaries: wrap(store.algorithmSummaries),
 
-    addSamples: wrap((algorithmId, items, checks = {}) =>
-      store.addSamples(algorithmId, items, () => underLock(checks.fence, checks.keptBytes ? items.map((it) => it.sha256) : [])),
+    addSamples: wrap((algorithmId, items, checks = {}, note) =>
+      store.addSamples(algorithmId, items, () => underLock(checks.fence, checks.keptBytes ? items.map((it) => it.sha256) : []), note),
     ),
-    applyImport: wrap((bundle, parts, checks = {}) => store.applyImport(bundle, parts, () => underLock(checks.fence, checks.keptBytes ?? []))),
+    applyImport: wrap((bundle, parts, checks = {}, audit) => store.applyImport(bundle, parts, () => underLock(checks.fence, checks.keptBytes ?? []), audit)),
     addVectors: wrap(store.addVectors),
     listSamples: wrap(store.listSamples),
     getSample: wrap(store.getSample),
@@ -88,6 +88,12 @@ export function openSqliteGalleryStore(dir: string, opts: StoreOptions = {}): Ga
     listCalibrations: wrap(store.listCalibrations),
     lastSwitch: wrap(store.lastSwitch),
     recordSwitch: wrap(store.recordSwitch),
+    listAudit: wrap(store.listAudit),
+    recordAttributions: wrap(store.recordAttributions),
+    getAttribution: wrap(store.getAttribution),
+    recordFeedback: wrap(store.recordFeedback),
+    feedbackPairs: wrap(store.feedbackPairs),
+    feedbackCounts: wrap(store.feedbackCounts),
 
     putImage: (sha256, bytes) => blobs.put(sha256, bytes),
     getImage: (sha256) => blobs.get(sha256),

@@ -4,7 +4,7 @@
  * to open, and a switch writes it beside the gallery it is about to serve.
  */
 import { hasStore, openGalleryStore, type StoreLocation } from './open.js';
-import type { SwitchRecord } from '../types.js';
+import type { AuditNote, SwitchRecord } from '../types.js';
 
 const location = (where: string | StoreLocation): StoreLocation => (typeof where === 'string' ? { dir: where } : where);
 
@@ -25,10 +25,10 @@ export async function readLastSwitch(where: string | StoreLocation): Promise<Swi
 }
 
 /** Records a successful switch to `list`: committed when it resolves. */
-export async function writeSwitchRecord(where: string | StoreLocation, list: string, forced: boolean): Promise<SwitchRecord> {
+export async function writeSwitchRecord(where: string | StoreLocation, list: string, forced: boolean, audit?: AuditNote): Promise<SwitchRecord> {
   const store = await openGalleryStore(location(where));
   try {
-    return await store.recordSwitch(list, forced);
+    return await store.recordSwitch(list, forced, audit);
   } finally {
     await store.close();
   }

@@ -6,6 +6,7 @@ import type { RouteDeps } from '../deps.js';
 import { AlgorithmCreate, AlgorithmList, AlgorithmPatch } from '../schemas/algorithms.js';
 import { errorResponses, IdParam, Pagination } from '../schemas/common.js';
 import { toAlgorithmBody } from '../serialise.js';
+import { auditNote } from '../audit-note.js';
 
 /** Text fields of the algorithm bodies: sent as anything but a JSON string, they are refused. */
 const TEXT_FIELDS = ['name', 'description', 'reference'] as const;
@@ -36,7 +37,7 @@ export async function algorithmRoutes(untyped: FastifyInstance, { services }: Ro
   }, async (request, reply) => {
     const { gallery } = services.need();
     const body = request.body;
-    const alg = await gallery.createAlgorithm(body as Parameters<typeof gallery.createAlgorithm>[0]);
+    const alg = await gallery.createAlgorithm(body as Parameters<typeof gallery.createAlgorithm>[0], { audit: auditNote(request) });
     request.log.info({ algorithmId: alg.id, name: alg.name }, 'algorithm registered');
     return reply.status(201).send(toAlgorithmBody(alg));
   });
@@ -79,7 +80,7 @@ export async function algorithmRoutes(untyped: FastifyInstance, { services }: Ro
   }, async (request) => {
     const { gallery } = services.need();
     const id = request.params.id;
-    const alg = await gallery.updateAlgorithm(id, request.body as Parameters<typeof gallery.updateAlgorithm>[1]);
+    const alg = await gallery.updateAlgorithm(id, request.body as Parameters<typeof gallery.updateAlgorithm>[1], auditNote(request));
     request.log.info({ algorithmId: id }, 'algorithm updated');
     return toAlgorithmBody(alg);
   });
@@ -94,7 +95,7 @@ export async function algorithmRoutes(untyped: FastifyInstance, { services }: Ro
   }, async (request, reply) => {
     const { gallery } = services.need();
     const id = request.params.id;
-    await gallery.deleteAlgorithm(id);
+    await gallery.deleteAlgorithm(id, auditNote(request));
     request.log.info({ algorithmId: id }, 'algorithm deleted');
     return reply.status(204).send(null);
   });

@@ -10,6 +10,8 @@ import { calibrateGalleryInWorker, calibrationCohort } from '../../calibration/i
 import { metricSetting, scoreNormSetting } from '../../config/index.js';
 import type { AlgorithmCalibration } from '../../attribution/calibrate.js';
 import { dfgError } from '../../errors.js';
+import type { FeedbackCounts } from '../../gallery/types.js';
+import { auditNote } from '../audit-note.js';
 
 const CalibrationRequest = Type.Object(
   {
@@ -35,7 +37,20 @@ const AlgorithmCalibrationRow = Type.Object({
     Type.Object({ algorithmId: Type.String(), name: Type.String(), share: Type.Number({ minimum: 0, maximum: 1 }) }),
     Type.Null(),
   ], { description: 'The other algorithm that most often outscores it on its own samples (left out one at a time), with the share of its samples it takes; null when none does.' })),
+  feedback: Type.Optional(Type.Object({ genuine: Type.Integer(), impostors: Type.Integer() }, {
+    description: 'Of its genuine and impostor scores, those of answers analysts judged (confirmed or relabelled to it; rejected).',
+  })),
 });
+
+const FeedbackReport = Type.Object({
+  confirmed: Type.Integer({ description: 'Attributed answers of the served model that analysts confirmed.' }),
+  rejected: Type.Integer({ description: 'Attributed answers rejected.' }),
+  relabelled: Type.Integer({ description: 'Attributed answers relabelled to another algorithm (wrong too).' }),
+  precision: Type.Union([Type.Number({ minimum: 0, maximum: 1 }), Type.Null()], {
+    description: 'Observed precision of attributions: confirmed / (confirmed + rejected + relabelled); null before any verdict on an attributed answer.',
+  }),
+  used: Type.Object({ genuine: Type.Integer(), impostors: Type.Integer() }, { description: 'Judged answers this calibration used as genuine and impostor scores.' }),
+}, { description: 'Analysts\' feedback (POST /v1/attributions/{id}/feedback): the precision it shows now, and what this calibration took from it.' });
 
 const CalibrationResult = Type.Object({
   version: Type.Union([Type.Integer(), Type.Null()], { description: 'Stored calibration version (null on a dry run).' }),
@@ -47,6 +62,7 @@ const CalibrationResult = Type.Object({
   negatives: Type.Integer({ description: 'Samples of disabled algorithms used as impostors.' }),
   metric: MetricInfo,
   scoreNorm: ScoreNormInfo,
+  feedback: FeedbackReport,
 });
 
 const StoredCalibration = Type.Intersect([
@@ -74,6 +90,7 @@ export function calibrationRows(perAlgorithm: Record<string, Partial<AlgorithmCa
       genuineAcceptance: nullIfNaN(s.genuineAcceptance), impostorAcceptance: nullIfNaN(s.impostorAcceptance),
     };
     if ('looRank1' in s) row.looRank1 = nullIfNaN(s.looRank1);
+    if (s.feedback && Number.isInteger(s.feedback.genuine) && Number.isInteger(s.feedback.impostors)) row.feedback = { genuine: s.feedback.genuine, impostors: s.feedback.impostors };
     if ('confusedWith' in s) {
       const c = s.confusedWith;
       row.confusedWith = c && typeof c.algorithm === 'string' ? { algorithmId: c.algorithm, name: name(c.algorithm), share: c.share } : null;
@@ -98,9 +115,12 @@ export async function calibrationRoutes(untyped: FastifyInstance, { services }: 
     const body = request.body ?? {};
     const targetFpir = body.targetFpir ?? cfg.DFG_TARGET_FPIR;
     // The quadratic part runs in a worker thread; the gallery stays open (held) until it is saved.
-    const result = await services.use(({ gallery, embedder }) => calibrateGalleryInWorker(gallery, {
-      topM: cfg.DFG_TOP_M, targetFpir, maxSamplesPerAlgorithm: body.maxSamplesPerAlgorithm, save: !body.dryRun, metric: metricSetting(cfg),
-      cohort: calibrationCohort(embedder.cohort, scoreNormSetting(cfg)),
+    const { result, counts } = await services.use(async ({ gallery, embedder }) => ({
+      result: await calibrateGalleryInWorker(gallery, {
+        topM: cfg.DFG_TOP_M, targetFpir, maxSamplesPerAlgorithm: body.maxSamplesPerAlgorithm, save: !body.dryRun, metric: metricSetting(cfg),
+        cohort: calibrationCohort(embedder.cohort, scoreNormSetting(cfg)), audit: auditNote(request),
+      }),
+      counts: await gallery.feedbackCounts(),
     }));
     request.log.info({ version: result.record?.version, targetFpir, global: result.calibration.global, metric: metricInfo(result.metric) }, 'calibrated');
     return reply.status(result.record ? 201 : 200).send({
@@ -111,6 +131,7 @@ export async function calibrationRoutes(untyped: FastifyInstance, { services }: 
       negatives: result.negatives,
       metric: metricInfo(result.metric),
       scoreNorm: scoreNormInfo(result.scoreNorm),
+      feedback: feedbackReport(counts, result.calibration.stats.global.feedback),
     });
   });
 
@@ -138,6 +159,18 @@ export async function calibrationRoutes(untyped: FastifyInstance, { services }: 
       negatives: typeof record.params.negatives === 'number' ? record.params.negatives : 0,
       metric: metricInfo(record.metric),
       scoreNorm: scoreNormInfo(record.params.scoreNorm),
+      feedback: feedbackReport(await gallery.feedbackCounts(), record.params.feedback),
     };
   }));
+}
+
+/** The feedback block of a calibration answer: the verdicts now, and what the calibration used (`used` as stored; older calibrations used none). */
+function feedbackReport(counts: FeedbackCounts, used: unknown): Static<typeof FeedbackReport> {
+  const judged = counts.confirmed + counts.rejected + counts.relabelled;
+  const u = used as { genuine?: unknown; impostors?: unknown } | undefined;
+  return {
+    ...counts,
+    precision: judged === 0 ? null : counts.confirmed / judged,
+    used: { genuine: Number.isInteger(u?.genuine) ? (u!.genuine as number) : 0, impostors: Number.isInteger(u?.impostors) ? (u!.impostors as number) : 0 },
+  };
 }

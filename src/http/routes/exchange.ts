@@ -15,6 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
+import { auditNote } from '../audit-note.js';
 import { errorResponses } from '../schemas/common.js';
 import { dfgError, isDfgError } from '../../errors.js';
 import { CONFLICT_MODES, exportBundle, importVerifiedBundle, readSigningKey, readTrustList, verifyBundle } from '../../exchange/index.js';
@@ -119,11 +120,11 @@ export async function exchangeRoutes(untyped: FastifyInstance, { services }: Rou
       const samples = bundle.manifest.algorithms.reduce((n, a) => n + a.samples.length, 0);
       if (q.async ?? samples > cfg.DFG_IMPORT_SYNC_MAX_SAMPLES) {
         handedOver = true; // the runner closes the bundle and removes the folder, also when submit throws
-        const view = await importRunner().submit({ bundle, dir, name: `${bundle.publisher} ${bundle.sha256.slice(0, 12)}`, onConflict: q.onConflict });
+        const view = await importRunner().submit({ bundle, dir, name: `${bundle.publisher} ${bundle.sha256.slice(0, 12)}`, onConflict: q.onConflict, audit: auditNote(request) });
         return reply.status(202).header('location', `/v1/jobs/${view.id}`).send({ jobId: view.id, kind: view.kind, state: view.state, total: view.progress.total, location: `/v1/jobs/${view.id}` });
       }
       try {
-        const summary = await services.use(({ gallery, embedder }) => importVerifiedBundle({ gallery, embedder }, bundle, { trust, onConflict: q.onConflict }));
+        const summary = await services.use(({ gallery, embedder }) => importVerifiedBundle({ gallery, embedder }, bundle, { trust, onConflict: q.onConflict, audit: auditNote(request) }));
         request.log.info({ publisher: summary.publisher, bundleSha256: summary.bundleSha256, created: summary.created, duplicates: summary.duplicates }, 'bundle imported');
         return summary;
       } finally {

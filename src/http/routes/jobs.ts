@@ -83,10 +83,10 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     }
   };
 
-  const submitJson = (kind: JobKind, algorithmId: string | undefined, source: Static<typeof EnrolJobJson>['source']) =>
+  const submitJson = (request: FastifyRequest, kind: JobKind, algorithmId: string | undefined, source: Static<typeof EnrolJobJson>['source']) =>
     source.type === 'directory'
-      ? client.submitDirectory({ kind, algorithmId, path: source.path })
-      : client.submitUrls({ kind, algorithmId, urls: source.urls });
+      ? client.submitDirectory({ kind, algorithmId, path: source.path, keyId: request.apiKeyId })
+      : client.submitUrls({ kind, algorithmId, urls: source.urls, keyId: request.apiKeyId });
 
   const submitUpload = async (request: FastifyRequest, kind: JobKind) => {
     const upload = await receiveArchive(request, cfg.DFG_JOB_ARCHIVE_MAX_BYTES);
@@ -96,7 +96,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
         if (!algorithmId) throw invalid('an algorithm id', 'the multipart field "algorithmId"', algorithmId);
         await services.need().gallery.getAlgorithm(algorithmId);
       }
-      return await client.submitArchive({ kind, algorithmId, file: upload.file, name: upload.name });
+      return await client.submitArchive({ kind, algorithmId, file: upload.file, name: upload.name, keyId: request.apiKeyId });
     } finally {
       await upload.cleanup();
     }
@@ -124,7 +124,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     else {
       const { algorithmId, source } = request.body;
       await services.need().gallery.getAlgorithm(algorithmId);
-      view = await submitJson('enrol', algorithmId, source);
+      view = await submitJson(request, 'enrol', algorithmId, source);
     }
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));
   });
@@ -143,7 +143,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
     await client.available();
     const view = request.isMultipart()
       ? await submitUpload(request, 'audit')
-      : await submitJson('audit', undefined, request.body.source);
+      : await submitJson(request, 'audit', undefined, request.body.source);
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));
   });
 
@@ -167,7 +167,7 @@ export async function jobRoutes(untyped: FastifyInstance, { services, keyRing }:
       for (let page = await gallery.samplesMissing(modelId, 0, 1000); page.length > 0; page = await gallery.samplesMissing(modelId, page[page.length - 1]!.seq, 1000)) {
         for (const s of page) sampleIds.push(s.id);
       }
-      return client.submitReembed({ modelId, sampleIds });
+      return client.submitReembed({ modelId, sampleIds, keyId: request.apiKeyId });
     });
     request.log.info({ jobId: view.id, modelId, samples: view.progress.total }, 're-embedding queued');
     return reply.status(202).header('location', `/v1/jobs/${view.id}`).send(accepted(view));

@@ -5,6 +5,7 @@ import type { RouteDeps } from '../deps.js';
 import { GalleryInfo } from '../schemas/attribution.js';
 import { errorResponses } from '../schemas/common.js';
 import { toGalleryInfo } from '../serialise.js';
+import { auditNote } from '../audit-note.js';
 
 const ModelSwitchRequest = Type.Object(
   {
@@ -46,7 +47,7 @@ export async function modelRoutes(untyped: FastifyInstance, { services }: RouteD
     },
   }, async (request) => {
     const body = request.body;
-    const result = await services.switchModels(body.model, { force: body.force });
+    const result = await services.switchModels(body.model, { force: body.force, audit: auditNote(request) });
     request.logFields = { from: result.previous, to: result.model, switched: result.switched, force: body.force ?? false };
     return {
       switched: result.switched,

@@ -9,6 +9,7 @@ import { enrolImages } from '../../use-cases/enrol.js';
 import { toSampleBody } from '../serialise.js';
 import { thumbnailImage } from '../../embedding/index.js';
 import { dfgError } from '../../errors.js';
+import { auditNote } from '../audit-note.js';
 
 /** Longest side of a sample thumbnail: enough for evidence side by side, small enough to list dozens. */
 export const THUMBNAIL_MAX_SIDE = 256;
@@ -35,7 +36,7 @@ export async function sampleRoutes(untyped: FastifyInstance, { services, metrics
     await services.need().gallery.getAlgorithm(id);
     const { files } = await readImageParts(request, cfg.DFG_MAX_FILES, cfg.DFG_MAX_IMAGE_BYTES);
     // Embedded and committed with the models serving now, held until committed (a model switch waits).
-    const summary = await services.use((parts) => enrolImages(parts, id, files));
+    const summary = await services.use((parts) => enrolImages(parts, id, files, { audit: auditNote(request) }));
     for (const r of summary.results) metrics.enrolled.inc({ outcome: r.status });
     request.log.info({ algorithmId: id, created: summary.created, duplicates: summary.duplicates, failed: summary.failed }, 'samples enrolled');
     if (summary.created === 0 && summary.duplicates === 0) throw summary.firstError!;
@@ -97,7 +98,7 @@ export async function sampleRoutes(untyped: FastifyInstance, { services, metrics
   }, async (request, reply) => {
     const { gallery } = services.need();
     const p = request.params;
-    await gallery.deleteSample(p.id, p.sampleId);
+    await gallery.deleteSample(p.id, p.sampleId, auditNote(request));
     request.log.info({ algorithmId: p.id, sampleId: p.sampleId }, 'sample deleted');
     return reply.status(204).send(null);
   });

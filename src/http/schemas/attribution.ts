@@ -7,6 +7,9 @@ export const AttributeQuery = Type.Object({
 
 export const Attribution = Type.Object(
   {
+    attributionId: Type.Union([Type.String(), Type.Null()], {
+      description: 'Id of this answer, kept DFG_ATTRIBUTION_RETENTION_DAYS days for feedback (POST /v1/attributions/{id}/feedback). null when answers are not kept (retention 0) or the store could not keep this one.',
+    }),
     decision: Type.Union([Type.Literal('attributed'), Type.Literal('unknown'), Type.Literal('authentic')]),
     algorithm: Type.Union([Type.Ref('AlgorithmRef'), Type.Null()]),
     score: Type.Number({ description: 'Best per-algorithm score: the mean of its best M similarities, or, under a calibration with score normalisation (GET /v1/gallery calibration.scoreNorm), that score normalised against the model\'s cohort, in (-1, 1).' }),
@@ -38,6 +41,26 @@ export const Attribution = Type.Object(
   },
   { $id: 'Attribution', title: 'Attribution' },
 );
+
+export const FeedbackBody = Type.Object({
+  verdict: Type.Union([Type.Literal('confirm'), Type.Literal('reject'), Type.Literal('relabel')], {
+    description: 'confirm: the answer was right; reject: the attributed algorithm was wrong (an impostor score for calibration); relabel: it was `algorithmId` (a genuine score of that algorithm).',
+  }),
+  algorithmId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'relabel only: the right algorithm.' })),
+  enrol: Type.Optional(Type.Boolean({
+    default: false,
+    description: 'confirm, relabel: add the upload as a sample of the algorithm the verdict names, from the vectors kept with the answer (the image bytes were not kept, so the sample cannot be re-embedded later).',
+  })),
+}, { additionalProperties: false });
+
+export const FeedbackResult = Type.Object({
+  attributionId: Type.String(),
+  decision: Type.Union([Type.Literal('attributed'), Type.Literal('unknown'), Type.Literal('authentic')], { description: 'What the answer decided.' }),
+  attributed: Type.Union([Type.String(), Type.Null()], { description: 'The algorithm the answer named (null: unknown).' }),
+  verdict: Type.Union([Type.Literal('confirm'), Type.Literal('reject'), Type.Literal('relabel')]),
+  algorithmId: Type.Union([Type.String(), Type.Null()], { description: 'The algorithm the verdict is about: the attributed one (confirm, reject) or the right one (relabel).' }),
+  enrolled: Type.Union([Type.Object({ sampleId: Type.String(), duplicate: Type.Boolean() }), Type.Null()], { description: 'The sample enrolled from the upload (enrol).' }),
+});
 
 export const AttributionBatch = Type.Object({
   results: Type.Array(
