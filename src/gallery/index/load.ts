@@ -12,6 +12,8 @@ import { addEntry, addSample, newSlot, PAGE, reportWrongDim, type IndexSource, t
 
 /** A rebuild hands the event loop back this often, so an API keeps answering while it runs. */
 const BUILD_SLICE_MS = 50;
+/** A long build says how far it got this often (a million samples take the better part of an hour on 2 cores). */
+const BUILD_PROGRESS_MS = 30_000;
 
 export class BuildCancelled extends Error {}
 
@@ -80,16 +82,23 @@ async function loadVerified(src: IndexSource, paths: SnapshotPaths, indexFile: s
 export async function buildFromStore(src: IndexSource, params: HnswParams, cancelled: () => boolean): Promise<Slot> {
   const { store, modelIds, dim } = src;
   const upto = await store.maxSeq();
-  const slot = newSlot(createHnswIndex(dim, Math.ceil((await store.countComplete(modelIds)) * 1.1), params), upto);
+  const total = await store.countComplete(modelIds);
+  const slot = newSlot(createHnswIndex(dim, Math.ceil(total * 1.1), params), upto);
   let wrongDim = 0;
   let after = 0;
   let sliceStart = Date.now();
+  const started = Date.now();
+  let reported = started;
   for (;;) {
     const page = await store.indexedVectors(modelIds, after, upto, PAGE);
     for (const s of page) {
       if (addSample(src, slot, s) === 'wrong-dim') {
         wrongDim++;
         continue;
+      }
+      if (Date.now() - reported >= BUILD_PROGRESS_MS) {
+        reported = Date.now();
+        src.log.info({ modelId: src.modelId, indexed: slot.entries.size, of: total, ms: reported - started }, 'index build progress');
       }
       if (Date.now() - sliceStart >= BUILD_SLICE_MS) {
         await yieldToLoop();
