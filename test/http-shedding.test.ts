@@ -2,7 +2,8 @@
  * Cheap shedding on a real socket (inject shows neither keep-alive nor waiting): an upload that
  * finds every slot taken waits for one, newest first; a shed upload with a small body keeps its
  * connection for the client's retry, a large one is closed unread; shed requests and health probes
- * write no log line of their own (a summary line, and counters, instead).
+ * write no log line of their own (a summary line, and counters, instead); rate-limited requests
+ * are refused the same way (429).
  */
 import t from 'tap';
 import http from 'node:http';
@@ -124,4 +125,38 @@ t.test('health probes: counted, outside the latency histogram, not logged', asyn
   t.notMatch(metrics, /dfg_http_request_duration_seconds_count\{[^}]*route="\/(livez|readyz)"/, 'not timed');
   t.match(metrics, /dfg_http_request_duration_seconds_count\{[^}]*route="\/metrics"/, 'other routes are');
   t.notOk(log.lines().some((l) => /\/(livez|readyz)/.test(String((l.req as { url?: string } | undefined)?.url))), 'no log line');
+});
+
+t.test('a rate-limited request is refused as cheaply: prepared 429, connection kept, one summary line', async (t) => {
+  const { generateKey } = await import('../src/http/plugins/auth.js');
+  const k = generateKey('greedy', ['admin']);
+  const log = captureLog();
+  const { app } = await buildTestApp(t, { env: { DFG_RATE_LIMIT_PER_MIN: '2' }, keys: [k.entry], logger: log.logger });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  const get = async () => {
+    const r = send(`${url}/v1/algorithms`, { method: 'GET', headers: { authorization: `Bearer ${k.key}` }, agent });
+    r.req.end();
+    return r.answer;
+  };
+  t.equal((await get()).status, 200);
+  t.equal((await get()).status, 200);
+  const refused = await get();
+  t.equal(refused.status, 429);
+  t.match(JSON.parse(refused.body), { statusCode: 429, code: 'DFG_ERR_RATE_LIMITED', error: 'Too Many Requests', message: 'Rate limit of 2 requests per minute exceeded' });
+  t.ok(Number(refused.headers['retry-after']) >= 1, 'Retry-After');
+  t.not(refused.headers.connection, 'close');
+  const again = await get();
+  t.equal(again.status, 429);
+  t.ok(again.reusedSocket, 'the refused client keeps its connection');
+  const big = send(`${url}/v1/algorithms`, { method: 'POST', headers: { authorization: `Bearer ${k.key}`, 'content-type': 'application/json', 'content-length': String(DRAIN_MAX_BYTES + 1) } });
+  const closed = await big.answer;
+  t.equal(closed.status, 429);
+  t.equal(closed.headers.connection, 'close', 'a large unread body is not drained');
+  big.req.destroy();
+  await app.close();
+  const lines = log.lines();
+  t.same(lines.filter((l) => (l.res as { statusCode?: number } | undefined)?.statusCode === 429), [], 'no completion line per refusal');
+  t.match(lines.find((l) => l.msg === 'requests refused by the rate limit (429)'), { level: 40, shed: { rate: 3 } }, 'one summary line counts them');
 });

@@ -14,6 +14,7 @@
  * body is small (DRAIN_MAX_BYTES): retrying clients reuse it. Larger bodies: `Connection: close`.
  * Runs after authentication (auth.ts), whose key id keys the rate limit.
  */
+import { STATUS_CODES } from 'node:http';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
@@ -118,24 +119,30 @@ const SHED_LOG_MS = 10_000;
 
 type ShedReason = 'inflight' | 'queue' | 'budget';
 
-/** The 503 body of a shed request, as the error handler would write it. */
-function overloadedBody(detail: string): Buffer {
-  const e = dfgError('DFG_ERR_SERVER_OVERLOADED', detail);
-  return Buffer.from(JSON.stringify({ statusCode: e.statusCode, code: e.code, error: 'Service Unavailable', message: e.message }));
+/** The body of a refused request, as the error handler would write it. */
+function refusalBody(e: DfgError): Buffer {
+  return Buffer.from(JSON.stringify({ statusCode: e.statusCode, code: e.code, error: STATUS_CODES[e.statusCode], message: e.message }));
 }
+const overloadedBody = (detail: string): Buffer => refusalBody(dfgError('DFG_ERR_SERVER_OVERLOADED', detail));
 
 /**
  * Shed requests counted by reason and logged as one line per SHED_LOG_MS while shedding goes on:
  * a line per refusal would make the log the costliest part of refusing, when refusing is meant
  * to be cheap (`dfg_requests_shed_total` counts them too).
  */
-class ShedSummary {
-  #counts: Record<ShedReason, number> = { inflight: 0, queue: 0, budget: 0 };
+class ShedSummary<R extends string> {
+  #counts: Record<R, number>;
   #timer: NodeJS.Timeout | null = null;
   #since = 0;
-  constructor(private readonly log: FastifyBaseLogger) {}
+  constructor(private readonly log: FastifyBaseLogger, private readonly reasons: readonly R[], private readonly msg: string) {
+    this.#counts = ShedSummary.#zero(reasons);
+  }
 
-  count(reason: ShedReason): void {
+  static #zero<R extends string>(reasons: readonly R[]): Record<R, number> {
+    return Object.fromEntries(reasons.map((r) => [r, 0])) as Record<R, number>;
+  }
+
+  count(reason: R): void {
     this.#counts[reason]++;
     if (this.#timer === null) {
       this.#since = performance.now();
@@ -153,9 +160,9 @@ class ShedSummary {
   #flush(): void {
     this.#timer = null;
     const shed = this.#counts;
-    if (shed.inflight + shed.queue + shed.budget === 0) return;
-    this.#counts = { inflight: 0, queue: 0, budget: 0 };
-    this.log.warn({ shed, seconds: Math.round((performance.now() - this.#since) / 100) / 10 }, 'requests shed by admission control (503)');
+    if (this.reasons.every((r) => shed[r] === 0)) return;
+    this.#counts = ShedSummary.#zero(this.reasons);
+    this.log.warn({ shed, seconds: Math.round((performance.now() - this.#since) / 100) / 10 }, this.msg);
   }
 }
 
@@ -184,14 +191,25 @@ export const admission = fp<AdmissionOptions>(async (app, opts) => {
       timeWindow: 60_000,
       keyGenerator: (request: FastifyRequest) => (request.apiKeyId ? `key:${request.apiKeyId}` : `ip:${request.ip}`),
     });
-    app.addHook('onRequest', async (request) => {
+    // Refused like a shed upload: a prepared body, no error object, no log line of its own (a
+    // summary every 10 s), the connection kept when the unread body is small.
+    const limitedBody = refusalBody(dfgError('DFG_ERR_RATE_LIMITED', cfg.DFG_RATE_LIMIT_PER_MIN));
+    const limited = new ShedSummary(app.log, ['rate'] as const, 'requests refused by the rate limit (429)');
+    app.addHook('onClose', (_instance, done) => {
+      limited.stop();
+      done();
+    });
+    app.addHook('onRequest', async (request, reply) => {
       if (!request.routeOptions.config.scope) return;
       const verdict = await limiter(request);
       if (verdict.isAllowed || !verdict.isExceeded) return;
       opts.onShed?.('rate');
-      const err = dfgError('DFG_ERR_RATE_LIMITED', cfg.DFG_RATE_LIMIT_PER_MIN) as DfgError & { retryAfter: number };
-      err.retryAfter = Math.max(1, verdict.ttlInSeconds);
-      throw err;
+      limited.count('rate');
+      request.quietLog = true;
+      reply.code(429).header('retry-after', String(Math.max(1, verdict.ttlInSeconds))).header('content-type', JSON_TYPE);
+      const declared = request.headers['content-length'] !== undefined ? Number(request.headers['content-length']) : request.headers['transfer-encoding'] ? NaN : 0;
+      if (!(declared <= DRAIN_MAX_BYTES)) reply.header('connection', 'close');
+      return reply.send(limitedBody);
     });
   }
 
@@ -204,7 +222,7 @@ export const admission = fp<AdmissionOptions>(async (app, opts) => {
     queue: overloadedBody(`inference queue at its limit of ${cfg.DFG_MAX_QUEUE} images`),
     budget: overloadedBody(`upload budget of ${budget.total} bytes in use`),
   };
-  const summary = new ShedSummary(app.log);
+  const summary = new ShedSummary(app.log, ['inflight', 'queue', 'budget'] as const, 'requests shed by admission control (503)');
   app.addHook('onClose', (_instance, done) => {
     gate.close();
     summary.stop();
