@@ -15,8 +15,9 @@
  *   calibration/  genome/      gallery calibration runs; the simulated forgery genome
  *   exchange/                  signed gallery bundles: export and import
  *   model-build/               ONNX writer and model definitions (dfg models build)
- *   use-cases/  serving/       attribute, enrol, reembed; the served-model lifecycle (services,
- *                              serving pair, start models, model switch)
+ *   use-cases/  serving/       attribute, enrol, reembed, feedback (analysts' verdicts) and the
+ *                              attribution recorder (answers kept for feedback); the served-model
+ *                              lifecycle (services, serving pair, start models, model switch)
  *   jobs/  http/  cli/         adapters: BullMQ, Fastify routes, the dfg command
  *   app.ts, server.ts, ...     entry points
  *
@@ -60,6 +61,13 @@ const anyOf = (patterns) => `^(${patterns.join('|')})`;
 
 module.exports = {
   forbidden: [
+    {
+      name: 'every-folder-a-layer',
+      comment: 'A folder or root file of src/ that no layer names escapes every rule: give it a place in LAYERS (and in the README picture).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: anyOf([...LAYERS.map((l) => (l.from.startsWith('^') ? l.from.slice(1) : l.from)), useCases, 'src/(http|jobs|cli)/', rootFiles(ENTRIES)]) },
+      to: {},
+    },
     {
       name: 'no-circular',
       comment: 'A module cycle: split the shared part out into the lower of the two modules.',

@@ -14,7 +14,7 @@ import { generateKey } from '../src/http/plugins/auth.js';
 import { createSigningKey } from '../src/exchange/index.js';
 import { enrolImages } from '../src/use-cases/enrol.js';
 import { openGallery } from '../src/gallery/gallery.js';
-import { createAttributionRecorder, PAUSE_AFTER_FAILURE_MS } from '../src/feedback/recorder.js';
+import { createAttributionRecorder, PAUSE_AFTER_FAILURE_MS } from '../src/use-cases/attribution-recorder.js';
 import { randomUnit, rng } from './helpers/gallery.js';
 
 t.test('import, register, enrol, attribute, feedback, calibrate, switch: all audited', async (t) => {

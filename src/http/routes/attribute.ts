@@ -7,8 +7,8 @@ import { errorResponses } from '../schemas/common.js';
 import { errorItem, readImageParts } from '../multipart.js';
 import { attributeWithQuery } from '../../use-cases/attribute.js';
 import type { Parts } from '../../serving/services.js';
-import { createAttributionRecorder } from '../../feedback/recorder.js';
-import { giveFeedback } from '../../feedback/give.js';
+import { createAttributionRecorder } from '../../use-cases/attribution-recorder.js';
+import { giveFeedback } from '../../use-cases/feedback.js';
 import { auditNote } from '../audit-note.js';
 
 export async function attributeRoutes(untyped: FastifyInstance, { services, metrics }: RouteDeps): Promise<void> {
