@@ -56,7 +56,7 @@ export const ConfigSchema = Type.Object({
   DFG_MAX_REQUESTS_PER_SOCKET: Int(0, 1_000_000, 0, 'Most requests one keep-alive connection may carry before it is closed; 0 = no limit.'),
   DFG_UPLOAD_BUDGET_BYTES: Int(1024 * 1024, 64 * 1024 ** 3, 256 * 1024 * 1024, 'Upload bytes all requests together may hold in memory: a declared Content-Length is reserved before the body is read, chunked bodies are charged as they stream; past it, uploads get 503.'),
   DFG_MAX_INFLIGHT_UPLOADS: Int(0, 100_000, 0, 'Image uploads admitted at once (reading, queued or embedding); more get 503 before their body is read. 0 = 4 per inference thread, at least 8.'),
-  DFG_ADMISSION_WAIT_MS: Int(0, 10_000, 250, 'How long an image upload that finds DFG_MAX_INFLIGHT_UPLOADS taken waits for a slot (newest first, at most 4 per slot) before it gets 503; its body is not read meanwhile. 0 = shed at once.'),
+  DFG_ADMISSION_WAIT_MS: Int(0, 10_000, 75, 'How long an image upload that finds DFG_MAX_INFLIGHT_UPLOADS taken waits for a slot (newest first, at most 4 per slot) before it gets 503; its body is not read meanwhile. 0 = shed at once.'),
   DFG_RATE_LIMIT_PER_MIN: Int(0, 10_000_000, 0, 'Requests per minute one API key (without keys: one client address) may make on /v1 routes; more get 429. 0 = no limit.'),
   DFG_PROTECT_OPS: Type.Boolean({ default: false, description: 'With API keys configured, /metrics and /docs (the OpenAPI UI and spec) need a key with the admin scope; false: they stay public.' }),
   // batch jobs (src/jobs)
