@@ -4,11 +4,10 @@
  */
 import t from 'tap';
 import fs from 'node:fs';
-import path from 'node:path';
+import { signingFiles } from './helpers/signing.js';
 import { buildTestApp, tempDir } from './helpers/app.js';
 import { generatorImage } from './helpers/images.js';
 import { generateKey } from '../src/http/plugins/auth.js';
-import { createSigningKey } from '../src/exchange/index.js';
 import { enrolImages } from '../src/use-cases/enrol.js';
 import { Redis } from 'ioredis';
 import { createJobStore } from '../src/jobs/store.js';
@@ -18,11 +17,7 @@ import { REDIS_URL } from './helpers/jobs.js';
 t.test('export from one server, import into another', async (t) => {
   const dir = tempDir('dfg-http-exchange-');
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const pair = createSigningKey('org-a');
-  const keyFile = path.join(dir, 'org-a.key');
-  fs.writeFileSync(keyFile, JSON.stringify(pair.privateKey), { mode: 0o600 });
-  const trusted = path.join(dir, 'trusted.json');
-  fs.writeFileSync(trusted, JSON.stringify({ publishers: [pair.publicKey] }));
+  const { keyFile, trusted } = signingFiles(dir, 'org-a');
   const admin = generateKey('ops', ['admin']);
   const reg = generateKey('reg', ['register']);
   const keys = [admin.entry, reg.entry];

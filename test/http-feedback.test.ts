@@ -6,12 +6,11 @@
  */
 import t from 'tap';
 import fs from 'node:fs';
-import path from 'node:path';
+import { signingFiles } from './helpers/signing.js';
 import { buildTestApp, tempDir } from './helpers/app.js';
 import { files } from './helpers/multipart.js';
 import { generatorImage } from './helpers/images.js';
 import { generateKey } from '../src/http/plugins/auth.js';
-import { createSigningKey } from '../src/exchange/index.js';
 import { enrolImages } from '../src/use-cases/enrol.js';
 import { openGallery } from '../src/gallery/gallery.js';
 import { createAttributionRecorder, PAUSE_AFTER_FAILURE_MS } from '../src/use-cases/attribution-recorder.js';
@@ -20,11 +19,7 @@ import { randomUnit, rng } from './helpers/gallery.js';
 t.test('import, register, enrol, attribute, feedback, calibrate, switch: all audited', async (t) => {
   const dir = tempDir('dfg-http-feedback-');
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const pair = createSigningKey('org-a');
-  const keyFile = path.join(dir, 'org-a.key');
-  fs.writeFileSync(keyFile, JSON.stringify(pair.privateKey), { mode: 0o600 });
-  const trusted = path.join(dir, 'trusted.json');
-  fs.writeFileSync(trusted, JSON.stringify({ publishers: [pair.publicKey] }));
+  const { keyFile, trusted } = signingFiles(dir, 'org-a');
   const admin = generateKey('ops', ['admin']);
   const curator = generateKey('curator', ['register']);
   const caller = generateKey('tns', ['attribute']);
